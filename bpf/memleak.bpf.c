@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Allocation capture: entry probes stash each request per thread, return
+ * probes emit one ALLOC record with the user stack, free emits a FREE record,
+ * and sched_process_exit tells userspace when a target is gone.
+ *
+ * Nothing is dropped silently: every path that loses a record bumps a slot
+ * of the "counters" map (see memleak.h).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "memleak.h"
+
+#define EEXIST 17 /* errno values are not in vmlinux.h */
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Load-time knobs, set by userspace between open and load. */
+const volatile __u64 min_size = 0;	      /* --min-size */
+const volatile __u64 max_size = ~0ULL;	      /* --max-size */
+const volatile __u64 wakeup_bytes = 1 << 20;  /* force a wakeup past this fill */
+const volatile __u64 pidns_dev = 0;	      /* memleakd's PID namespace, 0 = init */
+const volatile __u64 pidns_ino = 0;
+
+/* An allocator call in flight on one thread. */
+struct stash {
+	__u64 size;
+	__u64 old_ptr; /* realloc family: the block being resized */
+	__u64 memptr;  /* posix_memalign: where the result is stored */
+	__u64 sp;      /* stack pointer at entry, to recognise nested calls */
+	__u64 ts_ns;
+	__u32 depth; /* allocator calls nested inside this one */
+	__u32 kind;
+};
+
+#define KIND_PLAIN 0
+#define KIND_REALLOC 1
+#define KIND_MEMPTR 2
+
+/* A nested call older than this is a stash whose return probe was missed. */
+#define STASH_MAX_AGE_NS 1000000000ULL
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* pid_tgid: unique per thread system-wide */
+	__type(value, struct stash);
+} stashes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384); /* resized by userspace before load */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, ML_MAX_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by userspace before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ML_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Targets by PID in memleakd's namespace, for the exit tracepoint. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ML_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+static __always_inline void count(__u32 slot)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &slot);
+
+	/* Per-CPU, but a preemptible uprobe program can interleave with itself. */
+	if (value)
+		__sync_fetch_and_add(value, 1);
+}
+
+/* PID and TID as memleakd sees them, even when it runs in a PID namespace. */
+static __always_inline void current_ids(__u32 *pid, __u32 *tid)
+{
+	struct bpf_pidns_info ns = {};
+	__u64 id;
+
+	if (pidns_dev) {
+		if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)) == 0) {
+			*pid = ns.tgid;
+			*tid = ns.pid;
+			return;
+		}
+		*pid = 0;
+		*tid = 0;
+		return;
+	}
+	id = bpf_get_current_pid_tgid();
+	*pid = id >> 32;
+	*tid = (__u32)id;
+}
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	/* Waking the reader per record costs ~7 us; it drains on a timer instead. */
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack_id)
+{
+	struct ml_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(ML_CNT_RB_DROPS);
+		return;
+	}
+	e->type = type;
+	current_ids(&e->pid, &e->tid);
+	e->stack_id = stack_id;
+	e->addr = addr;
+	e->size = size;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->reserved = 0;
+	bpf_ringbuf_submit(e, wakeup_flag());
+	count(ML_CNT_EVENTS);
+}
+
+/* True when this thread is already inside a traced allocator call. */
+static __always_inline bool inside_allocator(struct stash *s, __u64 sp, __u64 now)
+{
+	return s && sp < s->sp && now - s->ts_ns < STASH_MAX_AGE_NS;
+}
+
+static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old_ptr,
+				 __u64 memptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 sp = PT_REGS_SP(ctx);
+	__u64 now = bpf_ktime_get_ns();
+	struct stash fresh = {};
+	struct stash *s;
+
+	s = bpf_map_lookup_elem(&stashes, &id);
+	if (inside_allocator(s, sp, now)) {
+		/* e.g. reallocarray calling realloc: the outer call reports. */
+		s->depth++;
+		count(ML_CNT_NESTED);
+		return 0;
+	}
+	if (s)
+		count(ML_CNT_STASH_STALE);
+
+	fresh.size = size;
+	fresh.old_ptr = old_ptr;
+	fresh.memptr = memptr;
+	fresh.sp = sp;
+	fresh.ts_ns = now;
+	fresh.kind = kind;
+	if (bpf_map_update_elem(&stashes, &id, &fresh, BPF_ANY))
+		count(ML_CNT_STASH_FULL);
+
+	/*
+	 * The old block's FREE goes out before realloc can hand the address to
+	 * another thread, so the two records can never arrive in the wrong order.
+	 */
+	if (kind == KIND_REALLOC && old_ptr)
+		emit(ML_EV_FREE, old_ptr, 0, 0);
+	return 0;
+}
+
+static __always_inline __s32 capture_stack(struct pt_regs *ctx)
+{
+	long stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+
+	if (stack_id >= 0)
+		return stack_id;
+	count(stack_id == -EEXIST ? ML_CNT_STACK_COLLISION : ML_CNT_STACK_FAIL);
+	return stack_id;
+}
+
+static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 size)
+{
+	if (size < min_size || size > max_size) {
+		count(ML_CNT_FILTERED);
+		return;
+	}
+	/*
+	 * Taken in the return probe, the walk starts inside the caller: at the
+	 * entry the caller's own frame would be missing (see DESIGN.md).
+	 */
+	emit(ML_EV_ALLOC, addr, size, capture_stack(ctx));
+}
+
+static __always_inline int leave(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ret = PT_REGS_RC(ctx);
+	struct stash call;
+	struct stash *s;
+	__u64 addr = 0;
+
+	s = bpf_map_lookup_elem(&stashes, &id);
+	if (!s) {
+		count(ML_CNT_STASH_MISS);
+		return 0;
+	}
+	if (s->depth) {
+		s->depth--;
+		return 0;
+	}
+	call = *s;
+	bpf_map_delete_elem(&stashes, &id);
+
+	switch (call.kind) {
+	case KIND_MEMPTR:
+		if (ret != 0) /* posix_memalign returns an errno value */
+			return 0;
+		if (bpf_probe_read_user(&addr, sizeof(addr), (void *)call.memptr)) {
+			count(ML_CNT_MEMPTR_FAULT);
+			return 0;
+		}
+		break;
+	case KIND_REALLOC:
+		if (!ret && call.size && call.old_ptr) {
+			/* The block survives a failed realloc; its FREE already left. */
+			count(ML_CNT_REALLOC_FAILED);
+			return 0;
+		}
+		addr = ret;
+		break;
+	default:
+		addr = ret;
+		break;
+	}
+	if (addr)
+		record_alloc(ctx, addr, call.size);
+	return 0;
+}
+
+/*
+ * clang turns every textbook overflow check into a 128-bit multiply, which
+ * BPF lacks; the empty asm hides the product from that pattern match.
+ */
+static __always_inline bool mul_overflows(__u64 a, __u64 b)
+{
+	__u64 product = a * b;
+
+	if (!((a | b) >> 32))
+		return false;
+	asm volatile("" : "+r"(product));
+	return b && product / b != a;
+}
+
+/* BPF_KPROBE works for uprobes: both receive the user pt_regs. */
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, size_t size)
+{
+	return enter(ctx, KIND_PLAIN, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, size_t nmemb, size_t size)
+{
+	/* An overflowing calloc fails and returns NULL: nothing to record. */
+	if (mul_overflows(nmemb, size))
+		return enter(ctx, KIND_PLAIN, 0, 0, 0);
+	return enter(ctx, KIND_PLAIN, (__u64)nmemb * size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, void *ptr, size_t size)
+{
+	return enter(ctx, KIND_REALLOC, size, (__u64)ptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, void *ptr, size_t nmemb, size_t size)
+{
+	/* On overflow glibc fails with ENOMEM and leaves ptr alone. */
+	if (mul_overflows(nmemb, size))
+		return enter(ctx, KIND_PLAIN, 0, 0, 0);
+	return enter(ctx, KIND_REALLOC, (__u64)nmemb * size, (__u64)ptr, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, void **memptr, size_t alignment, size_t size)
+{
+	return enter(ctx, KIND_MEMPTR, size, 0, (__u64)memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, size_t alignment, size_t size)
+{
+	/* memalign and aligned_alloc share this signature (and, in glibc, code). */
+	return enter(ctx, KIND_PLAIN, size, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, size_t size)
+{
+	/* valloc and pvalloc; the requested size is what the caller asked for. */
+	return enter(ctx, KIND_PLAIN, size, 0, 0);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return)
+{
+	return leave(ctx);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, void *ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash *s;
+
+	if (!ptr)
+		return 0;
+	s = bpf_map_lookup_elem(&stashes, &id);
+	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns())) {
+		count(ML_CNT_NESTED);
+		return 0;
+	}
+	emit(ML_EV_FREE, (__u64)ptr, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(process_exit, struct task_struct *task)
+{
+	__u32 pid, tid;
+
+	/* The tracepoint fires per thread; the group is gone when live is 0. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	current_ids(&pid, &tid);
+	if (!pid || !bpf_map_lookup_elem(&targets, &pid))
+		return 0;
+	emit(ML_EV_EXIT, 0, 0, 0);
+	return 0;
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Two open-addressing tables with linear probing: live allocations (32 bytes
+ * a slot, kept at most 3/4 full) and an index from (pid, stack id) to a dense
+ * array of stack_stats.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allocs.h"
+
+#define LIVE_MIN_SLOTS 1024
+#define STACK_MIN_SLOTS 256
+
+struct live {
+	uint64_t addr; /* 0 marks an empty slot: no allocator returns NULL for success */
+	uint64_t size;
+	uint64_t ts_ns;
+	uint32_t pid;
+	uint32_t stack; /* index into allocs.stacks */
+};
+
+struct allocs {
+	struct live *live;
+	size_t live_mask; /* slots - 1, slots a power of two */
+	size_t live_used;
+
+	struct stack_stats *stacks;
+	size_t nr_stacks;
+	size_t stacks_cap;
+	uint32_t *stack_index; /* slot -> stacks index + 1; 0 = empty */
+	size_t stack_index_mask;
+
+	struct alloc_totals totals;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+	/* splitmix64's finaliser: cheap, and every input bit moves every output bit. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static size_t live_home(const struct allocs *t, uint32_t pid, uint64_t addr)
+{
+	return (size_t)mix64(addr ^ ((uint64_t)pid << 48) ^ pid) & t->live_mask;
+}
+
+static size_t stack_home(const struct allocs *t, uint32_t pid, int32_t stack_id)
+{
+	return (size_t)mix64(((uint64_t)pid << 32) | (uint32_t)stack_id) & t->stack_index_mask;
+}
+
+struct allocs *allocs__new(void)
+{
+	struct allocs *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->live = calloc(LIVE_MIN_SLOTS, sizeof(*t->live));
+	t->stack_index = calloc(STACK_MIN_SLOTS, sizeof(*t->stack_index));
+	if (!t->live || !t->stack_index) {
+		allocs__destroy(t);
+		return NULL;
+	}
+	t->live_mask = LIVE_MIN_SLOTS - 1;
+	t->stack_index_mask = STACK_MIN_SLOTS - 1;
+	return t;
+}
+
+void allocs__destroy(struct allocs *t)
+{
+	if (!t)
+		return;
+	free(t->live);
+	free(t->stacks);
+	free(t->stack_index);
+	free(t);
+}
+
+/* --- stacks ------------------------------------------------------------- */
+
+static void stack_index_insert(struct allocs *t, uint32_t idx)
+{
+	size_t slot = stack_home(t, t->stacks[idx].pid, t->stacks[idx].stack_id);
+
+	while (t->stack_index[slot])
+		slot = (slot + 1) & t->stack_index_mask;
+	t->stack_index[slot] = idx + 1;
+}
+
+static int stack_index_rebuild(struct allocs *t, size_t slots)
+{
+	uint32_t *index = calloc(slots, sizeof(*index));
+	size_t i;
+
+	if (!index)
+		return -ENOMEM;
+	free(t->stack_index);
+	t->stack_index = index;
+	t->stack_index_mask = slots - 1;
+	for (i = 0; i < t->nr_stacks; i++)
+		stack_index_insert(t, (uint32_t)i);
+	return 0;
+}
+
+/* Index of the stats of (pid, stack_id), created on first use; -ENOMEM. */
+static int64_t stack_get(struct allocs *t, uint32_t pid, int32_t stack_id)
+{
+	size_t slot = stack_home(t, pid, stack_id);
+	struct stack_stats *s, *bigger;
+	uint32_t idx;
+	int err;
+
+	while ((idx = t->stack_index[slot])) {
+		s = &t->stacks[idx - 1];
+		if (s->pid == pid && s->stack_id == stack_id)
+			return idx - 1;
+		slot = (slot + 1) & t->stack_index_mask;
+	}
+	if (t->nr_stacks == t->stacks_cap) {
+		size_t cap = t->stacks_cap ? t->stacks_cap * 2 : 64;
+
+		if (cap > UINT32_MAX - 1)
+			return -ENOMEM;
+		bigger = realloc(t->stacks, cap * sizeof(*bigger));
+		if (!bigger)
+			return -ENOMEM;
+		t->stacks = bigger;
+		t->stacks_cap = cap;
+	}
+	s = &t->stacks[t->nr_stacks];
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->stack_id = stack_id;
+	t->nr_stacks++;
+	/* Keep the index at most half full. */
+	if (t->nr_stacks * 2 > t->stack_index_mask + 1) {
+		err = stack_index_rebuild(t, (t->stack_index_mask + 1) * 2);
+		if (err) {
+			t->nr_stacks--;
+			return err;
+		}
+	} else {
+		stack_index_insert(t, (uint32_t)(t->nr_stacks - 1));
+	}
+	return (int64_t)(t->nr_stacks - 1);
+}
+
+/* --- live allocations ----------------------------------------------------- */
+
+static struct live *live_find(const struct allocs *t, uint32_t pid, uint64_t addr)
+{
+	size_t slot = live_home(t, pid, addr);
+
+	while (t->live[slot].addr) {
+		if (t->live[slot].addr == addr && t->live[slot].pid == pid)
+			return &t->live[slot];
+		slot = (slot + 1) & t->live_mask;
+	}
+	return NULL;
+}
+
+static void live_place(struct allocs *t, const struct live *entry)
+{
+	size_t slot = live_home(t, entry->pid, entry->addr);
+
+	while (t->live[slot].addr)
+		slot = (slot + 1) & t->live_mask;
+	t->live[slot] = *entry;
+}
+
+static int live_grow(struct allocs *t)
+{
+	size_t old_slots = t->live_mask + 1, i;
+	struct live *old = t->live;
+
+	t->live = calloc(old_slots * 2, sizeof(*t->live));
+	if (!t->live) {
+		t->live = old;
+		return -ENOMEM;
+	}
+	t->live_mask = old_slots * 2 - 1;
+	for (i = 0; i < old_slots; i++)
+		if (old[i].addr)
+			live_place(t, &old[i]);
+	free(old);
+	return 0;
+}
+
+/* Backward-shift deletion: no tombstones, probe chains stay short. */
+static void live_remove(struct allocs *t, struct live *entry)
+{
+	size_t hole = (size_t)(entry - t->live), next = hole, home;
+
+	for (;;) {
+		next = (next + 1) & t->live_mask;
+		if (!t->live[next].addr)
+			break;
+		home = live_home(t, t->live[next].pid, t->live[next].addr);
+		/* The entry at next may fill the hole unless its home lies in (hole, next]. */
+		if (hole <= next ? (hole < home && home <= next) : (hole < home || home <= next))
+			continue;
+		t->live[hole] = t->live[next];
+		hole = next;
+	}
+	t->live[hole].addr = 0;
+	t->live_used--;
+}
+
+static void account_free(struct allocs *t, const struct live *entry)
+{
+	struct stack_stats *s = &t->stacks[entry->stack];
+
+	s->outstanding_bytes -= entry->size;
+	s->outstanding_count--;
+	s->free_bytes += entry->size;
+	s->free_count++;
+	t->totals.outstanding_bytes -= entry->size;
+	t->totals.outstanding_count--;
+	t->totals.frees++;
+}
+
+int allocs__record_alloc(struct allocs *t, uint32_t pid, uint64_t addr, uint64_t size,
+			 int32_t stack_id, uint64_t ts_ns)
+{
+	struct live entry, *existing;
+	struct stack_stats *s;
+	int64_t stack;
+
+	if (!addr)
+		return -EINVAL;
+	existing = live_find(t, pid, addr);
+	if (existing) {
+		/* The address came back without a FREE in between: that FREE was lost. */
+		t->totals.missed_frees++;
+		account_free(t, existing);
+		live_remove(t, existing);
+	}
+	stack = stack_get(t, pid, stack_id);
+	if (stack < 0)
+		return (int)stack;
+	if ((t->live_used + 1) * 4 > (t->live_mask + 1) * 3 && live_grow(t))
+		return -ENOMEM;
+
+	entry.addr = addr;
+	entry.size = size;
+	entry.ts_ns = ts_ns;
+	entry.pid = pid;
+	entry.stack = (uint32_t)stack;
+	live_place(t, &entry);
+	t->live_used++;
+
+	s = &t->stacks[stack];
+	s->outstanding_bytes += size;
+	s->outstanding_count++;
+	s->alloc_bytes += size;
+	s->alloc_count++;
+	t->totals.outstanding_bytes += size;
+	t->totals.outstanding_count++;
+	t->totals.allocs++;
+	return 0;
+}
+
+int allocs__record_free(struct allocs *t, uint32_t pid, uint64_t addr)
+{
+	struct live *entry = addr ? live_find(t, pid, addr) : NULL;
+
+	if (!entry) {
+		t->totals.unmatched_frees++;
+		return -ENOENT;
+	}
+	account_free(t, entry);
+	live_remove(t, entry);
+	return 0;
+}
+
+void allocs__drop_pid(struct allocs *t, uint32_t pid)
+{
+	uint32_t *new_index_of;
+	size_t i, kept = 0;
+
+	/*
+	 * Removal shifts later entries of the chain into the hole, so rescan the
+	 * slot. Entries only move into holes at or after i (or within slots
+	 * already scanned, which hold no entry of pid), so one pass is enough.
+	 */
+	for (i = 0; i <= t->live_mask;) {
+		if (t->live[i].addr && t->live[i].pid == pid) {
+			t->totals.outstanding_bytes -= t->live[i].size;
+			t->totals.outstanding_count--;
+			live_remove(t, &t->live[i]);
+			continue;
+		}
+		i++;
+	}
+	new_index_of = malloc((t->nr_stacks ? t->nr_stacks : 1) * sizeof(*new_index_of));
+	if (!new_index_of)
+		return; /* stacks of the dead pid stay listed with zero outstanding */
+	for (i = 0; i < t->nr_stacks; i++) {
+		if (t->stacks[i].pid == pid)
+			continue;
+		new_index_of[i] = (uint32_t)kept;
+		t->stacks[kept++] = t->stacks[i];
+	}
+	t->nr_stacks = kept;
+	for (i = 0; i <= t->live_mask; i++)
+		if (t->live[i].addr)
+			t->live[i].stack = new_index_of[t->live[i].stack];
+	free(new_index_of);
+	memset(t->stack_index, 0, (t->stack_index_mask + 1) * sizeof(*t->stack_index));
+	for (i = 0; i < t->nr_stacks; i++)
+		stack_index_insert(t, (uint32_t)i);
+}
+
+const struct alloc_totals *allocs__totals(const struct allocs *t)
+{
+	return &t->totals;
+}
+
+const struct stack_stats *allocs__stacks(const struct allocs *t, size_t *count)
+{
+	*count = t->nr_stacks;
+	return t->stacks;
+}
+
+size_t allocs__live_count(const struct allocs *t)
+{
+	return t->live_used;
+}
+
+size_t allocs__memory_bytes(const struct allocs *t)
+{
+	return (t->live_mask + 1) * sizeof(*t->live) + t->stacks_cap * sizeof(*t->stacks) +
+	       (t->stack_index_mask + 1) * sizeof(*t->stack_index);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Live allocations keyed by (pid, address) and per-stack totals keyed by
+ * (pid, stack id). Pure logic: no BPF, no globals; driven by events.
+ */
+#ifndef MEMLEAKD_ALLOCS_H
+#define MEMLEAKD_ALLOCS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct allocs;
+
+struct stack_stats {
+	uint32_t pid;
+	int32_t stack_id; /* negative: the stack capture failed with that -errno */
+	uint64_t outstanding_bytes;
+	uint64_t outstanding_count;
+	uint64_t alloc_bytes; /* lifetime, since attach */
+	uint64_t alloc_count;
+	uint64_t free_bytes;
+	uint64_t free_count;
+};
+
+struct alloc_totals {
+	uint64_t outstanding_bytes;
+	uint64_t outstanding_count;
+	uint64_t allocs;
+	uint64_t frees;
+	uint64_t unmatched_frees; /* address not live: allocated before attach, or filtered */
+	uint64_t missed_frees;	  /* an ALLOC hit a live address: its FREE never arrived */
+};
+
+struct allocs *allocs__new(void);
+void allocs__destroy(struct allocs *table);
+
+/* Records an allocation. 0 or -ENOMEM (the allocation is then not kept). */
+int allocs__record_alloc(struct allocs *table, uint32_t pid, uint64_t addr, uint64_t size,
+			 int32_t stack_id, uint64_t ts_ns);
+/* Records a free. 0, or -ENOENT when the address was not live (counted). */
+int allocs__record_free(struct allocs *table, uint32_t pid, uint64_t addr);
+/* Forgets everything of one process (it exited or exec'd). */
+void allocs__drop_pid(struct allocs *table, uint32_t pid);
+
+const struct alloc_totals *allocs__totals(const struct allocs *table);
+/* All stacks seen, in no particular order; valid until the next change. */
+const struct stack_stats *allocs__stacks(const struct allocs *table, size_t *count);
+/* Live allocations held now, and the bytes the table uses for them. */
+size_t allocs__live_count(const struct allocs *table);
+size_t allocs__memory_bytes(const struct allocs *table);
+
+#endif

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfsyms.h"
+
+/* Caps what a hostile file can make us allocate. */
+#define MAX_SYMBOLS (8u << 20)
+#define MAX_SEGMENTS 256
+#define MAX_BUILD_ID 64
+
+struct sym {
+	uint64_t vaddr;
+	uint64_t size;
+	char *name;
+	unsigned char bind;
+	bool ifunc;
+};
+
+struct segment {
+	uint64_t offset;
+	uint64_t vaddr;
+	uint64_t filesz;
+};
+
+struct elf_syms {
+	struct sym *syms; /* sorted by vaddr, best-ranked alias first */
+	size_t nr_syms;
+	struct segment segs[MAX_SEGMENTS];
+	size_t nr_segs;
+	char build_id[2 * MAX_BUILD_ID + 1];
+};
+
+static int read_segments(Elf *elf, struct elf_syms *syms)
+{
+	size_t nr_phdrs, i;
+	GElf_Phdr phdr;
+
+	if (elf_getphdrnum(elf, &nr_phdrs))
+		return -EINVAL;
+	for (i = 0; i < nr_phdrs && syms->nr_segs < MAX_SEGMENTS; i++) {
+		if (!gelf_getphdr(elf, (int)i, &phdr) || phdr.p_type != PT_LOAD)
+			continue;
+		syms->segs[syms->nr_segs].offset = phdr.p_offset;
+		syms->segs[syms->nr_segs].vaddr = phdr.p_vaddr;
+		syms->segs[syms->nr_segs].filesz = phdr.p_filesz;
+		syms->nr_segs++;
+	}
+	return 0;
+}
+
+static void read_build_id(Elf_Data *data, struct elf_syms *syms)
+{
+	size_t offset = 0, name_off, desc_off, i;
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *desc;
+	GElf_Nhdr nhdr;
+
+	while ((offset = gelf_getnote(data, offset, &nhdr, &name_off, &desc_off)) > 0) {
+		if (nhdr.n_type != NT_GNU_BUILD_ID || nhdr.n_namesz != 4 ||
+		    memcmp((char *)data->d_buf + name_off, "GNU", 4) || nhdr.n_descsz == 0 ||
+		    nhdr.n_descsz > MAX_BUILD_ID)
+			continue;
+		desc = (const unsigned char *)data->d_buf + desc_off;
+		for (i = 0; i < nhdr.n_descsz; i++) {
+			syms->build_id[2 * i] = hex[desc[i] >> 4];
+			syms->build_id[2 * i + 1] = hex[desc[i] & 15];
+		}
+		syms->build_id[2 * nhdr.n_descsz] = '\0';
+		return;
+	}
+}
+
+static int add_symbol(struct elf_syms *syms, size_t *cap, const GElf_Sym *sym, const char *name)
+{
+	struct sym *bigger;
+
+	if (syms->nr_syms == *cap) {
+		if (*cap >= MAX_SYMBOLS)
+			return -E2BIG;
+		*cap = *cap ? *cap * 2 : 1024;
+		bigger = realloc(syms->syms, *cap * sizeof(*bigger));
+		if (!bigger)
+			return -ENOMEM;
+		syms->syms = bigger;
+	}
+	syms->syms[syms->nr_syms].name = strdup(name);
+	if (!syms->syms[syms->nr_syms].name)
+		return -ENOMEM;
+	syms->syms[syms->nr_syms].vaddr = sym->st_value;
+	syms->syms[syms->nr_syms].size = sym->st_size;
+	syms->syms[syms->nr_syms].bind = GELF_ST_BIND(sym->st_info);
+	syms->syms[syms->nr_syms].ifunc = GELF_ST_TYPE(sym->st_info) == STT_GNU_IFUNC;
+	syms->nr_syms++;
+	return 0;
+}
+
+static int read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, struct elf_syms *syms,
+		       size_t *cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count, i;
+	const char *name;
+	GElf_Sym sym;
+	int type, err;
+
+	if (!data || shdr->sh_entsize == 0)
+		return 0;
+	count = data->d_size / shdr->sh_entsize;
+	for (i = 0; i < count; i++) {
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    sym.st_value == 0)
+			continue;
+		name = elf_strptr(elf, shdr->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		err = add_symbol(syms, cap, &sym, name);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Global beats weak beats local; then the name without leading underscores. */
+static int sym_rank(const struct sym *s)
+{
+	int rank = s->bind == STB_GLOBAL ? 0 : s->bind == STB_WEAK ? 2 : 4;
+
+	return rank + (s->name[0] == '_');
+}
+
+static int compare_syms(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	if (x->vaddr != y->vaddr)
+		return x->vaddr < y->vaddr ? -1 : 1;
+	if (sym_rank(x) != sym_rank(y))
+		return sym_rank(x) - sym_rank(y);
+	return strcmp(x->name, y->name);
+}
+
+static void sort_symbols(struct elf_syms *syms)
+{
+	if (syms->nr_syms)
+		qsort(syms->syms, syms->nr_syms, sizeof(*syms->syms), compare_syms);
+}
+
+static int read_sections(Elf *elf, struct elf_syms *syms)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	size_t cap = 0;
+	int err;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		if (shdr.sh_type == SHT_SYMTAB || shdr.sh_type == SHT_DYNSYM) {
+			err = read_symtab(elf, scn, &shdr, syms, &cap);
+			if (err)
+				return err;
+		} else if (shdr.sh_type == SHT_NOTE && !syms->build_id[0]) {
+			Elf_Data *data = elf_getdata(scn, NULL);
+
+			if (data)
+				read_build_id(data, syms);
+		}
+	}
+	sort_symbols(syms);
+	return 0;
+}
+
+struct elf_syms *elf_syms__load_fd(int fd)
+{
+	struct elf_syms *syms;
+	Elf *elf;
+	int err;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		errno = ENOEXEC;
+		return NULL;
+	}
+	syms = calloc(1, sizeof(*syms));
+	if (!syms) {
+		elf_end(elf);
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = read_segments(elf, syms);
+	if (!err)
+		err = read_sections(elf, syms);
+	elf_end(elf);
+	if (err) {
+		elf_syms__free(syms);
+		errno = -err;
+		return NULL;
+	}
+	return syms;
+}
+
+struct elf_syms *elf_syms__load(const char *path)
+{
+	struct elf_syms *syms;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	syms = elf_syms__load_fd(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return syms;
+}
+
+void elf_syms__free(struct elf_syms *syms)
+{
+	size_t i;
+
+	if (!syms)
+		return;
+	for (i = 0; i < syms->nr_syms; i++)
+		free(syms->syms[i].name);
+	free(syms->syms);
+	free(syms);
+}
+
+int elf_syms__lookup(const struct elf_syms *syms, uint64_t vaddr, const char **name,
+		     uint64_t *offset)
+{
+	size_t lo = 0, hi = syms->nr_syms, mid;
+	const struct sym *s;
+
+	/* The last symbol starting at or below vaddr. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (syms->syms[mid].vaddr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -ENOENT;
+	lo--;
+	/* Aliases share an address; the sort put the best-ranked name first. */
+	while (lo > 0 && syms->syms[lo - 1].vaddr == syms->syms[lo].vaddr)
+		lo--;
+	s = &syms->syms[lo];
+	/* A sized symbol must contain vaddr; an unsized one runs to the next. */
+	if (s->size && vaddr - s->vaddr >= s->size)
+		return -ENOENT;
+	*name = s->name;
+	*offset = vaddr - s->vaddr;
+	return 0;
+}
+
+int elf_syms__find(const struct elf_syms *syms, const char *name, struct elf_sym_info *info)
+{
+	size_t i;
+
+	/* Linear: used a dozen times per attach, never on a hot path. */
+	for (i = 0; i < syms->nr_syms; i++) {
+		if (strcmp(syms->syms[i].name, name))
+			continue;
+		info->name = syms->syms[i].name;
+		info->vaddr = syms->syms[i].vaddr;
+		info->size = syms->syms[i].size;
+		info->ifunc = syms->syms[i].ifunc;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int elf_syms__vaddr_to_offset(const struct elf_syms *syms, uint64_t vaddr, uint64_t *offset)
+{
+	size_t i;
+
+	for (i = 0; i < syms->nr_segs; i++) {
+		const struct segment *seg = &syms->segs[i];
+
+		if (vaddr >= seg->vaddr && vaddr - seg->vaddr < seg->filesz) {
+			*offset = vaddr - seg->vaddr + seg->offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_syms__offset_to_vaddr(const struct elf_syms *syms, uint64_t offset, uint64_t *vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < syms->nr_segs; i++) {
+		const struct segment *seg = &syms->segs[i];
+
+		if (offset >= seg->offset && offset - seg->offset < seg->filesz) {
+			*vaddr = offset - seg->offset + seg->vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+size_t elf_syms__count(const struct elf_syms *syms)
+{
+	return syms->nr_syms;
+}
+
+const char *elf_syms__build_id(const struct elf_syms *syms)
+{
+	return syms->build_id;
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+
+#include "folded.h"
+
+/* ';' separates frames and a newline ends the record: neither may leak in. */
+static void put_frame_name(FILE *out, const char *name)
+{
+	for (; *name; name++) {
+		unsigned char ch = (unsigned char)*name;
+
+		if (ch == ';')
+			fputc(':', out);
+		else if (ch < 0x20 || ch == 0x7f)
+			fputc('?', out);
+		else
+			fputc(ch, out);
+	}
+}
+
+static void render_stack(FILE *out, const struct snapshot *snap,
+			 const struct snapshot_stack *stack)
+{
+	const char *problem = snapshot__stack_problem(stack);
+	char frame[512];
+	size_t i;
+
+	put_frame_name(out, snapshot__comm(snap, (int)stack->stats.pid));
+	if (problem) {
+		fputs(";[", out);
+		put_frame_name(out, problem);
+		fputc(']', out);
+	}
+	for (i = stack->nr_frames; i-- > 0;) {
+		fputc(';', out);
+		put_frame_name(out,
+			       frame__format(&stack->frames[i], FRAME_NAME, frame, sizeof(frame)));
+	}
+	fprintf(out, " %" PRIu64 "\n", stack->stats.outstanding_bytes);
+}
+
+int folded__render(FILE *out, const struct snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_stacks; i++)
+		render_stack(out, snap, &snap->stacks[i]);
+	fflush(out);
+	return ferror(out) ? -EIO : 0;
+}

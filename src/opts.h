@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Command-line options: parsing, defaults, cross-option checks. */
+#ifndef MEMLEAKD_OPTS_H
+#define MEMLEAKD_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define OPTS_MAX_PIDS 64
+
+struct opts {
+	int pids[OPTS_MAX_PIDS]; /* -p PID, repeatable */
+	int nr_pids;
+	double interval_s;	  /* -i SECONDS between reports */
+	double duration_s;	  /* -d SECONDS to run; 0 = until Ctrl-C or target exit */
+	unsigned int top;	  /* -n TOP stacks per report */
+	uint64_t min_size;	  /* --min-size BYTES: ignore smaller allocations */
+	uint64_t max_size;	  /* --max-size BYTES: ignore larger allocations */
+	const char *folded_path;  /* --folded FILE, points into argv */
+	unsigned int stack_slots; /* --stack-slots N: stack map entries */
+	int verbosity;		  /* -v, -vv, -vvv */
+};
+
+extern const struct opts opts_defaults;
+
+#define OPTS_RUN 0   /* go on and trace */
+#define OPTS_EXIT 1  /* --help or --version was printed: exit 0 */
+
+/*
+ * Parses argv into *out (starting from opts_defaults). Returns OPTS_RUN,
+ * OPTS_EXIT, or -EINVAL with a one-line reason (cause and fix) in err.
+ */
+int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_len);
+
+/* Parses "4096", "4k", "16M", "1G" (powers of 1024) into bytes. 0 or -EINVAL. */
+int opts__parse_bytes(const char *text, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elfsyms.h"
+#include "log.h"
+#include "provider.h"
+
+const char *const alloc_fn_names[FN_COUNT] = {
+	[FN_MALLOC] = "malloc",
+	[FN_CALLOC] = "calloc",
+	[FN_REALLOC] = "realloc",
+	[FN_REALLOCARRAY] = "reallocarray",
+	[FN_POSIX_MEMALIGN] = "posix_memalign",
+	[FN_ALIGNED_ALLOC] = "aligned_alloc",
+	[FN_MEMALIGN] = "memalign",
+	[FN_VALLOC] = "valloc",
+	[FN_PVALLOC] = "pvalloc",
+	[FN_FREE] = "free",
+};
+
+static bool seen(const struct providers *p, const struct mapping *m)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr; i++)
+		if (p->list[i].dev == m->dev && p->list[i].inode == m->inode)
+			return true;
+	return false;
+}
+
+/* The file offset of each entry point that syms defines; false without malloc+free. */
+static bool find_entry_points(const struct elf_syms *syms, struct provider *prov)
+{
+	struct elf_sym_info info;
+	int fn;
+
+	for (fn = 0; fn < FN_COUNT; fn++) {
+		prov->offsets[fn] = PROVIDER_NO_OFFSET;
+		if (elf_syms__find(syms, alloc_fn_names[fn], &info))
+			continue;
+		if (info.ifunc) {
+			/* The symbol is a resolver that runs once; probing it catches nothing. */
+			prov->ifunc_skipped++;
+			continue;
+		}
+		if (elf_syms__vaddr_to_offset(syms, info.vaddr, &prov->offsets[fn]))
+			prov->offsets[fn] = PROVIDER_NO_OFFSET;
+	}
+	return prov->offsets[FN_MALLOC] != PROVIDER_NO_OFFSET &&
+	       prov->offsets[FN_FREE] != PROVIDER_NO_OFFSET;
+}
+
+static int add_provider(struct providers *p, int pid, const struct mapping *m)
+{
+	struct provider prov = { 0 }, *bigger;
+	struct elf_syms *syms;
+	int fd;
+
+	snprintf(prov.attach_path, sizeof(prov.attach_path),
+		 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
+	/* map_files names the exact inode mapped, whatever the target's mount namespace. */
+	fd = open(prov.attach_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		p_debug("cannot open '%s' (%s) of pid %d: %s", prov.attach_path, m->path, pid,
+			strerror(errno));
+		return errno == ENOENT ? 0 : -errno;
+	}
+	syms = elf_syms__load_fd(fd);
+	close(fd);
+	if (!syms)
+		return 0; /* not an ELF file we can read: not a provider */
+	if (!find_entry_points(syms, &prov)) {
+		elf_syms__free(syms);
+		return 0;
+	}
+	elf_syms__free(syms);
+	prov.path = strdup(m->path);
+	if (!prov.path)
+		return -ENOMEM;
+	prov.dev = m->dev;
+	prov.inode = m->inode;
+	bigger = realloc(p->list, (p->nr + 1) * sizeof(*bigger));
+	if (!bigger) {
+		free(prov.path);
+		return -ENOMEM;
+	}
+	p->list = bigger;
+	p->list[p->nr++] = prov;
+	return 0;
+}
+
+int providers__from_maps(int pid, const struct procmaps *maps, struct providers **out)
+{
+	struct providers *p = calloc(1, sizeof(*p));
+	size_t i;
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < maps->nr && !err; i++) {
+		const struct mapping *m = &maps->maps[i];
+
+		if (!m->exec || !mapping__is_file(m) || seen(p, m))
+			continue;
+		err = add_provider(p, pid, m);
+	}
+	if (err) {
+		providers__free(p);
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+int providers__find(int pid, struct providers **out)
+{
+	struct procmaps *maps;
+	int err;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err;
+	err = providers__from_maps(pid, maps, out);
+	procmaps__free(maps);
+	return err;
+}
+
+void providers__free(struct providers *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nr; i++)
+		free(p->list[i].path);
+	free(p->list);
+	free(p);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Finds the objects that provide a process's allocator: every executable
+ * file it maps that defines malloc and free (libc, a statically linked
+ * executable, a preloaded jemalloc/tcmalloc), with the file offset of each
+ * allocator entry point.
+ */
+#ifndef MEMLEAKD_PROVIDER_H
+#define MEMLEAKD_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "procmaps.h"
+
+enum alloc_fn {
+	FN_MALLOC,
+	FN_CALLOC,
+	FN_REALLOC,
+	FN_REALLOCARRAY,
+	FN_POSIX_MEMALIGN,
+	FN_ALIGNED_ALLOC,
+	FN_MEMALIGN,
+	FN_VALLOC,
+	FN_PVALLOC,
+	FN_FREE,
+	FN_COUNT
+};
+
+extern const char *const alloc_fn_names[FN_COUNT];
+
+#define PROVIDER_NO_OFFSET UINT64_MAX
+
+struct provider {
+	char attach_path[80]; /* /proc/PID/map_files/START-END: the very file mapped */
+	char *path;	      /* as the target sees it, for messages */
+	dev_t dev;
+	uint64_t inode;
+	uint64_t offsets[FN_COUNT]; /* file offsets, PROVIDER_NO_OFFSET when absent */
+	unsigned int ifunc_skipped; /* entry points that are IFUNC resolvers (not probed) */
+};
+
+struct providers {
+	struct provider *list;
+	size_t nr;
+};
+
+/*
+ * Scans /proc/PID/maps. 0 with nr == 0 when nothing defines malloc and free;
+ * -ENOENT/-ESRCH when the process is gone; -errno otherwise.
+ */
+int providers__find(int pid, struct providers **out);
+/* Same, on maps already read; files are opened through /proc/PID/. */
+int providers__from_maps(int pid, const struct procmaps *maps, struct providers **out);
+void providers__free(struct providers *p);
+
+#endif

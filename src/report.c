@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <time.h>
+
+#include "report.h"
+#include "units.h"
+
+static void render_targets(FILE *out, const struct snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_procs; i++)
+		fprintf(out, "%s pid %d (%s)%s", i ? "," : "", snap->procs[i].pid,
+			snap->procs[i].comm, snap->procs[i].exited ? " exited" : "");
+}
+
+static void render_header(FILE *out, const struct snapshot *snap)
+{
+	const struct alloc_totals *t = &snap->totals;
+	const uint64_t *c = snap->counters;
+	char when[16] = "", bytes[HUMAN_BYTES_LEN];
+	time_t wall = (time_t)snap->wall_time_s;
+	struct tm tm;
+
+	if (localtime_r(&wall, &tm))
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	fprintf(out, "== memleakd %s report %u at %s (+%.1f s):", snap->final ? "final" : "interval",
+		snap->seq, when, snap->elapsed_s);
+	render_targets(out, snap);
+	fprintf(out, " ==\n");
+	fprintf(out,
+		"outstanding %s (%" PRIu64 " B) in %" PRIu64 " allocations from %zu stacks;"
+		" since attach %" PRIu64 " allocations, %" PRIu64 " frees\n",
+		format_bytes(t->outstanding_bytes, bytes), t->outstanding_bytes,
+		t->outstanding_count, snap->nr_live_stacks, t->allocs, t->frees);
+	fprintf(out,
+		"lost: ringbuf drops %" PRIu64 ", stack collisions %" PRIu64
+		", stack failures %" PRIu64 ", stash misses %" PRIu64 ", stash full %" PRIu64
+		", stale stashes %" PRIu64 ", failed reallocs %" PRIu64 ", memptr faults %" PRIu64
+		"\n",
+		c[ML_CNT_RB_DROPS], c[ML_CNT_STACK_COLLISION], c[ML_CNT_STACK_FAIL],
+		c[ML_CNT_STASH_MISS], c[ML_CNT_STASH_FULL], c[ML_CNT_STASH_STALE],
+		c[ML_CNT_REALLOC_FAILED], c[ML_CNT_MEMPTR_FAULT]);
+	fprintf(out,
+		"unmatched frees %" PRIu64 " (blocks allocated before attach or filtered), missed frees %" PRIu64
+		", filtered allocations %" PRIu64 "\n",
+		t->unmatched_frees, t->missed_frees, c[ML_CNT_FILTERED]);
+}
+
+static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
+			 const struct snapshot_stack *stack)
+{
+	const struct stack_stats *s = &stack->stats;
+	char a[HUMAN_BYTES_LEN], b[HUMAN_BYTES_LEN], c[HUMAN_BYTES_LEN], frame[512];
+	const char *problem = snapshot__stack_problem(stack);
+	size_t i;
+
+	fprintf(out, "#%zu %s (%" PRIu64 " B) in %" PRIu64 " allocations, pid %u (%s)\n", rank,
+		format_bytes(s->outstanding_bytes, a), s->outstanding_bytes, s->outstanding_count,
+		s->pid, snapshot__comm(snap, (int)s->pid));
+	fprintf(out,
+		"    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
+		format_bytes(s->alloc_bytes, b), s->alloc_count, format_bytes(s->free_bytes, c),
+		s->free_count);
+	if (problem)
+		fprintf(out, "        [%s]\n", problem);
+	for (i = 0; i < stack->nr_frames; i++)
+		fprintf(out, "        %s\n",
+			frame__format(&stack->frames[i], FRAME_FULL, frame, sizeof(frame)));
+}
+
+int report__render(FILE *out, const struct snapshot *snap, const struct report_opts *opts)
+{
+	size_t i, shown = snap->nr_stacks < opts->top ? snap->nr_stacks : opts->top;
+
+	render_header(out, snap);
+	if (!shown)
+		fprintf(out, "no outstanding allocations\n");
+	for (i = 0; i < shown; i++)
+		render_stack(out, snap, i + 1, &snap->stacks[i]);
+	if (snap->nr_live_stacks > shown)
+		fprintf(out, "(%zu more stacks not shown; raise -n to see them)\n",
+			snap->nr_live_stacks - shown);
+	fputc('\n', out);
+	fflush(out);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allocs.h"
+#include "exitcodes.h"
+#include "folded.h"
+#include "log.h"
+#include "outfile.h"
+#include "privs.h"
+#include "provider.h"
+#include "report.h"
+#include "session.h"
+#include "snapshot.h"
+#include "symbolize.h"
+#include "tracer.h"
+#include "units.h"
+
+#define DRAIN_PERIOD_MS 20	     /* records wait at most this long in the ring buffer */
+#define RINGBUF_BYTES (16u << 20)    /* ~350k records: 20 ms at 17M events/s */
+#define MAX_EXPORTED_STACKS 20000    /* stacks symbolized per snapshot */
+#define SYSFS_BTF "/sys/kernel/btf/vmlinux"
+
+struct target {
+	int pid;
+	char comm[SNAPSHOT_COMM_LEN];
+	int pidfd;
+	bool exited;
+	struct providers *provs; /* until attached */
+};
+
+struct session {
+	const struct opts *opts;
+	struct allocs *allocs;
+	struct symbolizer *symbolizer;
+	struct tracer *tracer;
+	struct target targets[OPTS_MAX_PIDS];
+	size_t nr_targets;
+	size_t nr_exited;
+	int epoll_fd;
+	int timer_fd;
+	struct timespec started;
+	unsigned int seq;
+	uint64_t table_failures; /* allocations the table could not keep (out of memory) */
+	int output_error;	 /* first failure writing an output */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int signo)
+{
+	(void)signo;
+	stop_requested = 1;
+}
+
+/* A second Ctrl-C gets the default action (SA_RESETHAND): a stuck exit can be forced. */
+static int install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND };
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL) || sigaction(SIGPIPE, &ignore, NULL))
+		return -errno;
+	return 0;
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static struct target *find_target(struct session *s, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_targets; i++)
+		if (s->targets[i].pid == (int)pid)
+			return &s->targets[i];
+	return NULL;
+}
+
+static void mark_exited(struct session *s, struct target *t)
+{
+	if (t->exited)
+		return;
+	t->exited = true;
+	s->nr_exited++;
+	if (s->nr_exited == s->nr_targets) {
+		p_info("pid %d (%s) exited", t->pid, t->comm);
+		return; /* the final report shows what the last one held at exit */
+	}
+	/* A dead process must not look like a leak of the living. */
+	fprintf(stderr, "memleakd: pid %d (%s) exited; its allocations are dropped\n", t->pid,
+		t->comm);
+	allocs__drop_pid(s->allocs, (uint32_t)t->pid);
+	symbolizer__forget(s->symbolizer, t->pid);
+}
+
+static void on_event(void *ctx, const struct ml_event *e)
+{
+	struct session *s = ctx;
+	struct target *t;
+
+	switch (e->type) {
+	case ML_EV_ALLOC:
+		if (allocs__record_alloc(s->allocs, e->pid, e->addr, e->size, e->stack_id,
+					 e->ts_ns) == -ENOMEM)
+			s->table_failures++;
+		break;
+	case ML_EV_FREE:
+		allocs__record_free(s->allocs, e->pid, e->addr);
+		break;
+	case ML_EV_EXIT:
+		t = find_target(s, e->pid);
+		if (t)
+			mark_exited(s, t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- one interval's output ------------------------------------------------ */
+
+static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool final)
+{
+	size_t i;
+
+	snap->elapsed_s = seconds_since(&s->started);
+	snap->wall_time_s = (uint64_t)time(NULL);
+	snap->seq = ++s->seq;
+	snap->final = final;
+	if (tracer__counters(s->tracer, snap->counters))
+		p_warn("cannot read the BPF loss counters: %s", strerror(errno));
+	snap->procs = calloc(s->nr_targets, sizeof(*snap->procs));
+	if (!snap->procs)
+		return -ENOMEM;
+	for (i = 0; i < s->nr_targets; i++) {
+		snap->procs[i].pid = s->targets[i].pid;
+		memcpy(snap->procs[i].comm, s->targets[i].comm, sizeof(snap->procs[i].comm));
+		snap->procs[i].exited = s->targets[i].exited;
+	}
+	snap->nr_procs = s->nr_targets;
+	return 0;
+}
+
+static int write_folded(const char *path, const struct snapshot *snap)
+{
+	struct outfile *f = outfile__begin(path);
+	int err;
+
+	if (!f)
+		return -errno;
+	err = folded__render(outfile__stream(f), snap);
+	if (err) {
+		outfile__abort(f);
+		return err;
+	}
+	return outfile__commit(f);
+}
+
+static int emit_snapshot(struct session *s, bool final)
+{
+	struct report_opts ropts = { .top = s->opts->top };
+	struct snapshot_opts sopts = {
+		.max_stacks = MAX_EXPORTED_STACKS,
+		.read_stack = tracer__read_stack,
+		.reader_ctx = s->tracer,
+		.symbolizer = s->symbolizer,
+	};
+	struct snapshot *snap = NULL;
+	size_t i;
+	int err;
+
+	/* New libraries (dlopen) appear in maps; an exited process keeps its last maps. */
+	for (i = 0; i < s->nr_targets; i++)
+		if (!s->targets[i].exited)
+			symbolizer__refresh(s->symbolizer, s->targets[i].pid);
+	err = snapshot__build(s->allocs, &sopts, &snap);
+	if (!err)
+		err = fill_snapshot_meta(s, snap, final);
+	if (err) {
+		snapshot__free(snap);
+		p_err("cannot build the report: %s", strerror(-err));
+		return err;
+	}
+	if (s->table_failures)
+		p_warn("%llu allocations could not be recorded (out of memory)",
+		       (unsigned long long)s->table_failures);
+	if (report__render(stdout, snap, &ropts))
+		stop_requested = 1; /* stdout is gone (closed pipe): nobody is reading */
+	if (s->opts->folded_path) {
+		err = write_folded(s->opts->folded_path, snap);
+		if (err && !s->output_error) {
+			p_err("cannot write '%s': %s", s->opts->folded_path, strerror(-err));
+			s->output_error = err;
+		}
+	}
+	snapshot__free(snap);
+	return 0;
+}
+
+/* --- start-up -------------------------------------------------------------- */
+
+static int check_environment(const struct opts *o)
+{
+	char missing[128];
+	int err;
+
+	if (privs__check(missing, sizeof(missing))) {
+		p_err("missing privileges (%s): run as root, e.g. 'sudo memleakd -p PID'", missing);
+		return EXIT_PERMISSION;
+	}
+	if (access(SYSFS_BTF, R_OK)) {
+		p_err("no kernel BTF at '%s': %s; boot a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+		      SYSFS_BTF, strerror(errno));
+		return EXIT_KERNEL;
+	}
+	if (o->folded_path) {
+		err = outfile__check_writable(o->folded_path);
+		if (err) {
+			p_err("cannot write --folded file '%s': %s; choose a writable path",
+			      o->folded_path, strerror(-err));
+			return EXIT_OUTPUT;
+		}
+	}
+	return EXIT_OK;
+}
+
+static void read_comm(int pid, char comm[SNAPSHOT_COMM_LEN])
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(comm, SNAPSHOT_COMM_LEN, "?");
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, comm, SNAPSHOT_COMM_LEN - 1);
+	close(fd);
+	if (n <= 0) {
+		snprintf(comm, SNAPSHOT_COMM_LEN, "?");
+		return;
+	}
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+}
+
+/* Opens the target and finds its allocator; an EXIT_* code. */
+static int prepare_target(struct target *t, int pid, struct providers **provs)
+{
+	int err;
+
+	t->pid = pid;
+	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0) {
+		p_err("no process with PID %d: %s; check the PID with 'ps -p %d'", pid,
+		      strerror(errno), pid);
+		return EXIT_TARGET;
+	}
+	read_comm(pid, t->comm);
+	err = providers__find(pid, provs);
+	if (err) {
+		p_err("cannot read the memory map of pid %d (%s): %s", pid, t->comm, strerror(-err));
+		return err == -ENOENT || err == -ESRCH ? EXIT_TARGET : EXIT_PERMISSION;
+	}
+	if ((*provs)->nr == 0) {
+		p_err("pid %d (%s) maps no object that defines malloc and free: nothing to trace "
+		      "(a static binary without malloc, or a custom allocator under other names)",
+		      pid, t->comm);
+		return EXIT_TARGET;
+	}
+	return EXIT_OK;
+}
+
+static int open_tracer(struct session *s)
+{
+	struct tracer_opts topts = {
+		.min_size = s->opts->min_size,
+		.max_size = s->opts->max_size,
+		.stack_slots = s->opts->stack_slots,
+		.ringbuf_bytes = RINGBUF_BYTES,
+		.on_event = on_event,
+		.ctx = s,
+		.verbosity = s->opts->verbosity,
+	};
+	int err = tracer__open(&topts, &s->tracer);
+
+	if (!err)
+		return EXIT_OK;
+	if (err == -EPERM || err == -EACCES) {
+		p_err("the kernel refused to load BPF programs: %s; run as root (CAP_BPF and "
+		      "CAP_PERFMON), and check kernel.unprivileged_bpf_disabled and lockdown",
+		      strerror(-err));
+		return EXIT_PERMISSION;
+	}
+	p_err("cannot load the BPF programs: %s; memleakd needs Linux >= 5.8 with BTF, ring "
+	      "buffers and BTF tracepoints (run with -vvv for the verifier log)",
+	      strerror(-err));
+	return EXIT_KERNEL;
+}
+
+static void describe_target(const struct target *t, const struct providers *provs)
+{
+	size_t i;
+
+	fprintf(stderr, "memleakd: tracing pid %d (%s) through", t->pid, t->comm);
+	for (i = 0; i < provs->nr; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", provs->list[i].path);
+	fputc('\n', stderr);
+}
+
+/* Every PID exists and has an allocator, before anything is loaded. */
+static int prepare_targets(struct session *s)
+{
+	int i, code;
+
+	for (i = 0; i < s->opts->nr_pids; i++) {
+		struct target *t = &s->targets[s->nr_targets];
+
+		t->pidfd = -1;
+		code = prepare_target(t, s->opts->pids[i], &t->provs);
+		if (t->pidfd >= 0)
+			s->nr_targets++;
+		if (code != EXIT_OK)
+			return code;
+	}
+	return EXIT_OK;
+}
+
+static int attach_targets(struct session *s)
+{
+	char why[512];
+	size_t i;
+	int err;
+
+	for (i = 0; i < s->nr_targets; i++) {
+		struct target *t = &s->targets[i];
+
+		err = tracer__attach(s->tracer, t->pid, t->provs, why, sizeof(why));
+		if (err) {
+			p_err("pid %d (%s): %s", t->pid, t->comm, why);
+			return err == -ENOENT || err == -ESRCH ? EXIT_TARGET : EXIT_FAILURE_RUN;
+		}
+		symbolizer__refresh(s->symbolizer, t->pid);
+		describe_target(t, t->provs);
+		providers__free(t->provs);
+		t->provs = NULL;
+	}
+	p_info("%zu probes attached", tracer__nr_links(s->tracer));
+	return EXIT_OK;
+}
+
+/* --- the loop -------------------------------------------------------------- */
+
+static int setup_waits(struct session *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct itimerspec every = { 0 };
+	size_t i;
+
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->epoll_fd < 0 || s->timer_fd < 0)
+		return -errno;
+	every.it_interval.tv_sec = (time_t)s->opts->interval_s;
+	every.it_interval.tv_nsec =
+		(long)((s->opts->interval_s - (double)every.it_interval.tv_sec) * 1e9);
+	every.it_value = every.it_interval;
+	if (timerfd_settime(s->timer_fd, 0, &every, NULL))
+		return -errno;
+	ev.data.fd = s->timer_fd;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->timer_fd, &ev))
+		return -errno;
+	ev.data.fd = tracer__epoll_fd(s->tracer);
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		return -errno;
+	for (i = 0; i < s->nr_targets; i++) {
+		ev.data.fd = s->targets[i].pidfd;
+		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			return -errno;
+	}
+	return 0;
+}
+
+/* A pidfd turned readable: the process is gone. Its EXIT record is already queued. */
+static void on_pidfd(struct session *s, int fd)
+{
+	size_t i;
+
+	tracer__drain(s->tracer);
+	for (i = 0; i < s->nr_targets; i++) {
+		if (s->targets[i].pidfd != fd)
+			continue;
+		epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+		mark_exited(s, &s->targets[i]); /* no-op when the EXIT record did it */
+	}
+}
+
+static int wait_timeout_ms(const struct session *s)
+{
+	double left;
+
+	if (s->opts->duration_s <= 0)
+		return DRAIN_PERIOD_MS;
+	left = s->opts->duration_s - seconds_since(&s->started);
+	if (left <= 0)
+		return 0;
+	return left * 1000 < DRAIN_PERIOD_MS ? (int)(left * 1000) + 1 : DRAIN_PERIOD_MS;
+}
+
+static void run_loop(struct session *s)
+{
+	struct epoll_event events[16];
+	uint64_t expirations;
+	int n, i;
+
+	while (!stop_requested && s->nr_exited < s->nr_targets) {
+		if (s->opts->duration_s > 0 && seconds_since(&s->started) >= s->opts->duration_s)
+			break;
+		n = epoll_wait(s->epoll_fd, events, 16, wait_timeout_ms(s));
+		if (n < 0 && errno != EINTR) {
+			p_err("waiting for events failed: %s", strerror(errno));
+			break;
+		}
+		tracer__drain(s->tracer);
+		for (i = 0; i < n; i++) {
+			if (events[i].data.fd == s->timer_fd) {
+				if (read(s->timer_fd, &expirations, sizeof(expirations)) > 0)
+					emit_snapshot(s, false);
+			} else if (events[i].data.fd != tracer__epoll_fd(s->tracer)) {
+				on_pidfd(s, events[i].data.fd);
+			}
+		}
+		if (s->output_error)
+			break;
+	}
+}
+
+static void cleanup(struct session *s)
+{
+	size_t i;
+
+	/* Detach first: nothing of ours stays in the target once we stop reading. */
+	tracer__destroy(s->tracer);
+	for (i = 0; i < s->nr_targets; i++) {
+		if (s->targets[i].pidfd >= 0)
+			close(s->targets[i].pidfd);
+		providers__free(s->targets[i].provs);
+	}
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
+	if (s->timer_fd >= 0)
+		close(s->timer_fd);
+	symbolizer__destroy(s->symbolizer);
+	allocs__destroy(s->allocs);
+}
+
+static int start(struct session *s)
+{
+	int code, err;
+
+	code = check_environment(s->opts);
+	if (code != EXIT_OK)
+		return code;
+	if (install_signals()) {
+		p_err("cannot install signal handlers: %s", strerror(errno));
+		return EXIT_FAILURE_RUN;
+	}
+	code = prepare_targets(s);
+	if (code != EXIT_OK)
+		return code;
+	s->allocs = allocs__new();
+	s->symbolizer = symbolizer__new();
+	if (!s->allocs || !s->symbolizer) {
+		p_err("out of memory");
+		return EXIT_FAILURE_RUN;
+	}
+	code = open_tracer(s);
+	if (code != EXIT_OK)
+		return code;
+	code = attach_targets(s);
+	if (code != EXIT_OK)
+		return code;
+	err = setup_waits(s);
+	if (err) {
+		p_err("cannot set up the event loop: %s", strerror(-err));
+		return EXIT_FAILURE_RUN;
+	}
+	return EXIT_OK;
+}
+
+int session__run(const struct opts *opts)
+{
+	struct session s = { .opts = opts, .epoll_fd = -1, .timer_fd = -1 };
+	int code;
+
+	code = start(&s);
+	if (code == EXIT_OK) {
+		clock_gettime(CLOCK_MONOTONIC, &s.started);
+		fprintf(stderr, "memleakd: ready: report every %.1f s%s; Ctrl-C to stop\n",
+			opts->interval_s, opts->duration_s > 0 ? " for the duration" : "");
+		run_loop(&s);
+		tracer__drain(s.tracer);
+		emit_snapshot(&s, true);
+		if (s.output_error)
+			code = EXIT_OUTPUT;
+	}
+	cleanup(&s);
+	return code;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * One interval's picture: the stacks worth showing, sorted and symbolized
+ * once, with totals and loss counters. Every renderer (report, folded, ...)
+ * reads this and nothing else.
+ */
+#ifndef MEMLEAKD_SNAPSHOT_H
+#define MEMLEAKD_SNAPSHOT_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "allocs.h"
+#include "memleak.h"
+#include "symbolize.h"
+
+#define SNAPSHOT_COMM_LEN 17
+
+struct snapshot_proc {
+	int pid;
+	char comm[SNAPSHOT_COMM_LEN];
+	bool exited;
+};
+
+struct snapshot_stack {
+	struct stack_stats stats;
+	struct frame *frames; /* leaf first */
+	size_t nr_frames;
+	int read_error; /* -errno when the frames could not be read, else 0 */
+};
+
+struct snapshot {
+	double elapsed_s;     /* since tracing started */
+	uint64_t wall_time_s; /* Unix time of the snapshot */
+	unsigned int seq;     /* 1 for the first report */
+	bool final;	      /* the report printed on the way out */
+	struct alloc_totals totals;
+	uint64_t counters[ML_CNT_MAX]; /* from the BPF side, summed over CPUs */
+	size_t nr_live_stacks;	       /* stacks holding outstanding memory */
+	struct snapshot_stack *stacks; /* most outstanding bytes first */
+	size_t nr_stacks;	       /* <= max_stacks; nr_live_stacks - nr_stacks omitted */
+	struct snapshot_proc *procs;
+	size_t nr_procs;
+};
+
+/* Reads the raw user stack of stack_id, leaf first: count, or -errno. */
+typedef int (*stack_reader_fn)(void *ctx, int32_t stack_id, uint64_t *ips, size_t max_ips);
+
+struct snapshot_opts {
+	size_t max_stacks; /* cap on symbolized stacks (exporters want them all) */
+	stack_reader_fn read_stack;
+	void *reader_ctx;
+	struct symbolizer *symbolizer;
+};
+
+/* Builds the stack part; the caller fills in times, counters and procs. */
+int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts,
+		    struct snapshot **out);
+void snapshot__free(struct snapshot *snap);
+
+/* The comm of pid, or "?" when unknown. */
+const char *snapshot__comm(const struct snapshot *snap, int pid);
+
+/* Why a stack has no frames: "stack lost: map collision" etc. */
+const char *snapshot__stack_problem(const struct snapshot_stack *stack);
+
+#endif

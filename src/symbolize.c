@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elfsyms.h"
+#include "log.h"
+#include "symbolize.h"
+
+struct module {
+	dev_t dev;
+	uint64_t inode;
+	char *name;		/* basename of the path it was first seen under */
+	struct elf_syms *syms;	/* NULL when the file could not be read */
+};
+
+struct proc_maps {
+	int pid;
+	struct procmaps *maps;
+};
+
+struct symbolizer {
+	struct module *modules;
+	size_t nr_modules, modules_cap;
+	struct proc_maps *procs;
+	size_t nr_procs, procs_cap;
+};
+
+struct symbolizer *symbolizer__new(void)
+{
+	return calloc(1, sizeof(struct symbolizer));
+}
+
+void symbolizer__destroy(struct symbolizer *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nr_modules; i++) {
+		elf_syms__free(s->modules[i].syms);
+		free(s->modules[i].name);
+	}
+	for (i = 0; i < s->nr_procs; i++)
+		procmaps__free(s->procs[i].maps);
+	free(s->modules);
+	free(s->procs);
+	free(s);
+}
+
+static struct proc_maps *find_proc(struct symbolizer *s, int pid)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_procs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+int symbolizer__set_maps(struct symbolizer *s, int pid, struct procmaps *maps)
+{
+	struct proc_maps *p = find_proc(s, pid), *bigger;
+
+	if (p) {
+		procmaps__free(p->maps);
+		p->maps = maps;
+		return 0;
+	}
+	if (s->nr_procs == s->procs_cap) {
+		size_t cap = s->procs_cap ? s->procs_cap * 2 : 8;
+
+		bigger = realloc(s->procs, cap * sizeof(*bigger));
+		if (!bigger) {
+			procmaps__free(maps);
+			return -ENOMEM;
+		}
+		s->procs = bigger;
+		s->procs_cap = cap;
+	}
+	s->procs[s->nr_procs].pid = pid;
+	s->procs[s->nr_procs].maps = maps;
+	s->nr_procs++;
+	return 0;
+}
+
+void symbolizer__forget(struct symbolizer *s, int pid)
+{
+	struct proc_maps *p = find_proc(s, pid);
+
+	if (!p)
+		return;
+	procmaps__free(p->maps);
+	*p = s->procs[--s->nr_procs];
+}
+
+static struct module *find_module(struct symbolizer *s, dev_t dev, uint64_t inode)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_modules; i++)
+		if (s->modules[i].dev == dev && s->modules[i].inode == inode)
+			return &s->modules[i];
+	return NULL;
+}
+
+/*
+ * Opens the very file the process maps: /proc/PID/map_files is exact (and
+ * works for deleted files); the path through /proc/PID/root is accepted only
+ * when its inode matches the one in maps.
+ */
+static int open_mapped_file(int pid, const struct mapping *m)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
+		 m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_ino != m->inode) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static struct module *load_module(struct symbolizer *s, int pid, const struct mapping *m)
+{
+	struct module *mod = find_module(s, m->dev, m->inode), *bigger;
+	int fd;
+
+	if (mod)
+		return mod;
+	if (s->nr_modules == s->modules_cap) {
+		size_t cap = s->modules_cap ? s->modules_cap * 2 : 32;
+
+		bigger = realloc(s->modules, cap * sizeof(*bigger));
+		if (!bigger)
+			return NULL;
+		s->modules = bigger;
+		s->modules_cap = cap;
+	}
+	mod = &s->modules[s->nr_modules];
+	mod->name = strdup(basename_of(m->path));
+	if (!mod->name)
+		return NULL;
+	mod->dev = m->dev;
+	mod->inode = m->inode;
+	mod->syms = NULL;
+	fd = pid > 0 ? open_mapped_file(pid, m) : open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		mod->syms = elf_syms__load_fd(fd);
+		if (!mod->syms)
+			p_debug("no symbols from '%s': %s", m->path, strerror(errno));
+		close(fd);
+	} else {
+		p_debug("cannot open '%s' of pid %d: %s", m->path, pid, strerror(-fd));
+	}
+	s->nr_modules++;
+	return mod;
+}
+
+int symbolizer__refresh(struct symbolizer *s, int pid)
+{
+	struct procmaps *maps;
+	size_t i;
+	int err;
+
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err; /* gone: keep what we had */
+	for (i = 0; i < maps->nr; i++)
+		if (maps->maps[i].exec && mapping__is_file(&maps->maps[i]))
+			load_module(s, pid, &maps->maps[i]);
+	return symbolizer__set_maps(s, pid, maps);
+}
+
+void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+			 struct frame *out)
+{
+	struct proc_maps *p = find_proc(s, pid);
+	uint64_t lookup = is_return && addr ? addr - 1 : addr, file_off, vaddr, sym_off;
+	const struct mapping *m;
+	struct module *mod;
+	const char *name;
+
+	memset(out, 0, sizeof(*out));
+	out->addr = addr;
+	out->offset = addr;
+	out->build_id = "";
+	m = p ? procmaps__find(p->maps, lookup) : NULL;
+	if (!m)
+		return;
+	file_off = addr - m->start + m->pgoff;
+	out->offset = file_off;
+	out->module = basename_of(m->path);
+	if (!mapping__is_file(m))
+		return;
+	mod = load_module(s, p->pid, m);
+	if (!mod || !mod->syms)
+		return;
+	out->module = mod->name;
+	out->build_id = elf_syms__build_id(mod->syms);
+	if (elf_syms__offset_to_vaddr(mod->syms, lookup - m->start + m->pgoff, &vaddr))
+		return;
+	if (elf_syms__lookup(mod->syms, vaddr, &name, &sym_off))
+		return;
+	out->symbol = name;
+	/* Show the offset of the address itself, not of the byte before it. */
+	out->offset = sym_off + (addr - lookup);
+}
+
+const char *frame__format(const struct frame *f, int style, char *buf, size_t len)
+{
+	if (f->symbol && style == FRAME_NAME)
+		snprintf(buf, len, "%s", f->symbol);
+	else if (f->symbol)
+		snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", f->symbol, f->offset,
+			 f->module ? f->module : "?");
+	else if (f->module)
+		snprintf(buf, len, "%s+0x%" PRIx64, f->module, f->offset);
+	else if (style == FRAME_NAME)
+		snprintf(buf, len, "[unknown]");
+	else
+		snprintf(buf, len, "0x%" PRIx64, f->addr);
+	return buf;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Addresses of a process -> (module, offset) -> function symbol. ELF files
+ * are cached by (device, inode); each process's last readable maps are kept,
+ * so stacks of a process that already exited still resolve.
+ */
+#ifndef MEMLEAKD_SYMBOLIZE_H
+#define MEMLEAKD_SYMBOLIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "procmaps.h"
+
+struct symbolizer;
+
+struct frame {
+	uint64_t addr;
+	const char *symbol; /* NULL when unknown */
+	uint64_t offset;    /* from the symbol, or the file offset when symbol is NULL */
+	const char *module; /* basename of the mapped file, or NULL when unmapped */
+	const char *build_id; /* "" when unknown */
+};
+
+struct symbolizer *symbolizer__new(void);
+void symbolizer__destroy(struct symbolizer *s);
+
+/*
+ * Re-reads /proc/PID/maps and loads the symbols of every executable mapping,
+ * so they stay available after the process exits. Keeps the previous maps
+ * when the process is gone. 0 or -errno.
+ */
+int symbolizer__refresh(struct symbolizer *s, int pid);
+/* Installs maps for pid (takes ownership); used by refresh and by tests. */
+int symbolizer__set_maps(struct symbolizer *s, int pid, struct procmaps *maps);
+void symbolizer__forget(struct symbolizer *s, int pid);
+
+/*
+ * Resolves one address. A return address (every frame of a captured stack)
+ * is looked up at addr - 1, so a call at the very end of a function still
+ * names that function. Strings in *out stay valid until the next refresh,
+ * set_maps or forget of that pid.
+ */
+void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+			 struct frame *out);
+
+#define FRAME_FULL 0 /* "leak_inner+0x1a (app)"; unknown: "app+0x1234" or "0x7f..." */
+#define FRAME_NAME 1 /* "leak_inner"; unknown: "app+0x1234" or "[unknown]" */
+
+/* Formats one frame into buf; returns buf. */
+const char *frame__format(const struct frame *f, int style, char *buf, size_t len);
+
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The BPF side's lifecycle: load the skeleton, attach the probe table to a
+ * target's allocator providers, drain the ring buffer, read counters and
+ * stacks. The only module that touches libbpf.
+ */
+#ifndef MEMLEAKD_TRACER_H
+#define MEMLEAKD_TRACER_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memleak.h"
+#include "provider.h"
+
+struct tracer;
+
+typedef void (*tracer_event_fn)(void *ctx, const struct ml_event *event);
+
+struct tracer_opts {
+	uint64_t min_size;
+	uint64_t max_size;
+	unsigned int stack_slots;
+	size_t ringbuf_bytes; /* power of two, multiple of the page size */
+	tracer_event_fn on_event;
+	void *ctx;
+	int verbosity; /* LOG_* level: LOG_LIBBPF shows libbpf and the verifier */
+};
+
+/* Opens, configures and loads the BPF object. 0 or -errno (-EPERM: privileges). */
+int tracer__open(const struct tracer_opts *opts, struct tracer **out);
+/*
+ * Attaches every entry point of every provider, filtered in the kernel to
+ * pid. On failure nothing of this pid stays attached; 0 or -errno, with
+ * the failing symbol and file in err.
+ */
+int tracer__attach(struct tracer *t, int pid, const struct providers *provs, char *err,
+		   size_t err_len);
+/* Probes attached so far. */
+size_t tracer__nr_links(const struct tracer *t);
+/* An fd that polls readable when records wait (past the wakeup threshold). */
+int tracer__epoll_fd(const struct tracer *t);
+/* Hands every waiting record to on_event. Records consumed, or -errno. */
+int tracer__drain(struct tracer *t);
+/* Loss and health counters summed over CPUs. 0 or -errno. */
+int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX]);
+/* snapshot's stack_reader_fn: raw frames of stack_id, cached after the first read. */
+int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max_ips);
+/* Detaches every probe and frees everything; accepts NULL. */
+void tracer__destroy(struct tracer *t);
+
+#endif

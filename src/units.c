@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+
+#include "units.h"
+
+const char *format_bytes(uint64_t bytes, char buf[HUMAN_BYTES_LEN])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double value = (double)bytes;
+	size_t unit = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, HUMAN_BYTES_LEN, "%u B", (unsigned int)bytes);
+		return buf;
+	}
+	value /= 1024;
+	while (value >= 1024 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+		value /= 1024;
+		unit++;
+	}
+	snprintf(buf, HUMAN_BYTES_LEN, "%.1f %s", value, units[unit]);
+	return buf;
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef MEMLEAKD_UNITS_H
+#define MEMLEAKD_UNITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HUMAN_BYTES_LEN 16
+
+/* "512 B", "1.5 KiB", "12.0 MiB": powers of 1024, one decimal above bytes. */
+const char *format_bytes(uint64_t bytes, char buf[HUMAN_BYTES_LEN]);
+
+#endif
