@@ -51,9 +51,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 SAN_OBJS := $(SRCS:src/%.c=$(BUILD)/san/%.o)
-# Everything but main.c and tracer.c is pure logic that unit tests link.
-LIB_OBJS := $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/tracer.o,$(OBJS))
-SAN_LIB_OBJS := $(filter-out $(BUILD)/san/main.o $(BUILD)/san/tracer.o,$(SAN_OBJS))
+# Everything but the wiring (main, session) and libbpf (tracer) is pure logic unit tests link.
+NOT_PURE := main session tracer
+LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/obj/%.o),$(OBJS))
+SAN_LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/san/%.o),$(SAN_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

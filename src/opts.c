@@ -100,7 +100,7 @@ static int parse_uint(const char *text, unsigned long long min, unsigned long lo
 {
 	char *end = NULL;
 
-	if (!text || !*text || *text == '-' || *text == '+')
+	if (!text || *text < '0' || *text > '9')
 		return -EINVAL;
 	errno = 0;
 	*value = strtoull(text, &end, 10);
@@ -127,7 +127,8 @@ int opts__parse_bytes(const char *text, uint64_t *bytes)
 	unsigned long long value, scale = 1;
 	char *end = NULL;
 
-	if (!text || !*text || *text == '-' || *text == '+')
+	/* strtoull skips blanks and accepts a sign: only digits may start a size. */
+	if (!text || *text < '0' || *text > '9')
 		return -EINVAL;
 	errno = 0;
 	value = strtoull(text, &end, 10);
@@ -256,6 +257,10 @@ int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_l
 			return OPTS_EXIT;
 		}
 		if (opt == '?' || opt == ':') {
+			if (strncmp(argv[optind - 1], "--", 2) == 0)
+				return fail(err, err_len,
+					    "option '%s' is unknown, takes no value or needs one: see 'memleakd --help'",
+					    argv[optind - 1]);
 			if (optopt && optopt < 256)
 				return fail(err, err_len,
 					    "option '-%c' %s: see 'memleakd --help'", optopt,

@@ -76,10 +76,8 @@ static int parse_line(const char *line, size_t len, struct mapping *m)
 	char copy[512];
 
 	/* The fixed fields fit easily; copy them so sscanf stops at the line end. */
-	if (len >= sizeof(copy))
-		len = sizeof(copy) - 1;
-	memcpy(copy, line, len);
-	copy[len] = '\0';
+	memcpy(copy, line, len < sizeof(copy) ? len : sizeof(copy) - 1);
+	copy[len < sizeof(copy) ? len : sizeof(copy) - 1] = '\0';
 	if (sscanf(copy, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, perms, &pgoff, &major,
 		   &minor, &inode, &consumed) != 7)
 		return -EINVAL;

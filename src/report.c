@@ -6,13 +6,26 @@
 #include "report.h"
 #include "units.h"
 
+/* Symbol names and comm come from the target: never let them drive the terminal. */
+static const char *printable(const char *text, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; text[i] && i + 1 < len; i++)
+		buf[i] = ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) ? '?' : text[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static void render_targets(FILE *out, const struct snapshot *snap)
 {
+	char comm[SNAPSHOT_COMM_LEN];
 	size_t i;
 
 	for (i = 0; i < snap->nr_procs; i++)
 		fprintf(out, "%s pid %d (%s)%s", i ? "," : "", snap->procs[i].pid,
-			snap->procs[i].comm, snap->procs[i].exited ? " exited" : "");
+			printable(snap->procs[i].comm, comm, sizeof(comm)),
+			snap->procs[i].exited ? " exited" : "");
 }
 
 static void render_header(FILE *out, const struct snapshot *snap)
@@ -52,13 +65,14 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 			 const struct snapshot_stack *stack)
 {
 	const struct stack_stats *s = &stack->stats;
-	char a[HUMAN_BYTES_LEN], b[HUMAN_BYTES_LEN], c[HUMAN_BYTES_LEN], frame[512];
+	char a[HUMAN_BYTES_LEN], b[HUMAN_BYTES_LEN], c[HUMAN_BYTES_LEN], frame[512], clean[512];
+	char comm[SNAPSHOT_COMM_LEN];
 	const char *problem = snapshot__stack_problem(stack);
 	size_t i;
 
 	fprintf(out, "#%zu %s (%" PRIu64 " B) in %" PRIu64 " allocations, pid %u (%s)\n", rank,
 		format_bytes(s->outstanding_bytes, a), s->outstanding_bytes, s->outstanding_count,
-		s->pid, snapshot__comm(snap, (int)s->pid));
+		s->pid, printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)));
 	fprintf(out,
 		"    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
 		format_bytes(s->alloc_bytes, b), s->alloc_count, format_bytes(s->free_bytes, c),
@@ -67,7 +81,8 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 		fprintf(out, "        [%s]\n", problem);
 	for (i = 0; i < stack->nr_frames; i++)
 		fprintf(out, "        %s\n",
-			frame__format(&stack->frames[i], FRAME_FULL, frame, sizeof(frame)));
+			printable(frame__format(&stack->frames[i], FRAME_FULL, frame, sizeof(frame)),
+				  clean, sizeof(clean)));
 }
 
 int report__render(FILE *out, const struct snapshot *snap, const struct report_opts *opts)

@@ -30,6 +30,7 @@
 #define RINGBUF_BYTES (16u << 20)    /* ~350k records: 20 ms at 17M events/s */
 #define MAX_EXPORTED_STACKS 20000    /* stacks symbolized per snapshot */
 #define SYSFS_BTF "/sys/kernel/btf/vmlinux"
+#define NO_PIDFD (-2)		     /* target alive, but pidfd_open is missing: poll it */
 
 struct target {
 	int pid;
@@ -263,6 +264,24 @@ static void read_comm(int pid, char comm[SNAPSHOT_COMM_LEN])
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
+/* Alive and not a zombie, for kernels or tools without pidfd_open. */
+static bool process_alive(int pid)
+{
+	char path[64], *text, *close_paren;
+	size_t len;
+	bool alive;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_proc_file(path, &text, &len))
+		return false;
+	/* "pid (comm) S ...": comm may hold spaces and parentheses; the last ')' ends it. */
+	close_paren = strrchr(text, ')');
+	alive = close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z' &&
+		close_paren[2] != 'X';
+	free(text);
+	return alive;
+}
+
 /* Opens the target and finds its allocator; an EXIT_* code. */
 static int prepare_target(struct target *t, int pid, struct providers **provs)
 {
@@ -270,9 +289,12 @@ static int prepare_target(struct target *t, int pid, struct providers **provs)
 
 	t->pid = pid;
 	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (t->pidfd < 0) {
+	/* Without pidfd_open (valgrind, old kernels) liveness is polled instead. */
+	if (t->pidfd < 0 && errno == ENOSYS)
+		t->pidfd = process_alive(pid) ? NO_PIDFD : -1;
+	if (t->pidfd == -1) {
 		p_err("no process with PID %d: %s; check the PID with 'ps -p %d'", pid,
-		      strerror(errno), pid);
+		      strerror(errno == ENOSYS ? ESRCH : errno), pid);
 		return EXIT_TARGET;
 	}
 	read_comm(pid, t->comm);
@@ -337,7 +359,7 @@ static int prepare_targets(struct session *s)
 
 		t->pidfd = -1;
 		code = prepare_target(t, s->opts->pids[i], &t->provs);
-		if (t->pidfd >= 0)
+		if (t->pidfd != -1)
 			s->nr_targets++;
 		if (code != EXIT_OK)
 			return code;
@@ -393,6 +415,8 @@ static int setup_waits(struct session *s)
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 		return -errno;
 	for (i = 0; i < s->nr_targets; i++) {
+		if (s->targets[i].pidfd < 0)
+			continue;
 		ev.data.fd = s->targets[i].pidfd;
 		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 			return -errno;
@@ -411,6 +435,20 @@ static void on_pidfd(struct session *s, int fd)
 			continue;
 		epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 		mark_exited(s, &s->targets[i]); /* no-op when the EXIT record did it */
+	}
+}
+
+static void poll_liveness(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_targets; i++) {
+		struct target *t = &s->targets[i];
+
+		if (t->pidfd != NO_PIDFD || t->exited || process_alive(t->pid))
+			continue;
+		tracer__drain(s->tracer);
+		mark_exited(s, t);
 	}
 }
 
@@ -449,6 +487,7 @@ static void run_loop(struct session *s)
 				on_pidfd(s, events[i].data.fd);
 			}
 		}
+		poll_liveness(s);
 		if (s->output_error)
 			break;
 	}

@@ -190,6 +190,11 @@ int symbolizer__refresh(struct symbolizer *s, int pid)
 	err = procmaps__read(pid, &maps);
 	if (err)
 		return err; /* gone: keep what we had */
+	if (maps->nr == 0) {
+		/* A zombie's maps read empty: it is gone too. */
+		procmaps__free(maps);
+		return -ESRCH;
+	}
 	for (i = 0; i < maps->nr; i++)
 		if (maps->maps[i].exec && mapping__is_file(&maps->maps[i]))
 			load_module(s, pid, &maps->maps[i]);
@@ -214,7 +219,9 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 		return;
 	file_off = addr - m->start + m->pgoff;
 	out->offset = file_off;
-	out->module = basename_of(m->path);
+	out->module = m->path[0] ? basename_of(m->path) : NULL;
+	if (!out->module)
+		out->offset = addr;
 	if (!mapping__is_file(m))
 		return;
 	mod = load_module(s, p->pid, m);

@@ -288,6 +288,8 @@ int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX])
 
 	for (slot = 0; slot < ML_CNT_MAX; slot++) {
 		counters[slot] = 0;
+		/* Defined before the kernel writes it: valgrind cannot see into bpf(2). */
+		memset(per_cpu, 0, sizeof(per_cpu));
 		if (bpf_map__lookup_elem(t->skel->maps.counters, &slot, sizeof(slot), per_cpu,
 					 sizeof(per_cpu), 0))
 			return -errno;

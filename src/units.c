@@ -14,7 +14,8 @@ const char *format_bytes(uint64_t bytes, char buf[HUMAN_BYTES_LEN])
 		return buf;
 	}
 	value /= 1024;
-	while (value >= 1024 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+	/* 1023.96 would print as "1024.0": move up a unit first. */
+	while (value >= 1023.95 && unit + 1 < sizeof(units) / sizeof(units[0])) {
 		value /= 1024;
 		unit++;
 	}

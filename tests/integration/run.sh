@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Integration tests: real BPF programs against the fixtures in tests/fixtures.
+# Needs root. Prints "ok"/"not ok" per test and "N passed, N failed" at the end.
+#
+#   BUILD=build MEMLEAKD=./memleakd bash tests/integration/run.sh [NAME-FILTER]
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/integration/lib.sh
+
+ALLOC_FUNCTIONS="malloc calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc pvalloc"
+ITERATIONS=200
+
+# One allocator function: the leak through leak_outer -> leak_mid -> leak_inner
+# is reported with the bytes the fixture says it leaked; churn holds nothing.
+check_allocator() {
+	local fn=$1 folded="$WORK/$1.folded" leaked got churn
+	start_fixture leaker "$fn" "$ITERATIONS" || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^leaked' 30 || fail "fixture did not finish" || return 1
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code: expected 0, got $EXIT_CODE" || return 1
+	leaked=$(leaked_bytes)
+	got=$(folded_bytes "$folded" "leak_outer;leak_mid;leak_inner")
+	within 10 "$leaked" "$got" ||
+		fail "folded leak_inner bytes: expected $leaked ±10%, got $got; folded:" "$(cat "$folded")" ||
+		return 1
+	churn=$(folded_bytes "$folded" "churn_inner")
+	[ "$churn" = 0 ] || fail "churn_inner holds $churn outstanding bytes, expected 0" || return 1
+	grep -q "final report" "$ML_OUT" || fail "no final report on stdout" || return 1
+	grep -Eq "^        leak_inner\+0x[0-9a-f]+ \(leaker\)$" "$ML_OUT" ||
+		fail "report lacks the frame 'leak_inner+0x.. (leaker)'; report:" "$(cat "$ML_OUT")" || return 1
+	grep -Eq "^#1 .*\(($leaked|[0-9]+) B\) in $ITERATIONS allocations" "$ML_OUT" ||
+		fail "top stack is not the $ITERATIONS leaked allocations; report:" "$(tail -20 "$ML_OUT")" || return 1
+}
+
+for fn in $ALLOC_FUNCTIONS; do
+	eval "test_alloc_$fn() { check_allocator $fn; }"
+done
+
+# The target exits while traced: memleakd notices, prints a final report of
+# what it held at exit, and exits 0 by itself.
+test_target_exits() {
+	start_fixture leaker malloc 100 --exit || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd still running after the target exited" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code: expected 0, got $EXIT_CODE" || return 1
+	grep -q "final report.*exited" "$ML_OUT" || fail "final report does not say the target exited" || return 1
+	grep -q "leak_inner" "$ML_OUT" || fail "final report lacks leak_inner" || return 1
+}
+
+# -d expiry ends the run with a final report.
+test_duration_expiry() {
+	start_fixture leaker malloc 10 || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 -d 2 || return 1
+	wait_exit "$ML_PID" 15 || fail "memleakd did not stop after -d 2" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code: expected 0, got $EXIT_CODE" || return 1
+	grep -q "final report" "$ML_OUT" || fail "no final report" || return 1
+}
+
+# SIGTERM is a clean stop too.
+test_sigterm_final_report() {
+	start_fixture leaker malloc 10 || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 5 || return 1
+	kill -TERM "$ML_PID"
+	wait_exit "$ML_PID" 15 || fail "memleakd did not stop on SIGTERM" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code: expected 0, got $EXIT_CODE" || return 1
+	grep -q "final report" "$ML_OUT" || fail "no final report" || return 1
+}
+
+# expect_error CODE REGEX ARGS...: memleakd exits with CODE and says REGEX on stderr.
+expect_error() {
+	local code=$1 regex=$2 err="$WORK/err.$RANDOM"
+	shift 2
+	timeout 30 "$MEMLEAKD" "$@" >/dev/null 2>"$err"
+	EXIT_CODE=$?
+	[ "$EXIT_CODE" = "$code" ] || fail "memleakd $*: exit code expected $code, got $EXIT_CODE; stderr: $(cat "$err")" || return 1
+	grep -Eq -- "$regex" "$err" || fail "memleakd $*: stderr lacks /$regex/: $(cat "$err")" || return 1
+	[ "$(wc -l <"$err")" -le 2 ] || fail "memleakd $*: expected a one-line error, got: $(cat "$err")" || return 1
+}
+
+test_dead_pid() {
+	local pid
+	sleep 0 & pid=$!
+	wait "$pid"
+	expect_error 5 "no process with PID $pid" -p "$pid"
+}
+
+test_pid_without_malloc() {
+	"$FIX/no_malloc" & local pid=$!
+	PIDS_TO_KILL+=("$pid")
+	sleep 0.2
+	expect_error 5 "no object that defines malloc and free" -p "$pid"
+}
+
+test_unwritable_folded() {
+	start_fixture leaker malloc 1 || return 1
+	expect_error 6 "cannot write --folded file '/nonexistent-dir/x.folded'" \
+		-p "$FIXTURE_PID" --folded /nonexistent-dir/x.folded || return 1
+	expect_error 6 "cannot write --folded file '$WORK'" -p "$FIXTURE_PID" --folded "$WORK"
+}
+
+test_bad_options() {
+	expect_error 2 "invalid PID 'abc'" -p abc || return 1
+	expect_error 2 "no target" || return 1
+	expect_error 2 "invalid interval '0'" -p 1 -i 0 || return 1
+	expect_error 2 "unknown" -p 1 --no-such-option
+}
+
+test_not_root() {
+	local err="$WORK/notroot.err"
+	start_fixture leaker malloc 1 || return 1
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+		"$MEMLEAKD" -p "$FIXTURE_PID" >/dev/null 2>"$err"
+	EXIT_CODE=$?
+	[ "$EXIT_CODE" = 3 ] || fail "as nobody: exit code expected 3, got $EXIT_CODE: $(cat "$err")" || return 1
+	grep -q "missing privileges (CAP_BPF" "$err" || fail "as nobody: unexpected message: $(cat "$err")"
+}
+
+# ours_loaded: how many of memleakd's BPF programs the kernel holds.
+ours_loaded() {
+	bpftool prog show 2>/dev/null | grep -cE "name (malloc_enter|free_enter|alloc_return|process_exit)\b"
+}
+
+# A SIGKILLed memleakd leaves nothing attached: links, perf events, programs.
+test_sigkill_leaves_no_probes() {
+	local before i
+	before=$(ours_loaded)
+	start_fixture leaker malloc 1 || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 || return 1
+	[ "$(ours_loaded)" -gt "$before" ] || fail "memleakd's programs not visible in bpftool while running" || return 1
+	bpftool perf list 2>/dev/null | grep -q "pid $ML_PID " ||
+		fail "bpftool perf shows no uprobe of pid $ML_PID while running" || return 1
+	kill -KILL "$ML_PID"
+	wait "$ML_PID" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		[ "$(ours_loaded)" -le "$before" ] && break
+		sleep 0.1
+	done
+	[ "$(ours_loaded)" -le "$before" ] || fail "programs still loaded after SIGKILL: $(bpftool prog show | grep -E 'malloc_enter|free_enter')" || return 1
+	! bpftool perf list 2>/dev/null | grep -q "pid $ML_PID " || fail "perf links of pid $ML_PID remain" || return 1
+	! bpftool link list 2>/dev/null | grep -qE "prog [0-9]+ .*(malloc_enter|free_enter|process_exit)" ||
+		fail "bpf links remain: $(bpftool link list)" || return 1
+}
+
+# The daemon itself leaks nothing and makes no memory errors (valgrind).
+test_valgrind_clean() {
+	command -v valgrind >/dev/null || fail "valgrind not installed" || return 1
+	start_fixture leaker malloc 100 || return 1
+	ML_WRAPPER="valgrind --quiet --suppressions=tests/valgrind.supp --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
+		start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$WORK/vg.folded" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^leaked' 30 || return 1
+	sleep 1.5
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 60 || fail "memleakd under valgrind did not exit" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "valgrind: exit code $EXIT_CODE; stderr:" "$(cat "$ML_ERR")" || return 1
+	grep -q "leak_inner" "$WORK/vg.folded" || fail "under valgrind the leak was not reported" || return 1
+}
+
+# The sanitizer build traces a leak with no ASan/UBSan report.
+test_sanitizer_build() {
+	MEMLEAKD="$BUILD/memleakd-san" check_allocator realloc || return 1
+	! grep -qE "ERROR: AddressSanitizer|runtime error:" "$ML_ERR" || fail "sanitizer report:" "$(cat "$ML_ERR")"
+}
+
+ALL_TESTS=$(declare -F | awk '{print $3}' | grep '^test_')
+filter=${1:-}
+passed=0
+failed=0
+if [ "$(id -u)" != 0 ]; then
+	if [ "${CI:-}" = true ]; then
+		echo "not ok - integration tests need root, and CI must run them"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	echo "SKIP: integration tests need root (run 'sudo make test')"
+	echo "0 passed, 0 failed, $(echo "$ALL_TESTS" | wc -l) skipped"
+	exit 0
+fi
+for t in $ALL_TESTS; do
+	[ -n "$filter" ] && [[ $t != *$filter* ]] && continue
+	# Not in a subshell: the test's PIDS_TO_KILL must reach the cleanup below.
+	"$t" >"$WORK/test.out" 2>&1
+	rc=$?
+	out=$(cat "$WORK/test.out")
+	for p in "${PIDS_TO_KILL[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	PIDS_TO_KILL=()
+	if [ $rc = 0 ]; then
+		echo "ok - ${t#test_}"
+		passed=$((passed + 1))
+	else
+		echo "not ok - ${t#test_}"
+		echo "$out" | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+done
+echo "integration: $passed passed, $failed failed"
+[ $failed = 0 ]

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Runs every test: unit tests (plain and ASan+UBSan builds), then the
+# integration tests (root). Ends with one "N passed, N failed" line.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+: "${BUILD:=build}"
+export BUILD
+
+passed=0
+failed=0
+failures=()
+
+# count_cmocka LOG: adds cmocka's own PASSED/FAILED totals.
+count_cmocka() {
+	local ok bad
+	ok=$(awk '/\[  PASSED  \] [0-9]+ test/ {s += $4} END {print s + 0}' "$1")
+	bad=$(awk '/\[  FAILED  \] [0-9]+ test/ {s += $4} END {print s + 0}' "$1")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
+echo "== unit tests =="
+for t in "$BUILD"/tests/test_* "$BUILD"/tests/san-test_*; do
+	[ -x "$t" ] || continue
+	log=$(mktemp)
+	"$t" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	count_cmocka "$log"
+	if [ $rc != 0 ] && ! grep -q '\[  FAILED  \]' "$log"; then
+		failed=$((failed + 1)) # crashed before cmocka could count
+		failures+=("$t crashed (exit $rc)")
+	fi
+	[ $rc != 0 ] && failures+=("$t")
+	rm -f "$log"
+done
+
+echo "== integration tests =="
+log=$(mktemp)
+MEMLEAKD=./memleakd bash tests/integration/run.sh 2>&1 | tee "$log"
+ok=$(awk '/^integration: / {print $2}' "$log")
+bad=$(awk '/^integration: / {print $4}' "$log")
+if [ -z "$ok" ]; then
+	ok=$(awk '/^[0-9]+ passed, [0-9]+ failed/ {print $1}' "$log")
+	bad=$(awk '/^[0-9]+ passed, [0-9]+ failed/ {print $3}' "$log")
+fi
+passed=$((passed + ${ok:-0}))
+failed=$((failed + ${bad:-1}))
+grep -q '^not ok' "$log" && failures+=("integration")
+rm -f "$log"
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

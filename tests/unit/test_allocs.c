@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Allocation table and per-stack aggregation (src/allocs.h). Every test ends
+ * by cross-checking the per-stack sums against the totals, because the two
+ * are updated by separate code paths and a drift between them is exactly the
+ * kind of bug a leak detector must not have.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "allocs.h"
+
+/* --- helpers ------------------------------------------------------------- */
+
+/* Like assert_int_equal, but names the expression and prints decimal (negative = underflow). */
+#define check_eq(got, want)                                                                   \
+	do {                                                                                  \
+		long long got_ = (long long)(got), want_ = (long long)(want);                 \
+		if (got_ != want_)                                                            \
+			fail_msg("%s: got %lld, want %lld", #got, got_, want_);                \
+	} while (0)
+
+/* xorshift64*: deterministic, so a failing run can be replayed exactly. */
+static uint64_t rng_next(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static void shuffle(size_t *v, size_t n, uint64_t seed)
+{
+	uint64_t state = seed;
+	size_t i, j, tmp;
+
+	for (i = n; i > 1; i--) {
+		j = (size_t)(rng_next(&state) % i);
+		tmp = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = tmp;
+	}
+}
+
+static const struct stack_stats *find_stack(const struct allocs *t, uint32_t pid,
+					    int32_t stack_id)
+{
+	const struct stack_stats *all;
+	const struct stack_stats *found = NULL;
+	size_t n, i;
+
+	all = allocs__stacks(t, &n);
+	for (i = 0; i < n; i++) {
+		if (all[i].pid != pid || all[i].stack_id != stack_id)
+			continue;
+		/* A second entry for the same key means the index lost track of the first. */
+		if (found)
+			fail_msg("stack (pid %u, id %d) listed twice", pid, stack_id);
+		found = &all[i];
+	}
+	return found;
+}
+
+static const struct stack_stats *must_find_stack(const struct allocs *t, uint32_t pid,
+						 int32_t stack_id)
+{
+	const struct stack_stats *s = find_stack(t, pid, stack_id);
+
+	if (!s)
+		fail_msg("stack (pid %u, id %d) not listed", pid, stack_id);
+	return s;
+}
+
+/* The totals must equal the sum over the stacks, and the live count must match. */
+static void check_consistent(const struct allocs *t)
+{
+	const struct alloc_totals *tot = allocs__totals(t);
+	const struct stack_stats *all;
+	uint64_t bytes = 0, count = 0;
+	size_t n, i;
+
+	all = allocs__stacks(t, &n);
+	for (i = 0; i < n; i++) {
+		if (all[i].outstanding_count > all[i].alloc_count)
+			fail_msg("stack (pid %u, id %d): outstanding count %" PRIu64
+				 " > allocated %" PRIu64 " (went negative?)",
+				 all[i].pid, all[i].stack_id, all[i].outstanding_count,
+				 all[i].alloc_count);
+		if (all[i].alloc_count - all[i].free_count != all[i].outstanding_count)
+			fail_msg("stack (pid %u, id %d): allocs %" PRIu64 " - frees %" PRIu64
+				 " != outstanding %" PRIu64,
+				 all[i].pid, all[i].stack_id, all[i].alloc_count,
+				 all[i].free_count, all[i].outstanding_count);
+		if (all[i].alloc_bytes - all[i].free_bytes != all[i].outstanding_bytes)
+			fail_msg("stack (pid %u, id %d): alloc bytes %" PRIu64
+				 " - free bytes %" PRIu64 " != outstanding %" PRIu64,
+				 all[i].pid, all[i].stack_id, all[i].alloc_bytes,
+				 all[i].free_bytes, all[i].outstanding_bytes);
+		bytes += all[i].outstanding_bytes;
+		count += all[i].outstanding_count;
+	}
+	if (bytes != tot->outstanding_bytes)
+		fail_msg("sum of stack outstanding bytes %" PRIu64 " != total %" PRIu64, bytes,
+			 tot->outstanding_bytes);
+	if (count != tot->outstanding_count)
+		fail_msg("sum of stack outstanding counts %" PRIu64 " != total %" PRIu64, count,
+			 tot->outstanding_count);
+	if (count != allocs__live_count(t))
+		fail_msg("outstanding count %" PRIu64 " != live entries %zu", count,
+			 allocs__live_count(t));
+}
+
+static int setup_table(void **state)
+{
+	*state = allocs__new();
+	return *state ? 0 : -1;
+}
+
+static int teardown_table(void **state)
+{
+	allocs__destroy(*state);
+	return 0;
+}
+
+#define ALLOC_OK(t, pid, addr, size, stack)                                                   \
+	check_eq(allocs__record_alloc((t), (pid), (addr), (size), (stack), 0), 0)
+#define FREE_OK(t, pid, addr) check_eq(allocs__record_free((t), (pid), (addr)), 0)
+
+/* --- tests --------------------------------------------------------------- */
+
+static void test_empty_table(void **state)
+{
+	struct allocs *t = *state;
+	const struct alloc_totals *tot = allocs__totals(t);
+	size_t n = 123;
+
+	assert_non_null(tot);
+	check_eq(tot->outstanding_bytes, 0);
+	check_eq(tot->outstanding_count, 0);
+	check_eq(tot->allocs, 0);
+	check_eq(tot->frees, 0);
+	allocs__stacks(t, &n);
+	check_eq(n, 0);
+	check_eq(allocs__live_count(t), 0);
+	assert_true(allocs__memory_bytes(t) > 0);
+	/* Destroying NULL is allowed, like free(). */
+	allocs__destroy(NULL);
+}
+
+static void test_alloc_then_free(void **state)
+{
+	struct allocs *t = *state;
+	const struct alloc_totals *tot = allocs__totals(t);
+	const struct stack_stats *s;
+
+	ALLOC_OK(t, 100, 0x1000, 64, 7);
+	ALLOC_OK(t, 100, 0x2000, 36, 7);
+	ALLOC_OK(t, 100, 0x3000, 1000, 8);
+	check_eq(tot->outstanding_bytes, 1100);
+	check_eq(tot->outstanding_count, 3);
+	check_eq(tot->allocs, 3);
+	check_eq(allocs__live_count(t), 3);
+
+	s = must_find_stack(t, 100, 7);
+	check_eq(s->outstanding_bytes, 100);
+	check_eq(s->outstanding_count, 2);
+
+	FREE_OK(t, 100, 0x1000);
+	tot = allocs__totals(t);
+	check_eq(tot->outstanding_bytes, 1036);
+	check_eq(tot->outstanding_count, 2);
+	check_eq(tot->frees, 1);
+	check_eq(tot->unmatched_frees, 0);
+
+	s = must_find_stack(t, 100, 7);
+	check_eq(s->outstanding_bytes, 36);
+	check_eq(s->outstanding_count, 1);
+	check_eq(s->alloc_bytes, 100);
+	check_eq(s->alloc_count, 2);
+	check_eq(s->free_bytes, 64);
+	check_eq(s->free_count, 1);
+
+	s = must_find_stack(t, 100, 8);
+	check_eq(s->outstanding_bytes, 1000);
+	check_eq(s->free_count, 0);
+	check_consistent(t);
+}
+
+static void test_lifetime_totals_survive_frees(void **state)
+{
+	struct allocs *t = *state;
+	const struct stack_stats *s;
+	uint64_t addr;
+	size_t n;
+
+	/* 10 rounds of alloc+free on one stack: nothing outstanding, lifetime keeps counting. */
+	for (addr = 0x5000; addr < 0x5000 + 10 * 0x10; addr += 0x10) {
+		ALLOC_OK(t, 1, addr, 24, 3);
+		FREE_OK(t, 1, addr);
+	}
+	s = must_find_stack(t, 1, 3);
+	check_eq(s->outstanding_bytes, 0);
+	check_eq(s->outstanding_count, 0);
+	check_eq(s->alloc_bytes, 240);
+	check_eq(s->alloc_count, 10);
+	check_eq(s->free_bytes, 240);
+	check_eq(s->free_count, 10);
+	/* A drained stack is still listed: the lifetime numbers are worth showing. */
+	allocs__stacks(t, &n);
+	check_eq(n, 1);
+	check_eq(allocs__totals(t)->allocs, 10);
+	check_eq(allocs__totals(t)->frees, 10);
+	check_consistent(t);
+}
+
+static void test_unmatched_free(void **state)
+{
+	struct allocs *t = *state;
+	const struct alloc_totals *tot;
+	const struct stack_stats *s;
+
+	/* Never allocated (allocated before attach): counted, nothing goes negative. */
+	check_eq(allocs__record_free(t, 1, 0xdead0), -ENOENT);
+	tot = allocs__totals(t);
+	check_eq(tot->unmatched_frees, 1);
+	check_eq(tot->frees, 0);
+	check_eq(tot->outstanding_bytes, 0);
+	check_eq(tot->outstanding_count, 0);
+
+	/* Double free: the second one is unmatched and must not subtract again. */
+	ALLOC_OK(t, 1, 0xbeef0, 128, 2);
+	FREE_OK(t, 1, 0xbeef0);
+	check_eq(allocs__record_free(t, 1, 0xbeef0), -ENOENT);
+	/* Right address, wrong process. */
+	ALLOC_OK(t, 1, 0xcafe0, 16, 2);
+	check_eq(allocs__record_free(t, 2, 0xcafe0), -ENOENT);
+	/* free(NULL) is legal and frees nothing. */
+	check_eq(allocs__record_free(t, 1, 0), -ENOENT);
+
+	tot = allocs__totals(t);
+	check_eq(tot->unmatched_frees, 4);
+	check_eq(tot->frees, 1);
+	check_eq(tot->outstanding_bytes, 16);
+	check_eq(tot->outstanding_count, 1);
+	s = must_find_stack(t, 1, 2);
+	check_eq(s->outstanding_bytes, 16);
+	check_eq(s->outstanding_count, 1);
+	check_eq(s->free_count, 1);
+	assert_null(find_stack(t, 2, 2));
+	check_consistent(t);
+}
+
+static void test_null_address_rejected(void **state)
+{
+	struct allocs *t = *state;
+
+	/* Address 0 marks empty slots inside the table: it must never be stored. */
+	check_eq(allocs__record_alloc(t, 1, 0, 10, 1, 0), -EINVAL);
+	check_eq(allocs__totals(t)->allocs, 0);
+	check_eq(allocs__live_count(t), 0);
+	check_consistent(t);
+}
+
+static void test_address_reuse_counts_missed_free(void **state)
+{
+	struct allocs *t = *state;
+	const struct alloc_totals *tot;
+	const struct stack_stats *s;
+
+	ALLOC_OK(t, 9, 0x7000, 100, 1);
+	/* The FREE of 0x7000 was lost; the allocator hands it out again from stack 2. */
+	ALLOC_OK(t, 9, 0x7000, 40, 2);
+
+	tot = allocs__totals(t);
+	check_eq(tot->missed_frees, 1);
+	check_eq(tot->allocs, 2);
+	check_eq(tot->outstanding_bytes, 40);
+	check_eq(tot->outstanding_count, 1);
+	check_eq(allocs__live_count(t), 1);
+
+	s = must_find_stack(t, 9, 1);
+	check_eq(s->outstanding_bytes, 0);
+	check_eq(s->outstanding_count, 0);
+	check_eq(s->free_count, 1);
+	check_eq(s->free_bytes, 100);
+	s = must_find_stack(t, 9, 2);
+	check_eq(s->outstanding_bytes, 40);
+	check_eq(s->outstanding_count, 1);
+
+	/* The real free of the second block is charged to stack 2. */
+	FREE_OK(t, 9, 0x7000);
+	s = must_find_stack(t, 9, 2);
+	check_eq(s->outstanding_bytes, 0);
+	check_eq(s->free_bytes, 40);
+	s = must_find_stack(t, 9, 1);
+	check_eq(s->free_count, 1);
+	tot = allocs__totals(t);
+	check_eq(tot->outstanding_bytes, 0);
+	check_eq(tot->unmatched_frees, 0);
+	check_eq(allocs__record_free(t, 9, 0x7000), -ENOENT);
+	check_consistent(t);
+}
+
+static void test_reuse_on_same_stack(void **state)
+{
+	struct allocs *t = *state;
+	const struct stack_stats *s;
+
+	ALLOC_OK(t, 9, 0x7000, 100, 5);
+	ALLOC_OK(t, 9, 0x7000, 100, 5);
+	s = must_find_stack(t, 9, 5);
+	check_eq(s->outstanding_count, 1);
+	check_eq(s->outstanding_bytes, 100);
+	check_eq(s->alloc_count, 2);
+	check_eq(allocs__totals(t)->missed_frees, 1);
+	check_consistent(t);
+}
+
+static void test_same_address_two_pids(void **state)
+{
+	struct allocs *t = *state;
+	const struct alloc_totals *tot;
+
+	/* Separate address spaces: the same pointer value is two allocations. */
+	ALLOC_OK(t, 10, 0x55550000, 100, 1);
+	ALLOC_OK(t, 20, 0x55550000, 300, 1);
+	tot = allocs__totals(t);
+	check_eq(tot->missed_frees, 0);
+	check_eq(tot->outstanding_count, 2);
+	check_eq(tot->outstanding_bytes, 400);
+	/* Same stack id in two processes: two stacks (ids are per stack map, pids differ). */
+	check_eq(must_find_stack(t, 10, 1)->outstanding_bytes, 100);
+	check_eq(must_find_stack(t, 20, 1)->outstanding_bytes, 300);
+
+	FREE_OK(t, 20, 0x55550000);
+	check_eq(must_find_stack(t, 10, 1)->outstanding_bytes, 100);
+	check_eq(must_find_stack(t, 20, 1)->outstanding_bytes, 0);
+	FREE_OK(t, 10, 0x55550000);
+	check_eq(allocs__totals(t)->outstanding_bytes, 0);
+	check_consistent(t);
+}
+
+static void test_negative_stack_ids(void **state)
+{
+	struct allocs *t = *state;
+	size_t n;
+
+	/* A failed capture (-EEXIST collision, -EFAULT) is still a stack worth counting. */
+	ALLOC_OK(t, 3, 0x100, 10, -EEXIST);
+	ALLOC_OK(t, 3, 0x200, 20, -EEXIST);
+	ALLOC_OK(t, 3, 0x300, 40, -EFAULT);
+	/* 17 == EEXIST: the positive id must not merge with the failure. */
+	ALLOC_OK(t, 3, 0x400, 80, EEXIST);
+	allocs__stacks(t, &n);
+	check_eq(n, 3);
+	check_eq(must_find_stack(t, 3, -EEXIST)->outstanding_bytes, 30);
+	check_eq(must_find_stack(t, 3, -EEXIST)->outstanding_count, 2);
+	check_eq(must_find_stack(t, 3, -EFAULT)->outstanding_bytes, 40);
+	check_eq(must_find_stack(t, 3, EEXIST)->outstanding_bytes, 80);
+
+	FREE_OK(t, 3, 0x200);
+	check_eq(must_find_stack(t, 3, -EEXIST)->outstanding_bytes, 10);
+	check_eq(must_find_stack(t, 3, -EEXIST)->free_bytes, 20);
+	check_consistent(t);
+}
+
+static void test_many_stacks(void **state)
+{
+	struct allocs *t = *state;
+	const int nr = 5000;
+	size_t n;
+	int i;
+
+	/* Past the initial 256-slot stack index: it must rehash and still find every stack. */
+	for (i = 0; i < nr; i++)
+		ALLOC_OK(t, 77, 0x10000 + (uint64_t)i * 16, (uint64_t)i + 1, i);
+	for (i = 0; i < nr; i++)
+		ALLOC_OK(t, 77, 0x900000 + (uint64_t)i * 16, 1, i);
+	allocs__stacks(t, &n);
+	check_eq(n, nr);
+	for (i = 0; i < nr; i += 499) {
+		const struct stack_stats *s = must_find_stack(t, 77, i);
+
+		check_eq(s->outstanding_count, 2);
+		check_eq(s->outstanding_bytes, (uint64_t)i + 2);
+	}
+	check_consistent(t);
+}
+
+/* Two processes with interleaved entries; pid A's are dropped. */
+static void test_drop_pid(void **state)
+{
+	struct allocs *t = *state;
+	const uint32_t a = 1000, b = 2000;
+	const size_t nr = 6000;
+	const struct alloc_totals *tot;
+	const struct stack_stats *all;
+	uint64_t b_bytes = 0;
+	size_t i, n;
+
+	for (i = 0; i < nr; i++) {
+		uint64_t addr = 0x7f0000000000ULL + i * 32;
+
+		/* Same addresses in both: their hashes differ, their probe chains mix. */
+		ALLOC_OK(t, a, addr, 8, (int32_t)(i % 13));
+		ALLOC_OK(t, b, addr, i % 100 + 1, (int32_t)(i % 7));
+		b_bytes += i % 100 + 1;
+	}
+	/* Some stacks of a sit between b's in the dense array; drop must compact it. */
+	ALLOC_OK(t, a, 0x1234560, 5, -EFAULT);
+	tot = allocs__totals(t);
+	check_eq(tot->outstanding_count, 2 * nr + 1);
+
+	allocs__drop_pid(t, a);
+
+	tot = allocs__totals(t);
+	check_eq(tot->outstanding_count, nr);
+	check_eq(tot->outstanding_bytes, b_bytes);
+	check_eq(allocs__live_count(t), nr);
+	all = allocs__stacks(t, &n);
+	check_eq(n, 7);
+	for (i = 0; i < n; i++)
+		check_eq(all[i].pid, b);
+	assert_null(find_stack(t, a, 0));
+	assert_null(find_stack(t, a, -EFAULT));
+	check_consistent(t);
+
+	/* The dropped process's blocks are gone: their frees no longer match. */
+	check_eq(allocs__record_free(t, a, 0x7f0000000000ULL), -ENOENT);
+
+	/* New allocations of b land on its existing stacks (the index was rebuilt). */
+	ALLOC_OK(t, b, 0x1000, 1000, 3);
+	allocs__stacks(t, &n);
+	check_eq(n, 7);
+	b_bytes += 1000;
+
+	/* Every block of b is still there and is freed against the right stack. */
+	for (i = 0; i < nr; i++) {
+		uint64_t addr = 0x7f0000000000ULL + i * 32;
+		int ret = allocs__record_free(t, b, addr);
+
+		if (ret)
+			fail_msg("free #%zu of pid %u at %#" PRIx64 " after drop: got %d, want 0",
+				 i, b, addr, ret);
+		b_bytes -= i % 100 + 1;
+	}
+	tot = allocs__totals(t);
+	check_eq(tot->outstanding_bytes, b_bytes);
+	check_eq(tot->outstanding_bytes, 1000);
+	check_eq(must_find_stack(t, b, 3)->outstanding_bytes, 1000);
+	check_eq(must_find_stack(t, b, 3)->outstanding_count, 1);
+	for (i = 0; i < 7; i++)
+		if (i != 3)
+			check_eq(must_find_stack(t, b, (int32_t)i)->outstanding_count, 0);
+	check_consistent(t);
+
+	/* A fresh allocation by the dropped pid starts from scratch. */
+	ALLOC_OK(t, a, 0x7f0000000000ULL, 8, 0);
+	check_eq(must_find_stack(t, a, 0)->alloc_count, 1);
+	check_consistent(t);
+}
+
+static void test_drop_unknown_and_all(void **state)
+{
+	struct allocs *t = *state;
+	size_t n;
+
+	allocs__drop_pid(t, 42); /* empty table */
+	ALLOC_OK(t, 1, 0x10, 10, 1);
+	allocs__drop_pid(t, 42); /* pid with nothing */
+	check_eq(allocs__totals(t)->outstanding_bytes, 10);
+	allocs__drop_pid(t, 1);
+	check_eq(allocs__totals(t)->outstanding_bytes, 0);
+	check_eq(allocs__live_count(t), 0);
+	allocs__stacks(t, &n);
+	check_eq(n, 0);
+	/* The table is still usable afterwards. */
+	ALLOC_OK(t, 1, 0x10, 10, 1);
+	FREE_OK(t, 1, 0x10);
+	check_consistent(t);
+}
+
+/*
+ * 200k live blocks (the table grows from 1024 slots many times), then half
+ * freed in a random order: every backward-shift deletion must keep the probe
+ * chains of the survivors intact, which the final free-everything pass checks.
+ */
+static void test_growth_and_random_frees(void **state)
+{
+	struct allocs *t = *state;
+	const size_t nr = 200000, nr_stacks = 97;
+	uint64_t *stack_bytes = calloc(nr_stacks, sizeof(*stack_bytes));
+	uint64_t *stack_count = calloc(nr_stacks, sizeof(*stack_count));
+	size_t *order = malloc(nr * sizeof(*order));
+	bool *live = calloc(nr, sizeof(*live));
+	uint64_t bytes = 0, count = 0;
+	size_t memory_before, i, k, n;
+	const struct alloc_totals *tot;
+
+	assert_non_null(stack_bytes);
+	assert_non_null(stack_count);
+	assert_non_null(order);
+	assert_non_null(live);
+	memory_before = allocs__memory_bytes(t);
+
+#define ADDR(i) (0x555555554000ULL + (uint64_t)(i) * 48)
+#define SIZE(i) ((uint64_t)((i) % 1000) + 1)
+#define STACK(i) ((int32_t)((i) % nr_stacks))
+	for (i = 0; i < nr; i++) {
+		int ret = allocs__record_alloc(t, 4242, ADDR(i), SIZE(i), STACK(i), i);
+
+		if (ret)
+			fail_msg("alloc #%zu: got %d, want 0", i, ret);
+		live[i] = true;
+		stack_bytes[STACK(i)] += SIZE(i);
+		stack_count[STACK(i)]++;
+		bytes += SIZE(i);
+		count++;
+	}
+	check_eq(allocs__live_count(t), nr);
+	check_eq(allocs__totals(t)->outstanding_bytes, bytes);
+	/* 200k entries at <= 3/4 load need at least 2^18 slots of 32 bytes. */
+	assert_true(allocs__memory_bytes(t) >= (1u << 18) * 32);
+	assert_true(allocs__memory_bytes(t) > memory_before);
+
+	for (i = 0; i < nr; i++)
+		order[i] = i;
+	shuffle(order, nr, 0x9e3779b97f4a7c15ULL);
+	for (k = 0; k < nr / 2; k++) {
+		size_t j = order[k];
+		int ret = allocs__record_free(t, 4242, ADDR(j));
+
+		if (ret)
+			fail_msg("free #%zu (block %zu at %#llx): got %d, want 0", k, j,
+				 (unsigned long long)ADDR(j), ret);
+		live[j] = false;
+		stack_bytes[STACK(j)] -= SIZE(j);
+		stack_count[STACK(j)]--;
+		bytes -= SIZE(j);
+		count--;
+	}
+
+	tot = allocs__totals(t);
+	check_eq(tot->outstanding_bytes, bytes);
+	check_eq(tot->outstanding_count, count);
+	check_eq(tot->allocs, nr);
+	check_eq(tot->frees, nr / 2);
+	check_eq(tot->unmatched_frees, 0);
+	check_eq(allocs__live_count(t), nr - nr / 2);
+	allocs__stacks(t, &n);
+	check_eq(n, nr_stacks);
+	for (i = 0; i < nr_stacks; i++) {
+		const struct stack_stats *s = must_find_stack(t, 4242, (int32_t)i);
+
+		if (s->outstanding_bytes != stack_bytes[i] ||
+		    s->outstanding_count != stack_count[i])
+			fail_msg("stack %zu: outstanding %" PRIu64 " B in %" PRIu64
+				 ", want %" PRIu64 " B in %" PRIu64,
+				 i, s->outstanding_bytes, s->outstanding_count, stack_bytes[i],
+				 stack_count[i]);
+	}
+	check_consistent(t);
+
+	/* Freed blocks are gone... */
+	for (k = 0; k < nr / 2; k += 101) {
+		int ret = allocs__record_free(t, 4242, ADDR(order[k]));
+
+		if (ret != -ENOENT)
+			fail_msg("second free of block %zu: got %d, want -ENOENT", order[k], ret);
+	}
+	/* ...and every survivor is found exactly once, in yet another order. */
+	shuffle(order, nr, 12345);
+	for (k = 0; k < nr; k++) {
+		size_t j = order[k];
+		int ret;
+
+		if (!live[j])
+			continue;
+		ret = allocs__record_free(t, 4242, ADDR(j));
+		if (ret)
+			fail_msg("free of surviving block %zu at %#llx: got %d, want 0", j,
+				 (unsigned long long)ADDR(j), ret);
+		ret = allocs__record_free(t, 4242, ADDR(j));
+		if (ret != -ENOENT)
+			fail_msg("double free of block %zu: got %d, want -ENOENT", j, ret);
+	}
+#undef ADDR
+#undef SIZE
+#undef STACK
+	tot = allocs__totals(t);
+	check_eq(tot->outstanding_bytes, 0);
+	check_eq(tot->outstanding_count, 0);
+	check_eq(tot->frees, nr);
+	check_eq(allocs__live_count(t), 0);
+	check_consistent(t);
+	free(stack_bytes);
+	free(stack_count);
+	free(order);
+	free(live);
+}
+
+/* Big interleaved table, random frees of both pids, then drop one: exercises drop's rescans. */
+static void test_drop_pid_after_random_frees(void **state)
+{
+	struct allocs *t = *state;
+	const size_t nr = 40000;
+	size_t *order = malloc(nr * sizeof(*order));
+	bool *freed = calloc(nr, sizeof(*freed));
+	uint64_t b_bytes = 0;
+	size_t i, k;
+
+	assert_non_null(order);
+	assert_non_null(freed);
+	/* Even i: pid 1, odd i: pid 2; all in one dense address range. */
+	for (i = 0; i < nr; i++)
+		ALLOC_OK(t, 1 + (uint32_t)(i & 1), 0x10000000ULL + (i / 2) * 16, 16 + (i & 1),
+			 (int32_t)(i % 5));
+	for (i = 0; i < nr; i++)
+		order[i] = i;
+	shuffle(order, nr, 777);
+	for (k = 0; k < nr / 3; k++) {
+		i = order[k];
+		FREE_OK(t, 1 + (uint32_t)(i & 1), 0x10000000ULL + (i / 2) * 16);
+		freed[i] = true;
+	}
+	allocs__drop_pid(t, 1);
+	for (i = 1; i < nr; i += 2)
+		if (!freed[i])
+			b_bytes += 17;
+	check_eq(allocs__totals(t)->outstanding_bytes, b_bytes);
+	check_consistent(t);
+	for (i = 1; i < nr; i += 2) {
+		int ret = allocs__record_free(t, 2, 0x10000000ULL + (i / 2) * 16);
+
+		if (ret != (freed[i] ? -ENOENT : 0))
+			fail_msg("free of pid 2 block %zu (freed before drop: %d): got %d", i,
+				 freed[i], ret);
+	}
+	check_eq(allocs__totals(t)->outstanding_bytes, 0);
+	check_eq(allocs__live_count(t), 0);
+	check_consistent(t);
+	free(order);
+	free(freed);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_table, teardown_table)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_empty_table),
+		T(test_alloc_then_free),
+		T(test_lifetime_totals_survive_frees),
+		T(test_unmatched_free),
+		T(test_null_address_rejected),
+		T(test_address_reuse_counts_missed_free),
+		T(test_reuse_on_same_stack),
+		T(test_same_address_two_pids),
+		T(test_negative_stack_ids),
+		T(test_many_stacks),
+		T(test_drop_pid),
+		T(test_drop_unknown_and_all),
+		T(test_growth_and_random_frees),
+		T(test_drop_pid_after_random_frees),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

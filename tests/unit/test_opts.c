@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Command-line parsing (src/opts.h). Every rejected input is checked for the
+ * return code and for a message that names what was wrong: the message is
+ * the only thing a user sees, so "invalid" without the value is a bug too.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "opts.h"
+
+#define MAX_ARGS 200
+
+/* Like assert_int_equal, but names the expression and prints decimal. */
+#define check_eq(got, want)                                                                   \
+	do {                                                                                  \
+		long long got_ = (long long)(got), want_ = (long long)(want);                 \
+		if (got_ != want_)                                                            \
+			fail_msg("%s: got %lld, want %lld", #got, got_, want_);                \
+	} while (0)
+
+#define check_u64(got, want)                                                                  \
+	do {                                                                                  \
+		unsigned long long got_ = (got), want_ = (want);                              \
+		if (got_ != want_)                                                            \
+			fail_msg("%s: got %llu, want %llu", #got, got_, want_);                \
+	} while (0)
+
+/* err must contain needle; the message says what it was and what was expected. */
+#define check_contains(err, needle)                                                           \
+	do {                                                                                  \
+		if (!strstr((err), (needle)))                                                 \
+			fail_msg("error message \"%s\" does not mention \"%s\"", (err),         \
+				 (needle));                                                   \
+	} while (0)
+
+struct parsed {
+	struct opts o;
+	char err[256];
+	int ret;
+	/* argv must outlive the opts: folded_path points into it. */
+	char *argv[MAX_ARGS + 2];
+	int argc;
+};
+
+/* Runs opts__parse on "memleakd" followed by args (a NULL-terminated list). */
+static void parse_args(struct parsed *p, const char *const *args)
+{
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->argv[p->argc++] = (char *)"memleakd";
+	for (i = 0; args[i]; i++) {
+		assert_true(p->argc < MAX_ARGS);
+		p->argv[p->argc++] = (char *)args[i];
+	}
+	p->argv[p->argc] = NULL;
+	/* A sentinel, so a success that leaves err untouched would still be noticed. */
+	strcpy(p->err, "sentinel");
+	p->ret = opts__parse(p->argc, p->argv, &p->o, p->err, sizeof(p->err));
+}
+
+#define PARSE(p, ...) parse_args((p), (const char *const[]){ __VA_ARGS__, NULL })
+
+static void expect_ok(const struct parsed *p)
+{
+	if (p->ret != OPTS_RUN)
+		fail_msg("opts__parse returned %d, want OPTS_RUN; message: \"%s\"", p->ret, p->err);
+	check_eq(p->err[0], '\0');
+}
+
+static void expect_invalid(const struct parsed *p, const char *needle)
+{
+	if (p->ret != -EINVAL)
+		fail_msg("opts__parse returned %d, want -EINVAL (expected a message naming \"%s\")",
+			 p->ret, needle);
+	check_contains(p->err, needle);
+}
+
+/* --- accepted input -------------------------------------------------------- */
+
+static void test_defaults(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "1234");
+	expect_ok(&p);
+	check_eq(p.o.nr_pids, 1);
+	check_eq(p.o.pids[0], 1234);
+	/* Every other field must be the documented default. */
+	assert_true(p.o.interval_s == 5.0);
+	assert_true(p.o.duration_s == 0.0);
+	check_eq(p.o.top, 10);
+	check_u64(p.o.min_size, 0);
+	check_u64(p.o.max_size, UINT64_MAX);
+	assert_null(p.o.folded_path);
+	check_eq(p.o.stack_slots, 16384);
+	check_eq(p.o.verbosity, 0);
+	/* And opts_defaults is what they come from. */
+	assert_true(opts_defaults.interval_s == 5.0);
+	check_eq(opts_defaults.top, 10);
+	check_eq(opts_defaults.nr_pids, 0);
+}
+
+static void test_every_short_option(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "1", "-i", "2.5", "-d", "10", "-n", "3", "--min-size", "16", "--max-size",
+	      "1M", "--folded", "out.folded", "--stack-slots", "2048", "-vv");
+	expect_ok(&p);
+	check_eq(p.o.nr_pids, 1);
+	check_eq(p.o.pids[0], 1);
+	assert_true(p.o.interval_s == 2.5);
+	assert_true(p.o.duration_s == 10.0);
+	check_eq(p.o.top, 3);
+	check_u64(p.o.min_size, 16);
+	check_u64(p.o.max_size, 1u << 20);
+	assert_non_null(p.o.folded_path);
+	assert_string_equal(p.o.folded_path, "out.folded");
+	check_eq(p.o.stack_slots, 2048);
+	check_eq(p.o.verbosity, 2);
+}
+
+static void test_every_long_option(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "--pid=7", "--interval=0.1", "--duration", "0.5", "--top=100000", "--min-size=4k",
+	      "--max-size=1G", "--folded=/tmp/x y.folded", "--stack-slots=4194304", "--verbose",
+	      "--verbose", "-v");
+	expect_ok(&p);
+	check_eq(p.o.pids[0], 7);
+	assert_true(p.o.interval_s == 0.1);
+	assert_true(p.o.duration_s == 0.5);
+	check_eq(p.o.top, 100000);
+	check_u64(p.o.min_size, 4096);
+	check_u64(p.o.max_size, 1u << 30);
+	assert_string_equal(p.o.folded_path, "/tmp/x y.folded");
+	check_eq(p.o.stack_slots, 4194304);
+	check_eq(p.o.verbosity, 3);
+
+	/* Attached short values. */
+	PARSE(&p, "-p42", "-n7", "-vvv");
+	expect_ok(&p);
+	check_eq(p.o.pids[0], 42);
+	check_eq(p.o.top, 7);
+	check_eq(p.o.verbosity, 3);
+}
+
+static void test_boundaries_accepted(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "2147483647", "-i", "86400", "-d", "2678400", "-n", "1", "--stack-slots",
+	      "1024");
+	expect_ok(&p);
+	check_eq(p.o.pids[0], 2147483647);
+	assert_true(p.o.interval_s == 86400);
+	assert_true(p.o.duration_s == 2678400);
+	check_eq(p.o.top, 1);
+	check_eq(p.o.stack_slots, 1024);
+	/* Equal sizes filter to exactly one size: allowed. */
+	PARSE(&p, "-p", "1", "--min-size", "64", "--max-size", "64");
+	expect_ok(&p);
+	/* Duration equal to the interval: one report. */
+	PARSE(&p, "-p", "1", "-i", "2", "-d", "2");
+	expect_ok(&p);
+}
+
+static void test_repeated_pids(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "5", "-p", "6", "--pid", "7");
+	expect_ok(&p);
+	check_eq(p.o.nr_pids, 3);
+	check_eq(p.o.pids[0], 5);
+	check_eq(p.o.pids[1], 6);
+	check_eq(p.o.pids[2], 7);
+
+	/* -p 5 -p 5 traces it once. */
+	PARSE(&p, "-p", "5", "-p", "6", "-p", "5", "-p", "6");
+	expect_ok(&p);
+	check_eq(p.o.nr_pids, 2);
+	check_eq(p.o.pids[0], 5);
+	check_eq(p.o.pids[1], 6);
+}
+
+static void test_pid_limit(void **state)
+{
+	static char numbers[OPTS_MAX_PIDS + 1][16];
+	const char *args[2 * (OPTS_MAX_PIDS + 1) + 3];
+	struct parsed p;
+	int i, n = 0;
+
+	(void)state;
+	for (i = 0; i < OPTS_MAX_PIDS; i++) {
+		snprintf(numbers[i], sizeof(numbers[i]), "%d", 100 + i);
+		args[n++] = "-p";
+		args[n++] = numbers[i];
+	}
+	/* A repeat of a pid already listed is no new target: still within the limit. */
+	args[n++] = "-p";
+	args[n++] = "100";
+	args[n] = NULL;
+	parse_args(&p, args);
+	expect_ok(&p);
+	check_eq(p.o.nr_pids, OPTS_MAX_PIDS);
+	check_eq(p.o.pids[OPTS_MAX_PIDS - 1], 100 + OPTS_MAX_PIDS - 1);
+
+	/* One more distinct pid is refused with the limit in the message. */
+	snprintf(numbers[OPTS_MAX_PIDS], sizeof(numbers[0]), "%d", 99999);
+	args[n - 1] = numbers[OPTS_MAX_PIDS];
+	parse_args(&p, args);
+	expect_invalid(&p, "64");
+}
+
+static void test_reparse_resets_state(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	/* A failure mid-argv must not leave getopt state that breaks the next parse. */
+	PARSE(&p, "-p", "1", "-vx", "-n", "3");
+	assert_int_equal(p.ret, -EINVAL);
+	PARSE(&p, "-n", "4", "-p", "2");
+	expect_ok(&p);
+	check_eq(p.o.top, 4);
+	check_eq(p.o.pids[0], 2);
+	/* Nothing from an earlier parse leaks in (-n 4 above, not here). */
+	PARSE(&p, "-p", "3");
+	expect_ok(&p);
+	check_eq(p.o.top, 10);
+	check_eq(p.o.nr_pids, 1);
+}
+
+static char *parse_capturing_stdout(struct parsed *p, const char *const *args);
+
+/*
+ * --help returns in the middle of "-hv", leaving getopt pointing at the 'v'
+ * of an argv that is gone: the next parse must start from scratch, not pick
+ * up that -v.
+ */
+static void test_reparse_after_exit_mid_group(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	free(parse_capturing_stdout(&p, (const char *const[]){ "-p", "1", "-hvvv", NULL }));
+	check_eq(p.ret, OPTS_EXIT);
+	PARSE(&p, "-p", "2");
+	expect_ok(&p);
+	check_eq(p.o.verbosity, 0);
+	check_eq(p.o.pids[0], 2);
+}
+
+/* Runs a parse with stdout redirected to a temporary file; returns what was printed. */
+static char *parse_capturing_stdout(struct parsed *p, const char *const *args)
+{
+	FILE *capture = tmpfile();
+	int saved = dup(STDOUT_FILENO);
+	char *text = calloc(1, 65536);
+	size_t n;
+
+	assert_non_null(capture);
+	assert_true(saved >= 0);
+	assert_non_null(text);
+	fflush(stdout);
+	assert_true(dup2(fileno(capture), STDOUT_FILENO) >= 0);
+	parse_args(p, args);
+	fflush(stdout);
+	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	rewind(capture);
+	n = fread(text, 1, 65535, capture);
+	text[n] = '\0';
+	fclose(capture);
+	return text;
+}
+
+static void test_help_and_version(void **state)
+{
+	struct parsed p;
+	char *out;
+
+	(void)state;
+	/* --help needs no -p and wins over later garbage. */
+	out = parse_capturing_stdout(&p, (const char *const[]){ "--help", "--bogus", NULL });
+	check_eq(p.ret, OPTS_EXIT);
+	check_contains(out, "Usage: memleakd");
+	check_contains(out, "--folded");
+	check_contains(out, "--stack-slots");
+	free(out);
+
+	out = parse_capturing_stdout(&p, (const char *const[]){ "-p", "1", "-h", NULL });
+	check_eq(p.ret, OPTS_EXIT);
+	check_contains(out, "Usage: memleakd");
+	free(out);
+
+	out = parse_capturing_stdout(&p, (const char *const[]){ "--version", NULL });
+	check_eq(p.ret, OPTS_EXIT);
+	check_contains(out, "memleakd ");
+	free(out);
+}
+
+/* --- rejected input -------------------------------------------------------- */
+
+struct bad_value {
+	const char *option;
+	const char *value;
+};
+
+static void test_bad_numbers(void **state)
+{
+	static const struct bad_value cases[] = {
+		{ "-p", "abc" },	  { "-p", "-5" },	{ "-p", "0" },
+		{ "-p", "1e99" },	  { "-p", "" },		{ "-p", "2147483648" },
+		{ "-p", "12x" },	  { "-p", "+5" },	{ "-i", "abc" },
+		{ "-i", "-5" },		  { "-i", "0" },	{ "-i", "1e99" },
+		{ "-i", "" },		  { "-i", "nan" },	{ "-i", "inf" },
+		{ "-i", "0.05" },	  { "-i", "86401" },	{ "-i", "5s" },
+		{ "-d", "abc" },	  { "-d", "-5" },	{ "-d", "0" },
+		{ "-d", "1e99" },	  { "-d", "" },		{ "-d", "2678401" },
+		{ "-n", "abc" },	  { "-n", "-5" },	{ "-n", "0" },
+		{ "-n", "1e99" },	  { "-n", "" },		{ "-n", "100001" },
+		{ "-n", "2.5" },	  { "--min-size", "abc" }, { "--min-size", "-5" },
+		{ "--min-size", "1e99" }, { "--min-size", "" }, { "--min-size", "4x" },
+		{ "--max-size", "abc" }, { "--max-size", "-5" }, { "--max-size", "1e99" },
+		{ "--max-size", "" },	  { "--max-size", "1.5M" }, { "--stack-slots", "abc" },
+		{ "--stack-slots", "-5" }, { "--stack-slots", "0" }, { "--stack-slots", "1e99" },
+		{ "--stack-slots", "" }, { "--stack-slots", "1023" },
+		{ "--stack-slots", "4194305" },
+	};
+	char quoted[64];
+	struct parsed p;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* The bad option goes last but -p comes first, so -p is never what is missing. */
+		if (!strcmp(cases[i].option, "-p"))
+			PARSE(&p, cases[i].option, cases[i].value);
+		else
+			PARSE(&p, "-p", "1", cases[i].option, cases[i].value);
+		snprintf(quoted, sizeof(quoted), "'%s'", cases[i].value);
+		if (p.ret != -EINVAL)
+			fail_msg("%s '%s': returned %d, want -EINVAL", cases[i].option,
+				 cases[i].value, p.ret);
+		if (!strstr(p.err, quoted))
+			fail_msg("%s '%s': message \"%s\" does not quote the value",
+				 cases[i].option, cases[i].value, p.err);
+	}
+}
+
+static void test_missing_pid(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-i", "2");
+	expect_invalid(&p, "-p PID");
+	/* No arguments at all. */
+	parse_args(&p, (const char *const[]){ NULL });
+	expect_invalid(&p, "-p PID");
+}
+
+static void test_min_larger_than_max(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "1", "--min-size", "2k", "--max-size", "1k");
+	expect_invalid(&p, "--min-size");
+	check_contains(p.err, "--max-size");
+	/* Order on the command line does not matter: checked after all options. */
+	PARSE(&p, "-p", "1", "--max-size", "1", "--min-size", "2");
+	expect_invalid(&p, "--min-size");
+}
+
+static void test_duration_shorter_than_interval(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "1", "-i", "5", "-d", "2");
+	expect_invalid(&p, "2.0s");
+	check_contains(p.err, "5.0s");
+	/* Against the default interval (5 s) too. */
+	PARSE(&p, "-p", "1", "-d", "1");
+	expect_invalid(&p, "1.0s");
+	check_contains(p.err, "5.0s");
+}
+
+static void test_unknown_option(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "1", "--bogus");
+	expect_invalid(&p, "--bogus");
+	PARSE(&p, "-p", "1", "-x");
+	expect_invalid(&p, "-x");
+	check_contains(p.err, "unknown");
+	PARSE(&p, "-p", "1", "--no-such-option=5");
+	expect_invalid(&p, "--no-such-option");
+}
+
+/*
+ * "--verbose=3": the option exists but takes no value. getopt reports it
+ * with optopt = 'v', so the message must not claim that -v is unknown: it
+ * has to name what the user typed.
+ */
+static void test_long_option_given_a_value(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "1", "--verbose=3");
+	expect_invalid(&p, "--verbose");
+	PARSE(&p, "-p", "1", "--help=yes");
+	expect_invalid(&p, "--help");
+}
+
+static void test_missing_value(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p");
+	expect_invalid(&p, "-p");
+	check_contains(p.err, "needs a value");
+	PARSE(&p, "-p", "1", "-i");
+	expect_invalid(&p, "-i");
+	check_contains(p.err, "needs a value");
+	PARSE(&p, "-p", "1", "--folded");
+	expect_invalid(&p, "--folded");
+	PARSE(&p, "-p", "1", "--folded", "");
+	expect_invalid(&p, "--folded");
+}
+
+static void test_command_mode(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "1", "--", "ls", "-l");
+	expect_invalid(&p, "-- COMMAND");
+	check_contains(p.err, "-p PID");
+	/* A stray word is not command mode: the message names it. */
+	PARSE(&p, "-p", "1", "ls");
+	expect_invalid(&p, "'ls'");
+}
+
+/* --- byte sizes ------------------------------------------------------------- */
+
+struct bytes_case {
+	const char *text;
+	int ret;
+	uint64_t bytes;
+};
+
+static void test_parse_bytes(void **state)
+{
+	static const struct bytes_case cases[] = {
+		{ "0", 0, 0 },
+		{ "1", 0, 1 },
+		{ "4096", 0, 4096 },
+		{ "4k", 0, 4096 },
+		{ "4K", 0, 4096 },
+		{ "4KiB", 0, 4096 },
+		{ "4kB", 0, 4096 },
+		{ "16M", 0, 16ULL << 20 },
+		{ "16m", 0, 16ULL << 20 },
+		{ "16MiB", 0, 16ULL << 20 },
+		{ "1G", 0, 1ULL << 30 },
+		{ "1g", 0, 1ULL << 30 },
+		{ "1GiB", 0, 1ULL << 30 },
+		{ "18446744073709551615", 0, UINT64_MAX },
+		{ "17179869183G", 0, 17179869183ULL << 30 },
+		/* Overflow: 2^64 bytes, before and after scaling. */
+		{ "17179869184G", -EINVAL, 0 },
+		{ "18014398509481984k", -EINVAL, 0 },
+		{ "18446744073709551616", -EINVAL, 0 },
+		{ "99999999999999999999999", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "abc", -EINVAL, 0 },
+		{ "k", -EINVAL, 0 },
+		{ "-5", -EINVAL, 0 },
+		{ "-0", -EINVAL, 0 },
+		{ "+5", -EINVAL, 0 },
+		{ "1e99", -EINVAL, 0 },
+		{ "1.5M", -EINVAL, 0 },
+		{ "4x", -EINVAL, 0 },
+		{ "4kk", -EINVAL, 0 },
+		{ "4Kib", -EINVAL, 0 },
+		{ "4KiBs", -EINVAL, 0 },
+		{ "4T", -EINVAL, 0 },
+		{ "4B", -EINVAL, 0 },
+		{ "4 k", -EINVAL, 0 },
+		{ "4k ", -EINVAL, 0 },
+	};
+	uint64_t bytes;
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bytes = 0xdeadbeef;
+		ret = opts__parse_bytes(cases[i].text, &bytes);
+		if (ret != cases[i].ret)
+			fail_msg("opts__parse_bytes(\"%s\") returned %d (bytes %llu), want %d",
+				 cases[i].text, ret, (unsigned long long)bytes, cases[i].ret);
+		if (!ret && bytes != cases[i].bytes)
+			fail_msg("opts__parse_bytes(\"%s\") = %llu, want %llu", cases[i].text,
+				 (unsigned long long)bytes, (unsigned long long)cases[i].bytes);
+	}
+	check_eq(opts__parse_bytes(NULL, &bytes), -EINVAL);
+}
+
+/*
+ * strtoull skips leading white space and then accepts a minus sign, negating
+ * the result: the "no sign" check on the first character must not be
+ * bypassed by a leading blank (" -5" would otherwise be 2^64 - 5 bytes).
+ */
+static void test_parse_bytes_negative_after_blank(void **state)
+{
+	static const char *const texts[] = { " -5", "\t-1", " -1k" };
+	uint64_t bytes;
+	size_t i;
+	int ret;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		bytes = 0;
+		ret = opts__parse_bytes(texts[i], &bytes);
+		if (ret != -EINVAL)
+			fail_msg("opts__parse_bytes(\"%s\") returned %d with %llu bytes,"
+				 " want -EINVAL",
+				 texts[i], ret, (unsigned long long)bytes);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_short_option),
+		cmocka_unit_test(test_every_long_option),
+		cmocka_unit_test(test_boundaries_accepted),
+		cmocka_unit_test(test_repeated_pids),
+		cmocka_unit_test(test_pid_limit),
+		cmocka_unit_test(test_reparse_resets_state),
+		cmocka_unit_test(test_reparse_after_exit_mid_group),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_bad_numbers),
+		cmocka_unit_test(test_missing_pid),
+		cmocka_unit_test(test_min_larger_than_max),
+		cmocka_unit_test(test_duration_shorter_than_interval),
+		cmocka_unit_test(test_unknown_option),
+		cmocka_unit_test(test_long_option_given_a_value),
+		cmocka_unit_test(test_missing_value),
+		cmocka_unit_test(test_command_mode),
+		cmocka_unit_test(test_parse_bytes),
+		cmocka_unit_test(test_parse_bytes_negative_after_blank),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Installs the Debian 12 packages memleakd's build, tests and demo need.
+# Idempotent: installs nothing when everything is present.
+set -eu
+packages=(
+	make gcc clang llvm pkg-config	# build; clang compiles the BPF side
+	libbpf-dev bpftool		# loader library and skeleton generator
+	libelf-dev libdw-dev zlib1g-dev	# ELF symbols
+	libcmocka-dev			# unit tests
+	valgrind util-linux procps	# tests: valgrind, setpriv, pgrep
+	clang-format
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} = 0 ]; then
+	echo "deps: all present"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing ${missing[*]}; run 'sudo make deps'" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
