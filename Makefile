@@ -160,7 +160,7 @@ install: memleakd
 
 .PHONY: format
 format:
-	clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/fixtures/*.c tools/*.c
+	clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/fixtures/*.c tools/*.c tests/fixtures/lib/*.c
 
 .PHONY: clean
 clean:

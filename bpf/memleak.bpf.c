@@ -18,10 +18,10 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Load-time knobs, set by userspace between open and load. */
-const volatile __u64 min_size = 0;	      /* --min-size */
-const volatile __u64 max_size = ~0ULL;	      /* --max-size */
-const volatile __u64 wakeup_bytes = 1 << 20;  /* force a wakeup past this fill */
-const volatile __u64 pidns_dev = 0;	      /* memleakd's PID namespace, 0 = init */
+const volatile __u64 min_size = 0;	     /* --min-size */
+const volatile __u64 max_size = ~0ULL;	     /* --max-size */
+const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this fill */
+const volatile __u64 pidns_dev = 0;	     /* memleakd's PID namespace, 0 = init */
 const volatile __u64 pidns_ino = 0;
 
 /* An allocator call in flight on one thread. */
@@ -35,9 +35,9 @@ struct stash {
 	__u32 kind;
 };
 
-#define KIND_PLAIN 0
+#define KIND_PLAIN   0
 #define KIND_REALLOC 1
-#define KIND_MEMPTR 2
+#define KIND_MEMPTR  2
 
 /* A nested call older than this is a stash whose return probe was missed. */
 #define STASH_MAX_AGE_NS 1000000000ULL

@@ -8,8 +8,8 @@
 #define MEMLEAKD_WIRE_H
 
 #define ML_EV_ALLOC 1
-#define ML_EV_FREE 2
-#define ML_EV_EXIT 3
+#define ML_EV_FREE  2
+#define ML_EV_EXIT  3
 
 /* Frames kept per stack in the stack map (the kernel's ceiling is 127). */
 #define ML_MAX_STACK_DEPTH 127
@@ -34,18 +34,18 @@ struct ml_event {
  * Userspace sums the CPUs. Every way an allocation or free can be missed
  * has a slot here.
  */
-#define ML_CNT_EVENTS 0		/* records submitted */
-#define ML_CNT_RB_DROPS 1	/* ring buffer full: record lost */
-#define ML_CNT_STACK_COLLISION 2 /* stack map bucket held another stack (-EEXIST) */
-#define ML_CNT_STACK_FAIL 3	/* stack could not be read (-EFAULT, -ENOMEM ...) */
-#define ML_CNT_STASH_MISS 4	/* return probe without its entry (attached mid-call) */
-#define ML_CNT_STASH_FULL 5	/* per-thread stash map full: call not tracked */
-#define ML_CNT_STASH_STALE 6	/* entry found an abandoned stash (return probe missed) */
-#define ML_CNT_MEMPTR_FAULT 7	/* posix_memalign: *memptr could not be read */
-#define ML_CNT_REALLOC_FAILED 8 /* realloc failed after its FREE was sent (block kept) */
-#define ML_CNT_NESTED 9		/* allocator called from inside another: not counted twice */
-#define ML_CNT_FILTERED 10	/* allocation outside the size filters (not a loss) */
-#define ML_CNT_MAX 11
+#define ML_CNT_EVENTS	       0  /* records submitted */
+#define ML_CNT_RB_DROPS	       1  /* ring buffer full: record lost */
+#define ML_CNT_STACK_COLLISION 2  /* stack map bucket held another stack (-EEXIST) */
+#define ML_CNT_STACK_FAIL      3  /* stack could not be read (-EFAULT, -ENOMEM ...) */
+#define ML_CNT_STASH_MISS      4  /* return probe without its entry (attached mid-call) */
+#define ML_CNT_STASH_FULL      5  /* per-thread stash map full: call not tracked */
+#define ML_CNT_STASH_STALE     6  /* entry found an abandoned stash (return probe missed) */
+#define ML_CNT_MEMPTR_FAULT    7  /* posix_memalign: *memptr could not be read */
+#define ML_CNT_REALLOC_FAILED  8  /* realloc failed after its FREE was sent (block kept) */
+#define ML_CNT_NESTED	       9  /* allocator called from inside another: not counted twice */
+#define ML_CNT_FILTERED	       10 /* allocation outside the size filters (not a loss) */
+#define ML_CNT_MAX	       11
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct ml_event) == 48, "ml_event is part of the wire protocol");

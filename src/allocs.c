@@ -11,7 +11,7 @@
 
 #include "allocs.h"
 
-#define LIVE_MIN_SLOTS 1024
+#define LIVE_MIN_SLOTS	1024
 #define STACK_MIN_SLOTS 256
 
 struct live {

@@ -10,7 +10,7 @@
 #include "elfsyms.h"
 
 /* Caps what a hostile file can make us allocate. */
-#define MAX_SYMBOLS (8u << 20)
+#define MAX_SYMBOLS  (8u << 20)
 #define MAX_SEGMENTS 256
 #define MAX_BUILD_ID 64
 

@@ -17,7 +17,7 @@ struct elf_sym_info {
 	const char *name;
 	uint64_t vaddr; /* st_value */
 	uint64_t size;
-	bool ifunc;	/* STT_GNU_IFUNC: the value is a resolver, not the function */
+	bool ifunc; /* STT_GNU_IFUNC: the value is a resolver, not the function */
 };
 
 /* Reads the ELF behind fd (the fd stays the caller's). NULL with errno set. */

@@ -19,8 +19,7 @@ static void put_frame_name(FILE *out, const char *name)
 	}
 }
 
-static void render_stack(FILE *out, const struct snapshot *snap,
-			 const struct snapshot_stack *stack)
+static void render_stack(FILE *out, const struct snapshot *snap, const struct snapshot_stack *stack)
 {
 	const char *problem = snapshot__stack_problem(stack);
 	char frame[512];

@@ -3,10 +3,10 @@
 #ifndef MEMLEAKD_LOG_H
 #define MEMLEAKD_LOG_H
 
-#define LOG_QUIET 0
-#define LOG_INFO 1     /* -v */
-#define LOG_DEBUG 2    /* -vv */
-#define LOG_LIBBPF 3   /* -vvv: libbpf's debug output and the verifier log */
+#define LOG_QUIET  0
+#define LOG_INFO   1 /* -v */
+#define LOG_DEBUG  2 /* -vv */
+#define LOG_LIBBPF 3 /* -vvv: libbpf's debug output and the verifier log */
 
 void log__set_level(int level);
 int log__level(void);

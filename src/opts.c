@@ -15,15 +15,15 @@
 #endif
 
 const struct opts opts_defaults = {
-	.nr_pids = 0,
-	.interval_s = 5.0,    /* -i */
-	.duration_s = 0.0,    /* -d: run until stopped */
-	.top = 10,	      /* -n */
-	.min_size = 0,	      /* --min-size */
-	.max_size = UINT64_MAX, /* --max-size */
-	.folded_path = NULL,  /* --folded */
-	.stack_slots = 16384, /* --stack-slots: 127 frames x 8 B = 16 MiB of kernel memory */
-	.verbosity = 0,	      /* -v */
+    .nr_pids = 0,
+    .interval_s = 5.0,	    /* -i */
+    .duration_s = 0.0,	    /* -d: run until stopped */
+    .top = 10,		    /* -n */
+    .min_size = 0,	    /* --min-size */
+    .max_size = UINT64_MAX, /* --max-size */
+    .folded_path = NULL,    /* --folded */
+    .stack_slots = 16384,   /* --stack-slots: 127 frames x 8 B = 16 MiB of kernel memory */
+    .verbosity = 0,	    /* -v */
 };
 
 enum {
@@ -35,54 +35,54 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "interval", required_argument, NULL, 'i' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "top", required_argument, NULL, 'n' },
-	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
-	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
-	{ "folded", required_argument, NULL, OPT_FOLDED },
-	{ "stack-slots", required_argument, NULL, OPT_STACK_SLOTS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
+    {"pid", required_argument, NULL, 'p'},
+    {"interval", required_argument, NULL, 'i'},
+    {"duration", required_argument, NULL, 'd'},
+    {"top", required_argument, NULL, 'n'},
+    {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"folded", required_argument, NULL, OPT_FOLDED},
+    {"stack-slots", required_argument, NULL, OPT_STACK_SLOTS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 static const char usage_text[] =
-	"Usage: memleakd -p PID [-p PID ...] [options]\n"
-	"\n"
-	"Find memory leaks in running processes: outstanding (allocated, not yet\n"
-	"freed) memory by call stack, every interval, with eBPF uprobes on the\n"
-	"process's allocator. Needs root (or CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE).\n"
-	"\n"
-	"Target:\n"
-	"  -p, --pid PID          trace this process (repeat for several)\n"
-	"\n"
-	"Reporting:\n"
-	"  -i, --interval SEC     seconds between reports (default 5)\n"
-	"  -d, --duration SEC     stop after SEC seconds (default: Ctrl-C or target exit)\n"
-	"  -n, --top N            stacks per report (default 10)\n"
-	"      --min-size BYTES   ignore allocations smaller than BYTES (k/M/G suffixes)\n"
-	"      --max-size BYTES   ignore allocations larger than BYTES\n"
-	"\n"
-	"Output:\n"
-	"      --folded FILE      write folded stacks (flame graph input), root first,\n"
-	"                         outstanding bytes; rewritten atomically every interval\n"
-	"\n"
-	"Tuning and diagnostics:\n"
-	"      --stack-slots N    stack map entries (default 16384; more = fewer collisions)\n"
-	"  -v, --verbose          -v info, -vv debug, -vvv libbpf and verifier output\n"
-	"  -h, --help             this text\n"
-	"      --version          print the version\n"
-	"\n"
-	"Examples:\n"
-	"  sudo memleakd -p 1234                     # top 10 stacks every 5 s until Ctrl-C\n"
-	"  sudo memleakd -p 1234 -i 2 -d 30 -n 5 --folded leaks.folded\n"
-	"  flamegraph.pl leaks.folded > leaks.svg    # outstanding bytes as a flame graph\n";
+    "Usage: memleakd -p PID [-p PID ...] [options]\n"
+    "\n"
+    "Find memory leaks in running processes: outstanding (allocated, not yet\n"
+    "freed) memory by call stack, every interval, with eBPF uprobes on the\n"
+    "process's allocator. Needs root (or CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE).\n"
+    "\n"
+    "Target:\n"
+    "  -p, --pid PID          trace this process (repeat for several)\n"
+    "\n"
+    "Reporting:\n"
+    "  -i, --interval SEC     seconds between reports (default 5)\n"
+    "  -d, --duration SEC     stop after SEC seconds (default: Ctrl-C or target exit)\n"
+    "  -n, --top N            stacks per report (default 10)\n"
+    "      --min-size BYTES   ignore allocations smaller than BYTES (k/M/G suffixes)\n"
+    "      --max-size BYTES   ignore allocations larger than BYTES\n"
+    "\n"
+    "Output:\n"
+    "      --folded FILE      write folded stacks (flame graph input), root first,\n"
+    "                         outstanding bytes; rewritten atomically every interval\n"
+    "\n"
+    "Tuning and diagnostics:\n"
+    "      --stack-slots N    stack map entries (default 16384; more = fewer collisions)\n"
+    "  -v, --verbose          -v info, -vv debug, -vvv libbpf and verifier output\n"
+    "  -h, --help             this text\n"
+    "      --version          print the version\n"
+    "\n"
+    "Examples:\n"
+    "  sudo memleakd -p 1234                     # top 10 stacks every 5 s until Ctrl-C\n"
+    "  sudo memleakd -p 1234 -i 2 -d 30 -n 5 --folded leaks.folded\n"
+    "  flamegraph.pl leaks.folded > leaks.svg    # outstanding bytes as a flame graph\n";
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
 {
@@ -137,13 +137,16 @@ int opts__parse_bytes(const char *text, uint64_t *bytes)
 	switch (*end) {
 	case '\0':
 		break;
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		scale = 1ULL << 10;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		scale = 1ULL << 20;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		scale = 1ULL << 30;
 		break;
 	default:
@@ -168,7 +171,8 @@ static int add_pid(struct opts *o, const char *text, char *err, size_t err_len)
 		if (o->pids[i] == (int)pid)
 			return OPTS_RUN; /* -p 5 -p 5 traces it once */
 	if (o->nr_pids == OPTS_MAX_PIDS)
-		return fail(err, err_len, "too many -p options: at most %d processes", OPTS_MAX_PIDS);
+		return fail(err, err_len, "too many -p options: at most %d processes",
+			    OPTS_MAX_PIDS);
 	o->pids[o->nr_pids++] = (int)pid;
 	return OPTS_RUN;
 }
@@ -183,27 +187,30 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 	case 'i':
 		if (parse_seconds(arg, 0.1, 86400, &o->interval_s))
 			return fail(err, err_len,
-				    "invalid interval '%s': give seconds between 0.1 and 86400", arg);
+				    "invalid interval '%s': give seconds between 0.1 and 86400",
+				    arg);
 		return OPTS_RUN;
 	case 'd':
 		if (parse_seconds(arg, 0.1, 31 * 86400.0, &o->duration_s))
 			return fail(err, err_len,
-				    "invalid duration '%s': give seconds between 0.1 and 2678400", arg);
+				    "invalid duration '%s': give seconds between 0.1 and 2678400",
+				    arg);
 		return OPTS_RUN;
 	case 'n':
 		if (parse_uint(arg, 1, 100000, &number))
-			return fail(err, err_len, "invalid top '%s': give a count between 1 and 100000",
-				    arg);
+			return fail(err, err_len,
+				    "invalid top '%s': give a count between 1 and 100000", arg);
 		o->top = (unsigned int)number;
 		return OPTS_RUN;
 	case OPT_MIN_SIZE:
 		if (opts__parse_bytes(arg, &o->min_size))
-			return fail(err, err_len, "invalid --min-size '%s': give bytes, e.g. 64 or 4k",
-				    arg);
+			return fail(err, err_len,
+				    "invalid --min-size '%s': give bytes, e.g. 64 or 4k", arg);
 		return OPTS_RUN;
 	case OPT_MAX_SIZE:
 		if (opts__parse_bytes(arg, &o->max_size))
-			return fail(err, err_len, "invalid --max-size '%s': give bytes, e.g. 1M", arg);
+			return fail(err, err_len, "invalid --max-size '%s': give bytes, e.g. 1M",
+				    arg);
 		return OPTS_RUN;
 	case OPT_FOLDED:
 		if (!*arg)
@@ -212,9 +219,10 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 		return OPTS_RUN;
 	case OPT_STACK_SLOTS:
 		if (parse_uint(arg, 1024, 1 << 22, &number))
-			return fail(err, err_len,
-				    "invalid --stack-slots '%s': give a count between 1024 and 4194304",
-				    arg);
+			return fail(
+			    err, err_len,
+			    "invalid --stack-slots '%s': give a count between 1024 and 4194304",
+			    arg);
 		o->stack_slots = (unsigned int)number;
 		return OPTS_RUN;
 	case 'v':
@@ -231,11 +239,13 @@ static int check_combination(const struct opts *o, char *err, size_t err_len)
 	if (o->nr_pids == 0)
 		return fail(err, err_len, "no target: give -p PID (see 'memleakd --help')");
 	if (o->min_size > o->max_size)
-		return fail(err, err_len, "--min-size is larger than --max-size: no allocation would be traced");
-	if (o->duration_s > 0 && o->duration_s < o->interval_s)
 		return fail(err, err_len,
-			    "duration %.1fs is shorter than the interval %.1fs: lower -i or raise -d",
-			    o->duration_s, o->interval_s);
+			    "--min-size is larger than --max-size: no allocation would be traced");
+	if (o->duration_s > 0 && o->duration_s < o->interval_s)
+		return fail(
+		    err, err_len,
+		    "duration %.1fs is shorter than the interval %.1fs: lower -i or raise -d",
+		    o->duration_s, o->interval_s);
 	return OPTS_RUN;
 }
 
@@ -259,14 +269,17 @@ int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_l
 		if (opt == '?' || opt == ':') {
 			if (strncmp(argv[optind - 1], "--", 2) == 0)
 				return fail(err, err_len,
-					    "option '%s' is unknown, takes no value or needs one: see 'memleakd --help'",
+					    "option '%s' is unknown, takes no value or needs one: "
+					    "see 'memleakd --help'",
 					    argv[optind - 1]);
 			if (optopt && optopt < 256)
-				return fail(err, err_len,
-					    "option '-%c' %s: see 'memleakd --help'", optopt,
-					    strchr("pidn", optopt) ? "needs a value" : "is unknown");
-			return fail(err, err_len, "option '%s' is unknown or needs a value: see 'memleakd --help'",
-				    argv[optind - 1]);
+				return fail(
+				    err, err_len, "option '-%c' %s: see 'memleakd --help'", optopt,
+				    strchr("pidn", optopt) ? "needs a value" : "is unknown");
+			return fail(
+			    err, err_len,
+			    "option '%s' is unknown or needs a value: see 'memleakd --help'",
+			    argv[optind - 1]);
 		}
 		ret = parse_one(out, opt, optarg, err, err_len);
 		if (ret)
@@ -275,7 +288,8 @@ int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_l
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") == 0)
 			return fail(err, err_len,
-				    "command mode ('-- COMMAND') is not supported yet: start the program, then use -p PID");
+				    "command mode ('-- COMMAND') is not supported yet: start the "
+				    "program, then use -p PID");
 		return fail(err, err_len, "unexpected argument '%s': see 'memleakd --help'",
 			    argv[optind]);
 	}

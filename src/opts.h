@@ -23,8 +23,8 @@ struct opts {
 
 extern const struct opts opts_defaults;
 
-#define OPTS_RUN 0   /* go on and trace */
-#define OPTS_EXIT 1  /* --help or --version was printed: exit 0 */
+#define OPTS_RUN  0 /* go on and trace */
+#define OPTS_EXIT 1 /* --help or --version was printed: exit 0 */
 
 /*
  * Parses argv into *out (starting from opts_defaults). Returns OPTS_RUN,

@@ -22,17 +22,17 @@ static int has_cap(const struct __user_cap_data_struct data[2], int cap)
 
 int privs__check(char *missing, size_t len)
 {
-	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2];
 	static const struct {
 		int cap;
 		int alt; /* CAP_SYS_ADMIN covers BPF and perf on every kernel */
 		const char *name;
 	} needed[] = {
-		{ CAP_BPF, CAP_SYS_ADMIN, "CAP_BPF" },
-		{ CAP_PERFMON, CAP_SYS_ADMIN, "CAP_PERFMON" },
-		{ CAP_SYS_PTRACE, CAP_SYS_PTRACE, "CAP_SYS_PTRACE" },
-		{ CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE, "CAP_SYS_ADMIN" }, /* /proc/PID/map_files */
+	    {CAP_BPF, CAP_SYS_ADMIN, "CAP_BPF"},
+	    {CAP_PERFMON, CAP_SYS_ADMIN, "CAP_PERFMON"},
+	    {CAP_SYS_PTRACE, CAP_SYS_PTRACE, "CAP_SYS_PTRACE"},
+	    {CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE, "CAP_SYS_ADMIN"}, /* /proc/PID/map_files */
 	};
 	size_t i;
 	int err = 0;

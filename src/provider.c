@@ -13,16 +13,16 @@
 #include "provider.h"
 
 const char *const alloc_fn_names[FN_COUNT] = {
-	[FN_MALLOC] = "malloc",
-	[FN_CALLOC] = "calloc",
-	[FN_REALLOC] = "realloc",
-	[FN_REALLOCARRAY] = "reallocarray",
-	[FN_POSIX_MEMALIGN] = "posix_memalign",
-	[FN_ALIGNED_ALLOC] = "aligned_alloc",
-	[FN_MEMALIGN] = "memalign",
-	[FN_VALLOC] = "valloc",
-	[FN_PVALLOC] = "pvalloc",
-	[FN_FREE] = "free",
+    [FN_MALLOC] = "malloc",
+    [FN_CALLOC] = "calloc",
+    [FN_REALLOC] = "realloc",
+    [FN_REALLOCARRAY] = "reallocarray",
+    [FN_POSIX_MEMALIGN] = "posix_memalign",
+    [FN_ALIGNED_ALLOC] = "aligned_alloc",
+    [FN_MEMALIGN] = "memalign",
+    [FN_VALLOC] = "valloc",
+    [FN_PVALLOC] = "pvalloc",
+    [FN_FREE] = "free",
 };
 
 static bool seen(const struct providers *p, const struct mapping *m)
@@ -59,7 +59,7 @@ static bool find_entry_points(const struct elf_syms *syms, struct provider *prov
 
 static int add_provider(struct providers *p, int pid, const struct mapping *m)
 {
-	struct provider prov = { 0 }, *bigger;
+	struct provider prov = {0}, *bigger;
 	struct elf_syms *syms;
 	int fd;
 

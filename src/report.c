@@ -38,7 +38,8 @@ static void render_header(FILE *out, const struct snapshot *snap)
 
 	if (localtime_r(&wall, &tm))
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	fprintf(out, "== memleakd %s report %u at %s (+%.1f s):", snap->final ? "final" : "interval",
+	fprintf(out,
+		"== memleakd %s report %u at %s (+%.1f s):", snap->final ? "final" : "interval",
 		snap->seq, when, snap->elapsed_s);
 	render_targets(out, snap);
 	fprintf(out, " ==\n");
@@ -56,7 +57,8 @@ static void render_header(FILE *out, const struct snapshot *snap)
 		c[ML_CNT_STASH_MISS], c[ML_CNT_STASH_FULL], c[ML_CNT_STASH_STALE],
 		c[ML_CNT_REALLOC_FAILED], c[ML_CNT_MEMPTR_FAULT]);
 	fprintf(out,
-		"unmatched frees %" PRIu64 " (blocks allocated before attach or filtered), missed frees %" PRIu64
+		"unmatched frees %" PRIu64
+		" (blocks allocated before attach or filtered), missed frees %" PRIu64
 		", filtered allocations %" PRIu64 "\n",
 		t->unmatched_frees, t->missed_frees, c[ML_CNT_FILTERED]);
 }
@@ -73,16 +75,16 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 	fprintf(out, "#%zu %s (%" PRIu64 " B) in %" PRIu64 " allocations, pid %u (%s)\n", rank,
 		format_bytes(s->outstanding_bytes, a), s->outstanding_bytes, s->outstanding_count,
 		s->pid, printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)));
-	fprintf(out,
-		"    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
+	fprintf(out, "    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
 		format_bytes(s->alloc_bytes, b), s->alloc_count, format_bytes(s->free_bytes, c),
 		s->free_count);
 	if (problem)
 		fprintf(out, "        [%s]\n", problem);
 	for (i = 0; i < stack->nr_frames; i++)
-		fprintf(out, "        %s\n",
-			printable(frame__format(&stack->frames[i], FRAME_FULL, frame, sizeof(frame)),
-				  clean, sizeof(clean)));
+		fprintf(
+		    out, "        %s\n",
+		    printable(frame__format(&stack->frames[i], FRAME_FULL, frame, sizeof(frame)),
+			      clean, sizeof(clean)));
 }
 
 int report__render(FILE *out, const struct snapshot *snap, const struct report_opts *opts)

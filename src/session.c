@@ -26,11 +26,11 @@
 #include "tracer.h"
 #include "units.h"
 
-#define DRAIN_PERIOD_MS 20	     /* records wait at most this long in the ring buffer */
-#define RINGBUF_BYTES (16u << 20)    /* ~350k records: 20 ms at 17M events/s */
-#define MAX_EXPORTED_STACKS 20000    /* stacks symbolized per snapshot */
-#define SYSFS_BTF "/sys/kernel/btf/vmlinux"
-#define NO_PIDFD (-2)		     /* target alive, but pidfd_open is missing: poll it */
+#define DRAIN_PERIOD_MS	    20		/* records wait at most this long in the ring buffer */
+#define RINGBUF_BYTES	    (16u << 20) /* ~350k records: 20 ms at 17M events/s */
+#define MAX_EXPORTED_STACKS 20000	/* stacks symbolized per snapshot */
+#define SYSFS_BTF	    "/sys/kernel/btf/vmlinux"
+#define NO_PIDFD	    (-2) /* target alive, but pidfd_open is missing: poll it */
 
 struct target {
 	int pid;
@@ -67,8 +67,8 @@ static void on_stop_signal(int signo)
 /* A second Ctrl-C gets the default action (SA_RESETHAND): a stuck exit can be forced. */
 static int install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND };
-	struct sigaction ignore = { .sa_handler = SIG_IGN };
+	struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND};
+	struct sigaction ignore = {.sa_handler = SIG_IGN};
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
@@ -177,12 +177,12 @@ static int write_folded(const char *path, const struct snapshot *snap)
 
 static int emit_snapshot(struct session *s, bool final)
 {
-	struct report_opts ropts = { .top = s->opts->top };
+	struct report_opts ropts = {.top = s->opts->top};
 	struct snapshot_opts sopts = {
-		.max_stacks = MAX_EXPORTED_STACKS,
-		.read_stack = tracer__read_stack,
-		.reader_ctx = s->tracer,
-		.symbolizer = s->symbolizer,
+	    .max_stacks = MAX_EXPORTED_STACKS,
+	    .read_stack = tracer__read_stack,
+	    .reader_ctx = s->tracer,
+	    .symbolizer = s->symbolizer,
 	};
 	struct snapshot *snap = NULL;
 	size_t i;
@@ -276,8 +276,8 @@ static bool process_alive(int pid)
 		return false;
 	/* "pid (comm) S ...": comm may hold spaces and parentheses; the last ')' ends it. */
 	close_paren = strrchr(text, ')');
-	alive = close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z' &&
-		close_paren[2] != 'X';
+	alive =
+	    close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z' && close_paren[2] != 'X';
 	free(text);
 	return alive;
 }
@@ -300,7 +300,8 @@ static int prepare_target(struct target *t, int pid, struct providers **provs)
 	read_comm(pid, t->comm);
 	err = providers__find(pid, provs);
 	if (err) {
-		p_err("cannot read the memory map of pid %d (%s): %s", pid, t->comm, strerror(-err));
+		p_err("cannot read the memory map of pid %d (%s): %s", pid, t->comm,
+		      strerror(-err));
 		return err == -ENOENT || err == -ESRCH ? EXIT_TARGET : EXIT_PERMISSION;
 	}
 	if ((*provs)->nr == 0) {
@@ -315,13 +316,13 @@ static int prepare_target(struct target *t, int pid, struct providers **provs)
 static int open_tracer(struct session *s)
 {
 	struct tracer_opts topts = {
-		.min_size = s->opts->min_size,
-		.max_size = s->opts->max_size,
-		.stack_slots = s->opts->stack_slots,
-		.ringbuf_bytes = RINGBUF_BYTES,
-		.on_event = on_event,
-		.ctx = s,
-		.verbosity = s->opts->verbosity,
+	    .min_size = s->opts->min_size,
+	    .max_size = s->opts->max_size,
+	    .stack_slots = s->opts->stack_slots,
+	    .ringbuf_bytes = RINGBUF_BYTES,
+	    .on_event = on_event,
+	    .ctx = s,
+	    .verbosity = s->opts->verbosity,
 	};
 	int err = tracer__open(&topts, &s->tracer);
 
@@ -394,8 +395,8 @@ static int attach_targets(struct session *s)
 
 static int setup_waits(struct session *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct itimerspec every = { 0 };
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct itimerspec every = {0};
 	size_t i;
 
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -404,7 +405,7 @@ static int setup_waits(struct session *s)
 		return -errno;
 	every.it_interval.tv_sec = (time_t)s->opts->interval_s;
 	every.it_interval.tv_nsec =
-		(long)((s->opts->interval_s - (double)every.it_interval.tv_sec) * 1e9);
+	    (long)((s->opts->interval_s - (double)every.it_interval.tv_sec) * 1e9);
 	every.it_value = every.it_interval;
 	if (timerfd_settime(s->timer_fd, 0, &every, NULL))
 		return -errno;
@@ -548,7 +549,7 @@ static int start(struct session *s)
 
 int session__run(const struct opts *opts)
 {
-	struct session s = { .opts = opts, .epoll_fd = -1, .timer_fd = -1 };
+	struct session s = {.opts = opts, .epoll_fd = -1, .timer_fd = -1};
 	int code;
 
 	code = start(&s);

@@ -19,8 +19,7 @@ static int by_outstanding_desc(const void *a, const void *b)
 	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
 }
 
-static int fill_frames(struct snapshot_stack *out, const struct snapshot_opts *opts,
-		       uint64_t *ips)
+static int fill_frames(struct snapshot_stack *out, const struct snapshot_opts *opts, uint64_t *ips)
 {
 	int nr, i;
 

@@ -16,8 +16,8 @@
 struct module {
 	dev_t dev;
 	uint64_t inode;
-	char *name;		/* basename of the path it was first seen under */
-	struct elf_syms *syms;	/* NULL when the file could not be read */
+	char *name;	       /* basename of the path it was first seen under */
+	struct elf_syms *syms; /* NULL when the file could not be read */
 };
 
 struct proc_maps {

@@ -16,9 +16,9 @@ struct symbolizer;
 
 struct frame {
 	uint64_t addr;
-	const char *symbol; /* NULL when unknown */
-	uint64_t offset;    /* from the symbol, or the file offset when symbol is NULL */
-	const char *module; /* basename of the mapped file, or NULL when unmapped */
+	const char *symbol;   /* NULL when unknown */
+	uint64_t offset;      /* from the symbol, or the file offset when symbol is NULL */
+	const char *module;   /* basename of the mapped file, or NULL when unmapped */
 	const char *build_id; /* "" when unknown */
 };
 
@@ -49,6 +49,5 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 
 /* Formats one frame into buf; returns buf. */
 const char *frame__format(const struct frame *f, int style, char *buf, size_t len);
-
 
 #endif

@@ -50,16 +50,16 @@ struct probe_spec {
 };
 
 static const struct probe_spec probe_table[] = {
-	{ FN_MALLOC, "malloc_enter", 1, 1 },
-	{ FN_CALLOC, "calloc_enter", 1, 0 },
-	{ FN_REALLOC, "realloc_enter", 1, 0 },
-	{ FN_REALLOCARRAY, "reallocarray_enter", 1, 0 },
-	{ FN_POSIX_MEMALIGN, "posix_memalign_enter", 1, 0 },
-	{ FN_ALIGNED_ALLOC, "memalign_enter", 1, 0 },
-	{ FN_MEMALIGN, "memalign_enter", 1, 0 },
-	{ FN_VALLOC, "valloc_enter", 1, 0 },
-	{ FN_PVALLOC, "valloc_enter", 1, 0 },
-	{ FN_FREE, "free_enter", 0, 1 },
+    {FN_MALLOC, "malloc_enter", 1, 1},
+    {FN_CALLOC, "calloc_enter", 1, 0},
+    {FN_REALLOC, "realloc_enter", 1, 0},
+    {FN_REALLOCARRAY, "reallocarray_enter", 1, 0},
+    {FN_POSIX_MEMALIGN, "posix_memalign_enter", 1, 0},
+    {FN_ALIGNED_ALLOC, "memalign_enter", 1, 0},
+    {FN_MEMALIGN, "memalign_enter", 1, 0},
+    {FN_VALLOC, "valloc_enter", 1, 0},
+    {FN_PVALLOC, "valloc_enter", 1, 0},
+    {FN_FREE, "free_enter", 0, 1},
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -138,8 +138,8 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		goto fail;
 	t->drain.on_event = opts->on_event;
 	t->drain.ctx = opts->ctx;
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), dispatch_record, &t->drain,
-				 NULL);
+	t->rb =
+	    ring_buffer__new(bpf_map__fd(t->skel->maps.events), dispatch_record, &t->drain, NULL);
 	if (!t->rb) {
 		err = -errno;
 		goto fail;
@@ -174,20 +174,21 @@ static int keep_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
-static int attach_one(struct tracer *t, int pid, const struct provider *prov,
-		      const char *prog_name, uint64_t offset, int retprobe)
+static int attach_one(struct tracer *t, int pid, const struct provider *prov, const char *prog_name,
+		      uint64_t offset, int retprobe)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .retprobe = retprobe);
 	struct bpf_program *prog;
 	struct bpf_link *link;
 	int err;
 
-	prog = bpf_object__find_program_by_name(t->skel->obj, retprobe ? "alloc_return" : prog_name);
+	prog =
+	    bpf_object__find_program_by_name(t->skel->obj, retprobe ? "alloc_return" : prog_name);
 	if (!prog)
 		return -ENOENT;
 	/* pid goes to perf_event_open: other processes never take the trap. */
-	link = bpf_program__attach_uprobe_opts(prog, pid, prov->attach_path, (size_t)offset,
-					       &uopts);
+	link =
+	    bpf_program__attach_uprobe_opts(prog, pid, prov->attach_path, (size_t)offset, &uopts);
 	if (!link)
 		return -errno;
 	err = keep_link(t, link);
@@ -229,7 +230,8 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 		if (!err && spec->has_return)
 			err = attach_one(t, pid, prov, spec->entry_prog, offset, 1);
 		if (err) {
-			snprintf(err_msg, err_len, "cannot attach to %s in '%s' (offset 0x%llx): %s",
+			snprintf(err_msg, err_len,
+				 "cannot attach to %s in '%s' (offset 0x%llx): %s",
 				 alloc_fn_names[spec->fn], prov->path, (unsigned long long)offset,
 				 strerror(-err));
 			return err;
@@ -302,7 +304,7 @@ int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX])
 int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max_ips)
 {
 	struct tracer *t = tracer;
-	__u64 raw[ML_MAX_STACK_DEPTH] = { 0 };
+	__u64 raw[ML_MAX_STACK_DEPTH] = {0};
 	struct cached_stack *cached;
 	uint32_t nr = 0, i;
 

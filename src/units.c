@@ -5,7 +5,7 @@
 
 const char *format_bytes(uint64_t bytes, char buf[HUMAN_BYTES_LEN])
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 	double value = (double)bytes;
 	size_t unit = 0;
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NOINLINE __attribute__((noinline))
+#define NOINLINE      __attribute__((noinline))
 #define SESSION_BYTES 256
 
 static volatile sig_atomic_t stop;
@@ -51,7 +51,7 @@ static NOINLINE void handle_request(int n)
 
 int main(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	int n = 0;
 
 	sigaction(SIGINT, &sa, NULL);

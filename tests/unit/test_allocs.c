@@ -17,17 +17,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "checks.h"
+
 #include "allocs.h"
 
 /* --- helpers ------------------------------------------------------------- */
-
-/* Like assert_int_equal, but names the expression and prints decimal (negative = underflow). */
-#define check_eq(got, want)                                                                   \
-	do {                                                                                  \
-		long long got_ = (long long)(got), want_ = (long long)(want);                 \
-		if (got_ != want_)                                                            \
-			fail_msg("%s: got %lld, want %lld", #got, got_, want_);                \
-	} while (0)
 
 /* xorshift64*: deterministic, so a failing run can be replayed exactly. */
 static uint64_t rng_next(uint64_t *state)
@@ -54,8 +48,7 @@ static void shuffle(size_t *v, size_t n, uint64_t seed)
 	}
 }
 
-static const struct stack_stats *find_stack(const struct allocs *t, uint32_t pid,
-					    int32_t stack_id)
+static const struct stack_stats *find_stack(const struct allocs *t, uint32_t pid, int32_t stack_id)
 {
 	const struct stack_stats *all;
 	const struct stack_stats *found = NULL;
@@ -101,13 +94,13 @@ static void check_consistent(const struct allocs *t)
 		if (all[i].alloc_count - all[i].free_count != all[i].outstanding_count)
 			fail_msg("stack (pid %u, id %d): allocs %" PRIu64 " - frees %" PRIu64
 				 " != outstanding %" PRIu64,
-				 all[i].pid, all[i].stack_id, all[i].alloc_count,
-				 all[i].free_count, all[i].outstanding_count);
+				 all[i].pid, all[i].stack_id, all[i].alloc_count, all[i].free_count,
+				 all[i].outstanding_count);
 		if (all[i].alloc_bytes - all[i].free_bytes != all[i].outstanding_bytes)
 			fail_msg("stack (pid %u, id %d): alloc bytes %" PRIu64
 				 " - free bytes %" PRIu64 " != outstanding %" PRIu64,
-				 all[i].pid, all[i].stack_id, all[i].alloc_bytes,
-				 all[i].free_bytes, all[i].outstanding_bytes);
+				 all[i].pid, all[i].stack_id, all[i].alloc_bytes, all[i].free_bytes,
+				 all[i].outstanding_bytes);
 		bytes += all[i].outstanding_bytes;
 		count += all[i].outstanding_count;
 	}
@@ -134,7 +127,7 @@ static int teardown_table(void **state)
 	return 0;
 }
 
-#define ALLOC_OK(t, pid, addr, size, stack)                                                   \
+#define ALLOC_OK(t, pid, addr, size, stack)                                                        \
 	check_eq(allocs__record_alloc((t), (pid), (addr), (size), (stack), 0), 0)
 #define FREE_OK(t, pid, addr) check_eq(allocs__record_free((t), (pid), (addr)), 0)
 
@@ -515,8 +508,8 @@ static void test_growth_and_random_frees(void **state)
 	assert_non_null(live);
 	memory_before = allocs__memory_bytes(t);
 
-#define ADDR(i) (0x555555554000ULL + (uint64_t)(i) * 48)
-#define SIZE(i) ((uint64_t)((i) % 1000) + 1)
+#define ADDR(i)	 (0x555555554000ULL + (uint64_t)(i)*48)
+#define SIZE(i)	 ((uint64_t)((i) % 1000) + 1)
 #define STACK(i) ((int32_t)((i) % nr_stacks))
 	for (i = 0; i < nr; i++) {
 		int ret = allocs__record_alloc(t, 4242, ADDR(i), SIZE(i), STACK(i), i);
@@ -660,20 +653,20 @@ static void test_drop_pid_after_random_frees(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_empty_table),
-		T(test_alloc_then_free),
-		T(test_lifetime_totals_survive_frees),
-		T(test_unmatched_free),
-		T(test_null_address_rejected),
-		T(test_address_reuse_counts_missed_free),
-		T(test_reuse_on_same_stack),
-		T(test_same_address_two_pids),
-		T(test_negative_stack_ids),
-		T(test_many_stacks),
-		T(test_drop_pid),
-		T(test_drop_unknown_and_all),
-		T(test_growth_and_random_frees),
-		T(test_drop_pid_after_random_frees),
+	    T(test_empty_table),
+	    T(test_alloc_then_free),
+	    T(test_lifetime_totals_survive_frees),
+	    T(test_unmatched_free),
+	    T(test_null_address_rejected),
+	    T(test_address_reuse_counts_missed_free),
+	    T(test_reuse_on_same_stack),
+	    T(test_same_address_two_pids),
+	    T(test_negative_stack_ids),
+	    T(test_many_stacks),
+	    T(test_drop_pid),
+	    T(test_drop_unknown_and_all),
+	    T(test_growth_and_random_frees),
+	    T(test_drop_pid_after_random_frees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,31 +17,17 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "checks.h"
+
 #include "opts.h"
 
 #define MAX_ARGS 200
 
-/* Like assert_int_equal, but names the expression and prints decimal. */
-#define check_eq(got, want)                                                                   \
-	do {                                                                                  \
-		long long got_ = (long long)(got), want_ = (long long)(want);                 \
-		if (got_ != want_)                                                            \
-			fail_msg("%s: got %lld, want %lld", #got, got_, want_);                \
-	} while (0)
-
-#define check_u64(got, want)                                                                  \
-	do {                                                                                  \
-		unsigned long long got_ = (got), want_ = (want);                              \
-		if (got_ != want_)                                                            \
-			fail_msg("%s: got %llu, want %llu", #got, got_, want_);                \
-	} while (0)
-
 /* err must contain needle; the message says what it was and what was expected. */
-#define check_contains(err, needle)                                                           \
-	do {                                                                                  \
-		if (!strstr((err), (needle)))                                                 \
-			fail_msg("error message \"%s\" does not mention \"%s\"", (err),         \
-				 (needle));                                                   \
+#define check_contains(err, needle)                                                                \
+	do {                                                                                       \
+		if (!strstr((err), (needle)))                                                      \
+			fail_msg("error message \"%s\" does not mention \"%s\"", (err), (needle)); \
 	} while (0)
 
 struct parsed {
@@ -70,7 +56,7 @@ static void parse_args(struct parsed *p, const char *const *args)
 	p->ret = opts__parse(p->argc, p->argv, &p->o, p->err, sizeof(p->err));
 }
 
-#define PARSE(p, ...) parse_args((p), (const char *const[]){ __VA_ARGS__, NULL })
+#define PARSE(p, ...) parse_args((p), (const char *const[]){__VA_ARGS__, NULL})
 
 static void expect_ok(const struct parsed *p)
 {
@@ -262,7 +248,7 @@ static void test_reparse_after_exit_mid_group(void **state)
 	struct parsed p;
 
 	(void)state;
-	free(parse_capturing_stdout(&p, (const char *const[]){ "-p", "1", "-hvvv", NULL }));
+	free(parse_capturing_stdout(&p, (const char *const[]){"-p", "1", "-hvvv", NULL}));
 	check_eq(p.ret, OPTS_EXIT);
 	PARSE(&p, "-p", "2");
 	expect_ok(&p);
@@ -301,19 +287,19 @@ static void test_help_and_version(void **state)
 
 	(void)state;
 	/* --help needs no -p and wins over later garbage. */
-	out = parse_capturing_stdout(&p, (const char *const[]){ "--help", "--bogus", NULL });
+	out = parse_capturing_stdout(&p, (const char *const[]){"--help", "--bogus", NULL});
 	check_eq(p.ret, OPTS_EXIT);
 	check_contains(out, "Usage: memleakd");
 	check_contains(out, "--folded");
 	check_contains(out, "--stack-slots");
 	free(out);
 
-	out = parse_capturing_stdout(&p, (const char *const[]){ "-p", "1", "-h", NULL });
+	out = parse_capturing_stdout(&p, (const char *const[]){"-p", "1", "-h", NULL});
 	check_eq(p.ret, OPTS_EXIT);
 	check_contains(out, "Usage: memleakd");
 	free(out);
 
-	out = parse_capturing_stdout(&p, (const char *const[]){ "--version", NULL });
+	out = parse_capturing_stdout(&p, (const char *const[]){"--version", NULL});
 	check_eq(p.ret, OPTS_EXIT);
 	check_contains(out, "memleakd ");
 	free(out);
@@ -329,23 +315,54 @@ struct bad_value {
 static void test_bad_numbers(void **state)
 {
 	static const struct bad_value cases[] = {
-		{ "-p", "abc" },	  { "-p", "-5" },	{ "-p", "0" },
-		{ "-p", "1e99" },	  { "-p", "" },		{ "-p", "2147483648" },
-		{ "-p", "12x" },	  { "-p", "+5" },	{ "-i", "abc" },
-		{ "-i", "-5" },		  { "-i", "0" },	{ "-i", "1e99" },
-		{ "-i", "" },		  { "-i", "nan" },	{ "-i", "inf" },
-		{ "-i", "0.05" },	  { "-i", "86401" },	{ "-i", "5s" },
-		{ "-d", "abc" },	  { "-d", "-5" },	{ "-d", "0" },
-		{ "-d", "1e99" },	  { "-d", "" },		{ "-d", "2678401" },
-		{ "-n", "abc" },	  { "-n", "-5" },	{ "-n", "0" },
-		{ "-n", "1e99" },	  { "-n", "" },		{ "-n", "100001" },
-		{ "-n", "2.5" },	  { "--min-size", "abc" }, { "--min-size", "-5" },
-		{ "--min-size", "1e99" }, { "--min-size", "" }, { "--min-size", "4x" },
-		{ "--max-size", "abc" }, { "--max-size", "-5" }, { "--max-size", "1e99" },
-		{ "--max-size", "" },	  { "--max-size", "1.5M" }, { "--stack-slots", "abc" },
-		{ "--stack-slots", "-5" }, { "--stack-slots", "0" }, { "--stack-slots", "1e99" },
-		{ "--stack-slots", "" }, { "--stack-slots", "1023" },
-		{ "--stack-slots", "4194305" },
+	    {"-p", "abc"},
+	    {"-p", "-5"},
+	    {"-p", "0"},
+	    {"-p", "1e99"},
+	    {"-p", ""},
+	    {"-p", "2147483648"},
+	    {"-p", "12x"},
+	    {"-p", "+5"},
+	    {"-i", "abc"},
+	    {"-i", "-5"},
+	    {"-i", "0"},
+	    {"-i", "1e99"},
+	    {"-i", ""},
+	    {"-i", "nan"},
+	    {"-i", "inf"},
+	    {"-i", "0.05"},
+	    {"-i", "86401"},
+	    {"-i", "5s"},
+	    {"-d", "abc"},
+	    {"-d", "-5"},
+	    {"-d", "0"},
+	    {"-d", "1e99"},
+	    {"-d", ""},
+	    {"-d", "2678401"},
+	    {"-n", "abc"},
+	    {"-n", "-5"},
+	    {"-n", "0"},
+	    {"-n", "1e99"},
+	    {"-n", ""},
+	    {"-n", "100001"},
+	    {"-n", "2.5"},
+	    {"--min-size", "abc"},
+	    {"--min-size", "-5"},
+	    {"--min-size", "1e99"},
+	    {"--min-size", ""},
+	    {"--min-size", "4x"},
+	    {"--max-size", "abc"},
+	    {"--max-size", "-5"},
+	    {"--max-size", "1e99"},
+	    {"--max-size", ""},
+	    {"--max-size", "1.5M"},
+	    {"--stack-slots", "abc"},
+	    {"--stack-slots", "-5"},
+	    {"--stack-slots", "0"},
+	    {"--stack-slots", "1e99"},
+	    {"--stack-slots", ""},
+	    {"--stack-slots", "1023"},
+	    {"--stack-slots", "4194305"},
 	};
 	char quoted[64];
 	struct parsed p;
@@ -376,7 +393,7 @@ static void test_missing_pid(void **state)
 	PARSE(&p, "-i", "2");
 	expect_invalid(&p, "-p PID");
 	/* No arguments at all. */
-	parse_args(&p, (const char *const[]){ NULL });
+	parse_args(&p, (const char *const[]){NULL});
 	expect_invalid(&p, "-p PID");
 }
 
@@ -478,42 +495,42 @@ struct bytes_case {
 static void test_parse_bytes(void **state)
 {
 	static const struct bytes_case cases[] = {
-		{ "0", 0, 0 },
-		{ "1", 0, 1 },
-		{ "4096", 0, 4096 },
-		{ "4k", 0, 4096 },
-		{ "4K", 0, 4096 },
-		{ "4KiB", 0, 4096 },
-		{ "4kB", 0, 4096 },
-		{ "16M", 0, 16ULL << 20 },
-		{ "16m", 0, 16ULL << 20 },
-		{ "16MiB", 0, 16ULL << 20 },
-		{ "1G", 0, 1ULL << 30 },
-		{ "1g", 0, 1ULL << 30 },
-		{ "1GiB", 0, 1ULL << 30 },
-		{ "18446744073709551615", 0, UINT64_MAX },
-		{ "17179869183G", 0, 17179869183ULL << 30 },
-		/* Overflow: 2^64 bytes, before and after scaling. */
-		{ "17179869184G", -EINVAL, 0 },
-		{ "18014398509481984k", -EINVAL, 0 },
-		{ "18446744073709551616", -EINVAL, 0 },
-		{ "99999999999999999999999", -EINVAL, 0 },
-		{ "", -EINVAL, 0 },
-		{ "abc", -EINVAL, 0 },
-		{ "k", -EINVAL, 0 },
-		{ "-5", -EINVAL, 0 },
-		{ "-0", -EINVAL, 0 },
-		{ "+5", -EINVAL, 0 },
-		{ "1e99", -EINVAL, 0 },
-		{ "1.5M", -EINVAL, 0 },
-		{ "4x", -EINVAL, 0 },
-		{ "4kk", -EINVAL, 0 },
-		{ "4Kib", -EINVAL, 0 },
-		{ "4KiBs", -EINVAL, 0 },
-		{ "4T", -EINVAL, 0 },
-		{ "4B", -EINVAL, 0 },
-		{ "4 k", -EINVAL, 0 },
-		{ "4k ", -EINVAL, 0 },
+	    {"0", 0, 0},
+	    {"1", 0, 1},
+	    {"4096", 0, 4096},
+	    {"4k", 0, 4096},
+	    {"4K", 0, 4096},
+	    {"4KiB", 0, 4096},
+	    {"4kB", 0, 4096},
+	    {"16M", 0, 16ULL << 20},
+	    {"16m", 0, 16ULL << 20},
+	    {"16MiB", 0, 16ULL << 20},
+	    {"1G", 0, 1ULL << 30},
+	    {"1g", 0, 1ULL << 30},
+	    {"1GiB", 0, 1ULL << 30},
+	    {"18446744073709551615", 0, UINT64_MAX},
+	    {"17179869183G", 0, 17179869183ULL << 30},
+	    /* Overflow: 2^64 bytes, before and after scaling. */
+	    {"17179869184G", -EINVAL, 0},
+	    {"18014398509481984k", -EINVAL, 0},
+	    {"18446744073709551616", -EINVAL, 0},
+	    {"99999999999999999999999", -EINVAL, 0},
+	    {"", -EINVAL, 0},
+	    {"abc", -EINVAL, 0},
+	    {"k", -EINVAL, 0},
+	    {"-5", -EINVAL, 0},
+	    {"-0", -EINVAL, 0},
+	    {"+5", -EINVAL, 0},
+	    {"1e99", -EINVAL, 0},
+	    {"1.5M", -EINVAL, 0},
+	    {"4x", -EINVAL, 0},
+	    {"4kk", -EINVAL, 0},
+	    {"4Kib", -EINVAL, 0},
+	    {"4KiBs", -EINVAL, 0},
+	    {"4T", -EINVAL, 0},
+	    {"4B", -EINVAL, 0},
+	    {"4 k", -EINVAL, 0},
+	    {"4k ", -EINVAL, 0},
 	};
 	uint64_t bytes;
 	size_t i;
@@ -540,7 +557,7 @@ static void test_parse_bytes(void **state)
  */
 static void test_parse_bytes_negative_after_blank(void **state)
 {
-	static const char *const texts[] = { " -5", "\t-1", " -1k" };
+	static const char *const texts[] = {" -5", "\t-1", " -1k"};
 	uint64_t bytes;
 	size_t i;
 	int ret;
@@ -559,25 +576,25 @@ static void test_parse_bytes_negative_after_blank(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_every_short_option),
-		cmocka_unit_test(test_every_long_option),
-		cmocka_unit_test(test_boundaries_accepted),
-		cmocka_unit_test(test_repeated_pids),
-		cmocka_unit_test(test_pid_limit),
-		cmocka_unit_test(test_reparse_resets_state),
-		cmocka_unit_test(test_reparse_after_exit_mid_group),
-		cmocka_unit_test(test_help_and_version),
-		cmocka_unit_test(test_bad_numbers),
-		cmocka_unit_test(test_missing_pid),
-		cmocka_unit_test(test_min_larger_than_max),
-		cmocka_unit_test(test_duration_shorter_than_interval),
-		cmocka_unit_test(test_unknown_option),
-		cmocka_unit_test(test_long_option_given_a_value),
-		cmocka_unit_test(test_missing_value),
-		cmocka_unit_test(test_command_mode),
-		cmocka_unit_test(test_parse_bytes),
-		cmocka_unit_test(test_parse_bytes_negative_after_blank),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_every_short_option),
+	    cmocka_unit_test(test_every_long_option),
+	    cmocka_unit_test(test_boundaries_accepted),
+	    cmocka_unit_test(test_repeated_pids),
+	    cmocka_unit_test(test_pid_limit),
+	    cmocka_unit_test(test_reparse_resets_state),
+	    cmocka_unit_test(test_reparse_after_exit_mid_group),
+	    cmocka_unit_test(test_help_and_version),
+	    cmocka_unit_test(test_bad_numbers),
+	    cmocka_unit_test(test_missing_pid),
+	    cmocka_unit_test(test_min_larger_than_max),
+	    cmocka_unit_test(test_duration_shorter_than_interval),
+	    cmocka_unit_test(test_unknown_option),
+	    cmocka_unit_test(test_long_option_given_a_value),
+	    cmocka_unit_test(test_missing_value),
+	    cmocka_unit_test(test_command_mode),
+	    cmocka_unit_test(test_parse_bytes),
+	    cmocka_unit_test(test_parse_bytes_negative_after_blank),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

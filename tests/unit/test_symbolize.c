@@ -31,34 +31,20 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "checks.h"
+
 #include "elfsyms.h"
 #include "procmaps.h"
 #include "symbolize.h"
 
-/* Like assert_int_equal, but names the expression and prints decimal. */
-#define check_eq(got, want)                                                                   \
-	do {                                                                                  \
-		long long got_ = (long long)(got), want_ = (long long)(want);                 \
-		if (got_ != want_)                                                            \
-			fail_msg("%s: got %lld, want %lld", #got, got_, want_);                \
-	} while (0)
-
-#define check_hex(got, want)                                                                  \
-	do {                                                                                  \
-		unsigned long long got_ = (got), want_ = (want);                              \
-		if (got_ != want_)                                                            \
-			fail_msg("%s: got %#llx, want %#llx", #got, got_, want_);              \
-	} while (0)
-
 /* A string that may be NULL, compared with a string that may be NULL. */
-#define check_str(got, want)                                                                  \
-	do {                                                                                  \
-		const char *got_ = (got), *want_ = (want);                                    \
-		if ((got_ == NULL) != (want_ == NULL) ||                                       \
-		    (got_ && strcmp(got_, want_)))                                            \
-			fail_msg("%s: got %s%s%s, want %s%s%s", #got, got_ ? "\"" : "",        \
-				 got_ ? got_ : "NULL", got_ ? "\"" : "", want_ ? "\"" : "",     \
-				 want_ ? want_ : "NULL", want_ ? "\"" : "");                    \
+#define check_str(got, want)                                                                       \
+	do {                                                                                       \
+		const char *got_ = (got), *want_ = (want);                                         \
+		if ((got_ == NULL) != (want_ == NULL) || (got_ && strcmp(got_, want_)))            \
+			fail_msg("%s: got %s%s%s, want %s%s%s", #got, got_ ? "\"" : "",            \
+				 got_ ? got_ : "NULL", got_ ? "\"" : "", want_ ? "\"" : "",        \
+				 want_ ? want_ : "NULL", want_ ? "\"" : "");                       \
 	} while (0)
 
 /* --- anchors in this executable ------------------------------------------ */
@@ -170,16 +156,16 @@ static void expect_maps_invalid(const char *text)
 }
 
 static const char sample_maps[] =
-	"00400000-00452000 r-xp 00000000 08:02 173521         /usr/bin/dbus-daemon\n"
-	"00651000-00652000 r--p 00051000 08:02 173521         /usr/bin/dbus-daemon\n"
-	"00e03000-00e24000 rw-p 00000000 00:00 0         [heap]\n"
-	"7f0000000000-7f0000004000 r-xp 00002000 fd:01 42         /opt/my app/lib thing.so\n"
-	"7f0000004000-7f0000005000 r-xp 00000000 fd:01 43         /tmp/gone.so (deleted)\n"
-	"7f0000006000-7f0000007000 rw-p 00000000 00:00 0 \n"
-	"7f0000007000-7f0000008000 rw-s 00000000 00:05 1234         /dev/zero (deleted)\n"
-	"7f0000009000-7f000000a000 rw-p 00000000 00:00 0\n"
-	"7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0         [stack]\n"
-	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0         [vsyscall]";
+    "00400000-00452000 r-xp 00000000 08:02 173521         /usr/bin/dbus-daemon\n"
+    "00651000-00652000 r--p 00051000 08:02 173521         /usr/bin/dbus-daemon\n"
+    "00e03000-00e24000 rw-p 00000000 00:00 0         [heap]\n"
+    "7f0000000000-7f0000004000 r-xp 00002000 fd:01 42         /opt/my app/lib thing.so\n"
+    "7f0000004000-7f0000005000 r-xp 00000000 fd:01 43         /tmp/gone.so (deleted)\n"
+    "7f0000006000-7f0000007000 rw-p 00000000 00:00 0 \n"
+    "7f0000007000-7f0000008000 rw-s 00000000 00:05 1234         /dev/zero (deleted)\n"
+    "7f0000009000-7f000000a000 rw-p 00000000 00:00 0\n"
+    "7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0         [stack]\n"
+    "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0         [vsyscall]";
 
 static void test_maps_parse_fields(void **state)
 {
@@ -303,20 +289,20 @@ static void test_maps_long_path(void **state)
 static void test_maps_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"hello\n",
-		"00400000 r-xp 00000000 08:02 1 /x\n",
-		"00400000-00452000\n",
-		"00400000-00452000 r-xp\n",
-		"00400000-00452000 r-xp 00000000 08:02\n",
-		"zz-00452000 r-xp 00000000 08:02 1 /x\n",
-		"00452000-00400000 r-xp 00000000 08:02 1 /x\n", /* end before start */
-		"00400000-00400000 r-xp 00000000 08:02 1 /x\n", /* empty */
-		"00400000-00452000 r-x 00000000 08:02 1 /x\n",	/* three perms */
-		"00400000-00452000 r-xpp 00000000 08:02 1 /x\n",
-		"00400000-00452000 r-xp 00000000 0802 1 /x\n",
-		" \n",
-		/* A good line followed by a bad one: all or nothing (and no leak). */
-		"1000-2000 r-xp 00000000 08:01 5 /a\n3000-4000 nonsense\n",
+	    "hello\n",
+	    "00400000 r-xp 00000000 08:02 1 /x\n",
+	    "00400000-00452000\n",
+	    "00400000-00452000 r-xp\n",
+	    "00400000-00452000 r-xp 00000000 08:02\n",
+	    "zz-00452000 r-xp 00000000 08:02 1 /x\n",
+	    "00452000-00400000 r-xp 00000000 08:02 1 /x\n", /* end before start */
+	    "00400000-00400000 r-xp 00000000 08:02 1 /x\n", /* empty */
+	    "00400000-00452000 r-x 00000000 08:02 1 /x\n",  /* three perms */
+	    "00400000-00452000 r-xpp 00000000 08:02 1 /x\n",
+	    "00400000-00452000 r-xp 00000000 0802 1 /x\n",
+	    " \n",
+	    /* A good line followed by a bad one: all or nothing (and no leak). */
+	    "1000-2000 r-xp 00000000 08:01 5 /a\n3000-4000 nonsense\n",
 	};
 	size_t i;
 
@@ -340,7 +326,7 @@ static void test_maps_unsorted(void **state)
 
 static void test_maps_find(void **state)
 {
-	struct procmaps *pm, empty = { 0 };
+	struct procmaps *pm, empty = {0};
 	const struct mapping *m;
 
 	(void)state;
@@ -468,7 +454,7 @@ static void test_elf_self(void **state)
 
 static void test_elf_symfix(void **state)
 {
-	static const char *const names[] = { "symfix_alpha", "symfix_beta", "symfix_gamma" };
+	static const char *const names[] = {"symfix_alpha", "symfix_beta", "symfix_gamma"};
 	struct elf_sym_info info[3], dummy;
 	struct elf_syms *syms, *self;
 	const char *name = NULL;
@@ -746,8 +732,7 @@ static void test_symbolizer_unnamed_anonymous(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	check_eq(symbolizer__set_maps(s, 4242,
-				      parse_maps("50000-60000 r-xp 00000000 00:00 0 \n")),
+	check_eq(symbolizer__set_maps(s, 4242, parse_maps("50000-60000 r-xp 00000000 00:00 0 \n")),
 		 0);
 	symbolizer__resolve(s, 4242, 0x50010, 1, &f);
 	assert_null(f.symbol);
@@ -897,13 +882,16 @@ static void test_symbolizer_deleted_library(void **state)
 
 static void test_frame_format(void **state)
 {
-	const struct frame known = { .addr = 0x55550000101aULL, .symbol = "leak_inner",
-				     .offset = 0x1a, .module = "app", .build_id = "ab" };
-	const struct frame no_module = { .addr = 0x1000, .symbol = "orphan", .offset = 0 };
-	const struct frame module_only = { .addr = 0x7f0000001234ULL, .offset = 0x1234,
-					   .module = "libfoo.so", .build_id = "" };
-	const struct frame unknown = { .addr = 0x7f0012345678ULL, .offset = 0x7f0012345678ULL,
-				       .build_id = "" };
+	const struct frame known = {.addr = 0x55550000101aULL,
+				    .symbol = "leak_inner",
+				    .offset = 0x1a,
+				    .module = "app",
+				    .build_id = "ab"};
+	const struct frame no_module = {.addr = 0x1000, .symbol = "orphan", .offset = 0};
+	const struct frame module_only = {
+	    .addr = 0x7f0000001234ULL, .offset = 0x1234, .module = "libfoo.so", .build_id = ""};
+	const struct frame unknown = {
+	    .addr = 0x7f0012345678ULL, .offset = 0x7f0012345678ULL, .build_id = ""};
 	char buf[128], small[8];
 
 	(void)state;
@@ -941,8 +929,9 @@ static uint64_t rng_next(uint64_t *state)
 /* Every query on whatever was loaded; only a crash or a sanitizer report fails. */
 static void poke(struct elf_syms *syms)
 {
-	static const uint64_t addrs[] = { 0, 1, 0x1000, 0x1119, 0x1153, 0x1200, 0x4000,
-					  UINT64_MAX / 2, UINT64_MAX - 1, UINT64_MAX };
+	static const uint64_t addrs[] = {
+	    0,	    1,	    0x1000,	    0x1119,	    0x1153,
+	    0x1200, 0x4000, UINT64_MAX / 2, UINT64_MAX - 1, UINT64_MAX};
 	struct elf_sym_info info;
 	const char *name, *id;
 	uint64_t off, v;
@@ -1025,7 +1014,10 @@ static void test_untrusted_garbage(void **state)
 		junk[i] = (unsigned char)rng_next(&rng);
 	try_load(&sc, "random bytes", junk, sizeof(junk));
 	/* Random bytes behind a valid-looking ELF64 identification. */
-	memcpy(junk, "\x7f" "ELF\x02\x01\x01", 7);
+	memcpy(junk,
+	       "\x7f"
+	       "ELF\x02\x01\x01",
+	       7);
 	memset(junk + 7, 0, 9);
 	try_load(&sc, "ELF magic + random", junk, sizeof(junk));
 	try_load(&sc, "ELF magic only", junk, 4);
@@ -1086,8 +1078,8 @@ static Elf64_Shdr *shdr_at(char *image, size_t len, size_t i)
 
 static void test_untrusted_corrupted_headers(void **state)
 {
-	static const uint64_t bad_offsets[] = { 1, 63, 0x7fffffff, 0xffffffffffff0000ULL,
-						UINT64_MAX };
+	static const uint64_t bad_offsets[] = {1, 63, 0x7fffffff, 0xffffffffffff0000ULL,
+					       UINT64_MAX};
 	struct scratch sc;
 	char *image, *copy, what[96];
 	size_t len, i, sec, nr_sec;
@@ -1133,11 +1125,10 @@ static void test_untrusted_corrupted_headers(void **state)
 
 	/* Every field that sizes or locates data, in every section. */
 	for (sec = 1; sec < nr_sec; sec++) {
-		static const char *const fields[] = { "sh_offset huge", "sh_offset past end",
-						      "sh_size huge", "sh_size past end",
-						      "sh_link bogus", "sh_entsize 1",
-						      "sh_entsize huge", "sh_type SYMTAB",
-						      "sh_type NOTE" };
+		static const char *const fields[] = {
+		    "sh_offset huge",	"sh_offset past end", "sh_size huge",
+		    "sh_size past end", "sh_link bogus",      "sh_entsize 1",
+		    "sh_entsize huge",	"sh_type SYMTAB",     "sh_type NOTE"};
 		size_t field;
 
 		for (field = 0; field < sizeof(fields) / sizeof(fields[0]); field++) {
@@ -1237,30 +1228,30 @@ static void test_untrusted_bit_flips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_maps_parse_fields),
-		cmocka_unit_test(test_maps_parse_edge_text),
-		cmocka_unit_test(test_maps_long_path),
-		cmocka_unit_test(test_maps_malformed),
-		cmocka_unit_test(test_maps_unsorted),
-		cmocka_unit_test(test_maps_find),
-		cmocka_unit_test(test_maps_read_self),
-		cmocka_unit_test(test_elf_self),
-		cmocka_unit_test(test_elf_symfix),
-		cmocka_unit_test(test_elf_ifunc),
-		cmocka_unit_test(test_elf_not_elf),
-		cmocka_unit_test(test_symbolizer_dlopen),
-		cmocka_unit_test(test_symbolizer_self_exe),
-		cmocka_unit_test(test_symbolizer_unmapped),
-		cmocka_unit_test(test_symbolizer_synthetic_maps),
-		cmocka_unit_test(test_symbolizer_unnamed_anonymous),
-		cmocka_unit_test(test_symbolizer_exited_process),
-		cmocka_unit_test(test_symbolizer_zombie_process),
-		cmocka_unit_test(test_symbolizer_deleted_library),
-		cmocka_unit_test(test_frame_format),
-		cmocka_unit_test(test_untrusted_garbage),
-		cmocka_unit_test(test_untrusted_truncated),
-		cmocka_unit_test(test_untrusted_corrupted_headers),
-		cmocka_unit_test(test_untrusted_bit_flips),
+	    cmocka_unit_test(test_maps_parse_fields),
+	    cmocka_unit_test(test_maps_parse_edge_text),
+	    cmocka_unit_test(test_maps_long_path),
+	    cmocka_unit_test(test_maps_malformed),
+	    cmocka_unit_test(test_maps_unsorted),
+	    cmocka_unit_test(test_maps_find),
+	    cmocka_unit_test(test_maps_read_self),
+	    cmocka_unit_test(test_elf_self),
+	    cmocka_unit_test(test_elf_symfix),
+	    cmocka_unit_test(test_elf_ifunc),
+	    cmocka_unit_test(test_elf_not_elf),
+	    cmocka_unit_test(test_symbolizer_dlopen),
+	    cmocka_unit_test(test_symbolizer_self_exe),
+	    cmocka_unit_test(test_symbolizer_unmapped),
+	    cmocka_unit_test(test_symbolizer_synthetic_maps),
+	    cmocka_unit_test(test_symbolizer_unnamed_anonymous),
+	    cmocka_unit_test(test_symbolizer_exited_process),
+	    cmocka_unit_test(test_symbolizer_zombie_process),
+	    cmocka_unit_test(test_symbolizer_deleted_library),
+	    cmocka_unit_test(test_frame_format),
+	    cmocka_unit_test(test_untrusted_garbage),
+	    cmocka_unit_test(test_untrusted_truncated),
+	    cmocka_unit_test(test_untrusted_corrupted_headers),
+	    cmocka_unit_test(test_untrusted_bit_flips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
