@@ -136,7 +136,7 @@ san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
 fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so
 
 .PHONY: test check
-test check: memleakd unit-tests san-build fixtures
+test check: memleakd unit-tests san-build fixtures $(BUILD)/demo_leaker
 	$(Q)BUILD=$(BUILD) bash tests/run.sh
 
 # --- people ----------------------------------------------------------------

@@ -146,6 +146,19 @@ test_sigkill_leaves_no_probes() {
 		fail "bpf links remain: $(bpftool link list)" || return 1
 }
 
+# The README's demo puts the demo's leaking function on top with the exact bytes.
+test_demo() {
+	local out="$WORK/demo.out" bytes count
+	[ -x "$BUILD/demo_leaker" ] || fail "$BUILD/demo_leaker not built" || return 1
+	BUILD=$BUILD bash tools/demo.sh >"$out" 2>&1 || fail "demo failed:" "$(cat "$out")" || return 1
+	grep -A2 '^#1 ' "$out" | tail -1 | grep -q '^        new_session+0x' ||
+		fail "new_session is not the top frame of stack #1:" "$(cat "$out")" || return 1
+	# The leak is 256 B per allocation, nothing else is outstanding.
+	read -r bytes count < <(sed -n 's/^#1 .*(\([0-9]*\) B) in \([0-9]*\) allocations.*/\1 \2/p' "$out" | tail -1)
+	[ -n "$count" ] && [ "$count" -gt 0 ] && [ "$bytes" = $((count * 256)) ] ||
+		fail "stack #1: expected 256 B x allocations, got '$bytes' B in '$count'" || return 1
+}
+
 # The daemon itself leaks nothing and makes no memory errors (valgrind).
 test_valgrind_clean() {
 	command -v valgrind >/dev/null || fail "valgrind not installed" || return 1
