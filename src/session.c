@@ -24,7 +24,6 @@
 #include "snapshot.h"
 #include "symbolize.h"
 #include "tracer.h"
-#include "units.h"
 
 #define DRAIN_PERIOD_MS	    20		/* records wait at most this long in the ring buffer */
 #define RINGBUF_BYTES	    (16u << 20) /* ~350k records: 20 ms at 17M events/s */
@@ -322,7 +321,6 @@ static int open_tracer(struct session *s)
 	    .ringbuf_bytes = RINGBUF_BYTES,
 	    .on_event = on_event,
 	    .ctx = s,
-	    .verbosity = s->opts->verbosity,
 	};
 	int err = tracer__open(&topts, &s->tracer);
 

@@ -25,7 +25,6 @@ struct tracer_opts {
 	size_t ringbuf_bytes; /* power of two, multiple of the page size */
 	tracer_event_fn on_event;
 	void *ctx;
-	int verbosity; /* LOG_* level: LOG_LIBBPF shows libbpf and the verifier */
 };
 
 /* Opens, configures and loads the BPF object. 0 or -errno (-EPERM: privileges). */
