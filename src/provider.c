@@ -35,8 +35,22 @@ static bool seen(const struct providers *p, const struct mapping *m)
 	return false;
 }
 
+/* The cheapest safe entry-probe site of fn, from the code at its file offset. */
+static void choose_site(int fd, struct provider *prov, int fn)
+{
+	uint8_t code[PROBESITE_CODE_BYTES];
+	struct probe_site site = {0, "entry: code unreadable"};
+	ssize_t n;
+
+	n = pread(fd, code, sizeof(code), (off_t)prov->offsets[fn]);
+	if (n > 0)
+		site = probesite__choose(code, (size_t)n, fn == FN_FREE);
+	prov->sites[fn] = prov->offsets[fn] + site.skip;
+	prov->site_why[fn] = site.why;
+}
+
 /* The file offset of each entry point that syms defines; false without malloc+free. */
-static bool find_entry_points(const struct elf_syms *syms, struct provider *prov)
+static bool find_entry_points(int fd, const struct elf_syms *syms, struct provider *prov)
 {
 	struct elf_sym_info info;
 	int fn;
@@ -52,6 +66,8 @@ static bool find_entry_points(const struct elf_syms *syms, struct provider *prov
 		}
 		if (elf_syms__vaddr_to_offset(syms, info.vaddr, &prov->offsets[fn]))
 			prov->offsets[fn] = PROVIDER_NO_OFFSET;
+		else
+			choose_site(fd, prov, fn);
 	}
 	return prov->offsets[FN_MALLOC] != PROVIDER_NO_OFFSET &&
 	       prov->offsets[FN_FREE] != PROVIDER_NO_OFFSET;
@@ -73,14 +89,17 @@ static int add_provider(struct providers *p, int pid, const struct mapping *m)
 		return errno == ENOENT ? 0 : -errno;
 	}
 	syms = elf_syms__load_fd(fd);
-	close(fd);
-	if (!syms)
+	if (!syms) {
+		close(fd);
 		return 0; /* not an ELF file we can read: not a provider */
-	if (!find_entry_points(syms, &prov)) {
+	}
+	if (!find_entry_points(fd, syms, &prov)) {
 		elf_syms__free(syms);
+		close(fd);
 		return 0;
 	}
 	elf_syms__free(syms);
+	close(fd);
 	prov.path = strdup(m->path);
 	if (!prov.path)
 		return -ENOMEM;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "probesite.h"
 #include "procmaps.h"
 
 enum alloc_fn {
@@ -38,6 +39,8 @@ struct provider {
 	dev_t dev;
 	uint64_t inode;
 	uint64_t offsets[FN_COUNT]; /* file offsets, PROVIDER_NO_OFFSET when absent */
+	uint64_t sites[FN_COUNT];   /* where the entry probe goes (probesite.h): offset + skip */
+	const char *site_why[FN_COUNT];
 	unsigned int ifunc_skipped; /* entry points that are IFUNC resolvers (not probed) */
 };
 

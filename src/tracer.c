@@ -226,7 +226,8 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 			}
 			continue;
 		}
-		err = attach_one(t, pid, prov, spec->entry_prog, offset, 0);
+		/* The entry probe may sit past the first instruction; the return probe cannot. */
+		err = attach_one(t, pid, prov, spec->entry_prog, prov->sites[spec->fn], 0);
 		if (!err && spec->has_return)
 			err = attach_one(t, pid, prov, spec->entry_prog, offset, 1);
 		if (err) {
@@ -236,8 +237,9 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 				 strerror(-err));
 			return err;
 		}
-		p_debug("pid %d: probing %s at %s+0x%llx", pid, alloc_fn_names[spec->fn],
-			prov->path, (unsigned long long)offset);
+		p_info("pid %d: %s probed at %s+0x%llx (%s)", pid, alloc_fn_names[spec->fn],
+		       prov->path, (unsigned long long)prov->sites[spec->fn],
+		       prov->site_why[spec->fn]);
 	}
 	return 0;
 }
