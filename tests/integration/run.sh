@@ -52,6 +52,31 @@ test_target_exits() {
 	grep -q "leak_inner" "$ML_OUT" || fail "final report lacks leak_inner" || return 1
 }
 
+# Two targets; one exits: it is dropped (never a leak of the living), the
+# other keeps being traced and reported.
+test_two_pids_one_exits() {
+	local first second first_out folded="$WORK/two.folded"
+	start_fixture leaker malloc 100 --exit || return 1
+	first=$FIXTURE_PID first_out=$FIXTURE_OUT
+	start_fixture leaker calloc 100 || return 1
+	second=$FIXTURE_PID
+	start_memleakd -p "$first" -p "$second" -i 1 --folded "$folded" || return 1
+	kill -USR1 "$first" "$second"
+	wait_for "$first_out" '^leaked' 30 || fail "first fixture did not finish" || return 1
+	wait_for "$FIXTURE_OUT" '^leaked' 30 || fail "second fixture did not finish" || return 1
+	wait_for "$ML_ERR" "pid $first \(leaker\) exited; its allocations are dropped" 10 ||
+		fail "no drop message for pid $first:" "$(cat "$ML_ERR")" || return 1
+	kill -0 "$ML_PID" 2>/dev/null || fail "memleakd stopped although pid $second still runs" || return 1
+	sleep 1.5 # one more interval, written after the drop
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code: expected 0, got $EXIT_CODE" || return 1
+	within 10 "$(leaked_bytes)" "$(folded_bytes "$folded" "leak_inner")" ||
+		fail "second target's leak: expected $(leaked_bytes), folded:" "$(cat "$folded")" || return 1
+	! sed -n '/final report/,$p' "$ML_OUT" | grep -Eq "^#[0-9]+ .*, pid $first \(leaker\)$" ||
+		fail "the exited pid $first still has stacks in the final report" || return 1
+}
+
 # -d expiry ends the run with a final report.
 test_duration_expiry() {
 	start_fixture leaker malloc 10 || return 1
