@@ -8,6 +8,7 @@
 # make format     clang-format every source file
 # V=1             show the commands
 
+SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -130,8 +131,18 @@ $(BUILD)/fixtures/libsymfix.so: tests/fixtures/lib/symfix.c | $(BUILD)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)$(CC) -O1 -g -fPIC -shared -o $@ $<
 
+# A stripped copy and its debug file under build-id/xx/rest.debug, as
+# Debian's -dbg packages lay them out below /usr/lib/debug.
+$(BUILD)/fixtures/libsymfix-stripped.so: $(BUILD)/fixtures/libsymfix.so
+	$(call msg,FIXTURE,$@)
+	$(Q)rm -rf $(BUILD)/fixtures/debug
+	$(Q)id=$$(readelf -n $< | awk '/Build ID/ {print $$3}'); \
+	  test -n "$$id" && mkdir -p $(BUILD)/fixtures/debug/.build-id/$${id:0:2} && \
+	  objcopy --only-keep-debug $< $(BUILD)/fixtures/debug/.build-id/$${id:0:2}/$${id:2}.debug
+	$(Q)strip --strip-all -o $@ $<
+
 .PHONY: unit-tests san-build fixtures
-unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so
+unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/libsymfix-stripped.so
 san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
 fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so
 

@@ -16,8 +16,9 @@
 struct module {
 	dev_t dev;
 	uint64_t inode;
-	char *name;	       /* basename of the path it was first seen under */
-	struct elf_syms *syms; /* NULL when the file could not be read */
+	char *name;		     /* basename of the path it was first seen under */
+	struct elf_syms *syms;	     /* NULL when the file could not be read */
+	struct elf_syms *debug_syms; /* full symbols from the build-id debug file, or NULL */
 };
 
 struct proc_maps {
@@ -26,15 +27,29 @@ struct proc_maps {
 };
 
 struct symbolizer {
+	char *debug_dir; /* NULL: DEFAULT_DEBUG_DIR */
 	struct module *modules;
 	size_t nr_modules, modules_cap;
 	struct proc_maps *procs;
 	size_t nr_procs, procs_cap;
 };
 
+#define DEFAULT_DEBUG_DIR "/usr/lib/debug"
+
 struct symbolizer *symbolizer__new(void)
 {
 	return calloc(1, sizeof(struct symbolizer));
+}
+
+int symbolizer__set_debug_dir(struct symbolizer *s, const char *dir)
+{
+	char *copy = strdup(dir);
+
+	if (!copy)
+		return -ENOMEM;
+	free(s->debug_dir);
+	s->debug_dir = copy;
+	return 0;
 }
 
 void symbolizer__destroy(struct symbolizer *s)
@@ -45,12 +60,14 @@ void symbolizer__destroy(struct symbolizer *s)
 		return;
 	for (i = 0; i < s->nr_modules; i++) {
 		elf_syms__free(s->modules[i].syms);
+		elf_syms__free(s->modules[i].debug_syms);
 		free(s->modules[i].name);
 	}
 	for (i = 0; i < s->nr_procs; i++)
 		procmaps__free(s->procs[i].maps);
 	free(s->modules);
 	free(s->procs);
+	free(s->debug_dir);
 	free(s);
 }
 
@@ -145,6 +162,34 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/*
+ * The separate debug file of a module, found by build ID (Debian's -dbg
+ * packages). It keeps the program headers but not the bytes, so addresses
+ * are still translated with the module's own segments; only its symbol
+ * table is used. The file is untrusted like any other ELF file.
+ */
+static struct elf_syms *load_debug_file(const struct symbolizer *s, const char *build_id)
+{
+	const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
+	struct elf_syms *debug;
+	char path[PATH_MAX];
+
+	if (strlen(build_id) < 4)
+		return NULL;
+	if (snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dir, build_id,
+		     build_id + 2) >= (int)sizeof(path))
+		return NULL;
+	debug = elf_syms__load(path);
+	if (!debug)
+		return NULL;
+	if (strcmp(elf_syms__build_id(debug), build_id) || !elf_syms__count(debug)) {
+		elf_syms__free(debug);
+		return NULL;
+	}
+	p_debug("symbols of build ID %s from '%s'", build_id, path);
+	return debug;
+}
+
 static struct module *load_module(struct symbolizer *s, int pid, const struct mapping *m)
 {
 	struct module *mod = find_module(s, m->dev, m->inode), *bigger;
@@ -168,11 +213,14 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 	mod->dev = m->dev;
 	mod->inode = m->inode;
 	mod->syms = NULL;
+	mod->debug_syms = NULL;
 	fd = pid > 0 ? open_mapped_file(pid, m) : open(m->path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		mod->syms = elf_syms__load_fd(fd);
 		if (!mod->syms)
 			p_debug("no symbols from '%s': %s", m->path, strerror(errno));
+		else
+			mod->debug_syms = load_debug_file(s, elf_syms__build_id(mod->syms));
 		close(fd);
 	} else {
 		p_debug("cannot open '%s' of pid %d: %s", m->path, pid, strerror(-fd));
@@ -231,7 +279,9 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 	out->build_id = elf_syms__build_id(mod->syms);
 	if (elf_syms__offset_to_vaddr(mod->syms, lookup - m->start + m->pgoff, &vaddr))
 		return;
-	if (elf_syms__lookup(mod->syms, vaddr, &name, &sym_off))
+	/* The debug file's table is a superset (local functions too): ask it first. */
+	if ((!mod->debug_syms || elf_syms__lookup(mod->debug_syms, vaddr, &name, &sym_off)) &&
+	    elf_syms__lookup(mod->syms, vaddr, &name, &sym_off))
 		return;
 	out->symbol = name;
 	/* Show the offset of the address itself, not of the byte before it. */

@@ -23,6 +23,12 @@ struct frame {
 };
 
 struct symbolizer *symbolizer__new(void);
+/*
+ * Where separate debug files live (default /usr/lib/debug): a module with a
+ * GNU build ID gets its full symbol table from .build-id/xx/rest.debug
+ * there, when present and carrying the same build ID. 0 or -ENOMEM.
+ */
+int symbolizer__set_debug_dir(struct symbolizer *s, const char *dir);
 void symbolizer__destroy(struct symbolizer *s);
 
 /*
