@@ -4,7 +4,20 @@
 #ifndef MEMLEAKD_TEST_CHECKS_H
 #define MEMLEAKD_TEST_CHECKS_H
 
+#include <stdint.h>
 #include <string.h>
+
+/* xorshift64*: deterministic, so a failing run can be replayed exactly. */
+static inline uint64_t rng_next(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
 
 /* Like assert_int_equal, but names the expression and prints decimal. */
 #define check_eq(got, want)                                                                        \

@@ -23,18 +23,6 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* xorshift64*: deterministic, so a failing run can be replayed exactly. */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
 static void shuffle(size_t *v, size_t n, uint64_t seed)
 {
 	uint64_t state = seed;

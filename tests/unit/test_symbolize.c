@@ -915,17 +915,6 @@ struct scratch {
 	unsigned int nr_loaded, nr_rejected;
 };
 
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
 /* Every query on whatever was loaded; only a crash or a sanitizer report fails. */
 static void poke(struct elf_syms *syms)
 {
