@@ -41,13 +41,13 @@ endif
 # Packagers may override CFLAGS; the warnings below are always on.
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-LIBS_PC := libbpf libelf zlib
+LIBS_PC := libbpf libelf libdw zlib
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -I$(BUILD) -Isrc -Ibpf $(DEP_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall -Werror
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall -Werror
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -86,7 +86,7 @@ $(BUILD)/san/%.o: src/%.c | $(BUILD)/san
 # The tracer includes the generated skeleton.
 $(BUILD)/obj/tracer.o $(BUILD)/san/tracer.o: $(BUILD)/memleak.skel.h
 
-$(BUILD)/memleak.bpf.o: bpf/memleak.bpf.c bpf/memleak.h vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
+$(BUILD)/memleak.bpf.o: bpf/memleak.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

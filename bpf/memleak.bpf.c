@@ -13,7 +13,8 @@
 #include <bpf/bpf_core_read.h>
 #include "memleak.h"
 
-#define EEXIST 17 /* errno values are not in vmlinux.h */
+#define EFAULT 14 /* errno values are not in vmlinux.h */
+#define EEXIST 17
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -23,6 +24,7 @@ const volatile __u64 max_size = ~0ULL;	     /* --max-size */
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this fill */
 const volatile __u64 pidns_dev = 0;	     /* memleakd's PID namespace, 0 = init */
 const volatile __u64 pidns_ino = 0;
+const volatile bool unwind_dwarf = false;    /* --unwind dwarf: walk .eh_frame tables */
 
 /* An allocator call in flight on one thread. */
 struct stash {
@@ -114,7 +116,8 @@ static __always_inline __u64 wakeup_flag(void)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack_id)
+static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32 stack_id,
+				       __u64 stack_key)
 {
 	struct ml_event *e;
 
@@ -129,10 +132,17 @@ static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack
 	e->addr = addr;
 	e->size = size;
 	e->ts_ns = bpf_ktime_get_ns();
-	e->reserved = 0;
+	e->stack_key = stack_key;
 	bpf_ringbuf_submit(e, wakeup_flag());
 	count(ML_CNT_EVENTS);
 }
+
+static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack_id)
+{
+	emit_stack(type, addr, size, stack_id, 0);
+}
+
+#include "unwind.bpf.h"
 
 /* True when this thread is already inside a traced allocator call. */
 static __always_inline bool inside_allocator(struct stash *s, __u64 sp, __u64 now)
@@ -197,6 +207,12 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 	 * Taken in the return probe, the walk starts inside the caller: at the
 	 * entry the caller's own frame would be missing (see DESIGN.md).
 	 */
+	if (unwind_dwarf) {
+		__u64 key = dwarf_unwind(ctx);
+
+		emit_stack(ML_EV_ALLOC, addr, size, key ? 0 : -EFAULT, key);
+		return;
+	}
 	emit(ML_EV_ALLOC, addr, size, capture_stack(ctx));
 }
 

@@ -22,11 +22,54 @@ struct ml_event {
 	__u32 type;	/* ML_EV_* */
 	__u32 pid;	/* tgid, as seen from memleakd's PID namespace */
 	__u32 tid;	/* thread id, same namespace */
-	__s32 stack_id; /* id in the stacks map, or -errno when capture failed */
+	__s32 stack_id; /* fp: id in the stacks map; -errno when capture failed */
 	__u64 addr;	/* block address */
 	__u64 size;	/* requested bytes (ALLOC only) */
 	__u64 ts_ns;	/* bpf_ktime_get_ns() */
-	__u64 reserved; /* zero; room for a flag word without a size change */
+	__u64 stack_key; /* dwarf: key in the dwarf_stacks map (0 with stack_id < 0) */
+};
+
+/* --- DWARF unwinding: tables userspace builds from .eh_frame ------------- */
+
+/* How a row computes the canonical frame address (CFA). */
+#define ML_CFA_NONE	   0 /* no CFI covers this pc: fall back to the frame pointer */
+#define ML_CFA_RSP	   1 /* CFA = rsp + cfa_off */
+#define ML_CFA_RBP	   2 /* CFA = rbp + cfa_off */
+#define ML_CFA_PLT	   3 /* CFA = rsp + cfa_off + ((pc & 15) >= plt_lit ? 8 : 0) */
+#define ML_CFA_END	   4 /* return address undefined: the outermost frame */
+#define ML_CFA_UNSUPPORTED 5 /* a rule the BPF walker cannot follow: stop */
+
+/* One row: from pc (module vaddr) up to the next row's pc. 12 bytes. */
+struct ml_unwind_row {
+	__u32 pc;
+	__s16 cfa_off;
+	__s16 rbp_off; /* caller's rbp saved at CFA + rbp_off; 0: rbp unchanged */
+	__u8 cfa_kind; /* ML_CFA_* */
+	__u8 plt_lit;
+	__u16 pad;
+};
+
+/* One executable mapping of a traced process and the rows of its module. */
+struct ml_unwind_map {
+	__u64 start;
+	__u64 end;
+	__u64 bias; /* pc - bias = module vaddr */
+	__u32 row_start;
+	__u32 row_count; /* 0: no table, use the frame pointer */
+};
+
+/* Mappings per traced process, sorted by start; looked up by binary search. */
+#define ML_MAX_UNWIND_MAPS 256
+struct ml_unwind_proc {
+	__u32 nr;
+	__u32 pad;
+	struct ml_unwind_map maps[ML_MAX_UNWIND_MAPS];
+};
+
+/* A stack walked by the DWARF unwinder, stored under its 64-bit hash. */
+struct ml_stack {
+	__u64 nr;
+	__u64 ips[ML_MAX_STACK_DEPTH];
 };
 
 /*
@@ -45,10 +88,16 @@ struct ml_event {
 #define ML_CNT_REALLOC_FAILED  8  /* realloc failed after its FREE was sent (block kept) */
 #define ML_CNT_NESTED	       9  /* allocator called from inside another: not counted twice */
 #define ML_CNT_FILTERED	       10 /* allocation outside the size filters (not a loss) */
-#define ML_CNT_MAX	       11
+#define ML_CNT_UNWIND_FAULT    11 /* dwarf: stack ended early (unreadable memory, odd CFI rule) */
+#define ML_CNT_UNWIND_DEPTH    12 /* dwarf: stack cut at ML_MAX_STACK_DEPTH frames */
+#define ML_CNT_UNWIND_NOCFI    13 /* dwarf: a frame without CFI, walked by its frame pointer */
+#define ML_CNT_STACK_NESTED    14 /* dwarf: unwinder busy on this CPU (preempted): no stack */
+#define ML_CNT_MAX	       15
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct ml_event) == 48, "ml_event is part of the wire protocol");
+_Static_assert(sizeof(struct ml_unwind_row) == 12, "ml_unwind_row is part of the wire protocol");
+_Static_assert(sizeof(struct ml_unwind_map) == 32, "ml_unwind_map is part of the wire protocol");
 #endif
 
 #endif /* MEMLEAKD_WIRE_H */

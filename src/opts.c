@@ -23,6 +23,8 @@ const struct opts opts_defaults = {
     .max_size = UINT64_MAX, /* --max-size */
     .folded_path = NULL,    /* --folded */
     .stack_slots = 16384,   /* --stack-slots: 127 frames x 8 B = 16 MiB of kernel memory */
+    .unwind = UNWIND_AUTO,  /* --unwind */
+    .unwind_rows = 0,	    /* --unwind-rows: sized from the targets' tables */
     .verbosity = 0,	    /* -v */
 };
 
@@ -31,6 +33,8 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_FOLDED,
 	OPT_STACK_SLOTS,
+	OPT_UNWIND,
+	OPT_UNWIND_ROWS,
 	OPT_VERSION,
 };
 
@@ -43,6 +47,8 @@ static const struct option long_options[] = {
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"folded", required_argument, NULL, OPT_FOLDED},
     {"stack-slots", required_argument, NULL, OPT_STACK_SLOTS},
+    {"unwind", required_argument, NULL, OPT_UNWIND},
+    {"unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -70,8 +76,14 @@ static const char usage_text[] =
     "      --folded FILE      write folded stacks (flame graph input), root first,\n"
     "                         outstanding bytes; rewritten atomically every interval\n"
     "\n"
+    "Stacks:\n"
+    "      --unwind MODE      dwarf: walk .eh_frame unwind tables in the kernel, complete\n"
+    "                         stacks without frame pointers (default); fp: frame pointers\n"
+    "                         only (cheaper, callers lost in most distribution binaries)\n"
+    "      --unwind-rows N    unwind table rows (default: what the targets need + 1M)\n"
+    "      --stack-slots N    distinct stacks kept (default 16384)\n"
+    "\n"
     "Tuning and diagnostics:\n"
-    "      --stack-slots N    stack map entries (default 16384; more = fewer collisions)\n"
     "  -v, --verbose          -v info, -vv debug, -vvv libbpf and verifier output\n"
     "  -h, --help             this text\n"
     "      --version          print the version\n"
@@ -224,6 +236,25 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 			    "invalid --stack-slots '%s': give a count between 1024 and 4194304",
 			    arg);
 		o->stack_slots = (unsigned int)number;
+		return OPTS_RUN;
+	case OPT_UNWIND:
+		if (!strcmp(arg, "fp"))
+			o->unwind = UNWIND_FP;
+		else if (!strcmp(arg, "dwarf"))
+			o->unwind = UNWIND_DWARF;
+		else if (!strcmp(arg, "auto"))
+			o->unwind = UNWIND_AUTO;
+		else
+			return fail(err, err_len, "invalid --unwind '%s': give fp, dwarf or auto",
+				    arg);
+		return OPTS_RUN;
+	case OPT_UNWIND_ROWS:
+		if (parse_uint(arg, 1024, 1u << 26, &number))
+			return fail(
+			    err, err_len,
+			    "invalid --unwind-rows '%s': give a count between 1024 and 67108864",
+			    arg);
+		o->unwind_rows = (size_t)number;
 		return OPTS_RUN;
 	case 'v':
 		o->verbosity++;

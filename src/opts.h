@@ -18,8 +18,14 @@ struct opts {
 	uint64_t max_size;	  /* --max-size BYTES: ignore larger allocations */
 	const char *folded_path;  /* --folded FILE, points into argv */
 	unsigned int stack_slots; /* --stack-slots N: stack map entries */
+	int unwind;		  /* --unwind: UNWIND_* */
+	size_t unwind_rows;	  /* --unwind-rows N: row array size; 0 = what the targets need */
 	int verbosity;		  /* -v, -vv, -vvv */
 };
+
+#define UNWIND_AUTO  0 /* dwarf: the tables cover code with and without frame pointers */
+#define UNWIND_FP    1
+#define UNWIND_DWARF 2
 
 extern const struct opts opts_defaults;
 

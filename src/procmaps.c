@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -194,6 +196,34 @@ const struct mapping *procmaps__find(const struct procmaps *pm, uint64_t addr)
 bool mapping__is_file(const struct mapping *m)
 {
 	return m->inode != 0 && m->path[0] == '/';
+}
+
+/*
+ * Opens the very file the process maps: /proc/PID/map_files is exact (and
+ * works for deleted files); the path through /proc/PID/root is accepted only
+ * when its inode matches the one in maps.
+ */
+int mapping__open(int pid, const struct mapping *m)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
+		 m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_ino != m->inode) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
 }
 
 void procmaps__free(struct procmaps *pm)

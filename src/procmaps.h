@@ -32,6 +32,12 @@ int procmaps__read(int pid, struct procmaps **out);
 const struct mapping *procmaps__find(const struct procmaps *pm, uint64_t addr);
 /* True when the mapping is backed by a file (not [heap], anonymous, ...). */
 bool mapping__is_file(const struct mapping *m);
+/*
+ * Opens the very file pid maps at m, read-only: /proc/PID/map_files first
+ * (exact, works for deleted files), else the path under /proc/PID/root when
+ * its inode matches. An fd or -errno.
+ */
+int mapping__open(int pid, const struct mapping *m);
 void procmaps__free(struct procmaps *pm);
 
 /* Reads a whole /proc file (they have no size) into a NUL-terminated buffer. */

@@ -24,12 +24,15 @@
 #include "snapshot.h"
 #include "symbolize.h"
 #include "tracer.h"
+#include "unwinder.h"
 
 #define DRAIN_PERIOD_MS	    20		/* records wait at most this long in the ring buffer */
 #define RINGBUF_BYTES	    (16u << 20) /* ~350k records: 20 ms at 17M events/s */
 #define MAX_EXPORTED_STACKS 20000	/* stacks symbolized per snapshot */
 #define SYSFS_BTF	    "/sys/kernel/btf/vmlinux"
 #define NO_PIDFD	    (-2) /* target alive, but pidfd_open is missing: poll it */
+#define UNWIND_ROWS_SPARE   (1u << 20)	/* rows left for libraries loaded later */
+#define UNWIND_ROWS_MAX	    (1u << 26)
 
 struct target {
 	int pid;
@@ -44,6 +47,8 @@ struct session {
 	struct allocs *allocs;
 	struct symbolizer *symbolizer;
 	struct tracer *tracer;
+	struct unwinder *unwinder;	     /* NULL with --unwind fp */
+	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
 	struct target targets[OPTS_MAX_PIDS];
 	size_t nr_targets;
 	size_t nr_exited;
@@ -174,6 +179,38 @@ static int write_folded(const char *path, const struct snapshot *snap)
 	return outfile__commit(f);
 }
 
+/*
+ * Builds unwind tables for the modules pid maps and, once the tracer is
+ * loaded, hands new rows and the mapping list to the BPF walker. A target
+ * that cannot be read keeps its last list. 0 or -errno.
+ */
+static int update_unwind(struct session *s, struct target *t)
+{
+	struct procmaps *maps;
+	const struct ml_unwind_row *rows;
+	uint32_t first;
+	size_t nr;
+	int err;
+
+	if (!s->unwinder)
+		return 0;
+	err = procmaps__read(t->pid, &maps);
+	if (err)
+		return err;
+	err = unwinder__add_process(s->unwinder, t->pid, maps, s->unwind_proc);
+	procmaps__free(maps);
+	if (err || !s->tracer)
+		return err;
+	rows = unwinder__take_new_rows(s->unwinder, &first, &nr);
+	err = tracer__load_rows(s->tracer, rows, first, nr);
+	if (!err)
+		err = tracer__set_unwind_proc(s->tracer, t->pid, s->unwind_proc);
+	if (err)
+		p_warn("pid %d (%s): cannot load its unwind tables: %s; its stacks may end early",
+		       t->pid, t->comm, strerror(-err));
+	return err;
+}
+
 static int emit_snapshot(struct session *s, bool final)
 {
 	struct report_opts ropts = {.top = s->opts->top};
@@ -188,9 +225,12 @@ static int emit_snapshot(struct session *s, bool final)
 	int err;
 
 	/* New libraries (dlopen) appear in maps; an exited process keeps its last maps. */
-	for (i = 0; i < s->nr_targets; i++)
-		if (!s->targets[i].exited)
-			symbolizer__refresh(s->symbolizer, s->targets[i].pid);
+	for (i = 0; i < s->nr_targets; i++) {
+		if (s->targets[i].exited)
+			continue;
+		symbolizer__refresh(s->symbolizer, s->targets[i].pid);
+		update_unwind(s, &s->targets[i]);
+	}
 	err = snapshot__build(s->allocs, &sopts, &snap);
 	if (!err)
 		err = fill_snapshot_meta(s, snap, final);
@@ -319,11 +359,24 @@ static int open_tracer(struct session *s)
 	    .max_size = s->opts->max_size,
 	    .stack_slots = s->opts->stack_slots,
 	    .ringbuf_bytes = RINGBUF_BYTES,
+	    .unwind_dwarf = s->unwinder != NULL,
+	    .unwind_rows = s->opts->unwind_rows,
 	    .on_event = on_event,
 	    .ctx = s,
 	};
-	int err = tracer__open(&topts, &s->tracer);
+	int err;
 
+	if (s->unwinder && !topts.unwind_rows) {
+		topts.unwind_rows = unwinder__nr_rows(s->unwinder) + UNWIND_ROWS_SPARE;
+		if (topts.unwind_rows > UNWIND_ROWS_MAX)
+			topts.unwind_rows = UNWIND_ROWS_MAX;
+	}
+	if (s->unwinder) {
+		unwinder__set_capacity(s->unwinder, topts.unwind_rows);
+		p_info("unwind tables: %zu rows for the targets, room for %zu",
+		       unwinder__nr_rows(s->unwinder), topts.unwind_rows);
+	}
+	err = tracer__open(&topts, &s->tracer);
 	if (!err)
 		return EXIT_OK;
 	if (err == -EPERM || err == -EACCES) {
@@ -375,6 +428,8 @@ static int attach_targets(struct session *s)
 	for (i = 0; i < s->nr_targets; i++) {
 		struct target *t = &s->targets[i];
 
+		/* Tables first: the first allocation already walks them. */
+		update_unwind(s, t);
 		err = tracer__attach(s->tracer, t->pid, t->provs, why, sizeof(why));
 		if (err) {
 			p_err("pid %d (%s): %s", t->pid, t->comm, why);
@@ -508,7 +563,27 @@ static void cleanup(struct session *s)
 	if (s->timer_fd >= 0)
 		close(s->timer_fd);
 	symbolizer__destroy(s->symbolizer);
+	unwinder__destroy(s->unwinder);
+	free(s->unwind_proc);
 	allocs__destroy(s->allocs);
+}
+
+/* Tables for the targets' modules, built before load to size the row array. */
+static int prepare_unwind(struct session *s)
+{
+	size_t i;
+
+	if (s->opts->unwind == UNWIND_FP)
+		return EXIT_OK;
+	s->unwinder = unwinder__new();
+	s->unwind_proc = malloc(sizeof(*s->unwind_proc));
+	if (!s->unwinder || !s->unwind_proc) {
+		p_err("out of memory");
+		return EXIT_FAILURE_RUN;
+	}
+	for (i = 0; i < s->nr_targets; i++)
+		update_unwind(s, &s->targets[i]);
+	return EXIT_OK;
 }
 
 static int start(struct session *s)
@@ -531,6 +606,9 @@ static int start(struct session *s)
 		p_err("out of memory");
 		return EXIT_FAILURE_RUN;
 	}
+	code = prepare_unwind(s);
+	if (code != EXIT_OK)
+		return code;
 	code = open_tracer(s);
 	if (code != EXIT_OK)
 		return code;

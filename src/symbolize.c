@@ -127,34 +127,6 @@ static struct module *find_module(struct symbolizer *s, dev_t dev, uint64_t inod
 	return NULL;
 }
 
-/*
- * Opens the very file the process maps: /proc/PID/map_files is exact (and
- * works for deleted files); the path through /proc/PID/root is accepted only
- * when its inode matches the one in maps.
- */
-static int open_mapped_file(int pid, const struct mapping *m)
-{
-	char path[PATH_MAX + 64];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
-		 m->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	if (snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_ino != m->inode) {
-		close(fd);
-		return -ESTALE;
-	}
-	return fd;
-}
-
 static const char *basename_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -214,7 +186,7 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 	mod->inode = m->inode;
 	mod->syms = NULL;
 	mod->debug_syms = NULL;
-	fd = pid > 0 ? open_mapped_file(pid, m) : open(m->path, O_RDONLY | O_CLOEXEC);
+	fd = pid > 0 ? mapping__open(pid, m) : open(m->path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		mod->syms = elf_syms__load_fd(fd);
 		if (!mod->syms)

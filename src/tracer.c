@@ -16,9 +16,19 @@
 /* The init PID namespace's inode number (PROC_PID_INIT_INO in the kernel). */
 #define INIT_PID_NS_INO 0xEFFFFFFCULL
 
+/* dwarf mode: 64-bit stack keys from BPF, interned as dense ids. */
+struct key_index {
+	uint64_t *keys; /* open addressing, 0 = empty */
+	uint32_t *ids;
+	size_t cap, nr;
+	uint64_t *by_id; /* id -> key */
+};
+
 struct drain_ctx {
 	tracer_event_fn on_event;
 	void *ctx;
+	struct key_index *index; /* NULL in fp mode */
+	unsigned int max_ids;
 };
 
 struct cached_stack {
@@ -34,6 +44,8 @@ struct tracer {
 	struct cached_stack **stacks; /* by stack id; ids are never reused */
 	unsigned int stack_slots;
 	int nr_cpus;
+	int unwind_dwarf;
+	struct key_index index;
 	struct drain_ctx drain;
 };
 
@@ -74,12 +86,62 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+static size_t key_slot(const struct key_index *x, uint64_t key)
+{
+	size_t slot = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & (x->cap - 1);
+
+	while (x->keys[slot] && x->keys[slot] != key)
+		slot = (slot + 1) & (x->cap - 1);
+	return slot;
+}
+
+static int key_index_init(struct key_index *x, unsigned int max_ids)
+{
+	x->cap = 16;
+	while (x->cap < (size_t)max_ids * 2)
+		x->cap *= 2;
+	x->keys = calloc(x->cap, sizeof(*x->keys));
+	x->ids = calloc(x->cap, sizeof(*x->ids));
+	x->by_id = calloc(max_ids, sizeof(*x->by_id));
+	return x->keys && x->ids && x->by_id ? 0 : -ENOMEM;
+}
+
+static void key_index_free(struct key_index *x)
+{
+	free(x->keys);
+	free(x->ids);
+	free(x->by_id);
+}
+
+/* The dense id of a stack key; -ENOSPC past max_ids (the map holds no more). */
+static int32_t intern_key(struct key_index *x, unsigned int max_ids, uint64_t key)
+{
+	size_t slot = key_slot(x, key);
+
+	if (x->keys[slot])
+		return (int32_t)x->ids[slot];
+	if (x->nr >= max_ids)
+		return -ENOSPC;
+	x->keys[slot] = key;
+	x->ids[slot] = (uint32_t)x->nr;
+	x->by_id[x->nr] = key;
+	return (int32_t)x->nr++;
+}
+
 static int dispatch_record(void *ctx, void *data, size_t size)
 {
 	const struct drain_ctx *d = ctx;
+	struct ml_event event;
 
-	if (size >= sizeof(struct ml_event))
+	if (size < sizeof(struct ml_event))
+		return 0;
+	if (!d->index || !((struct ml_event *)data)->stack_key) {
 		d->on_event(d->ctx, data);
+		return 0;
+	}
+	memcpy(&event, data, sizeof(event));
+	event.stack_id = intern_key(d->index, d->max_ids, event.stack_key);
+	d->on_event(d->ctx, &event);
 	return 0;
 }
 
@@ -103,7 +165,17 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	skel->rodata->max_size = opts->max_size;
 	skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 2;
 	set_pidns(skel);
-	err = bpf_map__set_max_entries(skel->maps.stacks, opts->stack_slots);
+	skel->rodata->unwind_dwarf = opts->unwind_dwarf != 0;
+	/* Only the map of the chosen mode gets its full size. */
+	err = bpf_map__set_max_entries(skel->maps.stacks, opts->unwind_dwarf ? 1 : opts->stack_slots);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.dwarf_stacks,
+					       opts->unwind_dwarf ? opts->stack_slots : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.unwind_rows,
+					       opts->unwind_dwarf && opts->unwind_rows
+						   ? (__u32)opts->unwind_rows
+						   : 1);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.events, (__u32)opts->ringbuf_bytes);
 	return err;
@@ -119,7 +191,12 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	if (!t)
 		return -ENOMEM;
 	t->stack_slots = opts->stack_slots;
+	t->unwind_dwarf = opts->unwind_dwarf;
 	t->stacks = calloc(opts->stack_slots, sizeof(*t->stacks));
+	if (t->unwind_dwarf && key_index_init(&t->index, opts->stack_slots)) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	t->nr_cpus = libbpf_num_possible_cpus();
 	if (!t->stacks || t->nr_cpus <= 0) {
 		err = t->nr_cpus <= 0 ? t->nr_cpus : -ENOMEM;
@@ -138,6 +215,8 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		goto fail;
 	t->drain.on_event = opts->on_event;
 	t->drain.ctx = opts->ctx;
+	t->drain.index = t->unwind_dwarf ? &t->index : NULL;
+	t->drain.max_ids = opts->stack_slots;
 	t->rb =
 	    ring_buffer__new(bpf_map__fd(t->skel->maps.events), dispatch_record, &t->drain, NULL);
 	if (!t->rb) {
@@ -269,6 +348,44 @@ int tracer__attach(struct tracer *t, int pid, const struct providers *provs, cha
 	return err;
 }
 
+int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32_t first,
+		      size_t nr)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 *keys, count;
+	size_t done = 0, i;
+	int err = 0;
+
+	if (!t->unwind_dwarf || !nr)
+		return 0;
+	keys = malloc(nr * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++)
+		keys[i] = first + (__u32)i;
+	while (done < nr && !err) {
+		count = (__u32)(nr - done);
+		if (bpf_map_update_batch(bpf_map__fd(t->skel->maps.unwind_rows), keys + done,
+					 rows + done, &count, &batch))
+			err = -errno;
+		done += count;
+	}
+	free(keys);
+	return err;
+}
+
+int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_proc *proc)
+{
+	__u32 key = (__u32)pid;
+
+	if (!t->unwind_dwarf)
+		return 0;
+	if (bpf_map__update_elem(t->skel->maps.unwind_procs, &key, sizeof(key), proc,
+				 sizeof(*proc), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 size_t tracer__nr_links(const struct tracer *t)
 {
 	return t->nr_links;
@@ -303,6 +420,36 @@ int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX])
 	return 0;
 }
 
+/* The frames of stack_id from the map of the mode in use; 0 or -1 with errno. */
+static int read_raw_stack(struct tracer *t, int32_t stack_id, __u64 raw[ML_MAX_STACK_DEPTH],
+			  uint32_t *nr)
+{
+	struct ml_stack walked;
+	uint64_t key;
+
+	*nr = 0;
+	if (!t->unwind_dwarf) {
+		if (bpf_map__lookup_elem(t->skel->maps.stacks, &stack_id, sizeof(stack_id), raw,
+					 ML_MAX_STACK_DEPTH * sizeof(__u64), 0))
+			return -1;
+		while (*nr < ML_MAX_STACK_DEPTH && raw[*nr])
+			(*nr)++;
+		return 0;
+	}
+	if ((size_t)stack_id >= t->index.nr) {
+		errno = ENOENT;
+		return -1;
+	}
+	key = t->index.by_id[stack_id];
+	memset(&walked, 0, sizeof(walked));
+	if (bpf_map__lookup_elem(t->skel->maps.dwarf_stacks, &key, sizeof(key), &walked,
+				 sizeof(walked), 0))
+		return -1;
+	*nr = walked.nr < ML_MAX_STACK_DEPTH ? (uint32_t)walked.nr : ML_MAX_STACK_DEPTH;
+	memcpy(raw, walked.ips, *nr * sizeof(raw[0]));
+	return 0;
+}
+
 int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max_ips)
 {
 	struct tracer *t = tracer;
@@ -314,11 +461,8 @@ int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max
 		return -EINVAL;
 	cached = t->stacks[stack_id];
 	if (!cached) {
-		if (bpf_map__lookup_elem(t->skel->maps.stacks, &stack_id, sizeof(stack_id), raw,
-					 sizeof(raw), 0))
+		if (read_raw_stack(t, stack_id, raw, &nr))
 			return -errno;
-		while (nr < ML_MAX_STACK_DEPTH && raw[nr])
-			nr++;
 		cached = malloc(sizeof(*cached) + nr * sizeof(cached->ips[0]));
 		if (!cached)
 			return -ENOMEM;
@@ -346,5 +490,6 @@ void tracer__destroy(struct tracer *t)
 		for (i = 0; i < t->stack_slots; i++)
 			free(t->stacks[i]);
 	free(t->stacks);
+	key_index_free(&t->index);
 	free(t);
 }

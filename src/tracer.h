@@ -23,6 +23,8 @@ struct tracer_opts {
 	uint64_t max_size;
 	unsigned int stack_slots;
 	size_t ringbuf_bytes; /* power of two, multiple of the page size */
+	int unwind_dwarf;     /* walk .eh_frame tables in BPF instead of frame pointers */
+	size_t unwind_rows;   /* capacity of the unwind row array (dwarf only) */
 	tracer_event_fn on_event;
 	void *ctx;
 };
@@ -36,6 +38,11 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out);
  */
 int tracer__attach(struct tracer *t, int pid, const struct providers *provs, char *err,
 		   size_t err_len);
+/* Copies unwind rows to index first of the row array. 0 or -errno. */
+int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32_t first,
+		      size_t nr);
+/* Sets the executable mappings the walker uses for pid. 0 or -errno. */
+int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_proc *proc);
 /* Probes attached so far. */
 size_t tracer__nr_links(const struct tracer *t);
 /* An fd that polls readable when records wait (past the wakeup threshold). */

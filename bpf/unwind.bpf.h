@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The DWARF stack walker: follows the unwind rows userspace built from each
+ * module's .eh_frame (see src/cfi.c), so code without frame pointers still
+ * yields its whole call chain. Included by memleak.bpf.c only.
+ */
+#ifndef MEMLEAKD_UNWIND_BPF_H
+#define MEMLEAKD_UNWIND_BPF_H
+
+/* Enough halvings for the largest row table (ML_MAX_UNWIND_ROWS_LOG2). */
+#define ROW_SEARCH_STEPS 26
+#define MAP_SEARCH_STEPS 9 /* log2(ML_MAX_UNWIND_MAPS) + 1 */
+/* Walkers one CPU may run at once: a uprobe program can be preempted by another. */
+#define UNWIND_NEST_MAX 4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* sized by userspace before load */
+	__type(key, __u32);
+	__type(value, struct ml_unwind_row);
+} unwind_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ML_MAX_TARGETS);
+	__type(key, __u32); /* pid in memleakd's namespace */
+	__type(value, struct ml_unwind_proc);
+} unwind_procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* --stack-slots, set by userspace in dwarf mode */
+	__type(key, __u64);
+	__type(value, struct ml_stack);
+} dwarf_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, UNWIND_NEST_MAX);
+	__type(key, __u32);
+	__type(value, struct ml_stack);
+} unwind_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} unwind_nesting SEC(".maps");
+
+struct walk {
+	__u64 pc, sp, bp;
+	__u64 hash;
+	struct ml_unwind_proc *proc;
+	struct ml_stack *out;
+	__u32 stop; /* 0 while walking, else the counter slot or STOP_DONE */
+};
+
+#define STOP_DONE ML_CNT_MAX
+
+/*
+ * Binary searches run as bpf_loop callbacks: as plain bounded loops the
+ * verifier walks every branch of every halving and gives up.
+ */
+struct search {
+	__u32 lo, hi; /* answer: lo - 1 is the last entry with key <= target */
+	__u64 target;
+	struct ml_unwind_proc *proc;
+};
+
+static long map_search_step(__u32 index, void *data)
+{
+	struct search *s = data;
+	__u32 mid;
+
+	if (s->lo >= s->hi)
+		return 1;
+	mid = (s->lo + s->hi) / 2;
+	if (s->proc->maps[mid & (ML_MAX_UNWIND_MAPS - 1)].start <= s->target)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+static long row_search_step(__u32 index, void *data)
+{
+	struct search *s = data;
+	struct ml_unwind_row *row;
+	__u32 mid;
+
+	if (s->lo >= s->hi)
+		return 1;
+	mid = s->lo + (s->hi - s->lo) / 2;
+	row = bpf_map_lookup_elem(&unwind_rows, &mid);
+	if (!row)
+		return 1;
+	if (row->pc <= s->target)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The mapping holding pc, or NULL (anonymous code, vdso, unknown). */
+static __always_inline struct ml_unwind_map *find_map(struct ml_unwind_proc *proc, __u64 pc)
+{
+	struct search s = {.lo = 0, .hi = proc->nr, .target = pc, .proc = proc};
+	__u32 idx;
+
+	if (s.hi > ML_MAX_UNWIND_MAPS)
+		return NULL;
+	bpf_loop(MAP_SEARCH_STEPS, map_search_step, &s, 0);
+	if (s.lo == 0)
+		return NULL;
+	idx = (s.lo - 1) & (ML_MAX_UNWIND_MAPS - 1);
+	if (pc >= proc->maps[idx].end)
+		return NULL;
+	return &proc->maps[idx];
+}
+
+/* The row covering vaddr within one module's slice: the last with pc <= vaddr. */
+static __always_inline struct ml_unwind_row *find_row(const struct ml_unwind_map *m, __u64 vaddr)
+{
+	struct search s = {.lo = m->row_start, .hi = m->row_start + m->row_count, .target = vaddr};
+	__u32 idx;
+
+	bpf_loop(ROW_SEARCH_STEPS, row_search_step, &s, 0);
+	if (s.lo == m->row_start)
+		return NULL;
+	idx = s.lo - 1;
+	return bpf_map_lookup_elem(&unwind_rows, &idx);
+}
+
+static __always_inline bool read_word(__u64 addr, __u64 *value)
+{
+	return bpf_probe_read_user(value, sizeof(*value), (void *)addr) == 0;
+}
+
+/* One frame: record pc, then compute the caller's pc, sp and bp. */
+static long unwind_step(__u32 index, void *data)
+{
+	struct walk *w = data;
+	struct ml_unwind_map *m;
+	struct ml_unwind_row *row = NULL;
+	__u64 lookup, cfa = 0, ra, saved_bp;
+	__u32 nr = (__u32)w->out->nr;
+
+	if (nr >= ML_MAX_STACK_DEPTH) {
+		w->stop = ML_CNT_UNWIND_DEPTH;
+		return 1;
+	}
+	w->out->ips[nr] = w->pc;
+	w->out->nr = nr + 1;
+	w->hash = (w->hash ^ w->pc) * 0x100000001b3ULL;
+
+	/* Every pc here is a return address: look up the call instruction before it. */
+	lookup = w->pc - 1;
+	m = find_map(w->proc, lookup);
+	if (m && m->row_count)
+		row = find_row(m, lookup - m->bias);
+
+	if (row && row->cfa_kind == ML_CFA_END) {
+		w->stop = STOP_DONE;
+		return 1;
+	}
+	if (row && row->cfa_kind == ML_CFA_UNSUPPORTED) {
+		w->stop = ML_CNT_UNWIND_FAULT;
+		return 1;
+	}
+	if (row && row->cfa_kind == ML_CFA_RSP)
+		cfa = w->sp + row->cfa_off;
+	else if (row && row->cfa_kind == ML_CFA_RBP)
+		cfa = w->bp + row->cfa_off;
+	else if (row && row->cfa_kind == ML_CFA_PLT)
+		cfa = w->sp + row->cfa_off + ((lookup & 15) >= row->plt_lit ? 8 : 0);
+
+	if (cfa) {
+		if (!read_word(cfa - 8, &ra) ||
+		    (row->rbp_off && !read_word(cfa + row->rbp_off, &w->bp))) {
+			w->stop = ML_CNT_UNWIND_FAULT;
+			return 1;
+		}
+	} else {
+		/* No CFI here (JIT, hand-written code): trust the frame pointer once. */
+		if (!w->bp || w->bp < w->sp) {
+			w->stop = STOP_DONE; /* the outermost frame clears rbp */
+			return 1;
+		}
+		if (!read_word(w->bp, &saved_bp) || !read_word(w->bp + 8, &ra)) {
+			w->stop = ML_CNT_UNWIND_FAULT;
+			return 1;
+		}
+		cfa = w->bp + 16;
+		w->bp = saved_bp;
+		count(ML_CNT_UNWIND_NOCFI);
+	}
+	if (!ra) {
+		w->stop = STOP_DONE;
+		return 1;
+	}
+	if (cfa <= w->sp) {
+		/* Stacks grow down: a caller's frame is always above. */
+		w->stop = ML_CNT_UNWIND_FAULT;
+		return 1;
+	}
+	w->pc = ra;
+	w->sp = cfa;
+	return 0;
+}
+
+/*
+ * Walks the user stack from the registers of a return probe (pc is the
+ * return address in the allocator's caller) and stores it in dwarf_stacks.
+ * Returns the stack's key, or 0 when no stack was stored.
+ */
+static __always_inline __u64 dwarf_unwind(struct pt_regs *ctx)
+{
+	__u32 zero = 0, slot, *nesting, pid, tid;
+	struct walk w = {};
+	__u64 key = 0;
+
+	current_ids(&pid, &tid);
+	w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
+	nesting = bpf_map_lookup_elem(&unwind_nesting, &zero);
+	if (!w.proc || !nesting) {
+		count(ML_CNT_STACK_FAIL);
+		return 0;
+	}
+	slot = __sync_fetch_and_add(nesting, 1);
+	if (slot >= UNWIND_NEST_MAX) {
+		count(ML_CNT_STACK_NESTED);
+		goto out;
+	}
+	w.out = bpf_map_lookup_elem(&unwind_scratch, &slot);
+	if (!w.out)
+		goto out;
+	w.out->nr = 0;
+	w.pc = PT_REGS_IP(ctx);
+	w.sp = PT_REGS_SP(ctx);
+	w.bp = PT_REGS_FP(ctx);
+	w.hash = 0xcbf29ce484222325ULL;
+	bpf_loop(ML_MAX_STACK_DEPTH + 1, unwind_step, &w, 0);
+	if (w.stop != STOP_DONE && w.stop < ML_CNT_MAX)
+		count(w.stop);
+	key = w.hash ? w.hash : 1;
+	/* Most stacks repeat: look before taking the bucket lock; -EEXIST is a race won. */
+	if (!bpf_map_lookup_elem(&dwarf_stacks, &key) &&
+	    bpf_map_update_elem(&dwarf_stacks, &key, w.out, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&dwarf_stacks, &key)) {
+		count(ML_CNT_STACK_FAIL);
+		key = 0;
+	}
+out:
+	__sync_fetch_and_add(nesting, -1);
+	return key;
+}
+
+#endif

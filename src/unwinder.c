@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfi.h"
+#include "log.h"
+#include "unwinder.h"
+
+struct unwind_module {
+	dev_t dev;
+	uint64_t inode;
+	struct cfi_table *table; /* NULL: no table, frame-pointer fallback */
+	uint32_t row_start;
+	uint32_t row_count;
+};
+
+struct unwinder {
+	struct unwind_module *modules;
+	size_t nr_modules, modules_cap;
+	struct ml_unwind_row *rows; /* mirror of the BPF array, all modules */
+	size_t nr_rows, rows_cap;
+	size_t flushed; /* rows already handed out by take_new_rows */
+	size_t capacity;
+	bool warned_full;
+};
+
+struct unwinder *unwinder__new(void)
+{
+	return calloc(1, sizeof(struct unwinder));
+}
+
+void unwinder__destroy(struct unwinder *u)
+{
+	size_t i;
+
+	if (!u)
+		return;
+	for (i = 0; i < u->nr_modules; i++)
+		cfi_table__free(u->modules[i].table);
+	free(u->modules);
+	free(u->rows);
+	free(u);
+}
+
+void unwinder__set_capacity(struct unwinder *u, size_t max_rows)
+{
+	u->capacity = max_rows;
+}
+
+static struct unwind_module *find_module(struct unwinder *u, const struct mapping *m)
+{
+	size_t i;
+
+	for (i = 0; i < u->nr_modules; i++)
+		if (u->modules[i].dev == m->dev && u->modules[i].inode == m->inode)
+			return &u->modules[i];
+	return NULL;
+}
+
+static bool has_room(struct unwinder *u, size_t nr, const char *path)
+{
+	if (!u->capacity || u->nr_rows + nr <= u->capacity)
+		return true;
+	if (!u->warned_full)
+		p_warn("the unwind table is full (%zu rows): frames in '%s' and later modules "
+		       "use frame pointers; raise --unwind-rows",
+		       u->capacity, path);
+	u->warned_full = true;
+	return false;
+}
+
+static int append_rows(struct unwinder *u, struct unwind_module *mod, const char *path)
+{
+	const struct ml_unwind_row *rows = cfi_table__rows(mod->table);
+	size_t nr = cfi_table__nr_rows(mod->table);
+	struct ml_unwind_row *bigger;
+
+	if (nr > UINT32_MAX - u->nr_rows || !has_room(u, nr, path))
+		return -E2BIG;
+	if (u->nr_rows + nr > u->rows_cap) {
+		size_t cap = u->rows_cap ? u->rows_cap : 65536;
+
+		while (cap < u->nr_rows + nr)
+			cap *= 2;
+		bigger = realloc(u->rows, cap * sizeof(*bigger));
+		if (!bigger)
+			return -ENOMEM;
+		u->rows = bigger;
+		u->rows_cap = cap;
+	}
+	memcpy(u->rows + u->nr_rows, rows, nr * sizeof(*rows));
+	mod->row_start = (uint32_t)u->nr_rows;
+	mod->row_count = (uint32_t)nr;
+	u->nr_rows += nr;
+	return 0;
+}
+
+static void load_table(struct unwinder *u, struct unwind_module *mod, int pid,
+		       const struct mapping *m)
+{
+	int fd = mapping__open(pid, m), err;
+
+	if (fd < 0) {
+		p_debug("no unwind table for '%s' of pid %d: %s", m->path, pid, strerror(-fd));
+		return;
+	}
+	err = cfi_table__build(fd, &mod->table);
+	close(fd);
+	if (!err)
+		err = append_rows(u, mod, m->path);
+	if (err) {
+		p_debug("no unwind table for '%s': %s", m->path, strerror(-err));
+		cfi_table__free(mod->table);
+		mod->table = NULL;
+		mod->row_count = 0;
+		return;
+	}
+	p_debug("unwind table for '%s': %zu rows (%zu without CFI, %zu unsupported)", m->path,
+		cfi_table__stats(mod->table)->rows, cfi_table__stats(mod->table)->no_cfi,
+		cfi_table__stats(mod->table)->unsupported);
+}
+
+static struct unwind_module *module_for(struct unwinder *u, int pid, const struct mapping *m)
+{
+	struct unwind_module *mod = find_module(u, m), *bigger;
+
+	if (mod)
+		return mod;
+	if (u->nr_modules == u->modules_cap) {
+		size_t cap = u->modules_cap ? u->modules_cap * 2 : 32;
+
+		bigger = realloc(u->modules, cap * sizeof(*bigger));
+		if (!bigger)
+			return NULL;
+		u->modules = bigger;
+		u->modules_cap = cap;
+	}
+	mod = &u->modules[u->nr_modules++];
+	memset(mod, 0, sizeof(*mod));
+	mod->dev = m->dev;
+	mod->inode = m->inode;
+	load_table(u, mod, pid, m);
+	return mod;
+}
+
+static void fill_map(const struct unwind_module *mod, const struct mapping *m,
+		     struct ml_unwind_map *out)
+{
+	uint64_t vaddr;
+
+	out->start = m->start;
+	out->end = m->end;
+	out->bias = 0;
+	out->row_start = 0;
+	out->row_count = 0;
+	/* pc - bias = vaddr, with pc = start + (offset - pgoff) */
+	if (!mod || !mod->table || cfi_table__offset_to_vaddr(mod->table, m->pgoff, &vaddr))
+		return;
+	out->bias = m->start - vaddr;
+	out->row_start = mod->row_start;
+	out->row_count = mod->row_count;
+}
+
+int unwinder__add_process(struct unwinder *u, int pid, const struct procmaps *maps,
+			  struct ml_unwind_proc *proc)
+{
+	size_t i;
+
+	memset(proc, 0, sizeof(*proc));
+	for (i = 0; i < maps->nr; i++) {
+		const struct mapping *m = &maps->maps[i];
+
+		if (!m->exec || !mapping__is_file(m))
+			continue;
+		if (proc->nr == ML_MAX_UNWIND_MAPS) {
+			p_warn("pid %d maps more than %d executable files: frames in the rest use "
+			       "frame pointers",
+			       pid, ML_MAX_UNWIND_MAPS);
+			break;
+		}
+		if (proc->nr && m->start < proc->maps[proc->nr - 1].end)
+			return -EINVAL; /* /proc/PID/maps is sorted; anything else is corrupt */
+		fill_map(module_for(u, pid, m), m, &proc->maps[proc->nr]);
+		proc->nr++;
+	}
+	return 0;
+}
+
+size_t unwinder__nr_rows(const struct unwinder *u)
+{
+	return u->nr_rows;
+}
+
+const struct ml_unwind_row *unwinder__take_new_rows(struct unwinder *u, uint32_t *first,
+						    size_t *nr)
+{
+	const struct ml_unwind_row *rows = u->rows + u->flushed;
+
+	*first = (uint32_t)u->flushed;
+	*nr = u->nr_rows - u->flushed;
+	u->flushed = u->nr_rows;
+	return *nr ? rows : NULL;
+}
+
+void unwinder__module_counts(const struct unwinder *u, size_t *with_table, size_t *without)
+{
+	size_t i;
+
+	*with_table = 0;
+	*without = 0;
+	for (i = 0; i < u->nr_modules; i++) {
+		if (u->modules[i].table)
+			(*with_table)++;
+		else
+			(*without)++;
+	}
+}
