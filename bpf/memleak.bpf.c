@@ -24,7 +24,7 @@ const volatile __u64 max_size = ~0ULL;	     /* --max-size */
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this fill */
 const volatile __u64 pidns_dev = 0;	     /* memleakd's PID namespace, 0 = init */
 const volatile __u64 pidns_ino = 0;
-const volatile bool unwind_dwarf = false;    /* --unwind dwarf: walk .eh_frame tables */
+const volatile bool unwind_dwarf = false; /* --unwind dwarf: walk .eh_frame tables */
 
 /* An allocator call in flight on one thread. */
 struct stash {

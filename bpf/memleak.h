@@ -19,13 +19,13 @@
 
 /* One record in the ring buffer; 48 bytes. */
 struct ml_event {
-	__u32 type;	/* ML_EV_* */
-	__u32 pid;	/* tgid, as seen from memleakd's PID namespace */
-	__u32 tid;	/* thread id, same namespace */
-	__s32 stack_id; /* fp: id in the stacks map; -errno when capture failed */
-	__u64 addr;	/* block address */
-	__u64 size;	/* requested bytes (ALLOC only) */
-	__u64 ts_ns;	/* bpf_ktime_get_ns() */
+	__u32 type;	 /* ML_EV_* */
+	__u32 pid;	 /* tgid, as seen from memleakd's PID namespace */
+	__u32 tid;	 /* thread id, same namespace */
+	__s32 stack_id;	 /* fp: id in the stacks map; -errno when capture failed */
+	__u64 addr;	 /* block address */
+	__u64 size;	 /* requested bytes (ALLOC only) */
+	__u64 ts_ns;	 /* bpf_ktime_get_ns() */
 	__u64 stack_key; /* dwarf: key in the dwarf_stacks map (0 with stack_id < 0) */
 };
 

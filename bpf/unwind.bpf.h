@@ -11,7 +11,7 @@
 #define ROW_SEARCH_STEPS 26
 #define MAP_SEARCH_STEPS 9 /* log2(ML_MAX_UNWIND_MAPS) + 1 */
 /* Walkers one CPU may run at once: a uprobe program can be preempted by another. */
-#define UNWIND_NEST_MAX 4
+#define UNWIND_NEST_MAX	 4
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -19,7 +19,7 @@
 #define MAX_ROWS    (16u << 20)
 #define MAX_LOOKUPS (64u << 20)
 /* Step through code no FDE covers; FDEs start on at least this alignment in practice. */
-#define GAP_STEP 16
+#define GAP_STEP    16
 
 #define MAX_EXEC_SEGMENTS 16
 

@@ -61,6 +61,13 @@ static void render_header(FILE *out, const struct snapshot *snap)
 		" (blocks allocated before attach or filtered), missed frees %" PRIu64
 		", filtered allocations %" PRIu64 "\n",
 		t->unmatched_frees, t->missed_frees, c[ML_CNT_FILTERED]);
+	fprintf(out,
+		"stacks (%s unwinding): %zu of %zu end before an entry point (%s); unwind faults "
+		"%" PRIu64 ", depth cuts %" PRIu64 ", frames without CFI %" PRIu64 ", busy %" PRIu64
+		"\n",
+		snap->unwind_mode ? snap->unwind_mode : "?", snap->nr_partial, snap->nr_stacks,
+		format_bytes(snap->partial_bytes, bytes), c[ML_CNT_UNWIND_FAULT],
+		c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI], c[ML_CNT_STACK_NESTED]);
 }
 
 static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,

@@ -30,8 +30,8 @@
 #define RINGBUF_BYTES	    (16u << 20) /* ~350k records: 20 ms at 17M events/s */
 #define MAX_EXPORTED_STACKS 20000	/* stacks symbolized per snapshot */
 #define SYSFS_BTF	    "/sys/kernel/btf/vmlinux"
-#define NO_PIDFD	    (-2) /* target alive, but pidfd_open is missing: poll it */
-#define UNWIND_ROWS_SPARE   (1u << 20)	/* rows left for libraries loaded later */
+#define NO_PIDFD	    (-2)       /* target alive, but pidfd_open is missing: poll it */
+#define UNWIND_ROWS_SPARE   (1u << 20) /* rows left for libraries loaded later */
 #define UNWIND_ROWS_MAX	    (1u << 26)
 
 struct target {
@@ -47,7 +47,7 @@ struct session {
 	struct allocs *allocs;
 	struct symbolizer *symbolizer;
 	struct tracer *tracer;
-	struct unwinder *unwinder;	     /* NULL with --unwind fp */
+	struct unwinder *unwinder;	    /* NULL with --unwind fp */
 	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
 	struct target targets[OPTS_MAX_PIDS];
 	size_t nr_targets;
@@ -150,6 +150,7 @@ static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool fin
 	snap->wall_time_s = (uint64_t)time(NULL);
 	snap->seq = ++s->seq;
 	snap->final = final;
+	snap->unwind_mode = s->unwinder ? "dwarf" : "fp";
 	if (tracer__counters(s->tracer, snap->counters))
 		p_warn("cannot read the BPF loss counters: %s", strerror(errno));
 	snap->procs = calloc(s->nr_targets, sizeof(*snap->procs));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,33 @@ static int fill_frames(struct snapshot_stack *out, const struct snapshot_opts *o
 		symbolizer__resolve(opts->symbolizer, (int)out->stats.pid, ips[i], 1,
 				    &out->frames[i]);
 	out->nr_frames = (size_t)nr;
+	out->complete = nr > 0 && snapshot__is_root_symbol(out->frames[nr - 1].symbol);
 	return 0;
+}
+
+bool snapshot__is_root_symbol(const char *symbol)
+{
+	static const char *const roots[] = {
+	    "_start",
+	    "__libc_start_main",
+	    "__libc_start_call_main",
+	    "start_thread",
+	    "clone",
+	    "clone3",
+	    "__clone",
+	    "__clone3",
+	    "_start_c", /* musl */
+	};
+	size_t i, len;
+
+	if (!symbol)
+		return false;
+	/* Versioned names from .dynsym: "__libc_start_main@@GLIBC_2.34". */
+	len = strcspn(symbol, "@");
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (strlen(roots[i]) == len && !strncmp(symbol, roots[i], len))
+			return true;
+	return false;
 }
 
 int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts,
@@ -71,6 +98,10 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 	for (i = 0; !err && i < snap->nr_stacks; i++) {
 		snap->stacks[i].stats = *live[i];
 		err = fill_frames(&snap->stacks[i], opts, ips);
+		if (!err && !snap->stacks[i].complete) {
+			snap->nr_partial++;
+			snap->partial_bytes += live[i]->outstanding_bytes;
+		}
 	}
 	free(live);
 	if (err) {
@@ -108,8 +139,10 @@ const char *snapshot__stack_problem(const struct snapshot_stack *stack)
 {
 	if (stack->stats.stack_id == -EEXIST)
 		return "stack lost: stack map collision (raise --stack-slots)";
+	if (stack->stats.stack_id == -ENOSPC)
+		return "stack lost: more distinct stacks than --stack-slots";
 	if (stack->stats.stack_id < 0)
-		return "stack lost: the kernel could not read the user stack";
+		return "stack lost: the user stack could not be walked";
 	if (stack->read_error)
 		return "stack lost: no longer in the stack map";
 	if (stack->nr_frames == 0)

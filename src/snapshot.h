@@ -29,6 +29,7 @@ struct snapshot_stack {
 	struct frame *frames; /* leaf first */
 	size_t nr_frames;
 	int read_error; /* -errno when the frames could not be read, else 0 */
+	bool complete;	/* the outermost frame is a process or thread entry point */
 };
 
 struct snapshot {
@@ -41,6 +42,9 @@ struct snapshot {
 	size_t nr_live_stacks;	       /* stacks holding outstanding memory */
 	struct snapshot_stack *stacks; /* most outstanding bytes first */
 	size_t nr_stacks;	       /* <= max_stacks; nr_live_stacks - nr_stacks omitted */
+	size_t nr_partial;	 /* of nr_stacks: not complete (ended early or unknown root) */
+	uint64_t partial_bytes;	 /* outstanding bytes of those */
+	const char *unwind_mode; /* "dwarf" or "fp" */
 	struct snapshot_proc *procs;
 	size_t nr_procs;
 };
@@ -62,6 +66,9 @@ void snapshot__free(struct snapshot *snap);
 
 /* The comm of pid, or "?" when unknown. */
 const char *snapshot__comm(const struct snapshot *snap, int pid);
+
+/* True when a frame's symbol is where every user stack begins (_start, clone...). */
+bool snapshot__is_root_symbol(const char *symbol);
 
 /* Why a stack has no frames: "stack lost: map collision" etc. */
 const char *snapshot__stack_problem(const struct snapshot_stack *stack);

@@ -167,15 +167,15 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	set_pidns(skel);
 	skel->rodata->unwind_dwarf = opts->unwind_dwarf != 0;
 	/* Only the map of the chosen mode gets its full size. */
-	err = bpf_map__set_max_entries(skel->maps.stacks, opts->unwind_dwarf ? 1 : opts->stack_slots);
+	err =
+	    bpf_map__set_max_entries(skel->maps.stacks, opts->unwind_dwarf ? 1 : opts->stack_slots);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.dwarf_stacks,
 					       opts->unwind_dwarf ? opts->stack_slots : 1);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.unwind_rows,
-					       opts->unwind_dwarf && opts->unwind_rows
-						   ? (__u32)opts->unwind_rows
-						   : 1);
+		err = bpf_map__set_max_entries(
+		    skel->maps.unwind_rows,
+		    opts->unwind_dwarf && opts->unwind_rows ? (__u32)opts->unwind_rows : 1);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.events, (__u32)opts->ringbuf_bytes);
 	return err;
@@ -348,8 +348,7 @@ int tracer__attach(struct tracer *t, int pid, const struct providers *provs, cha
 	return err;
 }
 
-int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32_t first,
-		      size_t nr)
+int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32_t first, size_t nr)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, batch);
 	__u32 *keys, count;
@@ -380,8 +379,8 @@ int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_pr
 
 	if (!t->unwind_dwarf)
 		return 0;
-	if (bpf_map__update_elem(t->skel->maps.unwind_procs, &key, sizeof(key), proc,
-				 sizeof(*proc), BPF_ANY))
+	if (bpf_map__update_elem(t->skel->maps.unwind_procs, &key, sizeof(key), proc, sizeof(*proc),
+				 BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -194,8 +194,7 @@ size_t unwinder__nr_rows(const struct unwinder *u)
 	return u->nr_rows;
 }
 
-const struct ml_unwind_row *unwinder__take_new_rows(struct unwinder *u, uint32_t *first,
-						    size_t *nr)
+const struct ml_unwind_row *unwinder__take_new_rows(struct unwinder *u, uint32_t *first, size_t *nr)
 {
 	const struct ml_unwind_row *rows = u->rows + u->flushed;
 

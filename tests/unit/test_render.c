@@ -164,6 +164,9 @@ static struct snapshot *make_snapshot(void)
 
 	snap->nr_live_stacks = 6;
 	snap->nr_stacks = 5;
+	snap->nr_partial = 4;
+	snap->partial_bytes = 1928;
+	snap->unwind_mode = "dwarf";
 	snap->stacks = calloc(snap->nr_stacks, sizeof(*snap->stacks));
 	assert_non_null(snap->stacks);
 
@@ -267,6 +270,8 @@ static const char expected_report_top3[] =
     " stash full 15, stale stashes 16, failed reallocs 18, memptr faults 17\n"
     "unmatched frees 7 (blocks allocated before attach or filtered), missed frees 2,"
     " filtered allocations 20\n"
+    "stacks (dwarf unwinding): 4 of 5 end before an entry point (1.9 KiB); unwind faults 21,"
+    " depth cuts 22, frames without CFI 23, busy 24\n"
     "#1 3.0 KiB (3072 B) in 3 allocations, pid 42 (app)\n"
     "    since attach: allocated 4.0 KiB in 4, freed 1.0 KiB in 1\n"
     "        leak_inner+0x1a (app)\n"
@@ -555,6 +560,9 @@ static void test_snapshot_build(void **state)
 	check_eq(snap->totals.outstanding_count, 15);
 	check_eq(snap->totals.allocs, 16);
 	check_eq(snap->totals.frees, 1);
+	/* No frame here is a named entry point: every stack counts as ending early. */
+	check_eq(snap->nr_partial, NR_EXPECTED);
+	check_eq(snap->partial_bytes, 2415);
 
 	/* Only real stack ids are read, each once, with room for the deepest stack. */
 	check_eq(reader.negative_ids, 0);
@@ -659,6 +667,19 @@ static void test_snapshot_max_stacks(void **state)
 	symbolizer__destroy(s);
 }
 
+static void test_root_symbols(void **state)
+{
+	(void)state;
+	assert_true(snapshot__is_root_symbol("_start"));
+	assert_true(snapshot__is_root_symbol("__libc_start_main@@GLIBC_2.34"));
+	assert_true(snapshot__is_root_symbol("start_thread"));
+	assert_true(snapshot__is_root_symbol("clone3"));
+	assert_false(snapshot__is_root_symbol("main"));
+	assert_false(snapshot__is_root_symbol("_start_thread"));
+	assert_false(snapshot__is_root_symbol("_sta"));
+	assert_false(snapshot__is_root_symbol(NULL));
+}
+
 static void test_stack_problem_kinds(void **state)
 {
 	struct snapshot_stack st = {0};
@@ -668,8 +689,9 @@ static void test_stack_problem_kinds(void **state)
 	st.stats.stack_id = -EEXIST;
 	check_contains(snapshot__stack_problem(&st), "--stack-slots");
 	st.stats.stack_id = -EFAULT;
-	check_str(snapshot__stack_problem(&st),
-		  "stack lost: the kernel could not read the user stack");
+	check_str(snapshot__stack_problem(&st), "stack lost: the user stack could not be walked");
+	st.stats.stack_id = -ENOSPC;
+	check_contains(snapshot__stack_problem(&st), "--stack-slots");
 	st.stats.stack_id = 3;
 	st.read_error = -ENOENT;
 	check_str(snapshot__stack_problem(&st), "stack lost: no longer in the stack map");
@@ -936,6 +958,7 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_build),
 	    cmocka_unit_test(test_snapshot_max_stacks),
 	    cmocka_unit_test(test_stack_problem_kinds),
+	    cmocka_unit_test(test_root_symbols),
 	    cmocka_unit_test(test_outfile_commit),
 	    cmocka_unit_test(test_outfile_abort),
 	    cmocka_unit_test(test_outfile_check_writable),
