@@ -43,7 +43,7 @@ CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 LIBS_PC := libbpf libelf libdw zlib
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -liberty
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -I$(BUILD) -Isrc -Ibpf $(DEP_CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -141,10 +141,21 @@ $(BUILD)/fixtures/libsymfix-stripped.so: $(BUILD)/fixtures/libsymfix.so
 	  objcopy --only-keep-debug $< $(BUILD)/fixtures/debug/.build-id/$${id:0:2}/$${id:2}.debug
 	$(Q)strip --strip-all -o $@ $<
 
+# Stack-fidelity fixture (tools/fidelity.py): -O2 C++, with and without frame pointers.
+FIDELITY_CXXFLAGS := -O2 -g -Wall -Wextra
+$(BUILD)/fixtures/fidelity-fp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(FIDELITY_CXXFLAGS) -fno-omit-frame-pointer -o $@ $<
+$(BUILD)/fixtures/fidelity-nofp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) $(FIDELITY_CXXFLAGS) -fomit-frame-pointer -o $@ $<
+
 .PHONY: unit-tests san-build fixtures
-unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/libsymfix-stripped.so
+unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/libsymfix-stripped.so \
+	    $(BUILD)/fixtures/fidelity-fp $(BUILD)/fixtures/fidelity-nofp
 san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
-fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so
+fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/fidelity-fp \
+	  $(BUILD)/fixtures/fidelity-nofp
 
 .PHONY: test check
 test check: memleakd unit-tests san-build fixtures $(BUILD)/demo_leaker
@@ -171,7 +182,7 @@ install: memleakd
 
 .PHONY: format
 format:
-	clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/fixtures/*.c tools/*.c tests/fixtures/lib/*.c
+	clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/fixtures/*.c tests/fixtures/*.cc tools/*.c tests/fixtures/lib/*.c
 
 .PHONY: clean
 clean:

@@ -25,6 +25,7 @@ const struct opts opts_defaults = {
     .stack_slots = 16384,   /* --stack-slots: 127 frames x 8 B = 16 MiB of kernel memory */
     .unwind = UNWIND_AUTO,  /* --unwind */
     .unwind_rows = 0,	    /* --unwind-rows: sized from the targets' tables */
+    .demangle = 1,	    /* --no-demangle */
     .verbosity = 0,	    /* -v */
 };
 
@@ -35,6 +36,7 @@ enum {
 	OPT_STACK_SLOTS,
 	OPT_UNWIND,
 	OPT_UNWIND_ROWS,
+	OPT_NO_DEMANGLE,
 	OPT_VERSION,
 };
 
@@ -49,6 +51,7 @@ static const struct option long_options[] = {
     {"stack-slots", required_argument, NULL, OPT_STACK_SLOTS},
     {"unwind", required_argument, NULL, OPT_UNWIND},
     {"unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS},
+    {"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -82,6 +85,7 @@ static const char usage_text[] =
     "                         only (cheaper, callers lost in most distribution binaries)\n"
     "      --unwind-rows N    unwind table rows (default: what the targets need + 1M)\n"
     "      --stack-slots N    distinct stacks kept (default 16384)\n"
+    "      --no-demangle      show C++ and Rust symbols as mangled in the binary\n"
     "\n"
     "Tuning and diagnostics:\n"
     "  -v, --verbose          -v info, -vv debug, -vvv libbpf and verifier output\n"
@@ -255,6 +259,9 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 			    "invalid --unwind-rows '%s': give a count between 1024 and 67108864",
 			    arg);
 		o->unwind_rows = (size_t)number;
+		return OPTS_RUN;
+	case OPT_NO_DEMANGLE:
+		o->demangle = 0;
 		return OPTS_RUN;
 	case 'v':
 		o->verbosity++;

@@ -20,6 +20,7 @@ struct opts {
 	unsigned int stack_slots; /* --stack-slots N: stack map entries */
 	int unwind;		  /* --unwind: UNWIND_* */
 	size_t unwind_rows;	  /* --unwind-rows N: row array size; 0 = what the targets need */
+	int demangle;		  /* 0 with --no-demangle */
 	int verbosity;		  /* -v, -vv, -vvv */
 };
 

@@ -607,6 +607,7 @@ static int start(struct session *s)
 		p_err("out of memory");
 		return EXIT_FAILURE_RUN;
 	}
+	symbolizer__set_demangle(s->symbolizer, s->opts->demangle);
 	code = prepare_unwind(s);
 	if (code != EXIT_OK)
 		return code;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "elfsyms.h"
 #include "log.h"
 #include "symbolize.h"
@@ -26,8 +27,17 @@ struct proc_maps {
 	struct procmaps *maps;
 };
 
+/* Demangled names by the address of the raw name (names never move). */
+struct demangled {
+	const char *raw;
+	char *readable; /* NULL: not mangled, shown raw */
+};
+
 struct symbolizer {
 	char *debug_dir; /* NULL: DEFAULT_DEBUG_DIR */
+	bool demangle;
+	struct demangled *names; /* open addressing, at most half full */
+	size_t names_cap, nr_names;
 	struct module *modules;
 	size_t nr_modules, modules_cap;
 	struct proc_maps *procs;
@@ -38,7 +48,59 @@ struct symbolizer {
 
 struct symbolizer *symbolizer__new(void)
 {
-	return calloc(1, sizeof(struct symbolizer));
+	struct symbolizer *s = calloc(1, sizeof(struct symbolizer));
+
+	if (s)
+		s->demangle = true;
+	return s;
+}
+
+void symbolizer__set_demangle(struct symbolizer *s, bool on)
+{
+	s->demangle = on;
+}
+
+static size_t name_slot(const struct demangled *names, size_t cap, const char *raw)
+{
+	size_t slot = (size_t)(((uintptr_t)raw * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+
+	while (names[slot].raw && names[slot].raw != raw)
+		slot = (slot + 1) & (cap - 1);
+	return slot;
+}
+
+static int grow_names(struct symbolizer *s)
+{
+	size_t cap = s->names_cap ? s->names_cap * 2 : 1024, i;
+	struct demangled *bigger = calloc(cap, sizeof(*bigger));
+
+	if (!bigger)
+		return -ENOMEM;
+	for (i = 0; i < s->names_cap; i++)
+		if (s->names[i].raw)
+			bigger[name_slot(bigger, cap, s->names[i].raw)] = s->names[i];
+	free(s->names);
+	s->names = bigger;
+	s->names_cap = cap;
+	return 0;
+}
+
+/* The name to show for raw: demangled once, then from the cache. */
+static const char *readable_name(struct symbolizer *s, const char *raw)
+{
+	size_t slot;
+
+	if (!s->demangle || raw[0] != '_' || (raw[1] != 'Z' && raw[1] != 'R'))
+		return raw;
+	if (2 * (s->nr_names + 1) > s->names_cap && grow_names(s))
+		return raw;
+	slot = name_slot(s->names, s->names_cap, raw);
+	if (!s->names[slot].raw) {
+		s->names[slot].raw = raw;
+		s->names[slot].readable = demangle(raw);
+		s->nr_names++;
+	}
+	return s->names[slot].readable ? s->names[slot].readable : raw;
 }
 
 int symbolizer__set_debug_dir(struct symbolizer *s, const char *dir)
@@ -65,6 +127,9 @@ void symbolizer__destroy(struct symbolizer *s)
 	}
 	for (i = 0; i < s->nr_procs; i++)
 		procmaps__free(s->procs[i].maps);
+	for (i = 0; i < s->names_cap; i++)
+		free(s->names[i].readable);
+	free(s->names);
 	free(s->modules);
 	free(s->procs);
 	free(s->debug_dir);
@@ -255,7 +320,7 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 	if ((!mod->debug_syms || elf_syms__lookup(mod->debug_syms, vaddr, &name, &sym_off)) &&
 	    elf_syms__lookup(mod->syms, vaddr, &name, &sym_off))
 		return;
-	out->symbol = name;
+	out->symbol = readable_name(s, name);
 	/* Show the offset of the address itself, not of the byte before it. */
 	out->offset = sym_off + (addr - lookup);
 }

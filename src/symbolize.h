@@ -7,6 +7,7 @@
 #ifndef MEMLEAKD_SYMBOLIZE_H
 #define MEMLEAKD_SYMBOLIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,8 @@ struct symbolizer *symbolizer__new(void);
  * there, when present and carrying the same build ID. 0 or -ENOMEM.
  */
 int symbolizer__set_debug_dir(struct symbolizer *s, const char *dir);
+/* Demangle C++ and Rust names (on by default). */
+void symbolizer__set_demangle(struct symbolizer *s, bool on);
 void symbolizer__destroy(struct symbolizer *s);
 
 /*

@@ -6,10 +6,12 @@ set -eu
 packages=(
 	make gcc clang llvm pkg-config	# build; clang compiles the BPF side
 	libbpf-dev bpftool		# loader library and skeleton generator
-	libelf-dev libdw-dev zlib1g-dev	# ELF symbols
+	libelf-dev libdw-dev zlib1g-dev	# ELF symbols, DWARF CFI for unwind tables
+	libiberty-dev			# C++ and Rust demangling
 	libcmocka-dev			# unit tests
 	binutils libc6-dbg		# tests: objcopy/strip/readelf; libc's build-id debug file
 	valgrind util-linux procps	# tests: valgrind, setpriv, pgrep
+	g++ gdb python3			# stack-fidelity check: C++ fixture, gdb's backtrace as truth
 	clang-format
 )
 missing=()
