@@ -150,6 +150,17 @@ $(BUILD)/fixtures/fidelity-nofp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
 	$(call msg,CXX,$@)
 	$(Q)$(CXX) $(FIDELITY_CXXFLAGS) -fomit-frame-pointer -o $@ $<
 
+# Benchmarks: never part of 'make test'. Frame pointers on, so fp mode walks
+# as many frames as dwarf mode and the two compare like for like.
+$(BUILD)/bench/mallocbench: tools/bench/mallocbench.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -o $@ $<
+
+.PHONY: bench
+bench: memleakd $(BUILD)/bench/mallocbench
+	BUILD=$(BUILD) bash tools/bench/run.sh
+
 .PHONY: unit-tests san-build fixtures
 unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/libsymfix-stripped.so \
 	    $(BUILD)/fixtures/fidelity-fp $(BUILD)/fixtures/fidelity-nofp
