@@ -22,6 +22,8 @@ static int by_outstanding_desc(const void *a, const void *b)
 
 static int fill_frames(struct snapshot_stack *out, const struct snapshot_opts *opts, uint64_t *ips)
 {
+	struct frame *shrunk;
+	size_t used = 0;
 	int nr, i;
 
 	if (out->stats.stack_id < 0)
@@ -31,13 +33,18 @@ static int fill_frames(struct snapshot_stack *out, const struct snapshot_opts *o
 		out->read_error = nr;
 		return 0;
 	}
-	out->frames = calloc(nr ? (size_t)nr : 1, sizeof(*out->frames));
+	out->frames = calloc(nr ? (size_t)nr * SYMBOLIZER_MAX_INLINE : 1, sizeof(*out->frames));
 	if (!out->frames)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++)
-		symbolizer__resolve(opts->symbolizer, (int)out->stats.pid, ips[i], 1,
-				    &out->frames[i]);
-	out->nr_frames = (size_t)nr;
+		used += symbolizer__resolve_frames(opts->symbolizer, (int)out->stats.pid, ips[i], 1,
+						   &out->frames[used], SYMBOLIZER_MAX_INLINE);
+	out->nr_frames = used;
+	/* Most addresses have no inlines: give back the room they did not need. */
+	shrunk = realloc(out->frames, (used ? used : 1) * sizeof(*out->frames));
+	if (shrunk)
+		out->frames = shrunk;
+	nr = (int)used;
 	out->complete = nr > 0 && snapshot__is_root_symbol(out->frames[nr - 1].symbol);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "demangle.h"
 #include "elfsyms.h"
 #include "log.h"
+#include "srcinfo.h"
 #include "symbolize.h"
 
 struct module {
@@ -20,6 +21,7 @@ struct module {
 	char *name;		     /* basename of the path it was first seen under */
 	struct elf_syms *syms;	     /* NULL when the file could not be read */
 	struct elf_syms *debug_syms; /* full symbols from the build-id debug file, or NULL */
+	struct srcinfo *src;	     /* DWARF lines and inlines (debug file or module), or NULL */
 };
 
 struct proc_maps {
@@ -123,6 +125,7 @@ void symbolizer__destroy(struct symbolizer *s)
 	for (i = 0; i < s->nr_modules; i++) {
 		elf_syms__free(s->modules[i].syms);
 		elf_syms__free(s->modules[i].debug_syms);
+		srcinfo__close(s->modules[i].src);
 		free(s->modules[i].name);
 	}
 	for (i = 0; i < s->nr_procs; i++)
@@ -205,16 +208,16 @@ static const char *basename_of(const char *path)
  * are still translated with the module's own segments; only its symbol
  * table is used. The file is untrusted like any other ELF file.
  */
-static struct elf_syms *load_debug_file(const struct symbolizer *s, const char *build_id)
+static struct elf_syms *load_debug_file(const struct symbolizer *s, const char *build_id,
+					char path[PATH_MAX])
 {
 	const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
 	struct elf_syms *debug;
-	char path[PATH_MAX];
 
 	if (strlen(build_id) < 4)
 		return NULL;
-	if (snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dir, build_id,
-		     build_id + 2) >= (int)sizeof(path))
+	if (snprintf(path, PATH_MAX, "%s/.build-id/%.2s/%s.debug", dir, build_id, build_id + 2) >=
+	    PATH_MAX)
 		return NULL;
 	debug = elf_syms__load(path);
 	if (!debug)
@@ -227,9 +230,29 @@ static struct elf_syms *load_debug_file(const struct symbolizer *s, const char *
 	return debug;
 }
 
+/* Lines and inlines from the debug file when there is one, else from the module. */
+static struct srcinfo *open_srcinfo(const char *debug_path, int module_fd)
+{
+	struct srcinfo *src = NULL;
+	int fd;
+
+	if (debug_path) {
+		fd = open(debug_path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !(src = srcinfo__open(fd)))
+			close(fd);
+		if (src)
+			return src;
+	}
+	fd = fcntl(module_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd >= 0 && !(src = srcinfo__open(fd)))
+		close(fd);
+	return src;
+}
+
 static struct module *load_module(struct symbolizer *s, int pid, const struct mapping *m)
 {
 	struct module *mod = find_module(s, m->dev, m->inode), *bigger;
+	char debug_path[PATH_MAX];
 	int fd;
 
 	if (mod)
@@ -251,13 +274,16 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 	mod->inode = m->inode;
 	mod->syms = NULL;
 	mod->debug_syms = NULL;
+	mod->src = NULL;
 	fd = pid > 0 ? mapping__open(pid, m) : open(m->path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		mod->syms = elf_syms__load_fd(fd);
 		if (!mod->syms)
 			p_debug("no symbols from '%s': %s", m->path, strerror(errno));
 		else
-			mod->debug_syms = load_debug_file(s, elf_syms__build_id(mod->syms));
+			mod->debug_syms =
+			    load_debug_file(s, elf_syms__build_id(mod->syms), debug_path);
+		mod->src = open_srcinfo(mod->debug_syms ? debug_path : NULL, fd);
 		close(fd);
 	} else {
 		p_debug("cannot open '%s' of pid %d: %s", m->path, pid, strerror(-fd));
@@ -286,8 +312,9 @@ int symbolizer__refresh(struct symbolizer *s, int pid)
 	return symbolizer__set_maps(s, pid, maps);
 }
 
-void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_return,
-			 struct frame *out)
+/* The symbol-table frame of addr; *mod and *vaddr are set when the module is known. */
+static void resolve_symbol(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+			   struct frame *out, struct module **mod_out, uint64_t *vaddr_out)
 {
 	struct proc_maps *p = find_proc(s, pid);
 	uint64_t lookup = is_return && addr ? addr - 1 : addr, file_off, vaddr, sym_off;
@@ -295,6 +322,7 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 	struct module *mod;
 	const char *name;
 
+	*mod_out = NULL;
 	memset(out, 0, sizeof(*out));
 	out->addr = addr;
 	out->offset = addr;
@@ -316,6 +344,8 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 	out->build_id = elf_syms__build_id(mod->syms);
 	if (elf_syms__offset_to_vaddr(mod->syms, lookup - m->start + m->pgoff, &vaddr))
 		return;
+	*mod_out = mod;
+	*vaddr_out = vaddr;
 	/* The debug file's table is a superset (local functions too): ask it first. */
 	if ((!mod->debug_syms || elf_syms__lookup(mod->debug_syms, vaddr, &name, &sym_off)) &&
 	    elf_syms__lookup(mod->syms, vaddr, &name, &sym_off))
@@ -325,8 +355,57 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 	out->offset = sym_off + (addr - lookup);
 }
 
+void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+			 struct frame *out)
+{
+	struct module *mod;
+	uint64_t vaddr;
+
+	resolve_symbol(s, pid, addr, is_return, out, &mod, &vaddr);
+}
+
+size_t symbolizer__resolve_frames(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+				  struct frame *out, size_t max)
+{
+	struct src_loc locs[SYMBOLIZER_MAX_INLINE];
+	struct module *mod;
+	uint64_t vaddr = 0;
+	size_t nr, i;
+
+	if (!max)
+		return 0;
+	resolve_symbol(s, pid, addr, is_return, &out[0], &mod, &vaddr);
+	if (!mod || !mod->src)
+		return 1;
+	nr = srcinfo__lookup(mod->src, vaddr, locs,
+			     max < SYMBOLIZER_MAX_INLINE ? max : SYMBOLIZER_MAX_INLINE);
+	if (!nr)
+		return 1;
+	/* The outermost location is the symbol's own function; inlined ones come first. */
+	out[nr - 1] = out[0];
+	out[nr - 1].file = locs[nr - 1].file;
+	out[nr - 1].line = locs[nr - 1].line;
+	for (i = 0; i + 1 < nr; i++) {
+		out[i] = out[nr - 1];
+		out[i].symbol = locs[i].function ? readable_name(s, locs[i].function) : NULL;
+		out[i].file = locs[i].file;
+		out[i].line = locs[i].line;
+		out[i].inlined = 1;
+		out[i].offset = 0;
+	}
+	return nr;
+}
+
 const char *frame__format(const struct frame *f, int style, char *buf, size_t len)
 {
+	int used;
+
+	if (style == FRAME_FULL && f->inlined) {
+		used = snprintf(buf, len, "%s (inlined)", f->symbol ? f->symbol : "?");
+		if (f->file && used >= 0 && (size_t)used < len)
+			snprintf(buf + used, len - (size_t)used, " %s:%d", f->file, f->line);
+		return buf;
+	}
 	if (f->symbol && style == FRAME_NAME)
 		snprintf(buf, len, "%s", f->symbol);
 	else if (f->symbol)
@@ -338,5 +417,8 @@ const char *frame__format(const struct frame *f, int style, char *buf, size_t le
 		snprintf(buf, len, "[unknown]");
 	else
 		snprintf(buf, len, "0x%" PRIx64, f->addr);
+	used = (int)strlen(buf);
+	if (style == FRAME_FULL && f->file && (size_t)used + 1 < len)
+		snprintf(buf + used, len - (size_t)used, " %s:%d", f->file, f->line);
 	return buf;
 }

@@ -21,7 +21,13 @@ struct frame {
 	uint64_t offset;      /* from the symbol, or the file offset when symbol is NULL */
 	const char *module;   /* basename of the mapped file, or NULL when unmapped */
 	const char *build_id; /* "" when unknown */
+	const char *file;     /* source file from DWARF, or NULL */
+	int line;
+	int inlined; /* 1: inlined into the next frame's function (no address of its own) */
 };
+
+/* Most source frames one address expands to (inlined functions + 1). */
+#define SYMBOLIZER_MAX_INLINE 8
 
 struct symbolizer *symbolizer__new(void);
 /*
@@ -52,6 +58,13 @@ void symbolizer__forget(struct symbolizer *s, int pid);
  */
 void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_return,
 			 struct frame *out);
+
+/*
+ * addr as source frames, innermost first: functions DWARF says are inlined
+ * there, then the symbol's own frame with file:line. At least 1, at most max.
+ */
+size_t symbolizer__resolve_frames(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+				  struct frame *out, size_t max);
 
 #define FRAME_FULL 0 /* "leak_inner+0x1a (app)"; unknown: "app+0x1234" or "0x7f..." */
 #define FRAME_NAME 1 /* "leak_inner"; unknown: "app+0x1234" or "[unknown]" */

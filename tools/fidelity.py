@@ -5,7 +5,7 @@
 For each fixture binary (tests/fixtures/fidelity.cc, built with and without
 frame pointers) the true call chains come from gdb: a breakpoint on malloc
 while the fixture's scenario flag is set, its backtrace past main, inline
-frames left out (no unwinder reports them as separate return addresses).
+frames included (memleakd expands them from DWARF as well).
 memleakd then traces a fresh run of the same binary in each unwinding mode
 and its folded output is compared, scenario by scenario:
 
@@ -42,7 +42,10 @@ class MallocBreak(gdb.Breakpoint):
         frame = gdb.newest_frame().older()
         names = []
         while frame is not None:
-            if frame.type() != gdb.INLINE_FRAME:
+            if frame.type() == gdb.INLINE_FRAME:
+                function = frame.function()
+                names.append(function.name if function else (frame.name() or "?"))
+            else:
                 text = gdb.execute("info symbol 0x%x" % (frame.pc() - 1), to_string=True)
                 names.append(text.strip().split(" + ")[0].split(" in section")[0])
             frame = frame.older()
@@ -68,11 +71,27 @@ def die(message):
     sys.exit(2)
 
 
+def strip_templates(name):
+    out, depth = [], 0
+    for ch in name:
+        if ch == "<":
+            depth += 1
+        elif ch == ">":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
 def normalize(name):
     """One name per function: gdb and memleakd may pick different aliases of
-    one address ('strdup' / '__strdup' / '__GI___strdup'), and symbol
-    versions ('@@GLIBC_2.34') differ between symbol tables."""
+    one address ('strdup' / '__strdup' / '__GI___strdup'), symbol versions
+    ('@@GLIBC_2.34') differ between symbol tables, and an inlined C++
+    function is 'allocate' in DWARF but 'std::__new_allocator<int>::allocate'
+    to gdb: compare the unqualified name without parameters or templates."""
     name = name.split("@")[0]
+    if not name.startswith("_Z"):
+        name = strip_templates(name.split("(")[0]).split("::")[-1]
     if name.startswith("__GI_"):
         name = name[len("__GI_"):]
     return name.lstrip("_")

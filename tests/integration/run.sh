@@ -30,8 +30,9 @@ check_allocator() {
 	churn=$(folded_bytes "$folded" "churn_inner")
 	[ "$churn" = 0 ] || fail "churn_inner holds $churn outstanding bytes, expected 0" || return 1
 	grep -q "final report" "$ML_OUT" || fail "no final report on stdout" || return 1
-	grep -Eq "^        leak_inner\+0x[0-9a-f]+ \(leaker\)$" "$ML_OUT" ||
-		fail "report lacks the frame 'leak_inner+0x.. (leaker)'; report:" "$(cat "$ML_OUT")" || return 1
+	# The fixture's own DWARF gives the line of the call in leak_inner.
+	grep -Eq "^        leak_inner\+0x[0-9a-f]+ \(leaker\) tests/fixtures/leaker.c:[0-9]+$" "$ML_OUT" ||
+		fail "report lacks the frame 'leak_inner+0x.. (leaker) tests/fixtures/leaker.c:N'; report:" "$(cat "$ML_OUT")" || return 1
 	# libc6-dbg's build-id debug file names the local function that calls main.
 	grep -q "^leaker;_start;__libc_start_main[^;]*;__libc_start_call_main;main;leak_outer" "$folded" ||
 		fail "libc's frame is not named from its debug file; folded:" "$(cat "$folded")" || return 1
@@ -198,7 +199,7 @@ test_stack_fidelity() {
 		--check dwarf:0.95:0.01 "$FIX/fidelity-nofp" >"$out" 2>&1 ||
 		fail "no-frame-pointer fixture:" "$(cat "$out")" || return 1
 	python3 tools/fidelity.py --memleakd "$MEMLEAKD" --modes dwarf,fp \
-		--check dwarf:0.95:0.01 --check fp:0.30:0.01 "$FIX/fidelity-fp" >>"$out" 2>&1 ||
+		--check dwarf:0.95:0.01 --check fp:0.25:0.01 "$FIX/fidelity-fp" >>"$out" 2>&1 ||
 		fail "frame-pointer fixture:" "$(cat "$out")" || return 1
 	sed 's/^/# /' "$out"
 }

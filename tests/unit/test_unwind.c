@@ -25,6 +25,8 @@
 #include "demangle.h"
 #include "elfsyms.h"
 #include "procmaps.h"
+#include "srcinfo.h"
+#include "symbolize.h"
 #include "unwinder.h"
 
 static const char *fixture_path(const char *name)
@@ -353,6 +355,69 @@ static void test_demangle_names(void **state)
 	free(long_name);
 }
 
+/* -O2 C++: std::vector::resize inlines five levels of allocator calls into fid_vector_b. */
+static void test_srcinfo_inlines(void **state)
+{
+	const char *path = fixture_path("fidelity-nofp");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t fn = symbol_vaddr(path, "fid_vector_b"), pc;
+	struct src_loc locs[8];
+	struct srcinfo *si;
+	size_t nr = 0, i;
+
+	(void)state;
+	assert_true(fd >= 0);
+	si = srcinfo__open(fd);
+	assert_non_null(si);
+	/* The call to operator new: the deepest point of the inlined chain. */
+	for (pc = fn; pc < fn + 0x80 && nr < 3; pc++)
+		nr = srcinfo__lookup(si, pc, locs, 8);
+	assert_true(nr >= 3);
+	for (i = 0; i + 1 < nr; i++) {
+		check_eq(locs[i].inlined, 1);
+		assert_non_null(locs[i].function);
+		assert_non_null(locs[i].file);
+		assert_true(locs[i].line > 0);
+	}
+	check_eq(locs[nr - 1].inlined, 0);
+	assert_string_equal(locs[nr - 1].function, "fid_vector_b");
+	assert_non_null(strstr(locs[nr - 1].file, "fidelity.cc"));
+	check_eq(srcinfo__lookup(si, 0, locs, 8), 0); /* no CU covers address 0 */
+	check_eq(srcinfo__lookup(si, fn, locs, 0), 0);
+	srcinfo__close(si);
+	srcinfo__close(NULL);
+
+	/* A file without DWARF: no srcinfo, not a failure; the fd stays the caller's. */
+	fd = open(fixture_path("libsymfix-stripped.so"), O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_null(srcinfo__open(fd));
+	close(fd);
+}
+
+static void test_frame_format_source(void **state)
+{
+	struct frame outer = {.addr = 0x1010,
+			      .symbol = "fid_vector_b",
+			      .offset = 0x30,
+			      .module = "app",
+			      .file = "app.cc",
+			      .line = 42};
+	struct frame inlined = {
+	    .symbol = "allocate", .module = "app", .file = "new.h", .line = 137, .inlined = 1};
+	char buf[256];
+
+	(void)state;
+	assert_string_equal(frame__format(&outer, FRAME_FULL, buf, sizeof(buf)),
+			    "fid_vector_b+0x30 (app) app.cc:42");
+	assert_string_equal(frame__format(&inlined, FRAME_FULL, buf, sizeof(buf)),
+			    "allocate (inlined) new.h:137");
+	/* Flame graphs and folded stacks take names only, inlined ones included. */
+	assert_string_equal(frame__format(&inlined, FRAME_NAME, buf, sizeof(buf)), "allocate");
+	assert_string_equal(frame__format(&outer, FRAME_NAME, buf, sizeof(buf)), "fid_vector_b");
+	/* Truncation stays inside the buffer. */
+	assert_string_equal(frame__format(&outer, FRAME_FULL, buf, 8), "fid_vec");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +425,7 @@ int main(void)
 	    cmocka_unit_test(test_cfi_plt_and_gaps),	 cmocka_unit_test(test_cfi_offset_to_vaddr),
 	    cmocka_unit_test(test_cfi_hostile_files),	 cmocka_unit_test(test_unwinder_self),
 	    cmocka_unit_test(test_unwinder_capacity),	 cmocka_unit_test(test_demangle_names),
+	    cmocka_unit_test(test_srcinfo_inlines),	 cmocka_unit_test(test_frame_format_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
