@@ -41,7 +41,7 @@ endif
 # Packagers may override CFLAGS; the warnings below are always on.
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-LIBS_PC := libbpf libelf libdw zlib
+LIBS_PC := libbpf libelf libdw zlib liblzma
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -liberty
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -I$(BUILD) -Isrc -Ibpf $(DEP_CFLAGS)
@@ -141,6 +141,33 @@ $(BUILD)/fixtures/libsymfix-stripped.so: $(BUILD)/fixtures/libsymfix.so
 	  objcopy --only-keep-debug $< $(BUILD)/fixtures/debug/.build-id/$${id:0:2}/$${id:2}.debug
 	$(Q)strip --strip-all -o $@ $<
 
+# Stripped copies found through .gnu_debuglink (one with a debug file whose
+# CRC no longer matches) and through MiniDebugInfo (.gnu_debugdata).
+$(BUILD)/fixtures/libsymfix-debuglink.so: $(BUILD)/fixtures/libsymfix.so
+	$(call msg,FIXTURE,$@)
+	$(Q)objcopy --only-keep-debug $< $(@:.so=.debug)
+	$(Q)strip --strip-all -o $@ $<
+	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=$(notdir $(@:.so=.debug)) $(notdir $@)
+$(BUILD)/fixtures/libsymfix-badlink.so: $(BUILD)/fixtures/libsymfix.so
+	$(call msg,FIXTURE,$@)
+	$(Q)objcopy --only-keep-debug $< $(@:.so=.debug)
+	$(Q)strip --strip-all -o $@ $<
+	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=$(notdir $(@:.so=.debug)) $(notdir $@)
+	$(Q)printf 'x' >> $(@:.so=.debug)
+$(BUILD)/fixtures/libsymfix-mini.so: $(BUILD)/fixtures/libsymfix.so
+	$(call msg,FIXTURE,$@)
+	$(Q)echo symfix_hidden > $@.keep
+	$(Q)objcopy --only-keep-debug $< $@.debug
+	$(Q)objcopy -S --remove-section .gdb_index --remove-section .comment \
+	  --keep-symbols=$@.keep $@.debug $@.mini
+	$(Q)rm -f $@.mini.xz && xz $@.mini
+	$(Q)strip --strip-all -o $@ $<
+	$(Q)objcopy --add-section .gnu_debugdata=$@.mini.xz $@
+	$(Q)rm -f $@.keep $@.debug $@.mini.xz
+
+SYMFIX_VARIANTS := $(BUILD)/fixtures/libsymfix-stripped.so $(BUILD)/fixtures/libsymfix-debuglink.so \
+	$(BUILD)/fixtures/libsymfix-badlink.so $(BUILD)/fixtures/libsymfix-mini.so
+
 # Stack-fidelity fixture (tools/fidelity.py): -O2 C++, with and without frame pointers.
 FIDELITY_CXXFLAGS := -O2 -g -Wall -Wextra
 $(BUILD)/fixtures/fidelity-fp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
@@ -162,7 +189,7 @@ bench: memleakd $(BUILD)/bench/mallocbench
 	BUILD=$(BUILD) bash tools/bench/run.sh
 
 .PHONY: unit-tests san-build fixtures
-unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/libsymfix-stripped.so \
+unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(SYMFIX_VARIANTS) \
 	    $(BUILD)/fixtures/fidelity-fp $(BUILD)/fixtures/fidelity-nofp
 san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
 fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/fidelity-fp \

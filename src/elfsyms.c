@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,9 +11,12 @@
 #include "elfsyms.h"
 
 /* Caps what a hostile file can make us allocate. */
-#define MAX_SYMBOLS  (8u << 20)
-#define MAX_SEGMENTS 256
-#define MAX_BUILD_ID 64
+#define MAX_SYMBOLS	    (8u << 20)
+#define MAX_SEGMENTS	    256
+#define MAX_BUILD_ID	    64
+/* MiniDebugInfo is a small symbol table; a bigger one is not what it claims. */
+#define MAX_MINIDEBUG_BYTES (64u << 20)
+#define MAX_DEBUGLINK	    255
 
 struct sym {
 	uint64_t vaddr;
@@ -34,6 +38,9 @@ struct elf_syms {
 	struct segment segs[MAX_SEGMENTS];
 	size_t nr_segs;
 	char build_id[2 * MAX_BUILD_ID + 1];
+	char debuglink[MAX_DEBUGLINK + 1]; /* "" when there is no .gnu_debuglink */
+	uint32_t debuglink_crc;
+	bool minidebuginfo; /* symbols merged from .gnu_debugdata */
 };
 
 static int read_segments(Elf *elf, struct elf_syms *syms)
@@ -154,13 +161,96 @@ static void sort_symbols(struct elf_syms *syms)
 		qsort(syms->syms, syms->nr_syms, sizeof(*syms->syms), compare_syms);
 }
 
+/* .gnu_debuglink: a file name (no directories), padding, then a CRC-32 of the debug file. */
+static void read_debuglink(Elf_Data *data, struct elf_syms *syms)
+{
+	const char *name = data->d_buf;
+	size_t len, crc_at;
+
+	if (!name || data->d_size < 8)
+		return;
+	len = strnlen(name, data->d_size);
+	crc_at = (len + 4) & ~(size_t)3;
+	if (len == 0 || len > MAX_DEBUGLINK || crc_at + 4 > data->d_size ||
+	    memchr(name, '/', len) || !strcmp(name, ".") || !strcmp(name, ".."))
+		return;
+	memcpy(syms->debuglink, name, len);
+	syms->debuglink[len] = '\0';
+	memcpy(&syms->debuglink_crc, (const char *)data->d_buf + crc_at, 4);
+}
+
+/* xz-decompresses in into a malloc'd buffer of at most MAX_MINIDEBUG_BYTES. */
+static int unxz(const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len)
+{
+	lzma_stream strm = LZMA_STREAM_INIT;
+	size_t cap = in_len * 4 + 4096;
+	uint8_t *buf = NULL, *bigger;
+	lzma_ret ret;
+
+	if (lzma_stream_decoder(&strm, MAX_MINIDEBUG_BYTES, 0) != LZMA_OK)
+		return -ENOMEM;
+	strm.next_in = in;
+	strm.avail_in = in_len;
+	do {
+		if (!buf || strm.avail_out == 0) {
+			if (buf)
+				cap *= 2;
+			if (cap > MAX_MINIDEBUG_BYTES)
+				cap = MAX_MINIDEBUG_BYTES;
+			bigger = buf && strm.total_out >= cap ? NULL : realloc(buf, cap);
+			if (!bigger) {
+				ret = LZMA_MEM_ERROR;
+				break;
+			}
+			buf = bigger;
+			strm.next_out = buf + strm.total_out;
+			strm.avail_out = cap - strm.total_out;
+		}
+		ret = lzma_code(&strm, LZMA_FINISH);
+	} while (ret == LZMA_OK);
+	*out_len = strm.total_out;
+	lzma_end(&strm);
+	if (ret != LZMA_STREAM_END) {
+		free(buf);
+		return -EINVAL;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* MiniDebugInfo: an xz-compressed ELF in .gnu_debugdata whose .symtab adds local functions. */
+static void read_minidebuginfo(Elf_Data *data, struct elf_syms *syms, size_t *cap)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	uint8_t *image;
+	size_t len;
+	Elf *inner;
+
+	if (!data->d_buf || unxz(data->d_buf, data->d_size, &image, &len))
+		return;
+	inner = elf_memory((char *)image, len);
+	if (inner && elf_kind(inner) == ELF_K_ELF) {
+		while ((scn = elf_nextscn(inner, scn)) != NULL)
+			if (gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB &&
+			    read_symtab(inner, scn, &shdr, syms, cap) == 0)
+				syms->minidebuginfo = true;
+	}
+	elf_end(inner);
+	free(image);
+}
+
 static int read_sections(Elf *elf, struct elf_syms *syms)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
-	size_t cap = 0;
+	size_t cap = 0, strndx;
+	const char *name;
+	Elf_Data *data;
 	int err;
 
+	if (elf_getshdrstrndx(elf, &strndx))
+		strndx = 0;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
 		if (!gelf_getshdr(scn, &shdr))
 			continue;
@@ -168,12 +258,17 @@ static int read_sections(Elf *elf, struct elf_syms *syms)
 			err = read_symtab(elf, scn, &shdr, syms, &cap);
 			if (err)
 				return err;
-		} else if (shdr.sh_type == SHT_NOTE && !syms->build_id[0]) {
-			Elf_Data *data = elf_getdata(scn, NULL);
-
-			if (data)
-				read_build_id(data, syms);
+			continue;
 		}
+		if (shdr.sh_type == SHT_NOBITS || !(data = elf_getdata(scn, NULL)))
+			continue;
+		name = strndx ? elf_strptr(elf, strndx, shdr.sh_name) : NULL;
+		if (shdr.sh_type == SHT_NOTE && !syms->build_id[0])
+			read_build_id(data, syms);
+		else if (name && !strcmp(name, ".gnu_debuglink"))
+			read_debuglink(data, syms);
+		else if (name && !strcmp(name, ".gnu_debugdata"))
+			read_minidebuginfo(data, syms, &cap);
 	}
 	sort_symbols(syms);
 	return 0;
@@ -314,6 +409,17 @@ int elf_syms__offset_to_vaddr(const struct elf_syms *syms, uint64_t offset, uint
 		}
 	}
 	return -ENOENT;
+}
+
+const char *elf_syms__debuglink(const struct elf_syms *syms, uint32_t *crc)
+{
+	*crc = syms->debuglink_crc;
+	return syms->debuglink[0] ? syms->debuglink : NULL;
+}
+
+bool elf_syms__has_minidebuginfo(const struct elf_syms *syms)
+{
+	return syms->minidebuginfo;
 }
 
 size_t elf_syms__count(const struct elf_syms *syms)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "demangle.h"
 #include "elfsyms.h"
@@ -230,6 +231,86 @@ static struct elf_syms *load_debug_file(const struct symbolizer *s, const char *
 	return debug;
 }
 
+/* CRC-32 of a whole file, as .gnu_debuglink records it. */
+static int file_crc32(int fd, uint32_t *crc)
+{
+	unsigned char buf[65536];
+	uLong value = crc32(0L, Z_NULL, 0);
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		value = crc32(value, buf, (uInt)n);
+	if (n < 0)
+		return -errno;
+	*crc = (uint32_t)value;
+	return 0;
+}
+
+/*
+ * The debug file a module names in .gnu_debuglink, searched where gdb looks:
+ * next to the module, in its .debug directory, and under the debug
+ * directory, all inside the target's root. Accepted only with a matching
+ * CRC. An fd (path in path_out) or -1.
+ */
+static int open_debuglink(const struct symbolizer *s, int pid, const struct mapping *m,
+			  const struct elf_syms *syms, char path_out[PATH_MAX])
+{
+	const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
+	const char *slash = strrchr(m->path, '/');
+	int dir_len = slash ? (int)(slash - m->path) : 0, i, fd;
+	char root[64] = "";
+	uint32_t want, got;
+	const char *name = elf_syms__debuglink(syms, &want);
+	struct stat st;
+
+	if (!name || !slash)
+		return -1;
+	if (pid > 0)
+		snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	for (i = 0; i < 3; i++) {
+		int len =
+		    i == 0 ? snprintf(path_out, PATH_MAX, "%s%.*s/%s", root, dir_len, m->path, name)
+		    : i == 1
+			? snprintf(path_out, PATH_MAX, "%s%.*s/.debug/%s", root, dir_len, m->path,
+				   name)
+			: snprintf(path_out, PATH_MAX, "%s%.*s/%s", dir, dir_len, m->path, name);
+
+		if (len < 0 || len >= PATH_MAX)
+			continue;
+		fd = open(path_out, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		/* The module itself has the same name in its own directory: its CRC never matches.
+		 */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino != m->inode &&
+		    file_crc32(fd, &got) == 0 && got == want) {
+			p_debug("symbols of '%s' from its debuglink '%s'", m->path, path_out);
+			return fd;
+		}
+		close(fd);
+	}
+	return -1;
+}
+
+static struct elf_syms *load_debuglink(const struct symbolizer *s, int pid, const struct mapping *m,
+				       const struct elf_syms *syms, char path_out[PATH_MAX])
+{
+	struct elf_syms *debug;
+	int fd = open_debuglink(s, pid, m, syms, path_out);
+
+	if (fd < 0)
+		return NULL;
+	debug = elf_syms__load_fd(fd);
+	close(fd);
+	if (debug && !elf_syms__count(debug)) {
+		elf_syms__free(debug);
+		return NULL;
+	}
+	return debug;
+}
+
 /* Lines and inlines from the debug file when there is one, else from the module. */
 static struct srcinfo *open_srcinfo(const char *debug_path, int module_fd)
 {
@@ -283,6 +364,8 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 		else
 			mod->debug_syms =
 			    load_debug_file(s, elf_syms__build_id(mod->syms), debug_path);
+		if (mod->syms && !mod->debug_syms)
+			mod->debug_syms = load_debuglink(s, pid, m, mod->syms, debug_path);
 		mod->src = open_srcinfo(mod->debug_syms ? debug_path : NULL, fd);
 		close(fd);
 	} else {

@@ -8,6 +8,7 @@ packages=(
 	libbpf-dev bpftool		# loader library and skeleton generator
 	libelf-dev libdw-dev zlib1g-dev	# ELF symbols, DWARF CFI for unwind tables
 	libiberty-dev			# C++ and Rust demangling
+	liblzma-dev xz-utils		# MiniDebugInfo (.gnu_debugdata); xz builds its test fixture
 	libcmocka-dev			# unit tests
 	binutils libc6-dbg		# tests: objcopy/strip/readelf; libc's build-id debug file
 	valgrind util-linux procps	# tests: valgrind, setpriv, pgrep

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Separate debug files by build ID: a stripped library names its local
- * functions only through build/fixtures/debug/.build-id/xx/rest.debug.
+ * Separate debug information: a stripped library names its local functions
+ * only through build/fixtures/debug/.build-id/xx/rest.debug, through its
+ * .gnu_debuglink (when the CRC matches), or through MiniDebugInfo.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -18,14 +19,13 @@
 
 #include "symbolize.h"
 
-static void *open_stripped(void)
+static void *open_variant(const char *name)
 {
 	const char *build = getenv("BUILD");
 	char path[4096];
 	void *lib;
 
-	snprintf(path, sizeof(path), "%s/fixtures/libsymfix-stripped.so",
-		 build && *build ? build : "build");
+	snprintf(path, sizeof(path), "%s/fixtures/%s", build && *build ? build : "build", name);
 	lib = dlopen(path, RTLD_NOW);
 	if (!lib)
 		fail_msg("dlopen %s: %s (run 'make unit-tests')", path, dlerror());
@@ -41,19 +41,70 @@ static void *hidden_address(void *lib)
 	return getter();
 }
 
-/* Resolves the hidden function with the given debug dir; returns the name or NULL. */
-static const char *resolve_hidden(const char *debug_dir, struct symbolizer **keep)
+/* Resolves the hidden function of a variant with the given debug dir: its outermost frame. */
+static struct frame resolve_variant(const char *variant, const char *debug_dir,
+				    struct symbolizer **keep)
 {
 	struct symbolizer *s = symbolizer__new();
-	void *lib = open_stripped();
-	struct frame f;
+	void *lib = open_variant(variant);
+	struct frame f[SYMBOLIZER_MAX_INLINE];
+	size_t nr;
 
 	assert_non_null(s);
 	check_eq(symbolizer__set_debug_dir(s, debug_dir), 0);
 	check_eq(symbolizer__refresh(s, getpid()), 0);
-	symbolizer__resolve(s, getpid(), (uint64_t)(uintptr_t)hidden_address(lib) + 4, 1, &f);
+	nr = symbolizer__resolve_frames(s, getpid(), (uint64_t)(uintptr_t)hidden_address(lib) + 4,
+					1, f, SYMBOLIZER_MAX_INLINE);
+	assert_true(nr >= 1);
 	*keep = s;
-	return f.symbol;
+	return f[nr - 1];
+}
+
+static const char *resolve_hidden(const char *debug_dir, struct symbolizer **keep)
+{
+	return resolve_variant("libsymfix-stripped.so", debug_dir, keep).symbol;
+}
+
+static void test_local_symbol_from_debuglink(void **state)
+{
+	struct symbolizer *s;
+	struct frame f;
+
+	(void)state;
+	/* No build-id directory: only the debuglink next to the library can name it. */
+	f = resolve_variant("libsymfix-debuglink.so", "/nonexistent", &s);
+	assert_non_null(f.symbol);
+	assert_string_equal(f.symbol, "symfix_hidden");
+	/* The debug file's DWARF gives the source line too. */
+	assert_non_null(f.file);
+	assert_non_null(strstr(f.file, "symfix.c"));
+	assert_true(f.line > 0);
+	symbolizer__destroy(s);
+}
+
+static void test_debuglink_crc_mismatch(void **state)
+{
+	struct symbolizer *s;
+	struct frame f;
+
+	(void)state;
+	/* The debug file changed after linking: a stale file must not lend its names. */
+	f = resolve_variant("libsymfix-badlink.so", "/nonexistent", &s);
+	if (f.symbol && !strcmp(f.symbol, "symfix_hidden"))
+		fail_msg("a debuglink file with the wrong CRC was used");
+	symbolizer__destroy(s);
+}
+
+static void test_local_symbol_from_minidebuginfo(void **state)
+{
+	struct symbolizer *s;
+	struct frame f;
+
+	(void)state;
+	f = resolve_variant("libsymfix-mini.so", "/nonexistent", &s);
+	assert_non_null(f.symbol);
+	assert_string_equal(f.symbol, "symfix_hidden");
+	symbolizer__destroy(s);
 }
 
 static void test_local_symbol_from_debug_file(void **state)
@@ -89,6 +140,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_local_symbol_from_debug_file),
 	    cmocka_unit_test(test_no_debug_file_no_local_symbol),
+	    cmocka_unit_test(test_local_symbol_from_debuglink),
+	    cmocka_unit_test(test_debuglink_crc_mismatch),
+	    cmocka_unit_test(test_local_symbol_from_minidebuginfo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
