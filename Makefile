@@ -184,6 +184,18 @@ $(BUILD)/bench/mallocbench: tools/bench/mallocbench.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -o $@ $<
 
+# Fuzzing the ELF/DWARF readers with libFuzzer (clang), ASan and UBSan.
+FUZZ_SRCS := $(filter-out $(NOT_PURE:%=src/%.c),$(SRCS))
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+$(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(wildcard src/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(FUZZ_FLAGS) -Isrc -Ibpf \
+	  $(DEP_CFLAGS) -o $@ tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(DEP_LIBS)
+
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz/fuzz_elf
+
 .PHONY: bench
 bench: memleakd $(BUILD)/bench/mallocbench
 	BUILD=$(BUILD) bash tools/bench/run.sh
@@ -196,7 +208,7 @@ fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/fidelity-
 	  $(BUILD)/fixtures/fidelity-nofp
 
 .PHONY: test check
-test check: memleakd unit-tests san-build fixtures $(BUILD)/demo_leaker
+test check: memleakd unit-tests san-build fixtures fuzz $(BUILD)/demo_leaker
 	$(Q)BUILD=$(BUILD) bash tests/run.sh
 
 # --- people ----------------------------------------------------------------

@@ -494,6 +494,10 @@ const char *frame__format(const struct frame *f, int style, char *buf, size_t le
 	else if (f->symbol)
 		snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", f->symbol, f->offset,
 			 f->module ? f->module : "?");
+	else if (f->module && style == FRAME_FULL && f->build_id && f->build_id[0])
+		/* Enough to symbolize later, elsewhere: file offset and build ID. */
+		snprintf(buf, len, "%s+0x%" PRIx64 " (build-id %s)", f->module, f->offset,
+			 f->build_id);
 	else if (f->module)
 		snprintf(buf, len, "%s+0x%" PRIx64, f->module, f->offset);
 	else if (style == FRAME_NAME)

@@ -36,6 +36,22 @@ for t in "$BUILD"/tests/test_* "$BUILD"/tests/san-test_*; do
 	rm -f "$log"
 done
 
+# A bounded fuzz run over the ELF/DWARF readers, seeded with the fixtures.
+echo "== fuzz: ELF/DWARF readers, ${FUZZ_SECONDS:=30} s =="
+corpus=$(mktemp -d)
+cp "$BUILD"/fixtures/libsymfix*.so "$BUILD"/fixtures/leaker "$corpus"/ 2>/dev/null
+if "$BUILD"/fuzz/fuzz_elf -max_total_time="$FUZZ_SECONDS" -max_len=65536 \
+	-artifact_prefix="$BUILD/fuzz/" "$corpus" >"$corpus.log" 2>&1; then
+	echo "ok - fuzz_elf: $(grep -o 'Done [0-9]* runs' "$corpus.log") without a crash"
+	passed=$((passed + 1))
+else
+	tail -40 "$corpus.log"
+	echo "not ok - fuzz_elf (crash input saved under $BUILD/fuzz/)"
+	failed=$((failed + 1))
+	failures+=("fuzz_elf")
+fi
+rm -rf "$corpus" "$corpus.log"
+
 echo "== integration tests =="
 log=$(mktemp)
 MEMLEAKD=./memleakd bash tests/integration/run.sh 2>&1 | tee "$log"

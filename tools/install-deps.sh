@@ -5,6 +5,7 @@
 set -eu
 packages=(
 	make gcc clang llvm pkg-config	# build; clang compiles the BPF side
+	libclang-rt-14-dev		# libFuzzer for the ELF/DWARF fuzz target
 	libbpf-dev bpftool		# loader library and skeleton generator
 	libelf-dev libdw-dev zlib1g-dev	# ELF symbols, DWARF CFI for unwind tables
 	libiberty-dev			# C++ and Rust demangling

@@ -414,6 +414,17 @@ static void test_frame_format_source(void **state)
 	/* Flame graphs and folded stacks take names only, inlined ones included. */
 	assert_string_equal(frame__format(&inlined, FRAME_NAME, buf, sizeof(buf)), "allocate");
 	assert_string_equal(frame__format(&outer, FRAME_NAME, buf, sizeof(buf)), "fid_vector_b");
+	/* Stripped and without debug files: file offset and build ID, to symbolize later. */
+	assert_string_equal(frame__format(&(struct frame){.module = "libx.so",
+							  .offset = 0x1234,
+							  .build_id = "0a1b2c"},
+					  FRAME_FULL, buf, sizeof(buf)),
+			    "libx.so+0x1234 (build-id 0a1b2c)");
+	assert_string_equal(frame__format(&(struct frame){.module = "libx.so",
+							  .offset = 0x1234,
+							  .build_id = "0a1b2c"},
+					  FRAME_NAME, buf, sizeof(buf)),
+			    "libx.so+0x1234");
 	/* Truncation stays inside the buffer. */
 	assert_string_equal(frame__format(&outer, FRAME_FULL, buf, 8), "fid_vec");
 }
