@@ -204,6 +204,27 @@ test_stack_fidelity() {
 	sed 's/^/# /' "$out"
 }
 
+# The binary is deleted from disk while it runs (an upgrade replaced it):
+# unwind tables and symbols still come from the mapped file (map_files).
+test_deleted_binary() {
+	local copy="$WORK/leaker-deleted" folded="$WORK/deleted.folded"
+	cp "$FIX/leaker" "$copy" || return 1
+	"$copy" malloc 100 >"$WORK/deleted.out" 2>&1 &
+	FIXTURE_PID=$!
+	PIDS_TO_KILL+=("$FIXTURE_PID")
+	FIXTURE_OUT="$WORK/deleted.out"
+	wait_for "$FIXTURE_OUT" '^ready' 10 || fail "copy did not start" || return 1
+	rm -f "$copy"
+	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^leaked' 30 || fail "fixture did not finish" || return 1
+	sleep 0.5
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || return 1
+	grep -q "^leaker-deleted;_start;.*;main;leak_outer;leak_mid;leak_inner;allocate 100000$" "$folded" ||
+		fail "deleted binary's stack not resolved:" "$(cat "$folded")" || return 1
+}
+
 # C++ names are demangled unless --no-demangle.
 test_demangle() {
 	local folded="$WORK/cxx.folded" raw="$WORK/cxx-raw.folded"
