@@ -168,6 +168,12 @@ $(BUILD)/fixtures/libsymfix-mini.so: $(BUILD)/fixtures/libsymfix.so
 SYMFIX_VARIANTS := $(BUILD)/fixtures/libsymfix-stripped.so $(BUILD)/fixtures/libsymfix-debuglink.so \
 	$(BUILD)/fixtures/libsymfix-badlink.so $(BUILD)/fixtures/libsymfix-mini.so
 
+# The leaker with only .debug_frame (no .eh_frame) and no frame pointers.
+$(BUILD)/fixtures/leaker-debugframe: tests/fixtures/leaker.c | $(BUILD)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -O1 -g -fomit-frame-pointer -fno-inline -fno-optimize-sibling-calls \
+	  -fno-asynchronous-unwind-tables -fno-unwind-tables -Wall -o $@ $<
+
 # Stack-fidelity fixture (tools/fidelity.py): -O2 C++, with and without frame pointers.
 FIDELITY_CXXFLAGS := -O2 -g -Wall -Wextra
 $(BUILD)/fixtures/fidelity-fp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
@@ -202,9 +208,11 @@ bench: memleakd $(BUILD)/bench/mallocbench
 
 .PHONY: unit-tests san-build fixtures
 unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(SYMFIX_VARIANTS) \
-	    $(BUILD)/fixtures/fidelity-fp $(BUILD)/fixtures/fidelity-nofp
+	    $(BUILD)/fixtures/fidelity-fp $(BUILD)/fixtures/fidelity-nofp \
+	    $(BUILD)/fixtures/leaker-debugframe
 san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
-fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/fidelity-fp \
+fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/leaker-debugframe \
+	  $(BUILD)/fixtures/fidelity-fp \
 	  $(BUILD)/fixtures/fidelity-nofp
 
 .PHONY: test check

@@ -170,9 +170,30 @@ static void count_row(struct cfi_table *t, const struct ml_unwind_row *row)
 		t->stats.unsupported++;
 }
 
+/* .eh_frame first; .debug_frame covers code built without unwind tables. */
+struct cfi_sources {
+	Dwarf_CFI *eh_frame;
+	Dwarf_CFI *debug_frame;
+};
+
+static int frame_at(struct cfi_table *t, const struct cfi_sources *src, uint64_t addr,
+		    Dwarf_Frame **frame)
+{
+	*frame = NULL;
+	if (src->eh_frame && dwarf_cfi_addrframe(src->eh_frame, addr, frame) == 0)
+		return 0;
+	free(*frame);
+	*frame = NULL;
+	if (src->debug_frame && dwarf_cfi_addrframe(src->debug_frame, addr, frame) == 0) {
+		t->stats.debug_frame = 1;
+		return 0;
+	}
+	return -1;
+}
+
 /* Rows for [start, end) of one executable segment. */
-static int add_segment(struct cfi_table *t, Dwarf_CFI *cfi, uint64_t start, uint64_t end,
-		       size_t *lookups)
+static int add_segment(struct cfi_table *t, const struct cfi_sources *cfi, uint64_t start,
+		       uint64_t end, size_t *lookups)
 {
 	uint64_t addr = start, row_start, row_end;
 	bool in_gap = false;
@@ -185,7 +206,7 @@ static int add_segment(struct cfi_table *t, Dwarf_CFI *cfi, uint64_t start, uint
 
 		if (++*lookups > MAX_LOOKUPS)
 			return -E2BIG;
-		if (dwarf_cfi_addrframe(cfi, addr, &frame) ||
+		if (frame_at(t, cfi, addr, &frame) ||
 		    dwarf_frame_info(frame, &row_start, &row_end, &signal) < 0 || row_end <= addr) {
 			free(frame);
 			if (!in_gap) {
@@ -219,7 +240,7 @@ static int add_segment(struct cfi_table *t, Dwarf_CFI *cfi, uint64_t start, uint
 	return err;
 }
 
-static int add_segments(struct cfi_table *t, Elf *elf, Dwarf_CFI *cfi)
+static int add_segments(struct cfi_table *t, Elf *elf, const struct cfi_sources *cfi)
 {
 	size_t nr_phdrs, i, lookups = 0;
 	GElf_Phdr phdr;
@@ -248,8 +269,9 @@ static int add_segments(struct cfi_table *t, Elf *elf, Dwarf_CFI *cfi)
 
 int cfi_table__build(int fd, struct cfi_table **out)
 {
+	struct cfi_sources cfi = {0};
 	struct cfi_table *t;
-	Dwarf_CFI *cfi = NULL;
+	Dwarf *dwarf = NULL;
 	Elf *elf;
 	int err;
 
@@ -266,16 +288,21 @@ int cfi_table__build(int fd, struct cfi_table **out)
 		err = -EINVAL;
 		goto out;
 	}
-	cfi = dwarf_getcfi_elf(elf);
-	if (!cfi) {
+	cfi.eh_frame = dwarf_getcfi_elf(elf);
+	/* Code built with -fno-asynchronous-unwind-tables -g has only .debug_frame. */
+	dwarf = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (dwarf)
+		cfi.debug_frame = dwarf_getcfi(dwarf);
+	if (!cfi.eh_frame && !cfi.debug_frame) {
 		err = -ENODATA;
 		goto out;
 	}
-	err = add_segments(t, elf, cfi);
+	err = add_segments(t, elf, &cfi);
 	t->stats.rows = t->nr;
 out:
-	if (cfi)
-		dwarf_cfi_end(cfi);
+	if (cfi.eh_frame)
+		dwarf_cfi_end(cfi.eh_frame);
+	dwarf_end(dwarf); /* owns the .debug_frame CFI */
 	elf_end(elf);
 	if (err) {
 		cfi_table__free(t);

@@ -20,14 +20,14 @@ struct cfi_stats {
 	size_t rows;
 	size_t no_cfi;	    /* gap rows: code without CFI (frame-pointer fallback) */
 	size_t unsupported; /* rows with a rule the walker cannot follow */
+	int debug_frame;    /* 1: from .debug_frame (the file has no .eh_frame) */
 };
 
 /*
  * Rows for every executable PT_LOAD segment of the ELF file open at fd,
- * sorted by pc (module vaddr), consecutive equal rules merged. 0 or -errno:
- * -ENODATA when the file has no .eh_frame, -E2BIG when its code lies beyond
- * 4 GiB or needs more rows than a table may hold, -EINVAL for a file that
- * is not ELF.
+ * sorted by pc (module vaddr), consecutive equal rules merged, from
+ * .eh_frame or else .debug_frame. 0 or -errno: -ENODATA when it has neither, -E2BIG when its code
+ * lies beyond 4 GiB or needs more rows than a table may hold, -EINVAL for a file that is not ELF.
  */
 int cfi_table__build(int fd, struct cfi_table **out);
 const struct ml_unwind_row *cfi_table__rows(const struct cfi_table *t);

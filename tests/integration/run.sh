@@ -204,6 +204,23 @@ test_stack_fidelity() {
 	sed 's/^/# /' "$out"
 }
 
+# A program built without frame pointers and without .eh_frame (only
+# .debug_frame): the DWARF walker still gives the whole chain.
+test_debug_frame_only() {
+	local folded="$WORK/debugframe.folded"
+	start_fixture leaker-debugframe malloc 100 || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^leaked' 30 || fail "fixture did not finish" || return 1
+	sleep 0.5
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || return 1
+	grep -q "^leaker-debugfra;_start;.*;main;leak_outer;leak_mid;leak_inner;allocate 100000$" "$folded" ||
+		fail "incomplete stack from .debug_frame:" "$(cat "$folded")" || return 1
+	grep -q "stacks (dwarf unwinding): 0 of " "$ML_OUT" ||
+		fail "a stack ended early:" "$(grep '^stacks' "$ML_OUT")" || return 1
+}
+
 # The binary is deleted from disk while it runs (an upgrade replaced it):
 # unwind tables and symbols still come from the mapped file (map_files).
 test_deleted_binary() {

@@ -119,6 +119,29 @@ static void test_cfi_frame_pointer(void **state)
 	cfi_table__free(t);
 }
 
+/* Built without unwind tables, the program's own code is described by .debug_frame only. */
+static void test_cfi_debug_frame(void **state)
+{
+	const char *path = fixture_path("leaker-debugframe");
+	uint64_t fn = symbol_vaddr(path, "leak_inner");
+	struct cfi_table *t = table_of(path);
+	const struct ml_unwind_row *row;
+
+	(void)state;
+	check_sorted(t);
+	check_eq(cfi_table__stats(t)->debug_frame, 1);
+	row = cfi_table__find(t, fn);
+	assert_non_null(row);
+	check_eq(row->cfa_kind, ML_CFA_RSP);
+	check_eq(row->cfa_off, 8);
+	cfi_table__free(t);
+
+	/* With .eh_frame for everything, .debug_frame is never needed. */
+	t = table_of(fixture_path("fidelity-nofp"));
+	check_eq(cfi_table__stats(t)->debug_frame, 0);
+	cfi_table__free(t);
+}
+
 /* The PLT's CFA is an expression; the walker knows its one shape. */
 static void test_cfi_plt_and_gaps(void **state)
 {
@@ -415,16 +438,16 @@ static void test_frame_format_source(void **state)
 	assert_string_equal(frame__format(&inlined, FRAME_NAME, buf, sizeof(buf)), "allocate");
 	assert_string_equal(frame__format(&outer, FRAME_NAME, buf, sizeof(buf)), "fid_vector_b");
 	/* Stripped and without debug files: file offset and build ID, to symbolize later. */
-	assert_string_equal(frame__format(&(struct frame){.module = "libx.so",
-							  .offset = 0x1234,
-							  .build_id = "0a1b2c"},
-					  FRAME_FULL, buf, sizeof(buf)),
-			    "libx.so+0x1234 (build-id 0a1b2c)");
-	assert_string_equal(frame__format(&(struct frame){.module = "libx.so",
-							  .offset = 0x1234,
-							  .build_id = "0a1b2c"},
-					  FRAME_NAME, buf, sizeof(buf)),
-			    "libx.so+0x1234");
+	assert_string_equal(
+	    frame__format(
+		&(struct frame){.module = "libx.so", .offset = 0x1234, .build_id = "0a1b2c"},
+		FRAME_FULL, buf, sizeof(buf)),
+	    "libx.so+0x1234 (build-id 0a1b2c)");
+	assert_string_equal(
+	    frame__format(
+		&(struct frame){.module = "libx.so", .offset = 0x1234, .build_id = "0a1b2c"},
+		FRAME_NAME, buf, sizeof(buf)),
+	    "libx.so+0x1234");
 	/* Truncation stays inside the buffer. */
 	assert_string_equal(frame__format(&outer, FRAME_FULL, buf, 8), "fid_vec");
 }
@@ -433,10 +456,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cfi_no_frame_pointer), cmocka_unit_test(test_cfi_frame_pointer),
-	    cmocka_unit_test(test_cfi_plt_and_gaps),	 cmocka_unit_test(test_cfi_offset_to_vaddr),
-	    cmocka_unit_test(test_cfi_hostile_files),	 cmocka_unit_test(test_unwinder_self),
-	    cmocka_unit_test(test_unwinder_capacity),	 cmocka_unit_test(test_demangle_names),
-	    cmocka_unit_test(test_srcinfo_inlines),	 cmocka_unit_test(test_frame_format_source),
+	    cmocka_unit_test(test_cfi_debug_frame),	 cmocka_unit_test(test_cfi_plt_and_gaps),
+	    cmocka_unit_test(test_cfi_offset_to_vaddr),	 cmocka_unit_test(test_cfi_hostile_files),
+	    cmocka_unit_test(test_unwinder_self),	 cmocka_unit_test(test_unwinder_capacity),
+	    cmocka_unit_test(test_demangle_names),	 cmocka_unit_test(test_srcinfo_inlines),
+	    cmocka_unit_test(test_frame_format_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
