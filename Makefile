@@ -168,6 +168,11 @@ $(BUILD)/fixtures/libsymfix-mini.so: $(BUILD)/fixtures/libsymfix.so
 SYMFIX_VARIANTS := $(BUILD)/fixtures/libsymfix-stripped.so $(BUILD)/fixtures/libsymfix-debuglink.so \
 	$(BUILD)/fixtures/libsymfix-badlink.so $(BUILD)/fixtures/libsymfix-mini.so
 
+# Loaded by dlopener after attach; no frame pointers, so only its table names its callers.
+$(BUILD)/fixtures/libleaklib.so: tests/fixtures/lib/leaklib.c | $(BUILD)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) -O2 -g -fPIC -shared -fomit-frame-pointer -fno-optimize-sibling-calls -o $@ $<
+
 # The leaker with only .debug_frame (no .eh_frame) and no frame pointers.
 $(BUILD)/fixtures/leaker-debugframe: tests/fixtures/leaker.c | $(BUILD)/fixtures
 	$(call msg,FIXTURE,$@)
@@ -212,6 +217,7 @@ unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(SYMFIX_VARIANTS) \
 	    $(BUILD)/fixtures/leaker-debugframe
 san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
 fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/leaker-debugframe \
+	  $(BUILD)/fixtures/libleaklib.so \
 	  $(BUILD)/fixtures/fidelity-fp \
 	  $(BUILD)/fixtures/fidelity-nofp
 

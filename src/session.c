@@ -33,13 +33,16 @@
 #define NO_PIDFD	    (-2)       /* target alive, but pidfd_open is missing: poll it */
 #define UNWIND_ROWS_SPARE   (1u << 20) /* rows left for libraries loaded later */
 #define UNWIND_ROWS_MAX	    (1u << 26)
+#define UNWIND_REFRESH_S    0.5 /* a dlopen'ed library gets its table this fast */
 
 struct target {
 	int pid;
 	char comm[SNAPSHOT_COMM_LEN];
 	int pidfd;
 	bool exited;
-	struct providers *provs; /* until attached */
+	struct providers *provs;	    /* until attached */
+	struct ml_unwind_proc *unwind_sent; /* what the walker has for this pid, or NULL */
+	bool unwind_warned;
 };
 
 struct session {
@@ -55,6 +58,7 @@ struct session {
 	int epoll_fd;
 	int timer_fd;
 	struct timespec started;
+	double unwind_refreshed_s; /* seconds_since(started) of the last unwind refresh */
 	unsigned int seq;
 	uint64_t table_failures; /* allocations the table could not keep (out of memory) */
 	int output_error;	 /* first failure writing an output */
@@ -204,12 +208,34 @@ static int update_unwind(struct session *s, struct target *t)
 		return err;
 	rows = unwinder__take_new_rows(s->unwinder, &first, &nr);
 	err = tracer__load_rows(s->tracer, rows, first, nr);
-	if (!err)
-		err = tracer__set_unwind_proc(s->tracer, t->pid, s->unwind_proc);
-	if (err)
+	if (err ||
+	    (t->unwind_sent && !memcmp(t->unwind_sent, s->unwind_proc, sizeof(*t->unwind_sent))))
+		goto out;
+	err = tracer__set_unwind_proc(s->tracer, t->pid, s->unwind_proc);
+	if (!err && !t->unwind_sent)
+		t->unwind_sent = malloc(sizeof(*t->unwind_sent));
+	if (!err && t->unwind_sent)
+		memcpy(t->unwind_sent, s->unwind_proc, sizeof(*t->unwind_sent));
+out:
+	if (err && !t->unwind_warned)
 		p_warn("pid %d (%s): cannot load its unwind tables: %s; its stacks may end early",
 		       t->pid, t->comm, strerror(-err));
+	t->unwind_warned |= err != 0;
 	return err;
+}
+
+/* Mappings change (dlopen): every UNWIND_REFRESH_S, new modules get their tables. */
+static void refresh_unwind(struct session *s)
+{
+	double now = seconds_since(&s->started);
+	size_t i;
+
+	if (!s->unwinder || now - s->unwind_refreshed_s < UNWIND_REFRESH_S)
+		return;
+	s->unwind_refreshed_s = now;
+	for (i = 0; i < s->nr_targets; i++)
+		if (!s->targets[i].exited)
+			update_unwind(s, &s->targets[i]);
 }
 
 static int emit_snapshot(struct session *s, bool final)
@@ -230,7 +256,6 @@ static int emit_snapshot(struct session *s, bool final)
 		if (s->targets[i].exited)
 			continue;
 		symbolizer__refresh(s->symbolizer, s->targets[i].pid);
-		update_unwind(s, &s->targets[i]);
 	}
 	err = snapshot__build(s->allocs, &sopts, &snap);
 	if (!err)
@@ -543,6 +568,7 @@ static void run_loop(struct session *s)
 			}
 		}
 		poll_liveness(s);
+		refresh_unwind(s);
 		if (s->output_error)
 			break;
 	}
@@ -558,6 +584,7 @@ static void cleanup(struct session *s)
 		if (s->targets[i].pidfd >= 0)
 			close(s->targets[i].pidfd);
 		providers__free(s->targets[i].provs);
+		free(s->targets[i].unwind_sent);
 	}
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);

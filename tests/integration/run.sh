@@ -221,6 +221,23 @@ test_debug_frame_only() {
 		fail "a stack ended early:" "$(grep '^stacks' "$ML_OUT")" || return 1
 }
 
+# A library loaded with dlopen after attach, without frame pointers: its
+# unwind table arrives within a second and its callers are named.
+test_dlopen_after_attach() {
+	local folded="$WORK/dlopen.folded" leaked got
+	start_fixture dlopener "$PWD/$FIX/libleaklib.so" 200 1.5 || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^leaked' 30 || fail "fixture did not finish:" "$(cat "$FIXTURE_OUT")" || return 1
+	sleep 0.5
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || return 1
+	leaked=$(sed -n 's/^leaked //p' "$FIXTURE_OUT")
+	got=$(folded_bytes "$folded" ";main;use_library;leaklib_make;leaklib_inner")
+	[ "$got" = "$leaked" ] ||
+		fail "expected $leaked B under main;use_library;leaklib_make;leaklib_inner, got '$got':" "$(cat "$folded")" || return 1
+}
+
 # The binary is deleted from disk while it runs (an upgrade replaced it):
 # unwind tables and symbols still come from the mapped file (map_files).
 test_deleted_binary() {
