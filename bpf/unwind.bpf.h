@@ -23,7 +23,8 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ML_MAX_TARGETS);
-	__type(key, __u32); /* pid in memleakd's namespace */
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* 8 KiB a process: only for real targets */
+	__type(key, __u32);		      /* pid in memleakd's namespace */
 	__type(value, struct ml_unwind_proc);
 } unwind_procs SEC(".maps");
 

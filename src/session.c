@@ -411,7 +411,7 @@ static int open_tracer(struct session *s)
 		      strerror(-err));
 		return EXIT_PERMISSION;
 	}
-	p_err("cannot load the BPF programs: %s; memleakd needs Linux >= 5.8 with BTF, ring "
+	p_err("cannot load the BPF programs: %s; memleakd needs Linux >= 5.17 with BTF, ring "
 	      "buffers and BTF tracepoints (run with -vvv for the verifier log)",
 	      strerror(-err));
 	return EXIT_KERNEL;
