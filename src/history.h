@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Per-stack history of outstanding bytes, one value per interval over a
+ * window, and the growth verdict on it (trend.c). A stack's history starts
+ * with the 0 it held before it was first seen. "growing" needs the trend
+ * criteria to hold at two intervals in a row. Pure: no BPF, no globals.
+ */
+#ifndef MEMLEAKD_HISTORY_H
+#define MEMLEAKD_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trend.h"
+
+struct history;
+
+struct stack_history {
+	uint64_t values[TREND_MAX_WINDOW]; /* oldest first */
+	size_t nr_values;
+	struct trend trend;
+	bool growing;
+};
+
+/* window: 2..TREND_MAX_WINDOW values. NULL with errno on failure. */
+struct history *history__new(size_t window, const struct trend_params *params);
+void history__destroy(struct history *h);
+
+/* Appends this interval's value for (pid, stack_id) and judges it. 0 or -ENOMEM. */
+int history__record(struct history *h, uint32_t pid, int32_t stack_id, uint64_t outstanding);
+/* The history of a stack, or NULL when it was never recorded. */
+const struct stack_history *history__get(const struct history *h, uint32_t pid, int32_t stack_id);
+/* Forgets a process's stacks. */
+void history__drop_pid(struct history *h, uint32_t pid);
+
+#endif
