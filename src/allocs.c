@@ -330,6 +330,20 @@ const struct stack_stats *allocs__stacks(const struct allocs *t, size_t *count)
 	return t->stacks;
 }
 
+void allocs__oldest(const struct allocs *t, uint64_t *oldest_ns)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_stacks; i++)
+		oldest_ns[i] = UINT64_MAX;
+	for (i = 0; i <= t->live_mask; i++) {
+		const struct live *l = &t->live[i];
+
+		if (l->addr && l->stack < t->nr_stacks && l->ts_ns < oldest_ns[l->stack])
+			oldest_ns[l->stack] = l->ts_ns;
+	}
+}
+
 size_t allocs__live_count(const struct allocs *t)
 {
 	return t->live_used;

@@ -45,6 +45,11 @@ void allocs__drop_pid(struct allocs *table, uint32_t pid);
 const struct alloc_totals *allocs__totals(const struct allocs *table);
 /* All stacks seen, in no particular order; valid until the next change. */
 const struct stack_stats *allocs__stacks(const struct allocs *table, size_t *count);
+/*
+ * The timestamp of each stack's oldest live allocation, in allocs__stacks()
+ * order (UINT64_MAX for a stack holding nothing). One pass over the table.
+ */
+void allocs__oldest(const struct allocs *table, uint64_t *oldest_ns);
 /* Live allocations held now, and the bytes the table uses for them. */
 size_t allocs__live_count(const struct allocs *table);
 size_t allocs__memory_bytes(const struct allocs *table);

@@ -22,6 +22,12 @@ const struct opts opts_defaults = {
     .min_size = 0,	    /* --min-size */
     .max_size = UINT64_MAX, /* --max-size */
     .folded_path = NULL,    /* --folded */
+    .json_path = NULL,	    /* --json */
+    .pprof_path = NULL,	    /* --pprof */
+    .svg_path = NULL,	    /* --svg */
+    .window = 10,	    /* --window: two cycles of a ~4 s sawtooth at -i 1 */
+    .min_growth = 64,	    /* --min-growth, bytes/s */
+    .sort = 0,		    /* --sort bytes */
     .stack_slots = 16384,   /* --stack-slots: 127 frames x 8 B = 16 MiB of kernel memory */
     .unwind = UNWIND_AUTO,  /* --unwind */
     .unwind_rows = 0,	    /* --unwind-rows: sized from the targets' tables */
@@ -37,6 +43,12 @@ enum {
 	OPT_UNWIND,
 	OPT_UNWIND_ROWS,
 	OPT_NO_DEMANGLE,
+	OPT_JSON,
+	OPT_PPROF,
+	OPT_SVG,
+	OPT_WINDOW,
+	OPT_MIN_GROWTH,
+	OPT_SORT,
 	OPT_VERSION,
 };
 
@@ -52,6 +64,12 @@ static const struct option long_options[] = {
     {"unwind", required_argument, NULL, OPT_UNWIND},
     {"unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS},
     {"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"pprof", required_argument, NULL, OPT_PPROF},
+    {"svg", required_argument, NULL, OPT_SVG},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"min-growth", required_argument, NULL, OPT_MIN_GROWTH},
+    {"sort", required_argument, NULL, OPT_SORT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -78,6 +96,14 @@ static const char usage_text[] =
     "Output:\n"
     "      --folded FILE      write folded stacks (flame graph input), root first,\n"
     "                         outstanding bytes; rewritten atomically every interval\n"
+    "      --json FILE|-      append one JSON object per interval (JSON lines)\n"
+    "      --pprof FILE       write a gzipped pprof profile (go tool pprof) every interval\n"
+    "      --svg FILE         write an SVG flame graph of outstanding bytes every interval\n"
+    "\n"
+    "Growth:\n"
+    "      --window N         intervals the growth test looks back over (default 10)\n"
+    "      --min-growth BYTES flag a stack only above BYTES per second (default 64)\n"
+    "      --sort bytes|growth  order of the report (default bytes)\n"
     "\n"
     "Stacks:\n"
     "      --unwind MODE      dwarf: walk .eh_frame unwind tables in the kernel, complete\n"
@@ -259,6 +285,44 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 			    "invalid --unwind-rows '%s': give a count between 1024 and 67108864",
 			    arg);
 		o->unwind_rows = (size_t)number;
+		return OPTS_RUN;
+	case OPT_JSON:
+	case OPT_PPROF:
+	case OPT_SVG:
+		if (!*arg)
+			return fail(err, err_len, "empty output path: give a file name");
+		if (opt == OPT_JSON)
+			o->json_path = arg;
+		else if (opt == OPT_PPROF)
+			o->pprof_path = arg;
+		else
+			o->svg_path = arg;
+		return OPTS_RUN;
+	case OPT_WINDOW:
+		if (parse_uint(arg, 5, 64, &number))
+			return fail(
+			    err, err_len,
+			    "invalid --window '%s': give a count of intervals between 5 and 64",
+			    arg);
+		o->window = (unsigned int)number;
+		return OPTS_RUN;
+	case OPT_MIN_GROWTH: {
+		uint64_t bytes;
+
+		if (opts__parse_bytes(arg, &bytes))
+			return fail(
+			    err, err_len,
+			    "invalid --min-growth '%s': give bytes per second, e.g. 64 or 1k", arg);
+		o->min_growth = (double)bytes;
+		return OPTS_RUN;
+	}
+	case OPT_SORT:
+		if (!strcmp(arg, "bytes"))
+			o->sort = 0;
+		else if (!strcmp(arg, "growth"))
+			o->sort = 1;
+		else
+			return fail(err, err_len, "invalid --sort '%s': give bytes or growth", arg);
 		return OPTS_RUN;
 	case OPT_NO_DEMANGLE:
 		o->demangle = 0;

@@ -17,6 +17,12 @@ struct opts {
 	uint64_t min_size;	  /* --min-size BYTES: ignore smaller allocations */
 	uint64_t max_size;	  /* --max-size BYTES: ignore larger allocations */
 	const char *folded_path;  /* --folded FILE, points into argv */
+	const char *json_path;	  /* --json FILE, or "-" for stdout */
+	const char *pprof_path;	  /* --pprof FILE */
+	const char *svg_path;	  /* --svg FILE */
+	unsigned int window;	  /* --window N: intervals the growth test looks at */
+	double min_growth;	  /* --min-growth BYTES: per second, to flag a stack */
+	int sort;		  /* --sort bytes|growth: SNAPSHOT_SORT_* values */
 	unsigned int stack_slots; /* --stack-slots N: stack map entries */
 	int unwind;		  /* --unwind: UNWIND_* */
 	size_t unwind_rows;	  /* --unwind-rows N: row array size; 0 = what the targets need */

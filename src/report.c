@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 #include <time.h>
 
 #include "report.h"
@@ -14,6 +15,28 @@ static const char *printable(const char *text, char *buf, size_t len)
 	for (i = 0; text[i] && i + 1 < len; i++)
 		buf[i] = ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) ? '?' : text[i];
 	buf[i] = '\0';
+	return buf;
+}
+
+const char *report__sparkline(const uint64_t *values, size_t n, char *buf, size_t len)
+{
+	static const char *const bars[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+					   "\u2585", "\u2586", "\u2587", "\u2588"};
+	uint64_t lo = UINT64_MAX, hi = 0;
+	size_t i, used = 0, level;
+
+	for (i = 0; i < n; i++) {
+		lo = values[i] < lo ? values[i] : lo;
+		hi = values[i] > hi ? values[i] : hi;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < n && used + 4 <= len; i++) {
+		level = hi > lo ? (size_t)((double)(values[i] - lo) * 7.0 / (double)(hi - lo) + 0.5)
+				: 0;
+		memcpy(buf + used, bars[level > 7 ? 7 : level], 3);
+		used += 3;
+		buf[used] = '\0';
+	}
 	return buf;
 }
 
@@ -68,10 +91,30 @@ static void render_header(FILE *out, const struct snapshot *snap)
 		snap->unwind_mode ? snap->unwind_mode : "?", snap->nr_partial, snap->nr_stacks,
 		format_bytes(snap->partial_bytes, bytes), c[ML_CNT_UNWIND_FAULT],
 		c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI], c[ML_CNT_STACK_NESTED]);
+	fprintf(out, "growing: %zu of %zu stacks (trend over the last %u intervals of %.1f s)\n",
+		snap->nr_growing, snap->nr_live_stacks, snap->window, snap->interval_s);
+}
+
+/* "growth +1.2 KiB/s ▁▂▃▅▇ GROWING, oldest 42 s": the stack's trend at a glance. */
+static void render_growth(FILE *out, const struct snapshot_stack *st, int color)
+{
+	char rate[HUMAN_BYTES_LEN], spark[TREND_MAX_WINDOW * 3 + 1];
+	const struct stack_history *h = st->hist;
+	double r;
+
+	if (!h)
+		return;
+	r = h->trend.rate;
+	fprintf(out, "    growth %s%s/s %s", r < 0 ? "-" : "+",
+		format_bytes((uint64_t)(r < 0 ? -r : r), rate),
+		report__sparkline(h->values, h->nr_values, spark, sizeof(spark)));
+	if (h->growing)
+		fprintf(out, " %sGROWING%s", color ? "\033[1;31m" : "", color ? "\033[0m" : "");
+	fprintf(out, ", oldest allocation %.0f s old\n", st->oldest_age_s);
 }
 
 static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
-			 const struct snapshot_stack *stack)
+			 const struct snapshot_stack *stack, int color)
 {
 	const struct stack_stats *s = &stack->stats;
 	char a[HUMAN_BYTES_LEN], b[HUMAN_BYTES_LEN], c[HUMAN_BYTES_LEN], frame[512], clean[512];
@@ -79,12 +122,15 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 	const char *problem = snapshot__stack_problem(stack);
 	size_t i;
 
-	fprintf(out, "#%zu %s (%" PRIu64 " B) in %" PRIu64 " allocations, pid %u (%s)\n", rank,
+	fprintf(out, "%s#%zu %s (%" PRIu64 " B) in %" PRIu64 " allocations, pid %u (%s)%s\n",
+		color && stack->hist && stack->hist->growing ? "\033[1m" : "", rank,
 		format_bytes(s->outstanding_bytes, a), s->outstanding_bytes, s->outstanding_count,
-		s->pid, printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)));
+		s->pid, printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)),
+		color && stack->hist && stack->hist->growing ? "\033[0m" : "");
 	fprintf(out, "    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
 		format_bytes(s->alloc_bytes, b), s->alloc_count, format_bytes(s->free_bytes, c),
 		s->free_count);
+	render_growth(out, stack, color);
 	if (problem)
 		fprintf(out, "        [%s]\n", problem);
 	for (i = 0; i < stack->nr_frames; i++)
@@ -102,7 +148,7 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 	if (!shown)
 		fprintf(out, "no outstanding allocations\n");
 	for (i = 0; i < shown; i++)
-		render_stack(out, snap, i + 1, &snap->stacks[i]);
+		render_stack(out, snap, i + 1, &snap->stacks[i], opts->color);
 	if (snap->nr_live_stacks > shown)
 		fprintf(out, "(%zu more stacks not shown; raise -n to see them)\n",
 			snap->nr_live_stacks - shown);

@@ -15,6 +15,8 @@
 #include "allocs.h"
 #include "exitcodes.h"
 #include "folded.h"
+#include "history.h"
+#include "json.h"
 #include "log.h"
 #include "outfile.h"
 #include "privs.h"
@@ -51,6 +53,8 @@ struct session {
 	struct symbolizer *symbolizer;
 	struct tracer *tracer;
 	struct unwinder *unwinder;	    /* NULL with --unwind fp */
+	struct history *history;	    /* outstanding bytes per stack per interval */
+	FILE *json;			    /* --json stream, or NULL */
 	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
 	struct target targets[OPTS_MAX_PIDS];
 	size_t nr_targets;
@@ -155,6 +159,8 @@ static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool fin
 	snap->seq = ++s->seq;
 	snap->final = final;
 	snap->unwind_mode = s->unwinder ? "dwarf" : "fp";
+	snap->interval_s = s->opts->interval_s;
+	snap->window = s->opts->window;
 	if (tracer__counters(s->tracer, snap->counters))
 		p_warn("cannot read the BPF loss counters: %s", strerror(errno));
 	snap->procs = calloc(s->nr_targets, sizeof(*snap->procs));
@@ -238,11 +244,64 @@ static void refresh_unwind(struct session *s)
 			update_unwind(s, &s->targets[i]);
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
+/* One value per stack per interval; the final report adds none (its interval is partial). */
+static void record_history(struct session *s)
+{
+	size_t nr, i;
+	const struct stack_stats *all = allocs__stacks(s->allocs, &nr);
+
+	for (i = 0; i < nr; i++)
+		if (history__record(s->history, all[i].pid, all[i].stack_id,
+				    all[i].outstanding_bytes)) {
+			p_warn("out of memory: growth history incomplete");
+			return;
+		}
+}
+
+static bool use_color(void)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	return isatty(STDOUT_FILENO) && !(no_color && *no_color);
+}
+
+static void write_outputs(struct session *s, const struct snapshot *snap)
+{
+	const struct opts *o = s->opts;
+	int err;
+
+	if (o->folded_path) {
+		err = write_folded(o->folded_path, snap);
+		if (err && !s->output_error) {
+			p_err("cannot write '%s': %s", o->folded_path, strerror(-err));
+			s->output_error = err;
+		}
+	}
+	if (s->json) {
+		err = json__render(s->json, snap);
+		if (err && !s->output_error) {
+			p_err("cannot write --json '%s': %s", o->json_path, strerror(-err));
+			s->output_error = err;
+		}
+	}
+}
+
 static int emit_snapshot(struct session *s, bool final)
 {
-	struct report_opts ropts = {.top = s->opts->top};
+	struct report_opts ropts = {.top = s->opts->top, .color = use_color()};
 	struct snapshot_opts sopts = {
 	    .max_stacks = MAX_EXPORTED_STACKS,
+	    .sort = s->opts->sort,
+	    .history = s->history,
+	    .now_ns = monotonic_ns(),
 	    .read_stack = tracer__read_stack,
 	    .reader_ctx = s->tracer,
 	    .symbolizer = s->symbolizer,
@@ -251,6 +310,8 @@ static int emit_snapshot(struct session *s, bool final)
 	size_t i;
 	int err;
 
+	if (!final)
+		record_history(s);
 	/* New libraries (dlopen) appear in maps; an exited process keeps its last maps. */
 	for (i = 0; i < s->nr_targets; i++) {
 		if (s->targets[i].exited)
@@ -268,25 +329,32 @@ static int emit_snapshot(struct session *s, bool final)
 	if (s->table_failures)
 		p_warn("%llu allocations could not be recorded (out of memory)",
 		       (unsigned long long)s->table_failures);
-	if (report__render(stdout, snap, &ropts))
+	/* With --json -, stdout carries JSON lines only. */
+	if (!(s->json == stdout) && report__render(stdout, snap, &ropts))
 		stop_requested = 1; /* stdout is gone (closed pipe): nobody is reading */
-	if (s->opts->folded_path) {
-		err = write_folded(s->opts->folded_path, snap);
-		if (err && !s->output_error) {
-			p_err("cannot write '%s': %s", s->opts->folded_path, strerror(-err));
-			s->output_error = err;
-		}
-	}
+	write_outputs(s, snap);
 	snapshot__free(snap);
 	return 0;
 }
 
 /* --- start-up -------------------------------------------------------------- */
 
+static int check_output(const char *option, const char *path)
+{
+	int err;
+
+	if (!path)
+		return 0;
+	err = outfile__check_writable(path);
+	if (err)
+		p_err("cannot write %s file '%s': %s; choose a writable path", option, path,
+		      strerror(-err));
+	return err;
+}
+
 static int check_environment(const struct opts *o)
 {
 	char missing[128];
-	int err;
 
 	if (privs__check(missing, sizeof(missing))) {
 		p_err("missing privileges (%s): run as root, e.g. 'sudo memleakd -p PID'", missing);
@@ -297,15 +365,27 @@ static int check_environment(const struct opts *o)
 		      SYSFS_BTF, strerror(errno));
 		return EXIT_KERNEL;
 	}
-	if (o->folded_path) {
-		err = outfile__check_writable(o->folded_path);
-		if (err) {
-			p_err("cannot write --folded file '%s': %s; choose a writable path",
-			      o->folded_path, strerror(-err));
-			return EXIT_OUTPUT;
-		}
-	}
+	if (check_output("--folded", o->folded_path) || check_output("--pprof", o->pprof_path) ||
+	    check_output("--svg", o->svg_path))
+		return EXIT_OUTPUT;
 	return EXIT_OK;
+}
+
+/* Appended to, never truncated; a symlink planted at the path is refused. */
+static FILE *open_json(const char *path)
+{
+	int fd;
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
 }
 
 static void read_comm(int pid, char comm[SNAPSHOT_COMM_LEN])
@@ -592,6 +672,9 @@ static void cleanup(struct session *s)
 		close(s->timer_fd);
 	symbolizer__destroy(s->symbolizer);
 	unwinder__destroy(s->unwinder);
+	history__destroy(s->history);
+	if (s->json && s->json != stdout)
+		fclose(s->json);
 	free(s->unwind_proc);
 	allocs__destroy(s->allocs);
 }
@@ -616,6 +699,7 @@ static int prepare_unwind(struct session *s)
 
 static int start(struct session *s)
 {
+	struct trend_params tparams;
 	int code, err;
 
 	code = check_environment(s->opts);
@@ -635,6 +719,19 @@ static int start(struct session *s)
 		return EXIT_FAILURE_RUN;
 	}
 	symbolizer__set_demangle(s->symbolizer, s->opts->demangle);
+	tparams = trend_defaults;
+	tparams.interval_s = s->opts->interval_s;
+	tparams.min_rate = s->opts->min_growth;
+	s->history = history__new(s->opts->window, &tparams);
+	if (!s->history) {
+		p_err("cannot set up growth detection: %s", strerror(errno));
+		return EXIT_FAILURE_RUN;
+	}
+	if (s->opts->json_path && !(s->json = open_json(s->opts->json_path))) {
+		p_err("cannot open --json file '%s': %s; choose a writable path (not a symlink)",
+		      s->opts->json_path, strerror(errno));
+		return EXIT_OUTPUT;
+	}
 	code = prepare_unwind(s);
 	if (code != EXIT_OK)
 		return code;

@@ -6,10 +6,17 @@
 
 #include "snapshot.h"
 
+/* A live stack with what sorting and rendering need besides its stats. */
+struct ranked {
+	const struct stack_stats *stats;
+	const struct stack_history *hist;
+	uint64_t oldest_ns;
+};
+
 static int by_outstanding_desc(const void *a, const void *b)
 {
-	const struct stack_stats *x = *(const struct stack_stats *const *)a;
-	const struct stack_stats *y = *(const struct stack_stats *const *)b;
+	const struct stack_stats *x = ((const struct ranked *)a)->stats;
+	const struct stack_stats *y = ((const struct ranked *)b)->stats;
 
 	if (x->outstanding_bytes != y->outstanding_bytes)
 		return x->outstanding_bytes > y->outstanding_bytes ? -1 : 1;
@@ -74,40 +81,87 @@ bool snapshot__is_root_symbol(const char *symbol)
 	return false;
 }
 
+static int by_growth_desc(const void *a, const void *b)
+{
+	const struct stack_history *x = ((const struct ranked *)a)->hist;
+	const struct stack_history *y = ((const struct ranked *)b)->hist;
+	bool gx = x && x->growing, gy = y && y->growing;
+	double rx = x ? x->trend.rate : 0, ry = y ? y->trend.rate : 0;
+
+	if (gx != gy)
+		return gx ? -1 : 1;
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	return by_outstanding_desc(a, b);
+}
+
+/* The live stacks with their history and oldest allocation, sorted as asked. */
+static struct ranked *rank_live(const struct allocs *table, const struct snapshot_opts *opts,
+				size_t *nr_live, size_t *nr_growing)
+{
+	size_t nr_all, i, n = 0;
+	const struct stack_stats *all = allocs__stacks(table, &nr_all);
+	uint64_t *oldest = malloc((nr_all ? nr_all : 1) * sizeof(*oldest));
+	struct ranked *live = malloc((nr_all ? nr_all : 1) * sizeof(*live));
+
+	if (!oldest || !live) {
+		free(oldest);
+		free(live);
+		return NULL;
+	}
+	allocs__oldest(table, oldest);
+	*nr_growing = 0;
+	for (i = 0; i < nr_all; i++) {
+		if (!all[i].outstanding_count)
+			continue;
+		live[n].stats = &all[i];
+		live[n].oldest_ns = oldest[i];
+		live[n].hist =
+		    opts->history ? history__get(opts->history, all[i].pid, all[i].stack_id) : NULL;
+		*nr_growing += live[n].hist && live[n].hist->growing;
+		n++;
+	}
+	free(oldest);
+	qsort(live, n, sizeof(*live),
+	      opts->sort == SNAPSHOT_SORT_GROWTH ? by_growth_desc : by_outstanding_desc);
+	*nr_live = n;
+	return live;
+}
+
 int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts,
 		    struct snapshot **out)
 {
-	const struct stack_stats *all, **live;
 	uint64_t ips[ML_MAX_STACK_DEPTH];
 	struct snapshot *snap;
-	size_t nr_all, nr_live = 0, i;
+	struct ranked *live;
+	size_t nr_live = 0, i;
 	int err = 0;
 
 	snap = calloc(1, sizeof(*snap));
 	if (!snap)
 		return -ENOMEM;
 	snap->totals = *allocs__totals(table);
-	all = allocs__stacks(table, &nr_all);
-	live = malloc((nr_all ? nr_all : 1) * sizeof(*live));
+	live = rank_live(table, opts, &nr_live, &snap->nr_growing);
 	if (!live) {
 		free(snap);
 		return -ENOMEM;
 	}
-	for (i = 0; i < nr_all; i++)
-		if (all[i].outstanding_count)
-			live[nr_live++] = &all[i];
-	qsort(live, nr_live, sizeof(*live), by_outstanding_desc);
 	snap->nr_live_stacks = nr_live;
 	snap->nr_stacks = nr_live < opts->max_stacks ? nr_live : opts->max_stacks;
 	snap->stacks = calloc(snap->nr_stacks ? snap->nr_stacks : 1, sizeof(*snap->stacks));
 	if (!snap->stacks)
 		err = -ENOMEM;
 	for (i = 0; !err && i < snap->nr_stacks; i++) {
-		snap->stacks[i].stats = *live[i];
-		err = fill_frames(&snap->stacks[i], opts, ips);
-		if (!err && !snap->stacks[i].complete) {
+		struct snapshot_stack *st = &snap->stacks[i];
+
+		st->stats = *live[i].stats;
+		st->hist = live[i].hist;
+		if (live[i].oldest_ns != UINT64_MAX && opts->now_ns > live[i].oldest_ns)
+			st->oldest_age_s = (double)(opts->now_ns - live[i].oldest_ns) / 1e9;
+		err = fill_frames(st, opts, ips);
+		if (!err && !st->complete) {
 			snap->nr_partial++;
-			snap->partial_bytes += live[i]->outstanding_bytes;
+			snap->partial_bytes += live[i].stats->outstanding_bytes;
 		}
 	}
 	free(live);

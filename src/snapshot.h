@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "allocs.h"
+#include "history.h"
 #include "memleak.h"
 #include "symbolize.h"
 
@@ -30,6 +31,8 @@ struct snapshot_stack {
 	size_t nr_frames;
 	int read_error; /* -errno when the frames could not be read, else 0 */
 	bool complete;	/* the outermost frame is a process or thread entry point */
+	const struct stack_history *hist; /* series and growth verdict, or NULL */
+	double oldest_age_s;		  /* age of its oldest outstanding allocation */
 };
 
 struct snapshot {
@@ -45,6 +48,9 @@ struct snapshot {
 	size_t nr_partial;	 /* of nr_stacks: not complete (ended early or unknown root) */
 	uint64_t partial_bytes;	 /* outstanding bytes of those */
 	const char *unwind_mode; /* "dwarf" or "fp" */
+	size_t nr_growing;	 /* of the live stacks: flagged growing */
+	double interval_s;	 /* between history values */
+	unsigned int window;	 /* history values the growth test looks at */
 	struct snapshot_proc *procs;
 	size_t nr_procs;
 };
@@ -52,8 +58,14 @@ struct snapshot {
 /* Reads the raw user stack of stack_id, leaf first: count, or -errno. */
 typedef int (*stack_reader_fn)(void *ctx, int32_t stack_id, uint64_t *ips, size_t max_ips);
 
+#define SNAPSHOT_SORT_BYTES  0 /* most outstanding bytes first */
+#define SNAPSHOT_SORT_GROWTH 1 /* growing stacks first, fastest first */
+
 struct snapshot_opts {
-	size_t max_stacks; /* cap on symbolized stacks (exporters want them all) */
+	size_t max_stacks;	       /* cap on symbolized stacks (exporters want them all) */
+	int sort;		       /* SNAPSHOT_SORT_* */
+	const struct history *history; /* NULL: no growth data */
+	uint64_t now_ns;	       /* the clock of the allocation timestamps, for ages */
 	stack_reader_fn read_stack;
 	void *reader_ctx;
 	struct symbolizer *symbolizer;

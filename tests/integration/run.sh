@@ -259,6 +259,71 @@ test_deleted_binary() {
 		fail "deleted binary's stack not resolved:" "$(cat "$folded")" || return 1
 }
 
+# --- growth detection: memleakd -i 1 --json on one pattern of tests/fixtures/growth.c
+# run_growth PATTERN SECONDS: sets GROWTH_JSON.
+run_growth() {
+	GROWTH_JSON="$WORK/growth-$1.json"
+	start_fixture growth "$1" || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 -d "$2" -n 50 --json "$GROWTH_JSON" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_exit "$ML_PID" $(($2 + 30)) || fail "memleakd did not stop after -d $2" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE:" "$(cat "$ML_ERR")" || return 1
+	local n
+	n=$(python3 tests/integration/growth_check.py "$GROWTH_JSON" intervals)
+	[ "$n" -ge $(($2 - 1)) ] || fail "only $n intervals in $GROWTH_JSON" || return 1
+}
+
+growth() { python3 tests/integration/growth_check.py "$GROWTH_JSON" "$@"; }
+
+# A steady 20 KiB/s leak is flagged within 5 intervals.
+test_growth_steady_leak() {
+	local first
+	run_growth steady 8 || return 1
+	first=$(growth first steady_leak)
+	[ "$first" -ge 1 ] && [ "$first" -le 5 ] ||
+		fail "steady_leak first flagged at interval '$first', want 1..5;" "$(growth flagged)" || return 1
+	echo "# steady 20 KiB/s leak: flagged at interval $first"
+}
+
+# A 1 KB/s leak amid 20,000 malloc/free per second is flagged within 20
+# intervals, and the churn never is.
+test_growth_slow_leak_in_churn() {
+	local first others
+	run_growth slow 22 || return 1
+	first=$(growth first slow_leak)
+	[ "$first" -ge 1 ] && [ "$first" -le 20 ] ||
+		fail "slow_leak first flagged at interval '$first', want 1..20;" "$(growth flagged)" || return 1
+	others=$(growth flagged | grep -v ':slow_leak:')
+	[ -z "$others" ] || fail "other stacks flagged:" "$others" || return 1
+	echo "# slow 1 KB/s leak in churn: flagged at interval $first"
+}
+
+# A cache that fills in 3 s and then replaces entries is not flagged from 5
+# intervals after its plateau on.
+test_growth_cache_plateau() {
+	local late
+	run_growth cache 20 || return 1
+	late=$(growth flagged 8)
+	[ -z "$late" ] || fail "flagged after the plateau:" "$late" || return 1
+	echo "# bounded cache: flags at any interval: $(growth flagged | wc -l)"
+}
+
+# Grow 4 s, free everything, repeat: never flagged.
+test_growth_sawtooth() {
+	local flags
+	run_growth sawtooth 25 || return 1
+	flags=$(growth flagged)
+	[ -z "$flags" ] || fail "sawtooth flagged:" "$flags" || return 1
+}
+
+# Allocating and freeing without a leak: no stack flagged in 60 intervals.
+test_growth_steady_workload() {
+	local flags
+	run_growth workload 61 || return 1
+	flags=$(growth flagged)
+	[ -z "$flags" ] || fail "a stack was flagged:" "$flags" || return 1
+}
+
 # C++ names are demangled unless --no-demangle.
 test_demangle() {
 	local folded="$WORK/cxx.folded" raw="$WORK/cxx-raw.folded"

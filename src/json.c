@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+
+#include "json.h"
+
+/* A JSON string; bytes outside printable ASCII are escaped, so any input is valid JSON. */
+static void put_string(FILE *out, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+
+	if (!text) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void put_double(FILE *out, double value)
+{
+	fprintf(out, isfinite(value) ? "%.3f" : "0", value);
+}
+
+static void put_frame(FILE *out, const struct frame *f)
+{
+	fputs("{\"symbol\":", out);
+	put_string(out, f->symbol);
+	fputs(",\"module\":", out);
+	put_string(out, f->module);
+	fprintf(out, ",\"offset\":%" PRIu64 ",\"address\":%" PRIu64, f->offset, f->addr);
+	fputs(",\"file\":", out);
+	put_string(out, f->file);
+	fprintf(out, ",\"line\":%d,\"inlined\":%s,\"build_id\":", f->line,
+		f->inlined ? "true" : "false");
+	put_string(out, f->build_id && f->build_id[0] ? f->build_id : NULL);
+	fputc('}', out);
+}
+
+static void put_stack(FILE *out, const struct snapshot *snap, const struct snapshot_stack *st)
+{
+	const struct stack_stats *s = &st->stats;
+	const struct stack_history *h = st->hist;
+	size_t i;
+
+	fprintf(out, "{\"pid\":%u,\"comm\":", s->pid);
+	put_string(out, snapshot__comm(snap, (int)s->pid));
+	fprintf(out,
+		",\"outstanding_bytes\":%" PRIu64 ",\"outstanding_allocs\":%" PRIu64
+		",\"allocated_bytes\":%" PRIu64 ",\"allocated_allocs\":%" PRIu64
+		",\"freed_bytes\":%" PRIu64 ",\"freed_allocs\":%" PRIu64 ",\"growth_bytes_per_s\":",
+		s->outstanding_bytes, s->outstanding_count, s->alloc_bytes, s->alloc_count,
+		s->free_bytes, s->free_count);
+	put_double(out, h ? h->trend.rate : 0);
+	fprintf(out, ",\"growing\":%s,\"oldest_age_s\":", h && h->growing ? "true" : "false");
+	put_double(out, st->oldest_age_s);
+	fputs(",\"series\":[", out);
+	for (i = 0; h && i < h->nr_values; i++)
+		fprintf(out, "%s%" PRIu64, i ? "," : "", h->values[i]);
+	fputs("],\"problem\":", out);
+	put_string(out, snapshot__stack_problem(st));
+	fprintf(out, ",\"complete\":%s,\"frames\":[", st->complete ? "true" : "false");
+	for (i = 0; i < st->nr_frames; i++) {
+		if (i)
+			fputc(',', out);
+		put_frame(out, &st->frames[i]);
+	}
+	fputs("]}", out);
+}
+
+static void put_losses(FILE *out, const struct snapshot *snap)
+{
+	const uint64_t *c = snap->counters;
+
+	fprintf(out,
+		"{\"ringbuf_drops\":%" PRIu64 ",\"stack_collisions\":%" PRIu64
+		",\"stack_failures\":%" PRIu64 ",\"stash_misses\":%" PRIu64
+		",\"stash_full\":%" PRIu64 ",\"stale_stashes\":%" PRIu64
+		",\"failed_reallocs\":%" PRIu64 ",\"memptr_faults\":%" PRIu64
+		",\"filtered\":%" PRIu64 ",\"unwind_faults\":%" PRIu64 ",\"depth_cuts\":%" PRIu64
+		",\"frames_without_cfi\":%" PRIu64 ",\"unwind_busy\":%" PRIu64
+		",\"unmatched_frees\":%" PRIu64 ",\"missed_frees\":%" PRIu64
+		",\"partial_stacks\":%zu,\"partial_bytes\":%" PRIu64 "}",
+		c[ML_CNT_RB_DROPS], c[ML_CNT_STACK_COLLISION], c[ML_CNT_STACK_FAIL],
+		c[ML_CNT_STASH_MISS], c[ML_CNT_STASH_FULL], c[ML_CNT_STASH_STALE],
+		c[ML_CNT_REALLOC_FAILED], c[ML_CNT_MEMPTR_FAULT], c[ML_CNT_FILTERED],
+		c[ML_CNT_UNWIND_FAULT], c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI],
+		c[ML_CNT_STACK_NESTED], snap->totals.unmatched_frees, snap->totals.missed_frees,
+		snap->nr_partial, snap->partial_bytes);
+}
+
+int json__render(FILE *out, const struct snapshot *snap)
+{
+	const struct alloc_totals *t = &snap->totals;
+	size_t i;
+
+	fprintf(out,
+		"{\"time\":%" PRIu64 ",\"seq\":%u,\"final\":%s,\"elapsed_s\":", snap->wall_time_s,
+		snap->seq, snap->final ? "true" : "false");
+	put_double(out, snap->elapsed_s);
+	fputs(",\"interval_s\":", out);
+	put_double(out, snap->interval_s);
+	fprintf(out, ",\"window\":%u,\"unwind\":", snap->window);
+	put_string(out, snap->unwind_mode);
+	fputs(",\"targets\":[", out);
+	for (i = 0; i < snap->nr_procs; i++) {
+		fprintf(out, "%s{\"pid\":%d,\"comm\":", i ? "," : "", snap->procs[i].pid);
+		put_string(out, snap->procs[i].comm);
+		fprintf(out, ",\"exited\":%s}", snap->procs[i].exited ? "true" : "false");
+	}
+	fprintf(out,
+		"],\"totals\":{\"outstanding_bytes\":%" PRIu64 ",\"outstanding_allocs\":%" PRIu64
+		",\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64
+		",\"live_stacks\":%zu,\"growing_stacks\":%zu},\"losses\":",
+		t->outstanding_bytes, t->outstanding_count, t->allocs, t->frees,
+		snap->nr_live_stacks, snap->nr_growing);
+	put_losses(out, snap);
+	fputs(",\"stacks\":[", out);
+	for (i = 0; i < snap->nr_stacks; i++) {
+		if (i)
+			fputc(',', out);
+		put_stack(out, snap, &snap->stacks[i]);
+	}
+	fputs("]}\n", out);
+	fflush(out);
+	return ferror(out) ? -EIO : 0;
+}
