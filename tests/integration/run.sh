@@ -288,14 +288,17 @@ test_growth_steady_leak() {
 # A 1 KB/s leak amid 20,000 malloc/free per second is flagged within 20
 # intervals, and the churn never is.
 test_growth_slow_leak_in_churn() {
-	local first others
+	local first others rate
 	run_growth slow 22 || return 1
 	first=$(growth first slow_leak)
 	[ "$first" -ge 1 ] && [ "$first" -le 20 ] ||
 		fail "slow_leak first flagged at interval '$first', want 1..20;" "$(growth flagged)" || return 1
 	others=$(growth flagged | grep -v ':slow_leak:')
 	[ -z "$others" ] || fail "other stacks flagged:" "$others" || return 1
-	echo "# slow 1 KB/s leak in churn: flagged at interval $first"
+	rate=$(sed -n 's/^churn \([0-9]*\) pairs.s$/\1/p' "$FIXTURE_OUT" | tail -1)
+	[ -n "$rate" ] && [ "$rate" -ge 19000 ] ||
+		fail "churn only reached '$rate' malloc/free pairs per second, want >= 20,000" || return 1
+	echo "# slow 1 KB/s leak in $rate malloc/free per second: flagged at interval $first"
 }
 
 # A cache that fills in 3 s and then replaces entries is not flagged from 5
