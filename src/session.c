@@ -19,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "outfile.h"
+#include "pprof.h"
 #include "privs.h"
 #include "provider.h"
 #include "report.h"
@@ -175,14 +176,17 @@ static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool fin
 	return 0;
 }
 
-static int write_folded(const char *path, const struct snapshot *snap)
+typedef int (*render_fn)(FILE *out, const struct snapshot *snap);
+
+/* Renders into a temporary file and renames it over path: readers never see half. */
+static int write_atomic(const char *path, render_fn render, const struct snapshot *snap)
 {
 	struct outfile *f = outfile__begin(path);
 	int err;
 
 	if (!f)
 		return -errno;
-	err = folded__render(outfile__stream(f), snap);
+	err = render(outfile__stream(f), snap);
 	if (err) {
 		outfile__abort(f);
 		return err;
@@ -278,10 +282,21 @@ static void write_outputs(struct session *s, const struct snapshot *snap)
 	const struct opts *o = s->opts;
 	int err;
 
-	if (o->folded_path) {
-		err = write_folded(o->folded_path, snap);
+	const struct {
+		const char *path;
+		render_fn render;
+	} files[] = {
+	    {o->folded_path, folded__render},
+	    {o->pprof_path, pprof__write},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (!files[i].path)
+			continue;
+		err = write_atomic(files[i].path, files[i].render, snap);
 		if (err && !s->output_error) {
-			p_err("cannot write '%s': %s", o->folded_path, strerror(-err));
+			p_err("cannot write '%s': %s", files[i].path, strerror(-err));
 			s->output_error = err;
 		}
 	}

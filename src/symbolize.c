@@ -415,6 +415,9 @@ static void resolve_symbol(struct symbolizer *s, int pid, uint64_t addr, int is_
 		return;
 	file_off = addr - m->start + m->pgoff;
 	out->offset = file_off;
+	out->map_start = m->start;
+	out->map_limit = m->end;
+	out->map_offset = m->pgoff;
 	out->module = m->path[0] ? basename_of(m->path) : NULL;
 	if (!out->module)
 		out->offset = addr;

@@ -24,6 +24,7 @@ struct frame {
 	const char *file;     /* source file from DWARF, or NULL */
 	int line;
 	int inlined; /* 1: inlined into the next frame's function (no address of its own) */
+	uint64_t map_start, map_limit, map_offset; /* the mapping holding addr; 0 when none */
 };
 
 /* Most source frames one address expands to (inlined functions + 1). */

@@ -10,6 +10,8 @@ packages=(
 	libelf-dev libdw-dev zlib1g-dev	# ELF symbols, DWARF CFI for unwind tables
 	libiberty-dev			# C++ and Rust demangling
 	liblzma-dev xz-utils		# MiniDebugInfo (.gnu_debugdata); xz builds its test fixture
+	protobuf-c-compiler libprotobuf-c-dev	# --pprof: profile.proto encoder
+	golang-go			# tests: 'go tool pprof' reads the --pprof output
 	libcmocka-dev			# unit tests
 	binutils libc6-dbg		# tests: objcopy/strip/readelf; libc's build-id debug file
 	valgrind util-linux procps	# tests: valgrind, setpriv, pgrep

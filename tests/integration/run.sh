@@ -327,6 +327,30 @@ test_growth_steady_workload() {
 	[ -z "$flags" ] || fail "a stack was flagged:" "$flags" || return 1
 }
 
+# --pprof: go tool pprof reads the profile, and its inuse_space total is
+# memleakd's own outstanding total (the final JSON line of the same snapshot).
+test_pprof_matches_totals() {
+	local prof="$WORK/leak.pb.gz" json="$WORK/leak.json" top total want
+	command -v go >/dev/null || fail "go not installed (tools/install-deps.sh: golang-go)" || return 1
+	start_fixture fidelity-nofp </dev/null || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 --pprof "$prof" --json "$json" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^done' 20 || fail "fixture did not finish" || return 1
+	sleep 0.5
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || return 1
+	top=$(HOME=$WORK GOCACHE=$WORK/go-cache go tool pprof -top -unit=B -sample_index=inuse_space "$prof" 2>&1)
+	total=$(sed -n 's/^Showing nodes accounting for \([0-9]*\)B, 100% of \([0-9]*\)B total$/\2/p' <<<"$top")
+	want=$(tail -1 "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["outstanding_bytes"])')
+	[ -n "$total" ] && [ "$total" = "$want" ] ||
+		fail "pprof inuse_space total '$total', memleakd total '$want'; pprof said:" "$top" || return 1
+	grep -q "fid_direct_c" <<<"$top" || fail "fid_direct_c missing from pprof -top:" "$top" || return 1
+	# The four sample types, and inlined frames kept as such.
+	top=$(HOME=$WORK GOCACHE=$WORK/go-cache go tool pprof -traces -sample_index=alloc_objects "$prof" 2>&1)
+	grep -q "getline (inline)" <<<"$top" || fail "no inlined frame in pprof -traces:" "$top" || return 1
+	echo "# pprof inuse_space total = memleakd total = $want B"
+}
+
 # C++ names are demangled unless --no-demangle.
 test_demangle() {
 	local folded="$WORK/cxx.folded" raw="$WORK/cxx-raw.folded"

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "pprof.h"
+#include "profile.pb-c.h"
+
+typedef Perftools__Profiles__Profile Profile;
+typedef Perftools__Profiles__Sample Sample;
+typedef Perftools__Profiles__Location Location;
+typedef Perftools__Profiles__Line Line;
+typedef Perftools__Profiles__Function Function;
+typedef Perftools__Profiles__Mapping Mapping;
+typedef Perftools__Profiles__Label Label;
+typedef Perftools__Profiles__ValueType ValueType;
+
+/* Open-addressing index from a two-word key to a dense id (1-based, 0 = empty). */
+struct index {
+	uint64_t (*keys)[2];
+	uint64_t *ids;
+	size_t cap, nr;
+};
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x7f4a7c159e3779b9ULL + (a << 6));
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 29);
+}
+
+static int index_grow(struct index *x)
+{
+	struct index bigger = {.cap = x->cap ? x->cap * 2 : 256};
+	size_t i, slot;
+
+	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
+	bigger.ids = calloc(bigger.cap, sizeof(*bigger.ids));
+	if (!bigger.keys || !bigger.ids) {
+		free(bigger.keys);
+		free(bigger.ids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < x->cap; i++) {
+		if (!x->ids[i])
+			continue;
+		slot = mix(x->keys[i][0], x->keys[i][1]) & (bigger.cap - 1);
+		while (bigger.ids[slot])
+			slot = (slot + 1) & (bigger.cap - 1);
+		bigger.keys[slot][0] = x->keys[i][0];
+		bigger.keys[slot][1] = x->keys[i][1];
+		bigger.ids[slot] = x->ids[i];
+	}
+	bigger.nr = x->nr;
+	free(x->keys);
+	free(x->ids);
+	*x = bigger;
+	return 0;
+}
+
+/* The id of (a, b); *fresh says it was just assigned (nr + 1). 0 when out of memory. */
+static uint64_t index_get(struct index *x, uint64_t a, uint64_t b, bool *fresh)
+{
+	size_t slot;
+
+	*fresh = false;
+	if (2 * (x->nr + 1) > x->cap && index_grow(x))
+		return 0;
+	slot = mix(a, b) & (x->cap - 1);
+	while (x->ids[slot] && (x->keys[slot][0] != a || x->keys[slot][1] != b))
+		slot = (slot + 1) & (x->cap - 1);
+	if (!x->ids[slot]) {
+		x->keys[slot][0] = a;
+		x->keys[slot][1] = b;
+		x->ids[slot] = ++x->nr;
+		*fresh = true;
+	}
+	return x->ids[slot];
+}
+
+static void index_free(struct index *x)
+{
+	free(x->keys);
+	free(x->ids);
+}
+
+static uint64_t hash_string(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Everything being built; arrays grow as ids are handed out. */
+struct builder {
+	Profile profile;
+	struct index strings, functions, locations, mappings;
+	char **string_table;
+	size_t strings_cap;
+	Function **functions_list;
+	Location **locations_list;
+	Mapping **mappings_list;
+	size_t functions_cap, locations_cap, mappings_cap;
+	int err;
+};
+
+static int reserve(void **array, size_t *cap, size_t need, size_t size)
+{
+	void *bigger;
+
+	if (need <= *cap)
+		return 0;
+	bigger = realloc(*array, (need * 2) * size);
+	if (!bigger)
+		return -ENOMEM;
+	*array = bigger;
+	*cap = need * 2;
+	return 0;
+}
+
+/* String table index of text (hash collisions are told apart by comparing). */
+static int64_t string_id(struct builder *b, const char *text)
+{
+	uint64_t h = hash_string(text ? text : ""), salt;
+	bool fresh;
+	uint64_t id;
+
+	for (salt = 0;; salt++) {
+		id = index_get(&b->strings, h, salt, &fresh);
+		if (!id) {
+			b->err = -ENOMEM;
+			return 0;
+		}
+		if (fresh) {
+			if (reserve((void **)&b->string_table, &b->strings_cap, id,
+				    sizeof(char *))) {
+				b->err = -ENOMEM;
+				return 0;
+			}
+			b->string_table[id - 1] = strdup(text ? text : "");
+			if (!b->string_table[id - 1])
+				b->err = -ENOMEM;
+			b->profile.n_string_table = id;
+			return (int64_t)id - 1;
+		}
+		if (!strcmp(b->string_table[id - 1], text ? text : ""))
+			return (int64_t)id - 1;
+	}
+}
+
+static uint64_t function_id(struct builder *b, const struct frame *f)
+{
+	int64_t name = string_id(b, f->symbol ? f->symbol : f->module ? f->module : "[unknown]");
+	int64_t file = string_id(b, f->file);
+	bool fresh;
+	uint64_t id = index_get(&b->functions, (uint64_t)name, (uint64_t)file, &fresh);
+	Function *fn;
+
+	if (!id || !fresh)
+		return id;
+	if (reserve((void **)&b->functions_list, &b->functions_cap, id, sizeof(Function *)) ||
+	    !(fn = calloc(1, sizeof(*fn)))) {
+		b->err = -ENOMEM;
+		return 0;
+	}
+	perftools__profiles__function__init(fn);
+	fn->id = id;
+	fn->name = name;
+	fn->system_name = name;
+	fn->filename = file;
+	b->functions_list[id - 1] = fn;
+	b->profile.n_function = id;
+	return id;
+}
+
+static uint64_t mapping_id(struct builder *b, uint32_t pid, const struct frame *f)
+{
+	bool fresh;
+	uint64_t id;
+	Mapping *m;
+
+	if (!f->map_limit)
+		return 0;
+	id = index_get(&b->mappings, pid, f->map_start, &fresh);
+	if (!id || !fresh)
+		return id;
+	if (reserve((void **)&b->mappings_list, &b->mappings_cap, id, sizeof(Mapping *)) ||
+	    !(m = calloc(1, sizeof(*m)))) {
+		b->err = -ENOMEM;
+		return 0;
+	}
+	perftools__profiles__mapping__init(m);
+	m->id = id;
+	m->memory_start = f->map_start;
+	m->memory_limit = f->map_limit;
+	m->file_offset = f->map_offset;
+	m->filename = string_id(b, f->module);
+	m->build_id = string_id(b, f->build_id && f->build_id[0] ? f->build_id : "");
+	m->has_functions = f->symbol != NULL;
+	m->has_filenames = f->file != NULL;
+	m->has_line_numbers = f->file != NULL;
+	m->has_inline_frames = true;
+	b->mappings_list[id - 1] = m;
+	b->profile.n_mapping = id;
+	return id;
+}
+
+/* frames[0..n): inlined ones, then the frame with the address. One Location. */
+static uint64_t location_id(struct builder *b, uint32_t pid, const struct frame *frames, size_t n)
+{
+	const struct frame *base = &frames[n - 1];
+	bool fresh;
+	uint64_t id = index_get(&b->locations, ((uint64_t)pid << 1) | 1, base->addr, &fresh);
+	Location *loc;
+	size_t i;
+
+	if (!id || !fresh)
+		return id;
+	if (reserve((void **)&b->locations_list, &b->locations_cap, id, sizeof(Location *)) ||
+	    !(loc = calloc(1, sizeof(*loc)))) {
+		b->err = -ENOMEM;
+		return 0;
+	}
+	perftools__profiles__location__init(loc);
+	loc->line = calloc(n, sizeof(*loc->line));
+	b->locations_list[id - 1] = loc;
+	b->profile.n_location = id;
+	if (!loc->line) {
+		b->err = -ENOMEM;
+		return 0;
+	}
+	loc->id = id;
+	loc->mapping_id = mapping_id(b, pid, base);
+	loc->address = base->addr;
+	for (i = 0; i < n; i++) {
+		Line *line = calloc(1, sizeof(*line));
+
+		if (!line) {
+			b->err = -ENOMEM;
+			return 0;
+		}
+		perftools__profiles__line__init(line);
+		line->function_id = function_id(b, &frames[i]);
+		line->line = frames[i].line;
+		loc->line[loc->n_line++] = line;
+	}
+	return id;
+}
+
+static Label *label(struct builder *b, const char *key, const char *str, int64_t num)
+{
+	Label *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		b->err = -ENOMEM;
+		return NULL;
+	}
+	perftools__profiles__label__init(l);
+	l->key = string_id(b, key);
+	if (str)
+		l->str = string_id(b, str);
+	l->num = num;
+	return l;
+}
+
+static Sample *sample_of(struct builder *b, const struct snapshot *snap,
+			 const struct snapshot_stack *st)
+{
+	Sample *s = calloc(1, sizeof(*s));
+	size_t i, start;
+
+	if (s)
+		perftools__profiles__sample__init(s);
+	if (!s || !(s->location_id = calloc(st->nr_frames + 1, sizeof(uint64_t))) ||
+	    !(s->value = calloc(4, sizeof(int64_t))) || !(s->label = calloc(2, sizeof(Label *)))) {
+		b->err = -ENOMEM;
+		return s;
+	}
+	/* Frames run leaf first; an inlined run ends at the frame holding its address. */
+	for (i = 0; i < st->nr_frames; i = start) {
+		for (start = i; start < st->nr_frames && st->frames[start].inlined; start++)
+			;
+		if (start == st->nr_frames)
+			break;
+		start++;
+		s->location_id[s->n_location_id++] =
+		    location_id(b, st->stats.pid, &st->frames[i], start - i);
+	}
+	s->value[0] = (int64_t)st->stats.outstanding_bytes;
+	s->value[1] = (int64_t)st->stats.outstanding_count;
+	s->value[2] = (int64_t)st->stats.alloc_bytes;
+	s->value[3] = (int64_t)st->stats.alloc_count;
+	s->n_value = 4;
+	s->label[s->n_label++] = label(b, "pid", NULL, st->stats.pid);
+	s->label[s->n_label++] = label(b, "comm", snapshot__comm(snap, (int)st->stats.pid), 0);
+	return s;
+}
+
+static ValueType *value_type(struct builder *b, const char *type, const char *unit)
+{
+	ValueType *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		b->err = -ENOMEM;
+		return NULL;
+	}
+	perftools__profiles__value_type__init(v);
+	v->type = string_id(b, type);
+	v->unit = string_id(b, unit);
+	return v;
+}
+
+static void free_profile(struct builder *b)
+{
+	Profile *p = &b->profile;
+	size_t i, j;
+
+	for (i = 0; i < p->n_sample && p->sample; i++) {
+		if (!p->sample[i])
+			continue;
+		for (j = 0; j < p->sample[i]->n_label; j++)
+			free(p->sample[i]->label[j]);
+		free(p->sample[i]->label);
+		free(p->sample[i]->location_id);
+		free(p->sample[i]->value);
+		free(p->sample[i]);
+	}
+	free(p->sample);
+	for (i = 0; i < p->n_location; i++) {
+		for (j = 0; b->locations_list[i] && j < b->locations_list[i]->n_line; j++)
+			free(b->locations_list[i]->line[j]);
+		if (b->locations_list[i])
+			free(b->locations_list[i]->line);
+		free(b->locations_list[i]);
+	}
+	for (i = 0; i < p->n_function; i++)
+		free(b->functions_list[i]);
+	for (i = 0; i < p->n_mapping; i++)
+		free(b->mappings_list[i]);
+	for (i = 0; i < p->n_string_table; i++)
+		free(b->string_table[i]);
+	for (i = 0; i < p->n_sample_type; i++)
+		free(p->sample_type[i]);
+	free(p->sample_type);
+	free(p->period_type);
+	free(b->locations_list);
+	free(b->functions_list);
+	free(b->mappings_list);
+	free(b->string_table);
+	index_free(&b->strings);
+	index_free(&b->functions);
+	index_free(&b->locations);
+	index_free(&b->mappings);
+}
+
+static void build(struct builder *b, const struct snapshot *snap)
+{
+	Profile *p = &b->profile;
+	size_t i;
+
+	perftools__profiles__profile__init(p);
+	string_id(b, ""); /* index 0 */
+	p->sample_type = calloc(4, sizeof(*p->sample_type));
+	p->sample = calloc(snap->nr_stacks + 1, sizeof(*p->sample));
+	if (!p->sample_type || !p->sample) {
+		b->err = -ENOMEM;
+		return;
+	}
+	p->sample_type[p->n_sample_type++] = value_type(b, "inuse_space", "bytes");
+	p->sample_type[p->n_sample_type++] = value_type(b, "inuse_objects", "count");
+	p->sample_type[p->n_sample_type++] = value_type(b, "alloc_space", "bytes");
+	p->sample_type[p->n_sample_type++] = value_type(b, "alloc_objects", "count");
+	p->period_type = value_type(b, "space", "bytes");
+	p->period = 1; /* every allocation is seen: no sampling to scale back */
+	p->default_sample_type = string_id(b, "inuse_space");
+	p->time_nanos = (int64_t)snap->wall_time_s * 1000000000LL;
+	p->duration_nanos = (int64_t)(snap->elapsed_s * 1e9);
+	for (i = 0; i < snap->nr_stacks && !b->err; i++)
+		p->sample[p->n_sample++] = sample_of(b, snap, &snap->stacks[i]);
+	p->function = b->functions_list;
+	p->location = b->locations_list;
+	p->mapping = b->mappings_list;
+	p->string_table = b->string_table;
+}
+
+/* Gzip (zlib's deflate with a gzip header) of buf to out. */
+static int write_gzip(FILE *out, const uint8_t *buf, size_t len)
+{
+	unsigned char chunk[65536];
+	z_stream z = {0};
+	int ret;
+
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return -ENOMEM;
+	z.next_in = (Bytef *)buf;
+	z.avail_in = (uInt)len;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		ret = deflate(&z, Z_FINISH);
+		if (fwrite(chunk, 1, sizeof(chunk) - z.avail_out, out) !=
+		    sizeof(chunk) - z.avail_out)
+			ret = Z_ERRNO;
+	} while (ret == Z_OK);
+	deflateEnd(&z);
+	return ret == Z_STREAM_END ? 0 : -EIO;
+}
+
+int pprof__write(FILE *out, const struct snapshot *snap)
+{
+	struct builder b;
+	uint8_t *packed;
+	size_t len;
+	int err;
+
+	memset(&b, 0, sizeof(b));
+	build(&b, snap);
+	err = b.err;
+	if (!err) {
+		len = perftools__profiles__profile__get_packed_size(&b.profile);
+		packed = malloc(len ? len : 1);
+		if (!packed) {
+			err = -ENOMEM;
+		} else {
+			perftools__profiles__profile__pack(&b.profile, packed);
+			err = write_gzip(out, packed, len);
+			free(packed);
+		}
+	}
+	b.profile.function = NULL;
+	b.profile.location = NULL;
+	b.profile.mapping = NULL;
+	b.profile.string_table = NULL;
+	free_profile(&b);
+	return err;
+}
