@@ -14,6 +14,7 @@
 
 #include "allocs.h"
 #include "exitcodes.h"
+#include "flamegraph.h"
 #include "folded.h"
 #include "history.h"
 #include "json.h"
@@ -288,6 +289,7 @@ static void write_outputs(struct session *s, const struct snapshot *snap)
 	} files[] = {
 	    {o->folded_path, folded__render},
 	    {o->pprof_path, pprof__write},
+	    {o->svg_path, flamegraph__render},
 	};
 	size_t i;
 

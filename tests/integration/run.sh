@@ -351,6 +351,35 @@ test_pprof_matches_totals() {
 	echo "# pprof inuse_space total = memleakd total = $want B"
 }
 
+# --svg: a well-formed flame graph in which the leaking function's frame is
+# drawn, titled with its bytes and growth, and marked growing.
+test_svg_flame_graph() {
+	local svg="$WORK/leak.svg" check
+	start_fixture growth steady || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 -d 8 --svg "$svg" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_exit "$ML_PID" 30 || return 1
+	check=$(python3 - "$svg" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == ns + "svg", "root is not <svg>"
+found = [g for g in root.iter(ns + "g")
+         if g.find(ns + "title") is not None and g.find(ns + "title").text.startswith("steady_leak ")]
+assert found, "no frame titled steady_leak"
+g = found[0]
+assert g.get("class") == "growing", "steady_leak not marked growing"
+assert "growing +" in g.find(ns + "title").text, "title lacks the growth rate"
+assert " B, " in g.find(ns + "title").text, "title lacks the bytes"
+assert g.find(ns + "rect") is not None and float(g.find(ns + "rect").get("width")) > 100, "frame too narrow"
+texts = [t.text for t in root.iter(ns + "text") if t.text]
+assert any(t.startswith("steady_leak") for t in texts), "steady_leak not written on its frame"
+print("ok")
+PY
+)
+	[ "$check" = ok ] || fail "SVG check failed: $check" || return 1
+}
+
 # C++ names are demangled unless --no-demangle.
 test_demangle() {
 	local folded="$WORK/cxx.folded" raw="$WORK/cxx-raw.folded"

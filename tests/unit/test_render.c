@@ -27,7 +27,10 @@
 #include "checks.h"
 
 #include "allocs.h"
+#include "flamegraph.h"
 #include "folded.h"
+#include "json.h"
+#include "pprof.h"
 #include "outfile.h"
 #include "procmaps.h"
 #include "report.h"
@@ -61,6 +64,28 @@ static char *render_folded(const struct snapshot *snap)
 	check_eq(folded__render(out, snap), 0);
 	fclose(out);
 	return text;
+}
+
+typedef int (*render_fn)(FILE *out, const struct snapshot *snap);
+
+static char *render_with(render_fn render, const struct snapshot *snap, size_t *len)
+{
+	char *text = NULL;
+	FILE *out = open_memstream(&text, len);
+
+	assert_non_null(out);
+	check_eq(render(out, snap), 0);
+	fclose(out);
+	return text;
+}
+
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (text = strstr(text, needle)); text += strlen(needle))
+		n++;
+	return n;
 }
 
 static char *render_report(const struct snapshot *snap, unsigned int top)
@@ -167,6 +192,9 @@ static struct snapshot *make_snapshot(void)
 	snap->nr_partial = 4;
 	snap->partial_bytes = 1928;
 	snap->unwind_mode = "dwarf";
+	snap->nr_growing = 1;
+	snap->window = 10;
+	snap->interval_s = 1.0;
 	snap->stacks = calloc(snap->nr_stacks, sizeof(*snap->stacks));
 	assert_non_null(snap->stacks);
 
@@ -272,6 +300,7 @@ static const char expected_report_top3[] =
     " filtered allocations 20\n"
     "stacks (dwarf unwinding): 4 of 5 end before an entry point (1.9 KiB); unwind faults 21,"
     " depth cuts 22, frames without CFI 23, busy 24\n"
+    "growing: 1 of 6 stacks (trend over the last 10 intervals of 1.0 s)\n"
     "#1 3.0 KiB (3072 B) in 3 allocations, pid 42 (app)\n"
     "    since attach: allocated 4.0 KiB in 4, freed 1.0 KiB in 1\n"
     "        leak_inner+0x1a (app)\n"
@@ -667,6 +696,97 @@ static void test_snapshot_max_stacks(void **state)
 	symbolizer__destroy(s);
 }
 
+/* The exporters on the synthetic snapshot: names escaped, structure whole. */
+static void test_json_line(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct stack_history hist = {.values = {0, 100, 300}, .nr_values = 3, .growing = true};
+	size_t len;
+	char *text;
+
+	(void)state;
+	hist.trend.rate = 150;
+	snap->stacks[0].hist = &hist;
+	snap->stacks[0].oldest_age_s = 4.5;
+	text = render_with(json__render, snap, &len);
+	check_eq(count_of(text, "\n"), 1); /* one line */
+	check_contains(text, "\"seq\":3,\"final\":false");
+	check_contains(text, "\"outstanding_bytes\":3072");
+	check_contains(text,
+		       "\"growth_bytes_per_s\":150.000,\"growing\":true,\"oldest_age_s\":4.500,"
+		       "\"series\":[0,100,300]");
+	check_contains(text, "\"ringbuf_drops\":11");
+	check_contains(text,
+		       "\"problem\":\"stack lost: stack map collision (raise --stack-slots)\"");
+	check_contains(text, "\"symbol\":\"leak_inner\",\"module\":\"app\",\"offset\":26");
+	check_contains(text, "\"comm\":\"we;ird\"");
+	check_eq(count_of(text, "{"), count_of(text, "}"));
+	check_eq(count_of(text, "["), count_of(text, "]"));
+	free(text);
+	/* Quotes, backslashes, control and non-ASCII bytes: escaped, still one line. */
+	strcpy(snap->procs[0].comm, "a\"b\\c\n\xff");
+	text = render_with(json__render, snap, &len);
+	check_contains(text, "\"comm\":\"a\\\"b\\\\c\\u000a\\u00ff\"");
+	check_eq(count_of(text, "\n"), 1);
+	free(text);
+	snapshot__free(snap);
+}
+
+static void test_sparkline(void **state)
+{
+	static const uint64_t rising[] = {0, 1, 2, 3, 4, 5, 6, 7}, flat[] = {5, 5, 5};
+	char buf[64];
+
+	(void)state;
+	check_str(report__sparkline(rising, 8, buf, sizeof(buf)),
+		  "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588");
+	check_str(report__sparkline(flat, 3, buf, sizeof(buf)), "\u2581\u2581\u2581");
+	check_str(report__sparkline(rising, 8, buf, 7), "\u2581\u2582"); /* bounded */
+	check_str(report__sparkline(rising, 0, buf, sizeof(buf)), "");
+}
+
+static void test_flamegraph_svg(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct stack_history hist = {.nr_values = 1, .growing = true};
+	size_t len;
+	char *text;
+
+	(void)state;
+	hist.trend.rate = 2048;
+	snap->stacks[0].hist = &hist;
+	text = render_with(flamegraph__render, snap, &len);
+	assert_true(!strncmp(text, "<?xml", 5));
+	check_contains(text, "</svg>\n");
+	check_eq(count_of(text, "<g"), count_of(text, "</g>"));
+	check_contains(text, "<title>leak_inner \xe2\x80\x94 3.0 KiB (3072 B, ");
+	check_contains(text, "; growing +2.0 KiB/s</title>");
+	check_contains(text, "class=\"growing\"");
+	/* Names from the target cannot break out of the markup. */
+	free(text);
+	strcpy(snap->procs[0].comm, "<a&\"b>");
+	text = render_with(flamegraph__render, snap, &len);
+	check_contains(text, "&lt;a&amp;&quot;b&gt;");
+	check_not_contains(text, "<a&");
+	free(text);
+	snapshot__free(snap);
+}
+
+static void test_pprof_gzip(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	size_t len = 0;
+	char *text;
+
+	(void)state;
+	text = render_with(pprof__write, snap, &len);
+	assert_true(len > 20);
+	check_eq((unsigned char)text[0], 0x1f); /* gzip magic */
+	check_eq((unsigned char)text[1], 0x8b);
+	free(text);
+	snapshot__free(snap);
+}
+
 static void test_root_symbols(void **state)
 {
 	(void)state;
@@ -959,6 +1079,10 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_max_stacks),
 	    cmocka_unit_test(test_stack_problem_kinds),
 	    cmocka_unit_test(test_root_symbols),
+	    cmocka_unit_test(test_json_line),
+	    cmocka_unit_test(test_sparkline),
+	    cmocka_unit_test(test_flamegraph_svg),
+	    cmocka_unit_test(test_pprof_gzip),
 	    cmocka_unit_test(test_outfile_commit),
 	    cmocka_unit_test(test_outfile_abort),
 	    cmocka_unit_test(test_outfile_check_writable),

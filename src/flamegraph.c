@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flamegraph.h"
+#include "units.h"
+
+#define WIDTH	     1200.0
+#define FRAME_HEIGHT 17
+#define TOP_MARGIN   58
+#define MIN_WIDTH_PX 0.3 /* narrower boxes are left out: invisible, and they bloat the file */
+#define NAME_LEN     256
+#define NO_NODE	     ((size_t)-1) /* out of memory */
+
+struct node {
+	char name[NAME_LEN];
+	uint64_t bytes;
+	uint64_t growing_bytes;
+	double growth; /* bytes/s summed over the growing stacks through this node */
+	size_t first_child, next_sibling; /* indices; 0 = none (node 0 is the root) */
+};
+
+struct tree {
+	struct node *nodes;
+	size_t nr, cap;
+	size_t max_depth;
+};
+
+static size_t add_node(struct tree *t, const char *name)
+{
+	struct node *bigger;
+
+	if (t->nr == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+
+		bigger = realloc(t->nodes, cap * sizeof(*bigger));
+		if (!bigger)
+			return NO_NODE;
+		t->nodes = bigger;
+		t->cap = cap;
+	}
+	memset(&t->nodes[t->nr], 0, sizeof(t->nodes[0]));
+	snprintf(t->nodes[t->nr].name, NAME_LEN, "%s", name);
+	return t->nr++;
+}
+
+/* The child of parent called name, created when missing; NO_NODE when out of memory. */
+static size_t child(struct tree *t, size_t parent, const char *name)
+{
+	size_t c, made;
+
+	for (c = t->nodes[parent].first_child; c; c = t->nodes[c].next_sibling)
+		if (!strcmp(t->nodes[c].name, name))
+			return c;
+	made = add_node(t, name);
+	if (made == NO_NODE)
+		return NO_NODE;
+	t->nodes[made].next_sibling = t->nodes[parent].first_child;
+	t->nodes[parent].first_child = made;
+	return made;
+}
+
+static void credit(struct node *n, const struct snapshot_stack *st)
+{
+	bool growing = st->hist && st->hist->growing;
+
+	n->bytes += st->stats.outstanding_bytes;
+	if (growing) {
+		n->growing_bytes += st->stats.outstanding_bytes;
+		n->growth += st->hist->trend.rate;
+	}
+}
+
+static int add_stack(struct tree *t, const struct snapshot *snap, const struct snapshot_stack *st)
+{
+	char name[NAME_LEN];
+	const char *problem = snapshot__stack_problem(st);
+	size_t at, depth = 1, i;
+
+	credit(&t->nodes[0], st);
+	at = child(t, 0, snapshot__comm(snap, (int)st->stats.pid));
+	if (at == NO_NODE)
+		return -ENOMEM;
+	credit(&t->nodes[at], st);
+	if (problem) {
+		at = child(t, at, problem);
+		if (at == NO_NODE)
+			return -ENOMEM;
+		credit(&t->nodes[at], st);
+		depth++;
+	}
+	for (i = st->nr_frames; i-- > 0;) {
+		at = child(t, at, frame__format(&st->frames[i], FRAME_NAME, name, sizeof(name)));
+		if (at == NO_NODE)
+			return -ENOMEM;
+		credit(&t->nodes[at], st);
+		depth++;
+	}
+	if (depth > t->max_depth)
+		t->max_depth = depth;
+	return 0;
+}
+
+static void put_escaped(FILE *out, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+
+	for (; *p; p++) {
+		if (*p == '&')
+			fputs("&amp;", out);
+		else if (*p == '<')
+			fputs("&lt;", out);
+		else if (*p == '>')
+			fputs("&gt;", out);
+		else if (*p == '"')
+			fputs("&quot;", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fputc('?', out);
+		else
+			fputc(*p, out);
+	}
+}
+
+/* Warm colours keyed by the name, so a function keeps its colour between files. */
+static void fill_of(const struct node *n, char *buf, size_t len)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = n->name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	if (n->growing_bytes)
+		snprintf(buf, len, "rgb(%u,%u,%u)", 150 + h % 40, 40 + (h >> 8) % 40,
+			 190 + (h >> 16) % 50);
+	else
+		snprintf(buf, len, "rgb(%u,%u,%u)", 220 + h % 35, 90 + (h >> 8) % 110,
+			 40 + (h >> 16) % 50);
+}
+
+static void draw(FILE *out, const struct tree *t, size_t idx, double x, size_t depth, double scale,
+		 double height)
+{
+	const struct node *n = &t->nodes[idx];
+	double w = (double)n->bytes * scale, y = height - (double)(depth + 1) * FRAME_HEIGHT, cx;
+	char human[HUMAN_BYTES_LEN], rate[HUMAN_BYTES_LEN], fill[32];
+	size_t c, chars;
+
+	if (w < MIN_WIDTH_PX)
+		return;
+	fill_of(n, fill, sizeof(fill));
+	fprintf(out, "<g%s><title>", n->growing_bytes ? " class=\"growing\"" : "");
+	put_escaped(out, n->name);
+	fprintf(out, " \xe2\x80\x94 %s (%" PRIu64 " B, %.1f%%)", format_bytes(n->bytes, human),
+		n->bytes,
+		100.0 * (double)n->bytes / (double)(t->nodes[0].bytes ? t->nodes[0].bytes : 1));
+	if (n->growing_bytes)
+		fprintf(out, "; growing +%s/s", format_bytes((uint64_t)n->growth, rate));
+	fprintf(out,
+		"</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" "
+		"rx=\"2\"%s/>",
+		x, y, w, FRAME_HEIGHT - 1, fill,
+		n->growing_bytes ? " stroke=\"#5a0a5a\" stroke-width=\"1\"" : "");
+	/* The name when it fits (7 px per character at 12 px), cut with ".." otherwise. */
+	chars = (size_t)((w - 6) / 7);
+	if (chars >= 3) {
+		fprintf(out, "<text x=\"%.2f\" y=\"%.0f\">", x + 3, y + FRAME_HEIGHT - 5);
+		if (strlen(n->name) <= chars) {
+			put_escaped(out, n->name);
+		} else {
+			char cut[NAME_LEN];
+
+			snprintf(cut, sizeof(cut), "%.*s..", (int)(chars - 2), n->name);
+			put_escaped(out, cut);
+		}
+		fputs("</text>", out);
+	}
+	fputs("</g>\n", out);
+	cx = x;
+	for (c = n->first_child; c; c = t->nodes[c].next_sibling) {
+		draw(out, t, c, cx, depth + 1, scale, height);
+		cx += (double)t->nodes[c].bytes * scale;
+	}
+}
+
+static void header(FILE *out, const struct snapshot *snap, double height)
+{
+	char total[HUMAN_BYTES_LEN];
+
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%.0f\" "
+		"height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"DejaVu Sans Mono, "
+		"Menlo, Consolas, monospace\" font-size=\"12\">\n"
+		"<style>text { fill: #000; pointer-events: none; } g:hover rect { stroke: #000; "
+		"stroke-width: 1.5; }</style>\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fbfaf6\"/>\n"
+		"<text x=\"%.0f\" y=\"22\" text-anchor=\"middle\" font-size=\"16\">"
+		"memleakd: outstanding memory by call stack</text>\n",
+		WIDTH, height, WIDTH, height, WIDTH / 2);
+	fprintf(out,
+		"<text x=\"10\" y=\"44\">%s in %" PRIu64 " allocations, %zu stacks; %zu growing"
+		"</text>\n",
+		format_bytes(snap->totals.outstanding_bytes, total), snap->totals.outstanding_count,
+		snap->nr_live_stacks, snap->nr_growing);
+	fprintf(out,
+		"<rect x=\"%.0f\" y=\"33\" width=\"14\" height=\"14\" fill=\"rgb(170,60,215)\" "
+		"stroke=\"#5a0a5a\"/><text x=\"%.0f\" y=\"44\">growing stack</text>\n"
+		"<rect x=\"%.0f\" y=\"33\" width=\"14\" height=\"14\" fill=\"rgb(235,150,60)\"/>"
+		"<text x=\"%.0f\" y=\"44\">other</text>\n",
+		WIDTH - 250, WIDTH - 230, WIDTH - 110, WIDTH - 90);
+}
+
+int flamegraph__render(FILE *out, const struct snapshot *snap)
+{
+	struct tree t = {0};
+	double height, scale;
+	size_t i;
+	int err = 0;
+
+	if (add_node(&t, "all") == NO_NODE) {
+		free(t.nodes);
+		return -ENOMEM;
+	}
+	for (i = 0; i < snap->nr_stacks && !err; i++)
+		err = add_stack(&t, snap, &snap->stacks[i]);
+	if (err) {
+		free(t.nodes);
+		return err;
+	}
+	height = TOP_MARGIN + (double)(t.max_depth + 1) * FRAME_HEIGHT + 10;
+	header(out, snap, height);
+	if (t.nodes[0].bytes) {
+		scale = (WIDTH - 20) / (double)t.nodes[0].bytes;
+		fputs("<g transform=\"translate(10,0)\">\n", out);
+		draw(out, &t, 0, 0, 0, scale, height - 10);
+		fputs("</g>\n", out);
+	} else {
+		fprintf(out, "<text x=\"10\" y=\"80\">no outstanding allocations</text>\n");
+	}
+	fputs("</svg>\n", out);
+	free(t.nodes);
+	return ferror(out) ? -EIO : 0;
+}
