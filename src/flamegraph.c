@@ -132,9 +132,10 @@ static void fill_of(const struct node *n, char *buf, size_t len)
 
 	for (p = n->name; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
+	/* Light violet, readable under black text, far from the warm palette. */
 	if (n->growing_bytes)
-		snprintf(buf, len, "rgb(%u,%u,%u)", 150 + h % 40, 40 + (h >> 8) % 40,
-			 190 + (h >> 16) % 50);
+		snprintf(buf, len, "rgb(%u,%u,%u)", 195 + h % 30, 140 + (h >> 8) % 40,
+			 240 + (h >> 16) % 16);
 	else
 		snprintf(buf, len, "rgb(%u,%u,%u)", 220 + h % 35, 90 + (h >> 8) % 110,
 			 40 + (h >> 16) % 50);
@@ -165,7 +166,7 @@ static void draw(FILE *out, const struct tree *t, size_t idx, double x, size_t d
 		n->growing_bytes ? " stroke=\"#5a0a5a\" stroke-width=\"1\"" : "");
 	/* The name when it fits (7 px per character at 12 px), cut with ".." otherwise. */
 	chars = (size_t)((w - 6) / 7);
-	if (chars >= 3) {
+	if (chars >= 5) {
 		fprintf(out, "<text x=\"%.2f\" y=\"%.0f\">", x + 3, y + FRAME_HEIGHT - 5);
 		if (strlen(n->name) <= chars) {
 			put_escaped(out, n->name);
@@ -206,7 +207,7 @@ static void header(FILE *out, const struct snapshot *snap, double height)
 		format_bytes(snap->totals.outstanding_bytes, total), snap->totals.outstanding_count,
 		snap->nr_live_stacks, snap->nr_growing);
 	fprintf(out,
-		"<rect x=\"%.0f\" y=\"33\" width=\"14\" height=\"14\" fill=\"rgb(170,60,215)\" "
+		"<rect x=\"%.0f\" y=\"33\" width=\"14\" height=\"14\" fill=\"rgb(205,155,245)\" "
 		"stroke=\"#5a0a5a\"/><text x=\"%.0f\" y=\"44\">growing stack</text>\n"
 		"<rect x=\"%.0f\" y=\"33\" width=\"14\" height=\"14\" fill=\"rgb(235,150,60)\"/>"
 		"<text x=\"%.0f\" y=\"44\">other</text>\n",
