@@ -180,9 +180,11 @@ test_demo() {
 	local out="$WORK/demo.out" bytes count
 	[ -x "$BUILD/demo_leaker" ] || fail "$BUILD/demo_leaker not built" || return 1
 	BUILD=$BUILD bash tools/demo.sh >"$out" 2>&1 || fail "demo failed:" "$(cat "$out")" || return 1
-	grep -A2 '^#1 ' "$out" | tail -1 | grep -q '^        new_session+0x' ||
+	grep -A3 '^#1 ' "$out" | tail -1 | grep -q '^        new_session+0x' ||
 		fail "new_session is not the top frame of stack #1:" "$(cat "$out")" || return 1
 	# The leak is 256 B per allocation, nothing else is outstanding.
+	grep -A2 '^#1 ' "$out" | grep -q 'GROWING' ||
+		fail "the demo's leak is not flagged growing:" "$(cat "$out")" || return 1
 	read -r bytes count < <(sed -n 's/^#1 .*(\([0-9]*\) B) in \([0-9]*\) allocations.*/\1 \2/p' "$out" | tail -1)
 	[ -n "$count" ] && [ "$count" -gt 0 ] && [ "$bytes" = $((count * 256)) ] ||
 		fail "stack #1: expected 256 B x allocations, got '$bytes' B in '$count'" || return 1
