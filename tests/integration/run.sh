@@ -382,6 +382,26 @@ PY
 	[ "$check" = ok ] || fail "SVG check failed: $check" || return 1
 }
 
+# Colour on a terminal only: a pty gets ANSI codes on a growing stack;
+# NO_COLOR and a pipe get none.
+test_color_only_on_terminal() {
+	local tty_out="$WORK/tty.out" nocolor_out="$WORK/nocolor.out"
+	command -v script >/dev/null || fail "script(1) missing (util-linux)" || return 1
+	start_fixture growth steady || return 1
+	kill -USR1 "$FIXTURE_PID"
+	script -qec "$MEMLEAKD -p $FIXTURE_PID -i 1 -d 8 -n 1" /dev/null >"$tty_out" 2>&1 ||
+		fail "memleakd on a pty failed:" "$(cat "$tty_out")" || return 1
+	grep -q $'\033\[1;31mGROWING' "$tty_out" || fail "no colour on a terminal:" "$(tail -5 "$tty_out")" || return 1
+	NO_COLOR=1 script -qec "$MEMLEAKD -p $FIXTURE_PID -i 1 -d 7 -n 1" /dev/null >"$nocolor_out" 2>&1 ||
+		return 1
+	grep -q 'GROWING' "$nocolor_out" || fail "no GROWING with NO_COLOR:" "$(tail -5 "$nocolor_out")" || return 1
+	! grep -q $'\033\[' "$nocolor_out" || fail "colour despite NO_COLOR" || return 1
+	# Every other test reads a pipe: the steady leak's report there has no escape either.
+	"$MEMLEAKD" -p "$FIXTURE_PID" -i 1 -d 7 -n 1 2>/dev/null | grep -q $'\033' &&
+		fail "colour in a pipe" && return 1
+	return 0
+}
+
 # C++ names are demangled unless --no-demangle.
 test_demangle() {
 	local folded="$WORK/cxx.folded" raw="$WORK/cxx-raw.folded"
