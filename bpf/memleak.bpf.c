@@ -25,6 +25,7 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this fill */
 const volatile __u64 pidns_dev = 0;	     /* memleakd's PID namespace, 0 = init */
 const volatile __u64 pidns_ino = 0;
 const volatile bool unwind_dwarf = false; /* --unwind dwarf: walk .eh_frame tables */
+const volatile bool floor_mode = false;	  /* --floor: every probe returns at once (cost floor) */
 
 /* An allocator call in flight on one thread. */
 struct stash {
@@ -153,12 +154,15 @@ static __always_inline bool inside_allocator(struct stash *s, __u64 sp, __u64 no
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old_ptr,
 				 __u64 memptr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 sp = PT_REGS_SP(ctx);
-	__u64 now = bpf_ktime_get_ns();
+	__u64 id, sp, now;
 	struct stash fresh = {};
 	struct stash *s;
 
+	if (floor_mode)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	sp = PT_REGS_SP(ctx);
+	now = bpf_ktime_get_ns();
 	s = bpf_map_lookup_elem(&stashes, &id);
 	if (inside_allocator(s, sp, now)) {
 		/* e.g. reallocarray calling realloc: the outer call reports. */
@@ -218,12 +222,13 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 
 static __always_inline int leave(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 ret = PT_REGS_RC(ctx);
+	__u64 ret = PT_REGS_RC(ctx), id, addr = 0;
 	struct stash call;
 	struct stash *s;
-	__u64 addr = 0;
 
+	if (floor_mode)
+		return 0;
+	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
 	if (!s) {
 		count(ML_CNT_STASH_MISS);
@@ -337,11 +342,12 @@ int BPF_KRETPROBE(alloc_return)
 SEC("uprobe")
 int BPF_KPROBE(free_enter, void *ptr)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct stash *s;
+	__u64 id;
 
-	if (!ptr)
+	if (floor_mode || !ptr)
 		return 0;
+	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
 	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns())) {
 		count(ML_CNT_NESTED);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfi.h"
 
@@ -16,10 +17,18 @@
 #define DW_REG_RA  16
 
 /* Caps what a hostile file can make us allocate or loop over. */
-#define MAX_ROWS    (16u << 20)
-#define MAX_LOOKUPS (64u << 20)
-/* Step through code no FDE covers; FDEs start on at least this alignment in practice. */
-#define GAP_STEP    16
+#define MAX_ROWS     (16u << 20)
+#define MAX_LOOKUPS  (16u << 20)
+/* A hostile file (huge segments, endless FDE programs) must not stall the daemon. */
+#define MAX_BUILD_NS (2000000000ULL)
+/*
+ * Step through code no FDE covers: by 16 bytes (function alignment) at
+ * first, doubling every GAP_PATIENCE misses up to GAP_STEP_MAX, so a huge
+ * gap costs a few thousand lookups, not millions.
+ */
+#define GAP_STEP     16
+#define GAP_STEP_MAX 4096
+#define GAP_PATIENCE 64
 
 #define MAX_EXEC_SEGMENTS 16
 
@@ -33,6 +42,7 @@ struct cfi_table {
 	struct cfi_stats stats;
 	struct exec_segment segs[MAX_EXEC_SEGMENTS];
 	size_t nr_segs;
+	uint64_t started_ns;
 };
 
 static int push_row(struct cfi_table *t, const struct ml_unwind_row *row)
@@ -192,10 +202,29 @@ static int frame_at(struct cfi_table *t, const struct cfi_sources *src, uint64_t
 }
 
 /* Rows for [start, end) of one executable segment. */
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* -E2BIG or -ETIMEDOUT once a file has cost too much; checked every 1024 lookups. */
+static int over_budget(struct cfi_table *t, size_t lookups)
+{
+	if (lookups > MAX_LOOKUPS)
+		return -E2BIG;
+	if (lookups % 1024 == 0 && now_ns() - t->started_ns > MAX_BUILD_NS)
+		return -ETIMEDOUT;
+	return 0;
+}
+
 static int add_segment(struct cfi_table *t, const struct cfi_sources *cfi, uint64_t start,
 		       uint64_t end, size_t *lookups)
 {
-	uint64_t addr = start, row_start, row_end;
+	uint64_t addr = start, row_start, row_end, step = GAP_STEP;
+	size_t misses = 0;
 	bool in_gap = false;
 	int err = 0;
 
@@ -204,8 +233,9 @@ static int add_segment(struct cfi_table *t, const struct cfi_sources *cfi, uint6
 		Dwarf_Frame *frame = NULL;
 		bool signal;
 
-		if (++*lookups > MAX_LOOKUPS)
-			return -E2BIG;
+		err = over_budget(t, ++*lookups);
+		if (err)
+			return err;
 		if (frame_at(t, cfi, addr, &frame) ||
 		    dwarf_frame_info(frame, &row_start, &row_end, &signal) < 0 || row_end <= addr) {
 			free(frame);
@@ -215,9 +245,13 @@ static int add_segment(struct cfi_table *t, const struct cfi_sources *cfi, uint6
 				err = push_row(t, &row);
 			}
 			in_gap = true;
-			addr = (addr + GAP_STEP) & ~(uint64_t)(GAP_STEP - 1);
+			if (++misses % GAP_PATIENCE == 0 && step < GAP_STEP_MAX)
+				step *= 2;
+			addr = (addr + step) & ~(uint64_t)(GAP_STEP - 1);
 			continue;
 		}
+		misses = 0;
+		step = GAP_STEP;
 		/* Leaving a gap: the FDE may begin a few bytes before the step landed. */
 		row.pc = (uint32_t)addr;
 		if (in_gap && row_start < addr && t->nr && row_start > t->rows[t->nr - 1].pc)
@@ -297,6 +331,7 @@ int cfi_table__build(int fd, struct cfi_table **out)
 		err = -ENODATA;
 		goto out;
 	}
+	t->started_ns = now_ns();
 	err = add_segments(t, elf, &cfi);
 	t->stats.rows = t->nr;
 out:

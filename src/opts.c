@@ -43,6 +43,7 @@ enum {
 	OPT_UNWIND,
 	OPT_UNWIND_ROWS,
 	OPT_NO_DEMANGLE,
+	OPT_FLOOR,
 	OPT_JSON,
 	OPT_PPROF,
 	OPT_SVG,
@@ -64,6 +65,7 @@ static const struct option long_options[] = {
     {"unwind", required_argument, NULL, OPT_UNWIND},
     {"unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS},
     {"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
+    {"floor", no_argument, NULL, OPT_FLOOR},
     {"json", required_argument, NULL, OPT_JSON},
     {"pprof", required_argument, NULL, OPT_PPROF},
     {"svg", required_argument, NULL, OPT_SVG},
@@ -114,6 +116,8 @@ static const char usage_text[] =
     "      --no-demangle      show C++ and Rust symbols as mangled in the binary\n"
     "\n"
     "Tuning and diagnostics:\n"
+    "      --floor            attach every probe with empty programs and report nothing\n"
+    "                         useful: the cost floor of uprobes (tools/bench)\n"
     "  -v, --verbose          -v info, -vv debug, -vvv libbpf and verifier output\n"
     "  -h, --help             this text\n"
     "      --version          print the version\n"
@@ -323,6 +327,9 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 			o->sort = 1;
 		else
 			return fail(err, err_len, "invalid --sort '%s': give bytes or growth", arg);
+		return OPTS_RUN;
+	case OPT_FLOOR:
+		o->floor = 1;
 		return OPTS_RUN;
 	case OPT_NO_DEMANGLE:
 		o->demangle = 0;

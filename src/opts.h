@@ -27,6 +27,7 @@ struct opts {
 	int unwind;		  /* --unwind: UNWIND_* */
 	size_t unwind_rows;	  /* --unwind-rows N: row array size; 0 = what the targets need */
 	int demangle;		  /* 0 with --no-demangle */
+	int floor;		  /* --floor: probes with empty programs (tools/bench) */
 	int verbosity;		  /* -v, -vv, -vvv */
 };
 

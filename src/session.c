@@ -483,6 +483,7 @@ static int open_tracer(struct session *s)
 	    .stack_slots = s->opts->stack_slots,
 	    .ringbuf_bytes = RINGBUF_BYTES,
 	    .unwind_dwarf = s->unwinder != NULL,
+	    .floor = s->opts->floor,
 	    .unwind_rows = s->opts->unwind_rows,
 	    .on_event = on_event,
 	    .ctx = s,

@@ -166,6 +166,7 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 2;
 	set_pidns(skel);
 	skel->rodata->unwind_dwarf = opts->unwind_dwarf != 0;
+	skel->rodata->floor_mode = opts->floor != 0;
 	/* Only the map of the chosen mode gets its full size. */
 	err =
 	    bpf_map__set_max_entries(skel->maps.stacks, opts->unwind_dwarf ? 1 : opts->stack_slots);
