@@ -211,7 +211,7 @@ $(BUILD)/fixtures/fidelity-nofp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
 $(BUILD)/bench/mallocbench: tools/bench/mallocbench.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -o $@ $<
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -pthread -o $@ $<
 
 # Fuzzing the ELF/DWARF readers with libFuzzer (clang), ASan and UBSan.
 FUZZ_SRCS := $(filter-out $(NOT_PURE:%=src/%.c) src/pprof.c,$(SRCS))
@@ -225,8 +225,13 @@ $(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(wildcard src/*.h)
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz/fuzz_elf
 
+$(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
+
 .PHONY: bench
-bench: memleakd $(BUILD)/bench/mallocbench
+bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench
 	BUILD=$(BUILD) bash tools/bench/run.sh
 
 .PHONY: unit-tests san-build fixtures

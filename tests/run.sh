@@ -37,7 +37,7 @@ for t in "$BUILD"/tests/test_* "$BUILD"/tests/san-test_*; do
 done
 
 # A bounded fuzz run over the ELF/DWARF readers, seeded with the fixtures.
-echo "== fuzz: ELF/DWARF readers, ${FUZZ_SECONDS:=30} s =="
+echo "== fuzz: ELF/DWARF readers, ${FUZZ_SECONDS:=20} s =="
 corpus=$(mktemp -d)
 cp "$BUILD"/fixtures/libsymfix*.so "$BUILD"/fixtures/leaker "$corpus"/ 2>/dev/null
 # -timeout: the readers give up on a file after 2 s; an input running 20 s is a hang.

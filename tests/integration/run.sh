@@ -316,7 +316,7 @@ test_growth_cache_plateau() {
 # Grow 4 s, free everything, repeat: never flagged.
 test_growth_sawtooth() {
 	local flags
-	run_growth sawtooth 25 || return 1
+	run_growth sawtooth 21 || return 1
 	flags=$(growth flagged)
 	[ -z "$flags" ] || fail "sawtooth flagged:" "$flags" || return 1
 }
@@ -400,6 +400,19 @@ test_color_only_on_terminal() {
 	"$MEMLEAKD" -p "$FIXTURE_PID" -i 1 -d 7 -n 1 2>/dev/null | grep -q $'\033' &&
 		fail "colour in a pipe" && return 1
 	return 0
+}
+
+# --floor attaches every probe but records nothing (tools/bench's baseline).
+test_floor_mode() {
+	start_fixture leaker malloc 50 || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 -d 3 --floor || return 1
+	grep -q "^memleakd: ready" "$ML_ERR" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_exit "$ML_PID" 20 || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE" || return 1
+	grep -q "^no outstanding allocations" "$ML_OUT" ||
+		fail "--floor recorded allocations:" "$(tail -12 "$ML_OUT")" || return 1
+	grep -q "since attach 0 allocations, 0 frees" "$ML_OUT" || fail "events in floor mode" || return 1
 }
 
 # C++ names are demangled unless --no-demangle.

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The malloc/free microbenchmark: PAIRS malloc+free pairs of 16..4096 bytes,
- * each made DEPTH calls below main (so stack walking has frames to walk).
- * Prints "ready PID", waits for SIGUSR1 (a tracer attached) unless
- * --no-wait, then "ns_per_pair N".
+ * The malloc/free microbenchmark: PAIRS malloc+free pairs of 16..4096 bytes
+ * per thread, each made DEPTH calls below main (so stack walking has frames
+ * to walk), on THREADS threads; LIVE_PERCENT of the blocks are kept in a
+ * ring of 1024 and freed later instead of at once. Prints "ready PID",
+ * waits for SIGUSR1 (a tracer attached) unless --no-wait, then
+ * "ns_per_pair N" (wall time per pair of one thread).
  *
- * usage: mallocbench PAIRS DEPTH [--no-wait]
+ * usage: mallocbench PAIRS DEPTH [THREADS [LIVE_PERCENT [--no-wait]]]
  */
 #include <signal.h>
 #include <stdint.h>
@@ -17,15 +19,19 @@
 
 #define NOINLINE __attribute__((noinline))
 
-static volatile uintptr_t sink;
+#include <pthread.h>
 
-static NOINLINE void pairs_at_depth(long pairs, int depth)
+static volatile uintptr_t sink;
+static long pairs;
+static int depth, live_percent;
+
+static NOINLINE void pairs_at_depth(int level, uint64_t state)
 {
-	uint64_t state = 88172645463325252ULL;
+	void *ring[1024] = {0};
 	long i;
 
-	if (depth > 0) {
-		pairs_at_depth(pairs, depth - 1);
+	if (level > 0) {
+		pairs_at_depth(level - 1, state);
 		__asm__ volatile("" ::: "memory"); /* no tail call: the frame stays */
 		return;
 	}
@@ -37,19 +43,37 @@ static NOINLINE void pairs_at_depth(long pairs, int depth)
 		state ^= state << 17;
 		p = malloc(16 + state % 4081);
 		sink += (uintptr_t)p;
-		free(p);
+		if ((int)(state % 100) < live_percent) {
+			/* Kept a while: the table holds a live set, the free comes later. */
+			free(ring[i % 1024]);
+			ring[i % 1024] = p;
+		} else {
+			free(p);
+		}
 	}
+	for (i = 0; i < 1024; i++)
+		free(ring[i]);
+}
+
+static void *thread_main(void *arg)
+{
+	pairs_at_depth(depth, 88172645463325252ULL + (uintptr_t)arg);
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
-	long pairs = argc > 1 ? atol(argv[1]) : 100000;
-	int depth = argc > 2 ? atoi(argv[2]) : 8, signo;
+	int threads = argc > 3 ? atoi(argv[3]) : 1, signo, t;
+	pthread_t ids[64];
 	struct timespec a, b;
 	sigset_t usr1;
 
-	if (pairs <= 0 || depth < 0 || depth > 100) {
-		fprintf(stderr, "usage: mallocbench PAIRS DEPTH [--no-wait]\n");
+	pairs = argc > 1 ? atol(argv[1]) : 100000;
+	depth = argc > 2 ? atoi(argv[2]) : 8;
+	live_percent = argc > 4 ? atoi(argv[4]) : 0;
+	if (pairs <= 0 || depth < 0 || depth > 100 || threads < 1 || threads > 64 ||
+	    live_percent < 0 || live_percent > 100) {
+		fprintf(stderr, "usage: mallocbench PAIRS DEPTH [THREADS [LIVE_PERCENT [--no-wait]]]\n");
 		return 2;
 	}
 	sigemptyset(&usr1);
@@ -57,10 +81,13 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
-	if (!(argc > 3 && !strcmp(argv[3], "--no-wait")))
+	if (!(argc > 5 && !strcmp(argv[5], "--no-wait")))
 		sigwait(&usr1, &signo);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	pairs_at_depth(pairs, depth);
+	for (t = 0; t < threads; t++)
+		pthread_create(&ids[t], NULL, thread_main, (void *)(uintptr_t)t);
+	for (t = 0; t < threads; t++)
+		pthread_join(ids[t], NULL);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	printf("ns_per_pair %.1f\n",
 	       ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / (double)pairs);

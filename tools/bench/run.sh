@@ -1,74 +1,162 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# Cost of tracing, measured against an untraced run in the same invocation:
-# the malloc/free microbenchmark untraced, then traced by memleakd in each
-# unwinding mode, alternating for ROUNDS rounds; prints the median ns per
-# malloc+free pair, the slowdown ratio, and memleakd's CPU time and peak RSS.
+# The cost of tracing, always measured against an untraced run in the same
+# invocation, modes alternating round by round (medians printed):
 #
-# usage: tools/bench/run.sh [PAIRS] [DEPTH] [ROUNDS]   (root; 'make bench')
+#   untraced   the program alone
+#   floor      memleakd --floor: the same uprobes, empty BPF programs
+#   fp         memleakd --unwind fp (frame-pointer stacks)
+#   dwarf      memleakd (DWARF stacks, the default)
+#   bpftrace   a bpftrace memleak-style script (tools/bench/memleak.bt), if installed
+#   heaptrack  heaptrack (LD_PRELOAD; starts the program itself), if installed
+#
+# Workloads: the malloc/free microbenchmark (1 thread; 2 threads with 20%
+# of blocks kept live for a while) and sqlite3 running a scripted workload
+# (tools/bench/sqlite.sql). Then the daemon's own table (table_bench).
+#
+# usage: tools/bench/run.sh [ROUNDS]     (root; 'make bench')
 set -u
 : "${BUILD:=build}"
 MEMLEAKD=${MEMLEAKD:-./memleakd}
 BENCH="$BUILD/bench/mallocbench"
-PAIRS=${1:-200000}
-DEPTH=${2:-8}
-ROUNDS=${3:-3}
+ROUNDS=${1:-3}
 WORK=$(mktemp -d /tmp/memleakd-bench.XXXXXX)
 trap 'kill -KILL $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (uprobes)" >&2; exit 1; }
 [ -x "$BENCH" ] || { echo "bench: $BENCH missing; run 'make bench'" >&2; exit 1; }
 
+modes=(untraced floor fp dwarf)
+command -v bpftrace >/dev/null && modes+=(bpftrace)
+command -v heaptrack >/dev/null && modes+=(heaptrack)
+
 wait_line() { # FILE REGEX
-	for _ in $(seq 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+	for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
 	return 1
 }
 
-# run_one MODE -> prints "ns_per_pair cpu_seconds peak_rss_kib"
-run_one() {
-	local mode=$1 out="$WORK/bench.out" err="$WORK/ml.err" pid ml ns stat
-	"$BENCH" "$PAIRS" "$DEPTH" >"$out" 2>&1 &
+# start_tracer MODE PID: starts the tracer of MODE on PID; sets TRACER, waits until attached.
+start_tracer() {
+	local err="$WORK/tracer.err"
+	case $1 in
+	floor) "$MEMLEAKD" -p "$2" -i 3600 --floor >/dev/null 2>"$err" & ;;
+	fp) "$MEMLEAKD" -p "$2" -i 3600 --unwind fp >/dev/null 2>"$err" & ;;
+	dwarf) "$MEMLEAKD" -p "$2" -i 3600 >/dev/null 2>"$err" & ;;
+	bpftrace) bpftrace -p "$2" tools/bench/memleak.bt >"$err" 2>&1 & ;;
+	esac
+	TRACER=$!
+	case $1 in
+	bpftrace) wait_line "$err" 'Attaching' && sleep 1 ;; # bpftrace says it before it is done
+	*) wait_line "$err" '^memleakd: ready' ;;
+	esac || { echo "bench: $1 did not start:" >&2; cat "$err" >&2; return 1; }
+}
+
+# stop_tracer: prints "cpu_seconds peak_rss_kib" of the tracer, then stops it.
+stop_tracer() {
+	local cpu rss
+	cpu=$(awk '{print ($14 + $15) / 100}' "/proc/$TRACER/stat")
+	rss=$(awk '/^VmHWM/ {print $2}' "/proc/$TRACER/status")
+	kill -INT "$TRACER"
+	wait "$TRACER" 2>/dev/null
+	echo "$cpu $rss"
+}
+
+# micro MODE ARGS...: one mallocbench run; prints "ns_per_pair cpu rss".
+micro() {
+	local mode=$1 out="$WORK/bench.out" pid res
+	shift
+	if [ "$mode" = heaptrack ]; then
+		heaptrack -o "$WORK/ht" "$BENCH" "$@" --no-wait >"$out" 2>&1
+		echo "$(sed -n 's/^ns_per_pair //p' "$out") - -"
+		rm -f "$WORK"/ht*
+		return
+	fi
+	"$BENCH" "$@" >"$out" 2>&1 &
 	pid=$!
 	wait_line "$out" '^ready' || { echo "bench did not start" >&2; return 1; }
 	if [ "$mode" = untraced ]; then
 		kill -USR1 "$pid"
 		wait "$pid"
-		echo "$(sed -n 's/^ns_per_pair //p' "$out") 0 0"
+		echo "$(sed -n 's/^ns_per_pair //p' "$out") - -"
 		return
 	fi
-	"$MEMLEAKD" -p "$pid" -i 3600 --unwind "$mode" >/dev/null 2>"$err" &
-	ml=$!
-	wait_line "$err" '^memleakd: ready' || { echo "memleakd did not start:" >&2; cat "$err" >&2; return 1; }
+	start_tracer "$mode" "$pid" || return 1
 	kill -USR1 "$pid"
 	wait "$pid"
-	ns=$(sed -n 's/^ns_per_pair //p' "$out")
-	# utime+stime in ticks, and VmHWM, before the daemon exits
-	stat=$(awk '{print ($14 + $15) / 100}' "/proc/$ml/stat")
-	rss=$(awk '/^VmHWM/ {print $2}' "/proc/$ml/status")
-	kill -INT "$ml"
-	wait "$ml"
-	echo "$ns $stat $rss"
+	res=$(stop_tracer)
+	echo "$(sed -n 's/^ns_per_pair //p' "$out") $res"
+}
+
+# sqlite MODE: seconds sqlite3 spends on tools/bench/sqlite.sql; prints "seconds cpu rss".
+sqlite() {
+	local mode=$1 gate="$WORK/gate" out="$WORK/sqlite.out" pid res
+	if [ "$mode" = heaptrack ]; then
+		heaptrack -o "$WORK/ht" sqlite3 :memory: <tools/bench/sqlite.sql >"$out" 2>&1
+		echo "$(awk '/^Run Time: real/ {s += $4} END {print s}' "$out") - -"
+		rm -f "$WORK"/ht*
+		return
+	fi
+	rm -f "$gate"
+	mkfifo "$gate"
+	# sqlite3 starts (libraries mapped) and waits on stdin until the gate opens.
+	{ read -r _ <"$gate"; cat tools/bench/sqlite.sql; } | sqlite3 :memory: >"$out" 2>&1 &
+	pid=$!
+	sleep 0.3
+	if [ "$mode" != untraced ]; then
+		start_tracer "$mode" "$pid" || return 1
+	fi
+	echo go >"$gate"
+	wait "$pid"
+	res="- -"
+	[ "$mode" != untraced ] && res=$(stop_tracer)
+	echo "$(awk '/^Run Time: real/ {s += $4} END {print s}' "$out") $res"
 }
 
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
-modes=(untraced fp dwarf)
-for ((r = 1; r <= ROUNDS; r++)); do
+# table NAME UNIT: prints the rows of one workload from $WORK/NAME.MODE.txt.
+table() {
+	local name=$1 unit=$2 base floor m v cpu rss
+	base=$(cut -d' ' -f1 "$WORK/$name.untraced.txt" | median)
+	floor=$(cut -d' ' -f1 "$WORK/$name.floor.txt" | median)
+	printf '%-10s %14s %10s %9s %12s %12s\n' mode "$unit" slowdown "÷ floor" "tracer cpu" "tracer rss"
 	for m in "${modes[@]}"; do
-		run_one "$m" >>"$WORK/$m.txt" || exit 1
+		v=$(cut -d' ' -f1 "$WORK/$name.$m.txt" | median)
+		cpu=$(cut -d' ' -f2 "$WORK/$name.$m.txt" | median)
+		rss=$(cut -d' ' -f3 "$WORK/$name.$m.txt" | median)
+		[ "$rss" != - ] && rss="$((rss / 1024)) MiB"
+		[ "$cpu" != - ] && cpu="$cpu s"
+		printf '%-10s %14.1f %9.2fx %8.2fx %12s %12s\n' "$m" "$v" "$(echo "$v / $base" | bc -l)" \
+			"$(echo "$v / $floor" | bc -l)" "$cpu" "$rss"
 	done
+}
+
+workloads=("micro1:200000 8 1 0" "micro2:100000 8 2 20")
+for ((r = 1; r <= ROUNDS; r++)); do
+	for w in "${workloads[@]}"; do
+		for m in "${modes[@]}"; do
+			# shellcheck disable=SC2086
+			micro "$m" ${w#*:} >>"$WORK/${w%%:*}.$m.txt" || exit 1
+		done
+	done
+	if command -v sqlite3 >/dev/null; then
+		for m in "${modes[@]}"; do
+			sqlite "$m" >>"$WORK/sqlite.$m.txt" || exit 1
+		done
+	fi
 done
 
-echo "memleakd bench: $(date -u +%Y-%m-%d), $(nproc) CPUs, kernel $(uname -r)"
-echo "malloc+free pairs of 16..4096 B, $PAIRS per run, $DEPTH frames below main, median of $ROUNDS"
-printf '%-10s %12s %10s %12s %14s\n' mode ns/pair slowdown "daemon cpu" "daemon rss"
-base=$(cut -d' ' -f1 "$WORK/untraced.txt" | median)
-for m in "${modes[@]}"; do
-	ns=$(cut -d' ' -f1 "$WORK/$m.txt" | median)
-	cpu=$(cut -d' ' -f2 "$WORK/$m.txt" | median)
-	rss=$(cut -d' ' -f3 "$WORK/$m.txt" | median)
-	printf '%-10s %12.1f %9.1fx %11ss %11s KiB\n' "$m" "$ns" "$(echo "$ns / $base" | bc -l)" "$cpu" "$rss"
-done
-fp=$(cut -d' ' -f1 "$WORK/fp.txt" | median)
-dwarf=$(cut -d' ' -f1 "$WORK/dwarf.txt" | median)
-printf 'dwarf / fp per-pair cost: %.2fx\n' "$(echo "$dwarf / $fp" | bc -l)"
+echo "memleakd bench: $(date -u +%Y-%m-%d), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), kernel $(uname -r), median of $ROUNDS"
+echo
+echo "malloc+free pairs of 16..4096 B, 8 frames below main, 1 thread, 200,000 pairs:"
+table micro1 ns/pair
+echo
+echo "2 threads, 100,000 pairs each, 20% of blocks kept live in a ring of 1,024:"
+table micro2 ns/pair
+if command -v sqlite3 >/dev/null; then
+	echo
+	echo "sqlite3 :memory: < tools/bench/sqlite.sql (seconds of SQL work, lower is better):"
+	table sqlite seconds
+fi
+echo
+"$BUILD/bench/table_bench"
