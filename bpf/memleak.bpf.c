@@ -44,6 +44,13 @@ struct stash {
 
 /* A nested call older than this is a stash whose return probe was missed. */
 #define STASH_MAX_AGE_NS 1000000000ULL
+/*
+ * An allocator that tail-jumps into another (glibc's reallocarray jumps to
+ * realloc) enters it with the same stack pointer, within nanoseconds; both
+ * return probes then fire on the one return. A same-sp entry this soon is
+ * that, not a missed return (which would need a whole call in between).
+ */
+#define TAIL_CALL_MAX_NS 10000000ULL
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -148,7 +155,11 @@ static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack
 /* True when this thread is already inside a traced allocator call. */
 static __always_inline bool inside_allocator(struct stash *s, __u64 sp, __u64 now)
 {
-	return s && sp < s->sp && now - s->ts_ns < STASH_MAX_AGE_NS;
+	if (!s)
+		return false;
+	if (sp == s->sp)
+		return now - s->ts_ns < TAIL_CALL_MAX_NS;
+	return sp < s->sp && now - s->ts_ns < STASH_MAX_AGE_NS;
 }
 
 static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __u64 old_ptr,

@@ -29,6 +29,16 @@ static size_t null_check_len(const uint8_t *code, size_t len)
 	return 0;
 }
 
+/*
+ * cmpb $imm8, disp32(%rip) (80 3d d32 ib): glibc's "is malloc initialised"
+ * test at the top of posix_memalign, valloc and pvalloc. It writes the
+ * flags only and falls through: every call reaches the next instruction.
+ */
+static size_t flag_compare_len(const uint8_t *code, size_t len)
+{
+	return len >= 7 && code[0] == 0x80 && code[1] == 0x3d ? 7 : 0;
+}
+
 struct probe_site probesite__choose(const uint8_t *code, size_t len, int null_arg_ignored)
 {
 	struct probe_site site = {0, "entry: first instruction not known to be emulated"};
@@ -36,6 +46,13 @@ struct probe_site probesite__choose(const uint8_t *code, size_t len, int null_ar
 
 	if (push_len(code, len)) {
 		site.why = "entry: first instruction (push) is emulated";
+		return site;
+	}
+	check = flag_compare_len(code, len);
+	if (check && push_len(code + check, len - check)) {
+		site.skip = check;
+		site.why =
+		    "after a flag compare (no branch, no register written): push is emulated";
 		return site;
 	}
 	check = null_arg_ignored ? null_check_len(code, len) : 0;

@@ -30,6 +30,9 @@ check_allocator() {
 	churn=$(folded_bytes "$folded" "churn_inner")
 	[ "$churn" = 0 ] || fail "churn_inner holds $churn outstanding bytes, expected 0" || return 1
 	grep -q "final report" "$ML_OUT" || fail "no final report on stdout" || return 1
+	# A clean run loses nothing: no missed or stale return probes either.
+	grep -q "^lost: ringbuf drops 0, stack collisions 0, stack failures 0, stash misses 0, stash full 0, stale stashes 0," "$ML_OUT" ||
+		fail "losses in a clean run:" "$(grep '^lost' "$ML_OUT" | tail -1)" || return 1
 	# The fixture's own DWARF gives the line of the call in leak_inner.
 	grep -Eq "^        leak_inner\+0x[0-9a-f]+ \(leaker\) tests/fixtures/leaker.c:[0-9]+$" "$ML_OUT" ||
 		fail "report lacks the frame 'leak_inner+0x.. (leaker) tests/fixtures/leaker.c:N'; report:" "$(cat "$ML_OUT")" || return 1

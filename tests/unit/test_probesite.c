@@ -15,8 +15,16 @@ static const uint8_t glibc_free[] = {0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0x00,
 				     0x00, 0x00, 0x55, 0x48, 0x8d, 0x77, 0xf0};
 /* glibc 2.36 malloc: push %r12. */
 static const uint8_t glibc_malloc[] = {0x41, 0x54, 0x55, 0x53};
-/* glibc 2.36 posix_memalign: cmpb $0x0,...(%rip): neither emulated nor a NULL check. */
-static const uint8_t glibc_posix_memalign[] = {0x80, 0x3d, 0x01, 0x02, 0x14, 0x00, 0x00};
+/* glibc 2.36 posix_memalign: cmpb $0x0,0x140201(%rip); push %r12; mov %rdx,%r12. */
+static const uint8_t glibc_posix_memalign[] = {0x80, 0x3d, 0x01, 0x02, 0x14, 0x00,
+					       0x00, 0x41, 0x54, 0x49, 0x89, 0xd4};
+/* glibc 2.36 valloc (pvalloc alike): cmpb $0x0,0x140e31(%rip); push %rbx. */
+static const uint8_t glibc_valloc[] = {0x80, 0x3d, 0x31, 0x0e, 0x14, 0x00, 0x00, 0x53};
+/* glibc 2.36 aligned_alloc: cmpb $0x0,...(%rip); je: a branch, not a push. */
+static const uint8_t glibc_aligned_alloc[] = {0x80, 0x3d, 0x71, 0x0e, 0x14, 0x00,
+					      0x00, 0x74, 0x07, 0xe9, 0x34};
+/* glibc 2.36 reallocarray: mov %rsi,%rax; mul %rdx (not emulated). */
+static const uint8_t glibc_reallocarray[] = {0x48, 0x89, 0xf0, 0x48, 0xf7, 0xe2};
 
 static void test_free_skips_its_null_check(void **state)
 {
@@ -43,13 +51,22 @@ static void test_emulated_entry_stays(void **state)
 	check_eq(site.skip, 0);
 }
 
+/* The flag compare falls through to an emulated push: probe the push. */
+static void test_flag_compare_skipped(void **state)
+{
+	(void)state;
+	check_eq(probesite__choose(glibc_posix_memalign, sizeof(glibc_posix_memalign), 0).skip, 7);
+	check_eq(probesite__choose(glibc_valloc, sizeof(glibc_valloc), 0).skip, 7);
+	/* Cut before the push: the entry. */
+	check_eq(probesite__choose(glibc_valloc, 7, 0).skip, 0);
+}
+
 static void test_unknown_entry_stays(void **state)
 {
-	struct probe_site site =
-	    probesite__choose(glibc_posix_memalign, sizeof(glibc_posix_memalign), 0);
-
 	(void)state;
-	check_eq(site.skip, 0);
+	/* A branch after the compare: some calls would never reach a later site. */
+	check_eq(probesite__choose(glibc_aligned_alloc, sizeof(glibc_aligned_alloc), 0).skip, 0);
+	check_eq(probesite__choose(glibc_reallocarray, sizeof(glibc_reallocarray), 0).skip, 0);
 }
 
 /* A function whose NULL argument matters (malloc-like) never skips its check. */
@@ -97,6 +114,7 @@ int main(void)
 	    cmocka_unit_test(test_short_je_form),
 	    cmocka_unit_test(test_emulated_entry_stays),
 	    cmocka_unit_test(test_unknown_entry_stays),
+	    cmocka_unit_test(test_flag_compare_skipped),
 	    cmocka_unit_test(test_null_check_kept_when_null_matters),
 	    cmocka_unit_test(test_near_misses_stay_at_entry),
 	    cmocka_unit_test(test_truncated_code_stays_at_entry),
