@@ -151,6 +151,7 @@ static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack
 }
 
 #include "unwind.bpf.h"
+#include "sample.bpf.h"
 
 /* True when this thread is already inside a traced allocator call. */
 static __always_inline bool inside_allocator(struct stash *s, __u64 sp, __u64 now)
@@ -197,7 +198,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	 * The old block's FREE goes out before realloc can hand the address to
 	 * another thread, so the two records can never arrive in the wrong order.
 	 */
-	if (kind == KIND_REALLOC && old_ptr)
+	if (kind == KIND_REALLOC && old_ptr && sample_free(old_ptr))
 		emit(ML_EV_FREE, old_ptr, 0, 0);
 	return 0;
 }
@@ -218,6 +219,8 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 		count(ML_CNT_FILTERED);
 		return;
 	}
+	if (!sample_alloc(addr, size))
+		return;
 	/*
 	 * Taken in the return probe, the walk starts inside the caller: at the
 	 * entry the caller's own frame would be missing (see DESIGN.md).
@@ -364,7 +367,8 @@ int BPF_KPROBE(free_enter, void *ptr)
 		count(ML_CNT_NESTED);
 		return 0;
 	}
-	emit(ML_EV_FREE, (__u64)ptr, 0, 0);
+	if (sample_free((__u64)ptr))
+		emit(ML_EV_FREE, (__u64)ptr, 0, 0);
 	return 0;
 }
 

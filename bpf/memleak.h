@@ -92,7 +92,8 @@ struct ml_stack {
 #define ML_CNT_UNWIND_DEPTH    12 /* dwarf: stack cut at ML_MAX_STACK_DEPTH frames */
 #define ML_CNT_UNWIND_NOCFI    13 /* dwarf: a frame without CFI, walked by its frame pointer */
 #define ML_CNT_STACK_NESTED    14 /* dwarf: unwinder busy on this CPU (preempted): no stack */
-#define ML_CNT_MAX	       15
+#define ML_CNT_SAMPLE_FULL     15 /* sampling: the set of sampled live blocks was full */
+#define ML_CNT_MAX	       16
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct ml_event) == 48, "ml_event is part of the wire protocol");

@@ -44,6 +44,7 @@ enum {
 	OPT_UNWIND_ROWS,
 	OPT_NO_DEMANGLE,
 	OPT_FLOOR,
+	OPT_SAMPLE_BYTES,
 	OPT_JSON,
 	OPT_PPROF,
 	OPT_SVG,
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
     {"unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS},
     {"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
     {"floor", no_argument, NULL, OPT_FLOOR},
+    {"sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES},
     {"json", required_argument, NULL, OPT_JSON},
     {"pprof", required_argument, NULL, OPT_PPROF},
     {"svg", required_argument, NULL, OPT_SVG},
@@ -116,6 +118,8 @@ static const char usage_text[] =
     "      --no-demangle      show C++ and Rust symbols as mangled in the binary\n"
     "\n"
     "Tuning and diagnostics:\n"
+    "      --sample-bytes N   sample one allocation per N bytes on average (byte-based,\n"
+    "                         like tcmalloc): bytes become estimates; default: all\n"
     "      --floor            attach every probe with empty programs and report nothing\n"
     "                         useful: the cost floor of uprobes (tools/bench)\n"
     "  -v, --verbose          -v info, -vv debug, -vvv libbpf and verifier output\n"
@@ -330,6 +334,13 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 		return OPTS_RUN;
 	case OPT_FLOOR:
 		o->floor = 1;
+		return OPTS_RUN;
+	case OPT_SAMPLE_BYTES:
+		if (opts__parse_bytes(arg, &o->sample_bytes) || o->sample_bytes > (1ULL << 40))
+			return fail(
+			    err, err_len,
+			    "invalid --sample-bytes '%s': give bytes, e.g. 64k; 0 samples all",
+			    arg);
 		return OPTS_RUN;
 	case OPT_NO_DEMANGLE:
 		o->demangle = 0;

@@ -28,6 +28,7 @@ struct opts {
 	size_t unwind_rows;	  /* --unwind-rows N: row array size; 0 = what the targets need */
 	int demangle;		  /* 0 with --no-demangle */
 	int floor;		  /* --floor: probes with empty programs (tools/bench) */
+	uint64_t sample_bytes;	  /* --sample-bytes N: mean bytes between samples; 0 = all */
 	int verbosity;		  /* -v, -vv, -vvv */
 };
 

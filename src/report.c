@@ -93,6 +93,12 @@ static void render_header(FILE *out, const struct snapshot *snap)
 		c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI], c[ML_CNT_STACK_NESTED]);
 	fprintf(out, "growing: %zu of %zu stacks (trend over the last %u intervals of %.1f s)\n",
 		snap->nr_growing, snap->nr_live_stacks, snap->window, snap->interval_s);
+	if (snap->sample_bytes)
+		fprintf(
+		    out,
+		    "sampling: one allocation per %s on average; bytes are estimates, counts are "
+		    "of sampled allocations; sample set full %" PRIu64 "\n",
+		    format_bytes(snap->sample_bytes, bytes), c[ML_CNT_SAMPLE_FULL]);
 }
 
 /* "growth +1.2 KiB/s ▁▂▃▅▇ GROWING, oldest 42 s": the stack's trend at a glance. */

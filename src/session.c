@@ -24,6 +24,7 @@
 #include "privs.h"
 #include "provider.h"
 #include "report.h"
+#include "sample.h"
 #include "session.h"
 #include "snapshot.h"
 #include "symbolize.h"
@@ -133,8 +134,9 @@ static void on_event(void *ctx, const struct ml_event *e)
 
 	switch (e->type) {
 	case ML_EV_ALLOC:
-		if (allocs__record_alloc(s->allocs, e->pid, e->addr, e->size, e->stack_id,
-					 e->ts_ns) == -ENOMEM)
+		if (allocs__record_alloc(s->allocs, e->pid, e->addr,
+					 sample__estimate(e->size, s->opts->sample_bytes),
+					 e->stack_id, e->ts_ns) == -ENOMEM)
 			s->table_failures++;
 		break;
 	case ML_EV_FREE:
@@ -161,6 +163,7 @@ static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool fin
 	snap->seq = ++s->seq;
 	snap->final = final;
 	snap->unwind_mode = s->unwinder ? "dwarf" : "fp";
+	snap->sample_bytes = s->opts->sample_bytes;
 	snap->interval_s = s->opts->interval_s;
 	snap->window = s->opts->window;
 	if (tracer__counters(s->tracer, snap->counters))
@@ -484,6 +487,7 @@ static int open_tracer(struct session *s)
 	    .ringbuf_bytes = RINGBUF_BYTES,
 	    .unwind_dwarf = s->unwinder != NULL,
 	    .floor = s->opts->floor,
+	    .sample_bytes = s->opts->sample_bytes,
 	    .unwind_rows = s->opts->unwind_rows,
 	    .on_event = on_event,
 	    .ctx = s,

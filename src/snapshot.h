@@ -51,6 +51,7 @@ struct snapshot {
 	size_t nr_growing;	 /* of the live stacks: flagged growing */
 	double interval_s;	 /* between history values */
 	unsigned int window;	 /* history values the growth test looks at */
+	uint64_t sample_bytes;	 /* sampling mean; 0 = every allocation seen */
 	struct snapshot_proc *procs;
 	size_t nr_procs;
 };

@@ -10,8 +10,12 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "sample.h"
 #include "memleak.skel.h"
 #include "tracer.h"
+
+/* Sampled live blocks the kernel remembers (their frees are the only ones sent). */
+#define SAMPLED_MAX (1u << 20)
 
 /* The init PID namespace's inode number (PROC_PID_INIT_INO in the kernel). */
 #define INIT_PID_NS_INO 0xEFFFFFFCULL
@@ -167,6 +171,11 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	set_pidns(skel);
 	skel->rodata->unwind_dwarf = opts->unwind_dwarf != 0;
 	skel->rodata->floor_mode = opts->floor != 0;
+	skel->rodata->sample_bytes = opts->sample_bytes;
+	/* The sampled live blocks, so the others' frees stay in the kernel. */
+	err = bpf_map__set_max_entries(skel->maps.sampled, opts->sample_bytes ? SAMPLED_MAX : 1);
+	if (err)
+		return err;
 	/* Only the map of the chosen mode gets its full size. */
 	err =
 	    bpf_map__set_max_entries(skel->maps.stacks, opts->unwind_dwarf ? 1 : opts->stack_slots);
@@ -180,6 +189,19 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.events, (__u32)opts->ringbuf_bytes);
 	return err;
+}
+
+static int load_sample_steps(struct tracer *t, uint64_t mean)
+{
+	uint64_t steps[SAMPLE_QUANTILES];
+	__u32 i;
+
+	sample__steps(mean, steps);
+	for (i = 0; i < SAMPLE_QUANTILES; i++)
+		if (bpf_map__update_elem(t->skel->maps.sample_steps, &i, sizeof(i), &steps[i],
+					 sizeof(steps[i]), BPF_ANY))
+			return -errno;
+	return 0;
 }
 
 int tracer__open(const struct tracer_opts *opts, struct tracer **out)
@@ -212,6 +234,8 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	if (err)
 		goto fail;
 	err = memleak_bpf__load(t->skel);
+	if (!err && opts->sample_bytes)
+		err = load_sample_steps(t, opts->sample_bytes);
 	if (err)
 		goto fail;
 	t->drain.on_event = opts->on_event;

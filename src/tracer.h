@@ -22,10 +22,11 @@ struct tracer_opts {
 	uint64_t min_size;
 	uint64_t max_size;
 	unsigned int stack_slots;
-	size_t ringbuf_bytes; /* power of two, multiple of the page size */
-	int unwind_dwarf;     /* walk .eh_frame tables in BPF instead of frame pointers */
-	int floor;	      /* every probe attached, every program returns at once */
-	size_t unwind_rows;   /* capacity of the unwind row array (dwarf only) */
+	size_t ringbuf_bytes;  /* power of two, multiple of the page size */
+	int unwind_dwarf;      /* walk .eh_frame tables in BPF instead of frame pointers */
+	int floor;	       /* every probe attached, every program returns at once */
+	uint64_t sample_bytes; /* byte-based sampling mean; 0 = every allocation */
+	size_t unwind_rows;    /* capacity of the unwind row array (dwarf only) */
 	tracer_event_fn on_event;
 	void *ctx;
 };

@@ -405,6 +405,28 @@ test_color_only_on_terminal() {
 	return 0
 }
 
+# --sample-bytes: the leak's bytes are estimated within 20% (about 470
+# samples of 1000 B at one per 4 KiB), the churn holds nothing, and the
+# frees of unsampled blocks stay in the kernel (no unmatched frees).
+test_sampling_estimates() {
+	local folded="$WORK/sampled.folded" leaked got churn
+	start_fixture leaker malloc 2000 || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 --sample-bytes 4k --folded "$folded" || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^leaked' 60 || fail "fixture did not finish" || return 1
+	sleep 0.5
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || return 1
+	leaked=$(leaked_bytes)
+	got=$(folded_bytes "$folded" "leak_outer;leak_mid;leak_inner")
+	within 20 "$leaked" "$got" || fail "estimated $got B for $leaked B leaked (±20%)" || return 1
+	churn=$(folded_bytes "$folded" "churn_inner")
+	[ "$churn" = 0 ] || fail "churn_inner holds $churn B" || return 1
+	grep -q "^unmatched frees 0 " "$ML_OUT" || fail "unsampled frees reached userspace:" "$(grep '^unmatched' "$ML_OUT" | tail -1)" || return 1
+	grep -q "^sampling: one allocation per 4.0 KiB" "$ML_OUT" || fail "report does not say it samples" || return 1
+	echo "# sampling 1 per 4 KiB: estimated $got B for $leaked B leaked"
+}
+
 # --floor attaches every probe but records nothing (tools/bench's baseline).
 test_floor_mode() {
 	start_fixture leaker malloc 50 || return 1

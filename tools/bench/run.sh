@@ -7,6 +7,7 @@
 #   floor      memleakd --floor: the same uprobes, empty BPF programs
 #   fp         memleakd --unwind fp (frame-pointer stacks)
 #   dwarf      memleakd (DWARF stacks, the default)
+#   sampled    memleakd --sample-bytes 64k (DWARF stacks for the sampled blocks only)
 #   bpftrace   a bpftrace memleak-style script (tools/bench/memleak.bt), if installed
 #   heaptrack  heaptrack (LD_PRELOAD; starts the program itself), if installed
 #
@@ -26,7 +27,7 @@ trap 'kill -KILL $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (uprobes)" >&2; exit 1; }
 [ -x "$BENCH" ] || { echo "bench: $BENCH missing; run 'make bench'" >&2; exit 1; }
 
-modes=(untraced floor fp dwarf)
+modes=(untraced floor fp dwarf sampled)
 command -v bpftrace >/dev/null && modes+=(bpftrace)
 command -v heaptrack >/dev/null && modes+=(heaptrack)
 
@@ -42,6 +43,7 @@ start_tracer() {
 	floor) "$MEMLEAKD" -p "$2" -i 3600 --floor >/dev/null 2>"$err" & ;;
 	fp) "$MEMLEAKD" -p "$2" -i 3600 --unwind fp >/dev/null 2>"$err" & ;;
 	dwarf) "$MEMLEAKD" -p "$2" -i 3600 >/dev/null 2>"$err" & ;;
+	sampled) "$MEMLEAKD" -p "$2" -i 3600 --sample-bytes 64k >/dev/null 2>"$err" & ;;
 	bpftrace) bpftrace -p "$2" tools/bench/memleak.bt >"$err" 2>&1 & ;;
 	esac
 	TRACER=$!
