@@ -124,7 +124,9 @@ static void mark_exited(struct session *s, struct target *t)
 	fprintf(stderr, "memleakd: pid %d (%s) exited; its allocations are dropped\n", t->pid,
 		t->comm);
 	allocs__drop_pid(s->allocs, (uint32_t)t->pid);
+	history__drop_pid(s->history, (uint32_t)t->pid);
 	symbolizer__forget(s->symbolizer, t->pid);
+	tracer__forget_pid(s->tracer, t->pid);
 }
 
 static void on_event(void *ctx, const struct ml_event *e)

@@ -49,6 +49,7 @@ struct tracer {
 	unsigned int stack_slots;
 	int nr_cpus;
 	int unwind_dwarf;
+	uint64_t sample_bytes;
 	struct key_index index;
 	struct drain_ctx drain;
 };
@@ -215,6 +216,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		return -ENOMEM;
 	t->stack_slots = opts->stack_slots;
 	t->unwind_dwarf = opts->unwind_dwarf;
+	t->sample_bytes = opts->sample_bytes;
 	t->stacks = calloc(opts->stack_slots, sizeof(*t->stacks));
 	if (t->unwind_dwarf && key_index_init(&t->index, opts->stack_slots)) {
 		err = -ENOMEM;
@@ -408,6 +410,46 @@ int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_pr
 				 BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+/* Deletes every sampled-block key of pid; keys are collected first, as deleting moves the walk. */
+static void forget_sampled(struct tracer *t, __u32 pid)
+{
+	struct sampled_key {
+		__u32 tgid, pad;
+		__u64 addr;
+	} key, next, *doomed = NULL, *bigger;
+	int fd = bpf_map__fd(t->skel->maps.sampled);
+	size_t nr = 0, cap = 0, i;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (key.tgid != pid)
+			continue;
+		if (nr == cap) {
+			cap = cap ? cap * 2 : 1024;
+			bigger = realloc(doomed, cap * sizeof(*doomed));
+			if (!bigger)
+				break;
+			doomed = bigger;
+		}
+		doomed[nr++] = key;
+	}
+	for (i = 0; i < nr; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+	free(doomed);
+}
+
+void tracer__forget_pid(struct tracer *t, int pid)
+{
+	__u32 key = (__u32)pid;
+
+	if (t->sample_bytes)
+		forget_sampled(t, key);
+	if (t->unwind_dwarf)
+		bpf_map__delete_elem(t->skel->maps.unwind_procs, &key, sizeof(key), 0);
 }
 
 size_t tracer__nr_links(const struct tracer *t)

@@ -45,6 +45,8 @@ int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32
 		      size_t nr);
 /* Sets the executable mappings the walker uses for pid. 0 or -errno. */
 int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_proc *proc);
+/* Forgets what the kernel side keeps for an exited pid (sampled blocks, mappings). */
+void tracer__forget_pid(struct tracer *t, int pid);
 /* Probes attached so far. */
 size_t tracer__nr_links(const struct tracer *t);
 /* An fd that polls readable when records wait (past the wakeup threshold). */

@@ -427,6 +427,29 @@ test_sampling_estimates() {
 	echo "# sampling 1 per 4 KiB: estimated $got B for $leaked B leaked"
 }
 
+# With sampling, a target that exits leaves nothing behind in the kernel's
+# set of sampled blocks, while the other target's blocks stay.
+test_sampling_purged_on_exit() {
+	local first second dump
+	start_fixture leaker malloc 30 --exit || return 1
+	first=$FIXTURE_PID
+	start_fixture leaker malloc 30 || return 1
+	second=$FIXTURE_PID
+	start_memleakd -p "$first" -p "$second" -i 1 --sample-bytes 1 || return 1
+	kill -USR1 "$first" "$second"
+	wait_for "$ML_ERR" "pid $first .*exited" 30 || fail "exit not noticed:" "$(cat "$ML_ERR")" || return 1
+	wait_for "$FIXTURE_OUT" '^leaked' 30 || return 1
+	sleep 0.5
+	dump=$(bpftool -j map dump name sampled 2>&1 | python3 -c '
+import json, sys
+pids = [e["formatted"]["key"]["tgid"] for e in json.load(sys.stdin)]
+print(" ".join(str(p) for p in sorted(set(pids))), len(pids))')
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || return 1
+	[[ " $dump " != *" $first "* ]] || fail "blocks of exited pid $first still in the map: $dump" || return 1
+	[[ " $dump " == *" $second "* ]] || fail "the living target's blocks are gone: $dump" || return 1
+}
+
 # --floor attaches every probe but records nothing (tools/bench's baseline).
 test_floor_mode() {
 	start_fixture leaker malloc 50 || return 1
