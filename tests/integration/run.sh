@@ -450,6 +450,24 @@ print(" ".join(str(p) for p in sorted(set(pids))), len(pids))')
 	[[ " $dump " == *" $second "* ]] || fail "the living target's blocks are gone: $dump" || return 1
 }
 
+# --json -: stdout carries JSON lines only, one valid object per interval.
+test_json_stdout() {
+	local out="$WORK/json-stdout.out"
+	start_fixture leaker malloc 20 || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 -d 3 --json - || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_exit "$ML_PID" 20 || return 1
+	python3 - "$ML_OUT" >"$out" 2>&1 <<'PY' || fail "stdout is not JSON lines:" "$(cat "$out")" || return 1
+import json, sys
+objs = [json.loads(line) for line in open(sys.argv[1])]
+assert len(objs) >= 3, "%d objects" % len(objs)
+assert objs[-1]["final"] and not objs[0]["final"]
+assert [o["seq"] for o in objs] == list(range(1, len(objs) + 1))
+leak = [s for s in objs[-1]["stacks"] if any(f["symbol"] == "leak_inner" for f in s["frames"])]
+assert leak and leak[0]["outstanding_bytes"] == 20000, leak
+PY
+}
+
 # --floor attaches every probe but records nothing (tools/bench's baseline).
 test_floor_mode() {
 	start_fixture leaker malloc 50 || return 1
