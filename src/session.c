@@ -316,6 +316,28 @@ static void write_outputs(struct session *s, const struct snapshot *snap)
 	}
 }
 
+/* Stacks holding no memory leave the kernel's stack map (frames cached here). */
+static void prune_stacks(struct session *s)
+{
+	size_t nr, i, max_id = 0;
+	const struct stack_stats *all = allocs__stacks(s->allocs, &nr);
+	bool *in_use;
+
+	for (i = 0; i < nr; i++)
+		if (all[i].stack_id >= 0 && (size_t)all[i].stack_id + 1 > max_id)
+			max_id = (size_t)all[i].stack_id + 1;
+	in_use = calloc(max_id ? max_id : 1, sizeof(*in_use));
+	if (!in_use)
+		return;
+	for (i = 0; i < nr; i++)
+		if (all[i].stack_id >= 0 && all[i].outstanding_count)
+			in_use[all[i].stack_id] = true;
+	if (tracer__prune_stacks(s->tracer, in_use, max_id) > 0)
+		p_debug("%llu stacks pruned from the kernel's stack map so far",
+			(unsigned long long)tracer__pruned_stacks(s->tracer));
+	free(in_use);
+}
+
 static int emit_snapshot(struct session *s, bool final)
 {
 	struct report_opts ropts = {.top = s->opts->top, .color = use_color()};
@@ -356,6 +378,8 @@ static int emit_snapshot(struct session *s, bool final)
 		stop_requested = 1; /* stdout is gone (closed pipe): nobody is reading */
 	write_outputs(s, snap);
 	snapshot__free(snap);
+	if (!final)
+		prune_stacks(s);
 	return 0;
 }
 

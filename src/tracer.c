@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,13 @@
 
 /* Sampled live blocks the kernel remembers (their frees are the only ones sent). */
 #define SAMPLED_MAX (1u << 20)
+
+/*
+ * dwarf mode: distinct stacks remembered here, as a multiple of the kernel
+ * map's slots. Stacks holding no memory are pruned from the kernel map
+ * (their frames stay cached here), so the map serves many more stacks.
+ */
+#define DWARF_IDS_PER_SLOT 8
 
 /* The init PID namespace's inode number (PROC_PID_INIT_INO in the kernel). */
 #define INIT_PID_NS_INO 0xEFFFFFFCULL
@@ -47,6 +55,8 @@ struct tracer {
 	size_t nr_links, links_cap;
 	struct cached_stack **stacks; /* by stack id; ids are never reused */
 	unsigned int stack_slots;
+	unsigned int max_ids; /* stack ids handed out at most (the stacks array's size) */
+	uint64_t pruned;      /* stacks deleted from the kernel map so far */
 	int nr_cpus;
 	int unwind_dwarf;
 	uint64_t sample_bytes;
@@ -217,8 +227,9 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	t->stack_slots = opts->stack_slots;
 	t->unwind_dwarf = opts->unwind_dwarf;
 	t->sample_bytes = opts->sample_bytes;
-	t->stacks = calloc(opts->stack_slots, sizeof(*t->stacks));
-	if (t->unwind_dwarf && key_index_init(&t->index, opts->stack_slots)) {
+	t->max_ids = opts->stack_slots * (opts->unwind_dwarf ? DWARF_IDS_PER_SLOT : 1);
+	t->stacks = calloc(t->max_ids, sizeof(*t->stacks));
+	if (t->unwind_dwarf && key_index_init(&t->index, t->max_ids)) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -243,7 +254,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	t->drain.on_event = opts->on_event;
 	t->drain.ctx = opts->ctx;
 	t->drain.index = t->unwind_dwarf ? &t->index : NULL;
-	t->drain.max_ids = opts->stack_slots;
+	t->drain.max_ids = t->max_ids;
 	t->rb =
 	    ring_buffer__new(bpf_map__fd(t->skel->maps.events), dispatch_record, &t->drain, NULL);
 	if (!t->rb) {
@@ -452,6 +463,50 @@ void tracer__forget_pid(struct tracer *t, int pid)
 		bpf_map__delete_elem(t->skel->maps.unwind_procs, &key, sizeof(key), 0);
 }
 
+int tracer__prune_stacks(struct tracer *t, const bool *in_use, size_t nr_in_use)
+{
+	int fd = bpf_map__fd(t->skel->maps.dwarf_stacks);
+	__u64 key, next, *doomed;
+	size_t nr = 0, total = 0, i, slot;
+	uint64_t ips[1];
+	void *prev = NULL;
+	uint32_t id;
+
+	if (!t->unwind_dwarf)
+		return 0;
+	doomed = malloc(t->stack_slots * sizeof(*doomed));
+	if (!doomed)
+		return -ENOMEM;
+	while (total < t->stack_slots && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		total++;
+		slot = key_slot(&t->index, key);
+		if (!t->index.keys[slot])
+			continue; /* its record has not been drained yet */
+		id = t->index.ids[slot];
+		if (id < nr_in_use && in_use[id])
+			continue;
+		/* Frames cached first: a report may still name this stack. */
+		if (tracer__read_stack(t, (int32_t)id, ips, 1) < 0)
+			continue;
+		doomed[nr++] = key;
+	}
+	/* Half full at most after a prune: only bother past that. */
+	if (total < t->stack_slots / 2)
+		nr = 0;
+	for (i = 0; i < nr; i++)
+		bpf_map_delete_elem(fd, &doomed[i]);
+	t->pruned += nr;
+	free(doomed);
+	return (int)nr;
+}
+
+uint64_t tracer__pruned_stacks(const struct tracer *t)
+{
+	return t->pruned;
+}
+
 size_t tracer__nr_links(const struct tracer *t)
 {
 	return t->nr_links;
@@ -523,7 +578,7 @@ int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max
 	struct cached_stack *cached;
 	uint32_t nr = 0, i;
 
-	if (stack_id < 0 || (unsigned int)stack_id >= t->stack_slots)
+	if (stack_id < 0 || (unsigned int)stack_id >= t->max_ids)
 		return -EINVAL;
 	cached = t->stacks[stack_id];
 	if (!cached) {
@@ -553,7 +608,7 @@ void tracer__destroy(struct tracer *t)
 	ring_buffer__free(t->rb);
 	memleak_bpf__destroy(t->skel);
 	if (t->stacks)
-		for (i = 0; i < t->stack_slots; i++)
+		for (i = 0; i < t->max_ids; i++)
 			free(t->stacks[i]);
 	free(t->stacks);
 	key_index_free(&t->index);

@@ -8,6 +8,7 @@
 #define MEMLEAKD_TRACER_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,15 @@ int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32
 		      size_t nr);
 /* Sets the executable mappings the walker uses for pid. 0 or -errno. */
 int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_proc *proc);
+/*
+ * dwarf mode: once the kernel's stack map is half full, deletes the stacks
+ * whose id is not marked in in_use[0..nr_in_use) (they hold no memory);
+ * their frames stay cached here, and a stack seen again is stored again.
+ * Stacks deleted, or -errno.
+ */
+int tracer__prune_stacks(struct tracer *t, const bool *in_use, size_t nr_in_use);
+/* Stacks pruned so far. */
+uint64_t tracer__pruned_stacks(const struct tracer *t);
 /* Forgets what the kernel side keeps for an exited pid (sampled blocks, mappings). */
 void tracer__forget_pid(struct tracer *t, int pid);
 /* Probes attached so far. */

@@ -468,6 +468,21 @@ assert leak and leak[0]["outstanding_bytes"] == 20000, leak
 PY
 }
 
+# 3,200 distinct stacks through a 1,024-slot stack map: stacks that hold no
+# memory are pruned, so nothing is lost and the leak's stack still resolves.
+test_stack_map_pruning() {
+	local folded="$WORK/stacks.folded"
+	start_fixture growth stacks || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 -d 14 --stack-slots 1024 --folded "$folded" -vv || return 1
+	kill -USR1 "$FIXTURE_PID"
+	wait_exit "$ML_PID" 40 || return 1
+	grep -q "stacks pruned from the kernel's stack map" "$ML_ERR" || fail "nothing was pruned" || return 1
+	grep -q "^lost: ringbuf drops 0, stack collisions 0, stack failures 0," "$ML_OUT" ||
+		fail "stacks lost:" "$(grep '^lost' "$ML_OUT" | tail -1)" || return 1
+	grep -q ";main;run;leak_among_many [0-9]*$" "$folded" ||
+		fail "the leak's stack is not resolved:" "$(head -5 "$folded")" || return 1
+}
+
 # --floor attaches every probe but records nothing (tools/bench's baseline).
 test_floor_mode() {
 	start_fixture leaker malloc 50 || return 1
