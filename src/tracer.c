@@ -472,7 +472,8 @@ int tracer__prune_stacks(struct tracer *t, const bool *in_use, size_t nr_in_use)
 	void *prev = NULL;
 	uint32_t id;
 
-	if (!t->unwind_dwarf)
+	/* Fewer stacks ever seen than half the slots: the map cannot be half full. */
+	if (!t->unwind_dwarf || t->index.nr < t->stack_slots / 2)
 		return 0;
 	doomed = malloc(t->stack_slots * sizeof(*doomed));
 	if (!doomed)
