@@ -211,7 +211,7 @@ $(BUILD)/fixtures/fidelity-nofp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
 $(BUILD)/bench/mallocbench: tools/bench/mallocbench.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -pthread -o $@ $<
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -pthread -Itests/fixtures -o $@ $<
 
 # Fuzzing the ELF/DWARF readers with libFuzzer (clang), ASan and UBSan.
 FUZZ_SRCS := $(filter-out $(NOT_PURE:%=src/%.c) src/pprof.c,$(SRCS))
@@ -269,7 +269,7 @@ install: memleakd
 
 .PHONY: format
 format:
-	clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/fixtures/*.c tests/fixtures/*.cc tools/*.c tests/fixtures/lib/*.c
+	clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h tests/fixtures/*.c tests/fixtures/*.h tests/fixtures/*.cc tools/*.c tests/fixtures/lib/*.c
 
 .PHONY: clean
 clean:

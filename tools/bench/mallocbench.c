@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 #define NOINLINE __attribute__((noinline))
 
 #include <pthread.h>
@@ -63,10 +65,9 @@ static void *thread_main(void *arg)
 
 int main(int argc, char **argv)
 {
-	int threads = argc > 3 ? atoi(argv[3]) : 1, signo, t;
+	int threads = argc > 3 ? atoi(argv[3]) : 1, t;
 	pthread_t ids[64];
 	struct timespec a, b;
-	sigset_t usr1;
 
 	pairs = argc > 1 ? atol(argv[1]) : 100000;
 	depth = argc > 2 ? atoi(argv[2]) : 8;
@@ -76,13 +77,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: mallocbench PAIRS DEPTH [THREADS [LIVE_PERCENT [--no-wait]]]\n");
 		return 2;
 	}
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	printf("ready %d\n", (int)getpid());
-	fflush(stdout);
-	if (!(argc > 5 && !strcmp(argv[5], "--no-wait")))
-		sigwait(&usr1, &signo);
+	announce_and_wait(!(argc > 5 && !strcmp(argv[5], "--no-wait")));
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (t = 0; t < threads; t++)
 		pthread_create(&ids[t], NULL, thread_main, (void *)(uintptr_t)t);
