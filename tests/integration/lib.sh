@@ -56,6 +56,17 @@ start_memleakd() {
 	fi
 }
 
+# finish_traced REGEX: SIGUSR1 starts the fixture's work; once its output
+# matches REGEX and the last records have drained, memleakd is stopped with
+# SIGINT (EXIT_CODE set) and has written its final outputs.
+finish_traced() {
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" "$1" 30 || fail "fixture did not print '$1':" "$(cat "$FIXTURE_OUT")" || return 1
+	sleep 0.5
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT" || return 1
+}
+
 # wait_exit PID SECONDS: sets EXIT_CODE; 1 if still running after SECONDS.
 wait_exit() {
 	local pid=$1 limit=$2 i

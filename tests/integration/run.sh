@@ -215,11 +215,7 @@ test_debug_frame_only() {
 	local folded="$WORK/debugframe.folded"
 	start_fixture leaker-debugframe malloc 100 || return 1
 	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^leaked' 30 || fail "fixture did not finish" || return 1
-	sleep 0.5
-	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || return 1
+	finish_traced '^leaked' || return 1
 	grep -q "^leaker-debugfra;_start;.*;main;leak_outer;leak_mid;leak_inner;allocate 100000$" "$folded" ||
 		fail "incomplete stack from .debug_frame:" "$(cat "$folded")" || return 1
 	grep -q "stacks (dwarf unwinding): 0 of " "$ML_OUT" ||
@@ -232,11 +228,7 @@ test_dlopen_after_attach() {
 	local folded="$WORK/dlopen.folded" leaked got
 	start_fixture dlopener "$PWD/$FIX/libleaklib.so" 200 1.5 || return 1
 	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^leaked' 30 || fail "fixture did not finish:" "$(cat "$FIXTURE_OUT")" || return 1
-	sleep 0.5
-	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || return 1
+	finish_traced '^leaked' || return 1
 	leaked=$(sed -n 's/^leaked //p' "$FIXTURE_OUT")
 	got=$(folded_bytes "$folded" ";main;use_library;leaklib_make;leaklib_inner")
 	[ "$got" = "$leaked" ] ||
@@ -255,11 +247,7 @@ test_deleted_binary() {
 	wait_for "$FIXTURE_OUT" '^ready' 10 || fail "copy did not start" || return 1
 	rm -f "$copy"
 	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^leaked' 30 || fail "fixture did not finish" || return 1
-	sleep 0.5
-	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || return 1
+	finish_traced '^leaked' || return 1
 	grep -q "^leaker-deleted;_start;.*;main;leak_outer;leak_mid;leak_inner;allocate 100000$" "$folded" ||
 		fail "deleted binary's stack not resolved:" "$(cat "$folded")" || return 1
 }
@@ -339,11 +327,7 @@ test_pprof_matches_totals() {
 	command -v go >/dev/null || fail "go not installed (tools/install-deps.sh: golang-go)" || return 1
 	start_fixture fidelity-nofp </dev/null || return 1
 	start_memleakd -p "$FIXTURE_PID" -i 1 --pprof "$prof" --json "$json" || return 1
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^done' 20 || fail "fixture did not finish" || return 1
-	sleep 0.5
-	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || return 1
+	finish_traced '^done' || return 1
 	top=$(HOME=$WORK GOCACHE=$WORK/go-cache go tool pprof -top -unit=B -sample_index=inuse_space "$prof" 2>&1)
 	total=$(sed -n 's/^Showing nodes accounting for \([0-9]*\)B, 100% of \([0-9]*\)B total$/\2/p' <<<"$top")
 	want=$(tail -1 "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["outstanding_bytes"])')
@@ -412,11 +396,7 @@ test_sampling_estimates() {
 	local folded="$WORK/sampled.folded" leaked got churn
 	start_fixture leaker malloc 2000 || return 1
 	start_memleakd -p "$FIXTURE_PID" -i 1 --sample-bytes 4k --folded "$folded" || return 1
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^leaked' 60 || fail "fixture did not finish" || return 1
-	sleep 0.5
-	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || return 1
+	finish_traced '^leaked' || return 1
 	leaked=$(leaked_bytes)
 	got=$(folded_bytes "$folded" "leak_outer;leak_mid;leak_inner")
 	within 20 "$leaked" "$got" || fail "estimated $got B for $leaked B leaked (±20%)" || return 1
@@ -501,21 +481,13 @@ test_demangle() {
 	local folded="$WORK/cxx.folded" raw="$WORK/cxx-raw.folded"
 	start_fixture fidelity-nofp </dev/null || return 1
 	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^done' 20 || fail "fixture did not finish" || return 1
-	sleep 0.5
-	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || return 1
+	finish_traced '^done' || return 1
 	grep -q ';fid_vector_b;operator new(unsigned long) ' "$folded" ||
 		fail "no demangled operator new under fid_vector_b:" "$(cat "$folded")" || return 1
 	grep -q '_Znwm' "$folded" && fail "a mangled name is left:" "$(cat "$folded")" && return 1
 	start_fixture fidelity-nofp </dev/null || return 1
 	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$raw" --no-demangle || return 1
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^done' 20 || fail "fixture did not finish" || return 1
-	sleep 0.5
-	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || return 1
+	finish_traced '^done' || return 1
 	grep -q ';fid_vector_b;_Znwm ' "$raw" ||
 		fail "--no-demangle still demangles:" "$(cat "$raw")" || return 1
 }
