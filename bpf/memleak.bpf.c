@@ -13,8 +13,10 @@
 #include <bpf/bpf_core_read.h>
 #include "memleak.h"
 
-#define EFAULT 14 /* errno values are not in vmlinux.h */
-#define EEXIST 17
+#define EFAULT	      14 /* errno values are not in vmlinux.h */
+#define EEXIST	      17
+#define SIGSTOP	      19
+#define RT_CONSISTENT 0 /* <link.h>: r_debug.r_state once the link map is complete */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -26,6 +28,17 @@ const volatile __u64 pidns_dev = 0;	     /* memleakd's PID namespace, 0 = init *
 const volatile __u64 pidns_ino = 0;
 const volatile bool unwind_dwarf = false; /* --unwind dwarf: walk .eh_frame tables */
 const volatile bool floor_mode = false;	  /* --floor: every probe returns at once (cost floor) */
+/*
+ * Probes attached to whole files (command mode, -f, system-wide): the
+ * programs decide which processes count. Otherwise perf_event_open's pid
+ * filter already did.
+ */
+const volatile bool filter_targets = false;
+const volatile bool system_wide = false;  /* every process but memleakd itself */
+const volatile bool follow_forks = false; /* -f: a target's children become targets */
+const volatile bool stop_on_exec = false; /* hold an exec'ing target until its probes are on */
+const volatile __u32 self_pid = 0;	  /* memleakd, in its own namespace */
+const volatile __u32 pidns_level = 0;	  /* depth of memleakd's PID namespace */
 
 /* An allocator call in flight on one thread. */
 struct stash {
@@ -86,6 +99,14 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
+/* Processes that exec'd and whose loader has not finished mapping libraries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} loading SEC(".maps");
+
 static __always_inline void count(__u32 slot)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &slot);
@@ -128,6 +149,7 @@ static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32
 				       __u64 stack_key)
 {
 	struct ml_event *e;
+	__u64 flags;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -141,7 +163,9 @@ static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32
 	e->size = size;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->stack_key = stack_key;
-	bpf_ringbuf_submit(e, wakeup_flag());
+	/* A process waits stopped on lifecycle records: they wake the reader at once. */
+	flags = type >= ML_EV_EXIT ? BPF_RB_FORCE_WAKEUP : wakeup_flag();
+	bpf_ringbuf_submit(e, flags);
 	count(ML_CNT_EVENTS);
 }
 
@@ -152,6 +176,24 @@ static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack
 
 #include "unwind.bpf.h"
 #include "sample.bpf.h"
+
+static __always_inline bool is_target(__u32 pid)
+{
+	return pid && bpf_map_lookup_elem(&targets, &pid);
+}
+
+/* Whether the calling process is traced, when the kernel did not filter by pid. */
+static __always_inline bool current_traced(void)
+{
+	__u32 pid, tid;
+
+	if (!filter_targets)
+		return true;
+	current_ids(&pid, &tid);
+	if (system_wide)
+		return pid && pid != self_pid;
+	return is_target(pid);
+}
 
 /* True when this thread is already inside a traced allocator call. */
 static __always_inline bool inside_allocator(struct stash *s, __u64 sp, __u64 now)
@@ -170,7 +212,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	struct stash fresh = {};
 	struct stash *s;
 
-	if (floor_mode)
+	if (floor_mode || !current_traced())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	sp = PT_REGS_SP(ctx);
@@ -245,7 +287,8 @@ static __always_inline int leave(struct pt_regs *ctx)
 	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
 	if (!s) {
-		count(ML_CNT_STASH_MISS);
+		if (current_traced())
+			count(ML_CNT_STASH_MISS);
 		return 0;
 	}
 	if (s->depth) {
@@ -359,7 +402,7 @@ int BPF_KPROBE(free_enter, void *ptr)
 	struct stash *s;
 	__u64 id;
 
-	if (floor_mode || !ptr)
+	if (floor_mode || !ptr || !current_traced())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
@@ -381,8 +424,106 @@ int BPF_PROG(process_exit, struct task_struct *task)
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	current_ids(&pid, &tid);
-	if (!pid || !bpf_map_lookup_elem(&targets, &pid))
+	if (!pid || pid == self_pid || (!system_wide && !is_target(pid)))
 		return 0;
+	bpf_map_delete_elem(&loading, &pid);
 	emit(ML_EV_EXIT, 0, 0, 0);
+	return 0;
+}
+
+/* task's process ID as memleakd sees it (task is not current here). */
+static __always_inline __u32 task_pid_seen(struct task_struct *task)
+{
+	struct upid upid = {};
+	struct pid *pid;
+
+	if (!pidns_dev)
+		return BPF_CORE_READ(task, tgid);
+	pid = BPF_CORE_READ(task, thread_pid);
+	if (!pid || BPF_CORE_READ(pid, level) < pidns_level)
+		return 0;
+	bpf_core_read(&upid, sizeof(upid), &pid->numbers[pidns_level]);
+	return upid.nr;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct ml_unwind_proc *maps;
+	__u32 pid, tid, child_pid;
+	__u8 one = 1;
+	bool target;
+
+	/* A new thread shares its process's entry; only new processes matter. */
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	current_ids(&pid, &tid);
+	target = is_target(pid);
+	if (!pid || pid == self_pid || (!system_wide && !(follow_forks && target)))
+		return 0;
+	child_pid = task_pid_seen(child);
+	if (!child_pid)
+		return 0;
+	/* Before the child first runs: its first allocation is already traced... */
+	if (follow_forks && target && bpf_map_update_elem(&targets, &child_pid, &one, BPF_ANY)) {
+		count(ML_CNT_TARGETS_FULL);
+		return 0;
+	}
+	/* ...and unwound: it maps what its parent maps. */
+	maps = unwind_dwarf ? bpf_map_lookup_elem(&unwind_procs, &pid) : NULL;
+	if (maps)
+		bpf_map_update_elem(&unwind_procs, &child_pid, maps, BPF_ANY);
+	emit_stack(ML_EV_FORK, child_pid, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 pid, tid;
+	__u8 one = 1;
+	bool target;
+
+	current_ids(&pid, &tid);
+	target = is_target(pid);
+	if (!pid || pid == self_pid || (!system_wide && !target))
+		return 0;
+	bpf_map_update_elem(&loading, &pid, &one, BPF_ANY);
+	/*
+	 * The new image's allocator may be a file no probe is on yet: the
+	 * process stops before its first instruction until memleakd has
+	 * attached and sends SIGCONT.
+	 */
+	if (stop_on_exec && target)
+		bpf_send_signal(SIGSTOP);
+	emit(ML_EV_EXEC, 0, 0, 0);
+	return 0;
+}
+
+/*
+ * The dynamic loader's debugger hook (_dl_debug_state), called when the
+ * link map changes. The cookie is the distance from the hook to
+ * _r_debug.r_state; 0 when unknown (every call counts).
+ */
+SEC("uprobe")
+int dl_debug_state(struct pt_regs *ctx)
+{
+	__s64 to_state = (__s64)bpf_get_attach_cookie(ctx);
+	__u32 pid, tid;
+	int state = RT_CONSISTENT;
+
+	current_ids(&pid, &tid);
+	if (!pid || !bpf_map_lookup_elem(&loading, &pid))
+		return 0;
+	/* The first call announces loading (RT_ADD); the libraries are mapped at RT_CONSISTENT. */
+	if (to_state &&
+	    bpf_probe_read_user(&state, sizeof(state), (void *)(PT_REGS_IP(ctx) + to_state)))
+		return 0;
+	if (state != RT_CONSISTENT)
+		return 0;
+	bpf_map_delete_elem(&loading, &pid);
+	if (stop_on_exec && is_target(pid))
+		bpf_send_signal(SIGSTOP);
+	emit(ML_EV_READY, 0, 0, 0);
 	return 0;
 }

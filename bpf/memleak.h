@@ -10,12 +10,15 @@
 #define ML_EV_ALLOC 1
 #define ML_EV_FREE  2
 #define ML_EV_EXIT  3
+#define ML_EV_FORK  4 /* a traced process forked: pid = parent, addr = child */
+#define ML_EV_EXEC  5 /* a traced process exec'd (stopped until userspace continues it) */
+#define ML_EV_READY 6 /* the dynamic loader mapped the new image's libraries (stopped too) */
 
 /* Frames kept per stack in the stack map (the kernel's ceiling is 127). */
 #define ML_MAX_STACK_DEPTH 127
 
 /* Most target processes one run can filter on in the kernel. */
-#define ML_MAX_TARGETS 1024
+#define ML_MAX_TARGETS 65536
 
 /* One record in the ring buffer; 48 bytes. */
 struct ml_event {
@@ -93,7 +96,8 @@ struct ml_stack {
 #define ML_CNT_UNWIND_NOCFI    13 /* dwarf: a frame without CFI, walked by its frame pointer */
 #define ML_CNT_STACK_NESTED    14 /* dwarf: unwinder busy on this CPU (preempted): no stack */
 #define ML_CNT_SAMPLE_FULL     15 /* sampling: the set of sampled live blocks was full */
-#define ML_CNT_MAX	       16
+#define ML_CNT_TARGETS_FULL    16 /* -f: a child could not be added (too many targets) */
+#define ML_CNT_MAX	       17
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct ml_event) == 48, "ml_event is part of the wire protocol");

@@ -41,6 +41,7 @@ struct elf_syms {
 	char debuglink[MAX_DEBUGLINK + 1]; /* "" when there is no .gnu_debuglink */
 	uint32_t debuglink_crc;
 	bool minidebuginfo; /* symbols merged from .gnu_debugdata */
+	uint64_t r_debug;   /* the dynamic loader's _r_debug object, 0 if none */
 };
 
 static int read_segments(Elf *elf, struct elf_syms *syms)
@@ -123,11 +124,15 @@ static int read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, struct elf
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
 		type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    sym.st_value == 0)
+		if (sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
 			continue;
 		name = elf_strptr(elf, shdr->sh_link, sym.st_name);
 		if (!name || !*name)
+			continue;
+		/* The one data symbol kept: where the loader says its link map is complete. */
+		if (type == STT_OBJECT && !strcmp(name, "_r_debug"))
+			syms->r_debug = sym.st_value;
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
 			continue;
 		err = add_symbol(syms, cap, &sym, name);
 		if (err)
@@ -379,6 +384,11 @@ int elf_syms__find(const struct elf_syms *syms, const char *name, struct elf_sym
 		return 0;
 	}
 	return -ENOENT;
+}
+
+uint64_t elf_syms__r_debug(const struct elf_syms *syms)
+{
+	return syms->r_debug;
 }
 
 int elf_syms__vaddr_to_offset(const struct elf_syms *syms, uint64_t vaddr, uint64_t *offset)

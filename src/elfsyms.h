@@ -35,6 +35,8 @@ int elf_syms__find(const struct elf_syms *syms, const char *name, struct elf_sym
 int elf_syms__vaddr_to_offset(const struct elf_syms *syms, uint64_t vaddr, uint64_t *offset);
 int elf_syms__offset_to_vaddr(const struct elf_syms *syms, uint64_t offset, uint64_t *vaddr);
 size_t elf_syms__count(const struct elf_syms *syms);
+/* The vaddr of the dynamic loader's _r_debug (struct r_debug), or 0. */
+uint64_t elf_syms__r_debug(const struct elf_syms *syms);
 /* The .gnu_debuglink file name (no '/') and its CRC-32, or NULL. */
 const char *elf_syms__debuglink(const struct elf_syms *syms, uint32_t *crc);
 /* True when .gnu_debugdata (MiniDebugInfo) added symbols. */

@@ -33,6 +33,7 @@ const struct opts opts_defaults = {
     .unwind_rows = 0,	    /* --unwind-rows: sized from the targets' tables */
     .demangle = 1,	    /* --no-demangle */
     .verbosity = 0,	    /* -v */
+    .fail_bytes = 1,	    /* --fail-on-leaks: any byte */
 };
 
 enum {
@@ -52,6 +53,11 @@ enum {
 	OPT_MIN_GROWTH,
 	OPT_SORT,
 	OPT_VERSION,
+	OPT_FAIL_ON_LEAKS,
+	OPT_COMM,
+	OPT_MIN_BYTES,
+	OPT_SUPPRESS,
+	OPT_NO_DEFAULT_SUPPRESS,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +80,12 @@ static const struct option long_options[] = {
     {"window", required_argument, NULL, OPT_WINDOW},
     {"min-growth", required_argument, NULL, OPT_MIN_GROWTH},
     {"sort", required_argument, NULL, OPT_SORT},
+    {"follow", no_argument, NULL, 'f'},
+    {"fail-on-leaks", optional_argument, NULL, OPT_FAIL_ON_LEAKS},
+    {"comm", required_argument, NULL, OPT_COMM},
+    {"min-bytes", required_argument, NULL, OPT_MIN_BYTES},
+    {"suppress", required_argument, NULL, OPT_SUPPRESS},
+    {"no-default-suppressions", no_argument, NULL, OPT_NO_DEFAULT_SUPPRESS},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -82,6 +94,8 @@ static const struct option long_options[] = {
 
 static const char usage_text[] =
     "Usage: memleakd -p PID [-p PID ...] [options]\n"
+    "       memleakd [options] -- COMMAND [ARGS...]\n"
+    "       memleakd [options]                 (no -p, no command: every process)\n"
     "\n"
     "Find memory leaks in running processes: outstanding (allocated, not yet\n"
     "freed) memory by call stack, every interval, with eBPF uprobes on the\n"
@@ -89,6 +103,14 @@ static const char usage_text[] =
     "\n"
     "Target:\n"
     "  -p, --pid PID          trace this process (repeat for several)\n"
+    "  -- COMMAND [ARGS]      run COMMAND, traced from its first allocation; the\n"
+    "                         report at its exit lists what it never freed\n"
+    "  -f, --follow           also trace children (fork) and new images (exec)\n"
+    "      --fail-on-leaks[=BYTES]  exit 10 when the processes leaked BYTES or more\n"
+    "                         (default 1) outside suppressed stacks\n"
+    "      --suppress FUNC    ignore stacks through a function named FUNC (a trailing\n"
+    "                         '*' matches a prefix); repeatable\n"
+    "      --no-default-suppressions  also count libc's one-time buffers (stdio)\n"
     "\n"
     "Reporting:\n"
     "  -i, --interval SEC     seconds between reports (default 5)\n"
@@ -96,6 +118,8 @@ static const char usage_text[] =
     "  -n, --top N            stacks per report (default 10)\n"
     "      --min-size BYTES   ignore allocations smaller than BYTES (k/M/G suffixes)\n"
     "      --max-size BYTES   ignore allocations larger than BYTES\n"
+    "      --comm NAME        report only processes named NAME (repeatable)\n"
+    "      --min-bytes BYTES  show only stacks holding BYTES or more\n"
     "\n"
     "Output:\n"
     "      --folded FILE      write folded stacks (flame graph input), root first,\n"
@@ -129,6 +153,9 @@ static const char usage_text[] =
     "Examples:\n"
     "  sudo memleakd -p 1234                     # top 10 stacks every 5 s until Ctrl-C\n"
     "  sudo memleakd -p 1234 -i 2 -d 30 -n 5 --folded leaks.folded\n"
+    "  sudo memleakd --fail-on-leaks -- ./unit-tests   # a leak gate for CI\n"
+    "  sudo memleakd -f -- make check               # and every child it starts\n"
+    "  sudo memleakd --comm nginx --min-bytes 1M    # every process, filtered\n"
     "  flamegraph.pl leaks.folded > leaks.svg    # outstanding bytes as a flame graph\n";
 
 static int fail(char *err, size_t err_len, const char *fmt, ...)
@@ -348,6 +375,45 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 	case 'v':
 		o->verbosity++;
 		return OPTS_RUN;
+	case 'f':
+		o->follow = 1;
+		return OPTS_RUN;
+	case OPT_FAIL_ON_LEAKS:
+		o->fail_on_leaks = 1;
+		if (arg && (opts__parse_bytes(arg, &o->fail_bytes) || o->fail_bytes == 0))
+			return fail(err, err_len,
+				    "invalid --fail-on-leaks '%s': give bytes of at least 1, e.g. "
+				    "--fail-on-leaks=4k",
+				    arg);
+		return OPTS_RUN;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) > 15)
+			return fail(
+			    err, err_len,
+			    "invalid --comm '%s': give a process name of 1 to 15 characters "
+			    "(as in /proc/PID/comm)",
+			    arg);
+		if (o->nr_comms == OPTS_MAX_COMMS)
+			return fail(err, err_len, "too many --comm options: at most %d",
+				    OPTS_MAX_COMMS);
+		o->comms[o->nr_comms++] = arg;
+		return OPTS_RUN;
+	case OPT_MIN_BYTES:
+		if (opts__parse_bytes(arg, &o->min_bytes))
+			return fail(err, err_len,
+				    "invalid --min-bytes '%s': give bytes, e.g. 4k or 1M", arg);
+		return OPTS_RUN;
+	case OPT_SUPPRESS:
+		if (!*arg)
+			return fail(err, err_len, "empty --suppress: give a function name");
+		if (o->nr_suppress == OPTS_MAX_SUPPRESS)
+			return fail(err, err_len, "too many --suppress options: at most %d",
+				    OPTS_MAX_SUPPRESS);
+		o->suppress[o->nr_suppress++] = arg;
+		return OPTS_RUN;
+	case OPT_NO_DEFAULT_SUPPRESS:
+		o->no_default_suppress = 1;
+		return OPTS_RUN;
 	default:
 		return fail(err, err_len, "unknown option: see 'memleakd --help'");
 	}
@@ -356,8 +422,18 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 /* Checks that need every option parsed. */
 static int check_combination(const struct opts *o, char *err, size_t err_len)
 {
-	if (o->nr_pids == 0)
-		return fail(err, err_len, "no target: give -p PID (see 'memleakd --help')");
+	if (o->command && o->nr_pids)
+		return fail(err, err_len,
+			    "-p and a command cannot be combined: trace either running processes "
+			    "or a command");
+	if (o->fail_on_leaks && !o->command)
+		return fail(err, err_len,
+			    "--fail-on-leaks needs a command ('memleakd --fail-on-leaks -- "
+			    "COMMAND'): it judges what the command leaves at exit");
+	if (o->follow && !o->command && !o->nr_pids)
+		return fail(err, err_len,
+			    "-f follows the children of -p PID or of a command: give one "
+			    "(system-wide mode already sees every process)");
 	if (o->min_size > o->max_size)
 		return fail(err, err_len,
 			    "--min-size is larger than --max-size: no allocation would be traced");
@@ -377,7 +453,7 @@ int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_l
 	err[0] = '\0';
 	optind = 0; /* full re-initialisation, so tests can parse repeatedly */
 	opterr = 0; /* we print our own message */
-	while ((opt = getopt_long(argc, argv, "+p:i:d:n:vh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+p:i:d:n:fvh", long_options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			return OPTS_EXIT;
@@ -406,12 +482,13 @@ int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_l
 			return ret;
 	}
 	if (optind < argc) {
-		if (strcmp(argv[optind - 1], "--") == 0)
+		if (strcmp(argv[optind - 1], "--") != 0)
 			return fail(err, err_len,
-				    "command mode ('-- COMMAND') is not supported yet: start the "
-				    "program, then use -p PID");
-		return fail(err, err_len, "unexpected argument '%s': see 'memleakd --help'",
-			    argv[optind]);
+				    "unexpected argument '%s': put a command after '--' (see "
+				    "'memleakd --help')",
+				    argv[optind]);
+		out->command = argv + optind;
 	}
+	out->system_wide = !out->command && !out->nr_pids;
 	return check_combination(out, err, err_len);
 }

@@ -6,11 +6,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OPTS_MAX_PIDS 64
+#define OPTS_MAX_PIDS	  64
+#define OPTS_MAX_COMMS	  16
+#define OPTS_MAX_SUPPRESS 32
 
 struct opts {
 	int pids[OPTS_MAX_PIDS]; /* -p PID, repeatable */
 	int nr_pids;
+	char *const *command; /* -- COMMAND [ARGS]: argv tail, NULL-terminated; NULL if none */
+	int follow;	      /* -f: children of targets are traced too (fork, exec) */
+	int system_wide;      /* no -p and no command: every process */
+	int fail_on_leaks;    /* --fail-on-leaks[=BYTES]: exit EXIT_LEAKS past fail_bytes */
+	uint64_t fail_bytes;  /* leaked bytes at which --fail-on-leaks fails (default 1) */
+	const char *comms[OPTS_MAX_COMMS]; /* --comm NAME: report only these processes */
+	int nr_comms;
+	uint64_t min_bytes; /* --min-bytes: stacks holding less are not shown */
+	const char *suppress[OPTS_MAX_SUPPRESS]; /* --suppress FUNC: stacks through FUNC ignored */
+	int nr_suppress;
+	int no_default_suppress;  /* --no-default-suppressions */
 	double interval_s;	  /* -i SECONDS between reports */
 	double duration_s;	  /* -d SECONDS to run; 0 = until Ctrl-C or target exit */
 	unsigned int top;	  /* -n TOP stacks per report */

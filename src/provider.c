@@ -22,6 +22,12 @@ const char *const alloc_fn_names[FN_COUNT] = {
     [FN_MEMALIGN] = "memalign",
     [FN_VALLOC] = "valloc",
     [FN_PVALLOC] = "pvalloc",
+    [FN_NEW] = "_Znwm",
+    [FN_NEW_ARRAY] = "_Znam",
+    [FN_DELETE] = "_ZdlPv",
+    [FN_DELETE_ARRAY] = "_ZdaPv",
+    [FN_DELETE_SIZED] = "_ZdlPvm",
+    [FN_DELETE_ARRAY_SIZED] = "_ZdaPvm",
     [FN_FREE] = "free",
 };
 
@@ -44,12 +50,12 @@ static void choose_site(int fd, struct provider *prov, int fn)
 
 	n = pread(fd, code, sizeof(code), (off_t)prov->offsets[fn]);
 	if (n > 0)
-		site = probesite__choose(code, (size_t)n, fn == FN_FREE);
+		site = probesite__choose(code, (size_t)n, alloc_fn_frees(fn));
 	prov->sites[fn] = prov->offsets[fn] + site.skip;
 	prov->site_why[fn] = site.why;
 }
 
-/* The file offset of each entry point that syms defines; false without malloc+free. */
+/* The file offset of each entry point that syms defines; false without malloc. */
 static bool find_entry_points(int fd, const struct elf_syms *syms, struct provider *prov)
 {
 	struct elf_sym_info info;
@@ -69,8 +75,8 @@ static bool find_entry_points(int fd, const struct elf_syms *syms, struct provid
 		else
 			choose_site(fd, prov, fn);
 	}
-	return prov->offsets[FN_MALLOC] != PROVIDER_NO_OFFSET &&
-	       prov->offsets[FN_FREE] != PROVIDER_NO_OFFSET;
+	/* A static program that never frees links in malloc alone (musl: no free). */
+	return prov->offsets[FN_MALLOC] != PROVIDER_NO_OFFSET;
 }
 
 static int add_provider(struct providers *p, int pid, const struct mapping *m)
@@ -161,4 +167,53 @@ void providers__free(struct providers *p)
 		free(p->list[i].path);
 	free(p->list);
 	free(p);
+}
+
+/* r_state's place in glibc's struct r_debug: int r_version, then two pointers. */
+#define R_DEBUG_STATE_OFFSET 24
+
+static int loader_from_mapping(int pid, const struct mapping *m, struct loader_hook *out)
+{
+	struct elf_sym_info hook;
+	struct elf_syms *syms;
+	uint64_t r_debug;
+	int fd, err = -ENOENT;
+
+	snprintf(out->attach_path, sizeof(out->attach_path),
+		 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
+	fd = open(out->attach_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	syms = elf_syms__load_fd(fd);
+	close(fd);
+	if (!syms)
+		return -ENOENT;
+	if (!elf_syms__find(syms, "_dl_debug_state", &hook) && !hook.ifunc &&
+	    !elf_syms__vaddr_to_offset(syms, hook.vaddr, &out->offset)) {
+		r_debug = elf_syms__r_debug(syms);
+		out->to_state =
+		    r_debug ? (int64_t)(r_debug + R_DEBUG_STATE_OFFSET) - (int64_t)hook.vaddr : 0;
+		out->dev = m->dev;
+		out->inode = m->inode;
+		err = 0;
+	}
+	elf_syms__free(syms);
+	return err;
+}
+
+int providers__find_loader(int pid, const struct procmaps *maps, struct loader_hook *out)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < maps->nr; i++) {
+		const struct mapping *m = &maps->maps[i];
+
+		if (!m->exec || !mapping__is_file(m))
+			continue;
+		err = loader_from_mapping(pid, m, out);
+		if (err != -ENOENT)
+			return err;
+	}
+	return -ENOENT;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Finds the objects that provide a process's allocator: every executable
- * file it maps that defines malloc and free (libc, a statically linked
+ * file it maps that defines malloc (libc, a statically linked
  * executable, a preloaded jemalloc/tcmalloc), with the file offset of each
  * allocator entry point.
  */
@@ -25,11 +25,23 @@ enum alloc_fn {
 	FN_MEMALIGN,
 	FN_VALLOC,
 	FN_PVALLOC,
+	FN_NEW,	      /* C++ operator new and delete, probed only in a malloc provider: */
+	FN_NEW_ARRAY, /* jemalloc and tcmalloc inline their fast path there */
+	FN_DELETE,
+	FN_DELETE_ARRAY,
+	FN_DELETE_SIZED,
+	FN_DELETE_ARRAY_SIZED,
 	FN_FREE,
 	FN_COUNT
 };
 
 extern const char *const alloc_fn_names[FN_COUNT];
+
+/* True for the entry points that release a block (free and the deletes). */
+static inline int alloc_fn_frees(int fn)
+{
+	return fn >= FN_DELETE && fn <= FN_FREE;
+}
 
 #define PROVIDER_NO_OFFSET UINT64_MAX
 
@@ -50,12 +62,24 @@ struct providers {
 };
 
 /*
- * Scans /proc/PID/maps. 0 with nr == 0 when nothing defines malloc and free;
+ * Scans /proc/PID/maps. 0 with nr == 0 when nothing defines malloc;
  * -ENOENT/-ESRCH when the process is gone; -errno otherwise.
  */
 int providers__find(int pid, struct providers **out);
 /* Same, on maps already read; files are opened through /proc/PID/. */
 int providers__from_maps(int pid, const struct procmaps *maps, struct providers **out);
 void providers__free(struct providers *p);
+
+/* The dynamic loader a process maps: where its debugger hook is. */
+struct loader_hook {
+	char attach_path[80]; /* /proc/PID/map_files/START-END */
+	dev_t dev;
+	uint64_t inode;
+	uint64_t offset;  /* file offset of _dl_debug_state */
+	int64_t to_state; /* _r_debug.r_state - _dl_debug_state, 0 if unknown */
+};
+
+/* Finds the mapped file defining _dl_debug_state: 0, -ENOENT (static), -errno. */
+int providers__find_loader(int pid, const struct procmaps *maps, struct loader_hook *out);
 
 #endif

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -9,10 +12,12 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "allocs.h"
+#include "command.h"
 #include "exitcodes.h"
 #include "flamegraph.h"
 #include "folded.h"
@@ -28,6 +33,7 @@
 #include "session.h"
 #include "snapshot.h"
 #include "symbolize.h"
+#include "targets.h"
 #include "tracer.h"
 #include "unwinder.h"
 
@@ -40,16 +46,6 @@
 #define UNWIND_ROWS_MAX	    (1u << 26)
 #define UNWIND_REFRESH_S    0.5 /* a dlopen'ed library gets its table this fast */
 
-struct target {
-	int pid;
-	char comm[SNAPSHOT_COMM_LEN];
-	int pidfd;
-	bool exited;
-	struct providers *provs;	    /* until attached */
-	struct ml_unwind_proc *unwind_sent; /* what the walker has for this pid, or NULL */
-	bool unwind_warned;
-};
-
 struct session {
 	const struct opts *opts;
 	struct allocs *allocs;
@@ -59,19 +55,30 @@ struct session {
 	struct history *history;	    /* outstanding bytes per stack per interval */
 	FILE *json;			    /* --json stream, or NULL */
 	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
-	struct target targets[OPTS_MAX_PIDS];
-	size_t nr_targets;
-	size_t nr_exited;
+	struct target_list targets;
+	struct providers **initial_provs; /* per -p target, until attached */
+	struct command *command;	  /* command mode, or NULL */
+	int command_status;		  /* wait status once command_done */
+	bool command_done;
+	/*
+	 * Probes go on whole files (attach pid -1) and BPF picks the processes:
+	 * command mode, -f and system-wide. Otherwise the kernel filters by pid.
+	 */
+	bool shared_probes;
+	bool keep_exited; /* command mode: what an exited process held is its leak */
 	int epoll_fd;
 	int timer_fd;
 	struct timespec started;
 	double unwind_refreshed_s; /* seconds_since(started) of the last unwind refresh */
 	unsigned int seq;
-	uint64_t table_failures; /* allocations the table could not keep (out of memory) */
-	int output_error;	 /* first failure writing an output */
+	uint64_t table_failures;  /* allocations the table could not keep (out of memory) */
+	uint64_t attach_failures; /* new images whose allocator could not be probed */
+	uint64_t leaked_bytes;	  /* final report: outstanding outside suppressed stacks */
+	int output_error;	  /* first failure writing an output */
 };
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t forward_signal; /* command mode: a signal for the command */
 
 static void on_stop_signal(int signo)
 {
@@ -79,15 +86,30 @@ static void on_stop_signal(int signo)
 	stop_requested = 1;
 }
 
+/*
+ * Command mode: the command decides when the run ends. Ctrl-C reaches it
+ * directly (same process group); SIGTERM and SIGHUP sent to memleakd are
+ * passed on to it. memleakd reports when it exits.
+ */
+static void on_command_signal(int signo)
+{
+	if (signo == SIGTERM || signo == SIGHUP)
+		forward_signal = signo;
+}
+
 /* A second Ctrl-C gets the default action (SA_RESETHAND): a stuck exit can be forced. */
-static int install_signals(void)
+static int install_signals(bool command_mode)
 {
 	struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND};
 	struct sigaction ignore = {.sa_handler = SIG_IGN};
 
+	if (command_mode)
+		sa = (struct sigaction){.sa_handler = on_command_signal, .sa_flags = SA_RESTART};
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
 	    sigaction(SIGHUP, &sa, NULL) || sigaction(SIGPIPE, &ignore, NULL))
+		return -errno;
+	if (command_mode && sigaction(SIGQUIT, &sa, NULL))
 		return -errno;
 	return 0;
 }
@@ -100,14 +122,34 @@ static double seconds_since(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static struct target *find_target(struct session *s, uint32_t pid)
+/* SIGCONT for a process stopped at exec by the BPF side; harmless when it is not stopped. */
+static void resume(int pid)
+{
+	if (kill(pid, SIGCONT) && errno != ESRCH)
+		p_warn("cannot resume pid %d: %s; run 'kill -CONT %d'", pid, strerror(errno), pid);
+}
+
+static void forget_process(struct session *s, int pid)
+{
+	allocs__drop_pid(s->allocs, (uint32_t)pid);
+	history__drop_pid(s->history, (uint32_t)pid);
+	symbolizer__forget(s->symbolizer, pid);
+	tracer__forget_pid(s->tracer, pid);
+}
+
+/* The run is over when these have exited: the command, or every -p target. */
+static bool run_finished(const struct session *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nr_targets; i++)
-		if (s->targets[i].pid == (int)pid)
-			return &s->targets[i];
-	return NULL;
+	if (s->opts->system_wide)
+		return false;
+	if (s->command)
+		return s->command_done;
+	for (i = 0; i < s->targets.nr; i++)
+		if (s->targets.list[i]->role == ROLE_PID && !s->targets.list[i]->exited)
+			return false;
+	return true;
 }
 
 static void mark_exited(struct session *s, struct target *t)
@@ -115,43 +157,20 @@ static void mark_exited(struct session *s, struct target *t)
 	if (t->exited)
 		return;
 	t->exited = true;
-	s->nr_exited++;
-	if (s->nr_exited == s->nr_targets) {
+	s->targets.nr_exited++;
+	tracer__remove_target(s->tracer, t->pid);
+	if (s->keep_exited || (t->role == ROLE_PID && run_finished(s))) {
+		/* The final report shows what it held at exit: its leaks. */
 		p_info("pid %d (%s) exited", t->pid, t->comm);
-		return; /* the final report shows what the last one held at exit */
+		return;
 	}
 	/* A dead process must not look like a leak of the living. */
-	fprintf(stderr, "memleakd: pid %d (%s) exited; its allocations are dropped\n", t->pid,
-		t->comm);
-	allocs__drop_pid(s->allocs, (uint32_t)t->pid);
-	history__drop_pid(s->history, (uint32_t)t->pid);
-	symbolizer__forget(s->symbolizer, t->pid);
-	tracer__forget_pid(s->tracer, t->pid);
-}
-
-static void on_event(void *ctx, const struct ml_event *e)
-{
-	struct session *s = ctx;
-	struct target *t;
-
-	switch (e->type) {
-	case ML_EV_ALLOC:
-		if (allocs__record_alloc(s->allocs, e->pid, e->addr,
-					 sample__estimate(e->size, s->opts->sample_bytes),
-					 e->stack_id, e->ts_ns) == -ENOMEM)
-			s->table_failures++;
-		break;
-	case ML_EV_FREE:
-		allocs__record_free(s->allocs, e->pid, e->addr);
-		break;
-	case ML_EV_EXIT:
-		t = find_target(s, e->pid);
-		if (t)
-			mark_exited(s, t);
-		break;
-	default:
-		break;
-	}
+	if (t->role != ROLE_SEEN)
+		fprintf(stderr, "memleakd: pid %d (%s) exited; its allocations are dropped\n",
+			t->pid, t->comm);
+	forget_process(s, t->pid);
+	if (t->role == ROLE_SEEN || t->role == ROLE_CHILD)
+		targets__remove(&s->targets, t->pid);
 }
 
 /* --- one interval's output ------------------------------------------------ */
@@ -170,15 +189,18 @@ static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool fin
 	snap->window = s->opts->window;
 	if (tracer__counters(s->tracer, snap->counters))
 		p_warn("cannot read the BPF loss counters: %s", strerror(errno));
-	snap->procs = calloc(s->nr_targets, sizeof(*snap->procs));
+	snap->procs = calloc(s->targets.nr ? s->targets.nr : 1, sizeof(*snap->procs));
 	if (!snap->procs)
 		return -ENOMEM;
-	for (i = 0; i < s->nr_targets; i++) {
-		snap->procs[i].pid = s->targets[i].pid;
-		memcpy(snap->procs[i].comm, s->targets[i].comm, sizeof(snap->procs[i].comm));
-		snap->procs[i].exited = s->targets[i].exited;
+	for (i = 0; i < s->targets.nr; i++) {
+		const struct target *t = s->targets.list[i];
+
+		snap->procs[i].pid = t->pid;
+		memcpy(snap->procs[i].comm, t->comm, sizeof(snap->procs[i].comm));
+		snap->procs[i].exited = t->exited;
 	}
-	snap->nr_procs = s->nr_targets;
+	snap->nr_procs = s->targets.nr;
+	snapshot__sum_procs(snap, s->allocs);
 	return 0;
 }
 
@@ -249,9 +271,9 @@ static void refresh_unwind(struct session *s)
 	if (!s->unwinder || now - s->unwind_refreshed_s < UNWIND_REFRESH_S)
 		return;
 	s->unwind_refreshed_s = now;
-	for (i = 0; i < s->nr_targets; i++)
-		if (!s->targets[i].exited)
-			update_unwind(s, &s->targets[i]);
+	for (i = 0; i < s->targets.nr; i++)
+		if (!s->targets.list[i]->exited)
+			update_unwind(s, s->targets.list[i]);
 }
 
 static uint64_t monotonic_ns(void)
@@ -338,9 +360,47 @@ static void prune_stacks(struct session *s)
 	free(in_use);
 }
 
+/*
+ * Allocations glibc makes once per process and keeps until exit on
+ * purpose (valgrind calls them "still reachable"): not leaks.
+ */
+static const char *const default_suppressions[] = {
+    "_IO_file_doallocate",  /* the buffer of stdout, stderr or a FILE never closed */
+    "_dl_non_dynamic_init", /* static glibc: the loader's own tables */
+    "_dl_init",		    /* constructors of shared libraries (libstdc++'s EH pool) */
+    "call_init",
+};
+
+#define NR_DEFAULT_SUPPRESSIONS (sizeof(default_suppressions) / sizeof(default_suppressions[0]))
+
+/* --comm: whether pid's name is one of those asked for. */
+static bool comm_wanted(void *ctx, uint32_t pid)
+{
+	const struct session *s = ctx;
+	const struct target *t = targets__find(&s->targets, (int)pid);
+	int i;
+
+	for (i = 0; t && i < s->opts->nr_comms; i++)
+		if (!strcmp(t->comm, s->opts->comms[i]))
+			return true;
+	return false;
+}
+
+/* What the processes still hold outside suppressed stacks: at exit, their leaks. */
+static uint64_t unsuppressed_bytes(const struct snapshot *snap)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < snap->nr_procs; i++)
+		total += snap->procs[i].outstanding_bytes - snap->procs[i].suppressed_bytes;
+	return total;
+}
+
 static int emit_snapshot(struct session *s, bool final)
 {
 	struct report_opts ropts = {.top = s->opts->top, .color = use_color()};
+	const char *suppress[OPTS_MAX_SUPPRESS + NR_DEFAULT_SUPPRESSIONS];
 	struct snapshot_opts sopts = {
 	    .max_stacks = MAX_EXPORTED_STACKS,
 	    .sort = s->opts->sort,
@@ -349,18 +409,27 @@ static int emit_snapshot(struct session *s, bool final)
 	    .read_stack = tracer__read_stack,
 	    .reader_ctx = s->tracer,
 	    .symbolizer = s->symbolizer,
+	    .keep_pid = s->opts->nr_comms ? comm_wanted : NULL,
+	    .keep_ctx = s,
+	    .min_bytes = s->opts->min_bytes,
+	    .suppress = suppress,
 	};
 	struct snapshot *snap = NULL;
 	size_t i;
 	int err;
 
+	for (i = 0; i < (size_t)s->opts->nr_suppress; i++)
+		suppress[sopts.nr_suppress++] = s->opts->suppress[i];
+	for (i = 0; !s->opts->no_default_suppress && i < NR_DEFAULT_SUPPRESSIONS; i++)
+		suppress[sopts.nr_suppress++] = default_suppressions[i];
+
 	if (!final)
 		record_history(s);
 	/* New libraries (dlopen) appear in maps; an exited process keeps its last maps. */
-	for (i = 0; i < s->nr_targets; i++) {
-		if (s->targets[i].exited)
+	for (i = 0; i < s->targets.nr; i++) {
+		if (s->targets.list[i]->exited)
 			continue;
-		symbolizer__refresh(s->symbolizer, s->targets[i].pid);
+		symbolizer__refresh(s->symbolizer, s->targets.list[i]->pid);
 	}
 	err = snapshot__build(s->allocs, &sopts, &snap);
 	if (!err)
@@ -377,6 +446,7 @@ static int emit_snapshot(struct session *s, bool final)
 	if (!(s->json == stdout) && report__render(stdout, snap, &ropts))
 		stop_requested = 1; /* stdout is gone (closed pipe): nobody is reading */
 	write_outputs(s, snap);
+	s->leaked_bytes = unsuppressed_bytes(snap);
 	snapshot__free(snap);
 	if (!final)
 		prune_stacks(s);
@@ -455,6 +525,21 @@ static void read_comm(int pid, char comm[SNAPSHOT_COMM_LEN])
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
+/* Kernel threads have an empty maps file: nothing to probe there. */
+static bool process_maps_files(int pid)
+{
+	char path[64], *text;
+	size_t len;
+	bool mapped;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (read_proc_file(path, &text, &len))
+		return false;
+	mapped = len > 0;
+	free(text);
+	return mapped;
+}
+
 /* Alive and not a zombie, for kernels or tools without pidfd_open. */
 static bool process_alive(int pid)
 {
@@ -473,12 +558,11 @@ static bool process_alive(int pid)
 	return alive;
 }
 
-/* Opens the target and finds its allocator; an EXIT_* code. */
+/* Opens a -p target and finds its allocator; an EXIT_* code. */
 static int prepare_target(struct target *t, int pid, struct providers **provs)
 {
 	int err;
 
-	t->pid = pid;
 	t->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	/* Without pidfd_open (valgrind, old kernels) liveness is polled instead. */
 	if (t->pidfd < 0 && errno == ENOSYS)
@@ -496,12 +580,159 @@ static int prepare_target(struct target *t, int pid, struct providers **provs)
 		return err == -ENOENT || err == -ESRCH ? EXIT_TARGET : EXIT_PERMISSION;
 	}
 	if ((*provs)->nr == 0) {
-		p_err("pid %d (%s) maps no object that defines malloc and free: nothing to trace "
+		p_err("pid %d (%s) maps no object that defines malloc: nothing to trace "
 		      "(a static binary without malloc, or a custom allocator under other names)",
 		      pid, t->comm);
 		return EXIT_TARGET;
 	}
 	return EXIT_OK;
+}
+
+/* --- lifecycle: fork, exec, the loader's hook ------------------------------ */
+
+static int attach_pid_for(const struct session *s, int pid)
+{
+	return s->shared_probes ? -1 : pid;
+}
+
+/*
+ * Probes every allocator the process maps now, and the dynamic loader's
+ * hook so libraries it maps next are seen too. Files already probed are
+ * skipped. Failures are counted and shown, never fatal: the process runs on.
+ */
+static void attach_new_files(struct session *s, struct target *t, bool want_loader)
+{
+	struct providers *provs = NULL;
+	struct loader_hook hook;
+	struct procmaps *maps;
+	char why[512];
+	size_t i;
+	int err, attach_pid = attach_pid_for(s, t->pid);
+
+	if (procmaps__read(t->pid, &maps))
+		return; /* gone already: its EXIT record follows */
+	err = providers__from_maps(t->pid, maps, &provs);
+	for (i = 0; !err && i < provs->nr; i++) {
+		err = tracer__attach_provider(s->tracer, attach_pid, &provs->list[i], why,
+					      sizeof(why));
+		if (err < 0) {
+			s->attach_failures++;
+			p_warn("pid %d (%s): %s", t->pid, t->comm, why);
+		} else if (err == 0) {
+			p_info("pid %d (%s): probing %s", t->pid, t->comm, provs->list[i].path);
+		}
+		err = 0;
+	}
+	if (want_loader && !providers__find_loader(t->pid, maps, &hook) &&
+	    tracer__attach_loader(s->tracer, attach_pid, hook.attach_path, hook.dev, hook.inode,
+				  hook.offset, hook.to_state) < 0) {
+		s->attach_failures++;
+		p_warn("pid %d (%s): cannot probe its dynamic loader: %s; libraries it loads may "
+		       "be missed",
+		       t->pid, t->comm, strerror(errno));
+	}
+	providers__free(provs);
+	procmaps__free(maps);
+	update_unwind(s, t);
+	symbolizer__refresh(s->symbolizer, t->pid);
+}
+
+/* A process to trace from now on; system-wide, any process not yet known. */
+static struct target *note_process(struct session *s, int pid, enum target_role role)
+{
+	struct target *t = targets__find(&s->targets, pid);
+
+	if (t)
+		return t;
+	t = targets__add(&s->targets, pid, role);
+	if (!t) {
+		p_warn("out of memory: pid %d is not tracked", pid);
+		return NULL;
+	}
+	read_comm(pid, t->comm);
+	return t;
+}
+
+static void on_fork(struct session *s, int parent, int child)
+{
+	struct target *t;
+
+	/* Its allocations so far are the parent's copies; it starts with a clean slate. */
+	t = note_process(s, child, s->opts->system_wide ? ROLE_SEEN : ROLE_CHILD);
+	if (!t)
+		return;
+	p_debug("pid %d forked pid %d", parent, child);
+	update_unwind(s, t);
+	symbolizer__refresh(s->symbolizer, child);
+}
+
+/* The process is stopped (unless system-wide) until we resume it. */
+static void on_exec(struct session *s, int pid)
+{
+	struct target *t = targets__find(&s->targets, pid);
+
+	if (!t && s->opts->system_wide)
+		t = note_process(s, pid, ROLE_SEEN);
+	if (!t) {
+		resume(pid);
+		return;
+	}
+	/* The old image's memory is gone with it. */
+	forget_process(s, pid);
+	free(t->unwind_sent);
+	t->unwind_sent = NULL;
+	read_comm(pid, t->comm);
+	p_info("pid %d exec'd %s", pid, t->comm);
+	attach_new_files(s, t, true);
+	if (!s->opts->system_wide)
+		resume(pid);
+}
+
+/* The loader mapped the new image's libraries; stopped like on_exec. */
+static void on_libraries_ready(struct session *s, int pid)
+{
+	struct target *t = targets__find(&s->targets, pid);
+
+	if (t)
+		attach_new_files(s, t, false);
+	if (!s->opts->system_wide)
+		resume(pid);
+}
+
+static void on_event(void *ctx, const struct ml_event *e)
+{
+	struct session *s = ctx;
+	struct target *t;
+
+	switch (e->type) {
+	case ML_EV_ALLOC:
+		if (allocs__record_alloc(s->allocs, e->pid, e->addr,
+					 sample__estimate(e->size, s->opts->sample_bytes),
+					 e->stack_id, e->ts_ns) == -ENOMEM)
+			s->table_failures++;
+		break;
+	case ML_EV_FREE:
+		allocs__record_free(s->allocs, e->pid, e->addr);
+		break;
+	case ML_EV_EXIT:
+		t = targets__find(&s->targets, (int)e->pid);
+		if (t)
+			mark_exited(s, t);
+		else if (s->opts->system_wide)
+			forget_process(s, (int)e->pid);
+		break;
+	case ML_EV_FORK:
+		on_fork(s, (int)e->pid, (int)e->addr);
+		break;
+	case ML_EV_EXEC:
+		on_exec(s, (int)e->pid);
+		break;
+	case ML_EV_READY:
+		on_libraries_ready(s, (int)e->pid);
+		break;
+	default:
+		break;
+	}
 }
 
 static int open_tracer(struct session *s)
@@ -515,6 +746,10 @@ static int open_tracer(struct session *s)
 	    .floor = s->opts->floor,
 	    .sample_bytes = s->opts->sample_bytes,
 	    .unwind_rows = s->opts->unwind_rows,
+	    .filter_targets = s->shared_probes,
+	    .system_wide = s->opts->system_wide,
+	    .follow_forks = s->opts->follow,
+	    .stop_on_exec = !s->opts->system_wide,
 	    .on_event = on_event,
 	    .ctx = s,
 	};
@@ -555,56 +790,147 @@ static void describe_target(const struct target *t, const struct providers *prov
 	fputc('\n', stderr);
 }
 
-/* Every PID exists and has an allocator, before anything is loaded. */
-static int prepare_targets(struct session *s)
+/* Every -p PID exists and has an allocator, before anything is loaded. */
+static int prepare_pids(struct session *s)
 {
 	int i, code;
 
+	s->initial_provs = calloc((size_t)s->opts->nr_pids + 1, sizeof(*s->initial_provs));
+	if (!s->initial_provs)
+		return EXIT_FAILURE_RUN;
 	for (i = 0; i < s->opts->nr_pids; i++) {
-		struct target *t = &s->targets[s->nr_targets];
+		struct target *t = targets__add(&s->targets, s->opts->pids[i], ROLE_PID);
 
-		t->pidfd = -1;
-		code = prepare_target(t, s->opts->pids[i], &t->provs);
-		if (t->pidfd != -1)
-			s->nr_targets++;
+		if (!t)
+			return EXIT_FAILURE_RUN;
+		code = prepare_target(t, t->pid, &s->initial_provs[i]);
 		if (code != EXIT_OK)
 			return code;
 	}
 	return EXIT_OK;
 }
 
-static int attach_targets(struct session *s)
+/* System-wide: every process now running that maps a malloc provider. */
+static int prepare_all_processes(struct session *s)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *d;
+	char *end;
+	long pid;
+
+	if (!proc) {
+		p_err("cannot list /proc: %s; mount procfs", strerror(errno));
+		return EXIT_PERMISSION;
+	}
+	while ((d = readdir(proc))) {
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > INT_MAX || pid == getpid() || pid == getppid())
+			continue;
+		/* Kernel threads map nothing; an empty maps file is how they show. */
+		if (!process_alive((int)pid) || !process_maps_files((int)pid))
+			continue;
+		if (!note_process(s, (int)pid, ROLE_SEEN)) {
+			closedir(proc);
+			return EXIT_FAILURE_RUN;
+		}
+	}
+	closedir(proc);
+	p_info("system-wide: %zu processes with file mappings", s->targets.nr);
+	return EXIT_OK;
+}
+
+static int attach_pids(struct session *s)
 {
 	char why[512];
-	size_t i;
+	size_t i, j;
 	int err;
 
-	for (i = 0; i < s->nr_targets; i++) {
-		struct target *t = &s->targets[i];
+	for (i = 0; i < s->targets.nr; i++) {
+		struct target *t = s->targets.list[i];
+		struct providers *provs = s->initial_provs[i];
 
 		/* Tables first: the first allocation already walks them. */
 		update_unwind(s, t);
-		err = tracer__attach(s->tracer, t->pid, t->provs, why, sizeof(why));
-		if (err) {
+		err = tracer__add_target(s->tracer, t->pid);
+		for (j = 0; !err && j < provs->nr; j++)
+			err = tracer__attach_provider(s->tracer, attach_pid_for(s, t->pid),
+						      &provs->list[j], why, sizeof(why));
+		if (err < 0) {
 			p_err("pid %d (%s): %s", t->pid, t->comm, why);
 			return err == -ENOENT || err == -ESRCH ? EXIT_TARGET : EXIT_FAILURE_RUN;
 		}
 		symbolizer__refresh(s->symbolizer, t->pid);
-		describe_target(t, t->provs);
-		providers__free(t->provs);
-		t->provs = NULL;
+		describe_target(t, provs);
 	}
-	p_info("%zu probes attached", tracer__nr_links(s->tracer));
 	return EXIT_OK;
+}
+
+static int attach_everything(struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->targets.nr; i++)
+		attach_new_files(s, s->targets.list[i], true);
+	fprintf(stderr, "memleakd: tracing every process (system-wide): %zu now\n", s->targets.nr);
+	return EXIT_OK;
+}
+
+/* Command mode: the child exists, held before exec; its exec stops it for us. */
+static int start_command(struct session *s)
+{
+	struct target *t;
+	char why[512];
+	int err;
+
+	err = command__spawn(s->opts->command, &s->command);
+	if (err) {
+		p_err("cannot start the command: %s", strerror(-err));
+		return EXIT_FAILURE_RUN;
+	}
+	t = targets__add(&s->targets, command__pid(s->command), ROLE_COMMAND);
+	if (!t || tracer__add_target(s->tracer, t->pid)) {
+		p_err("cannot register the command's pid: %s", strerror(errno));
+		return EXIT_FAILURE_RUN;
+	}
+	snprintf(t->comm, sizeof(t->comm), "%.16s", s->opts->command[0]);
+	err = command__release(s->command, why, sizeof(why));
+	if (err) {
+		p_err("%s", why);
+		s->command_done = command__reap(s->command, &s->command_status) == 1;
+		return EXIT_TARGET;
+	}
+	return EXIT_OK;
+}
+
+static int attach_targets(struct session *s)
+{
+	int code;
+
+	if (s->opts->system_wide)
+		code = attach_everything(s);
+	else if (s->opts->command)
+		code = start_command(s);
+	else
+		code = attach_pids(s);
+	if (code == EXIT_OK)
+		p_info("%zu probes attached", tracer__nr_links(s->tracer));
+	return code;
 }
 
 /* --- the loop -------------------------------------------------------------- */
 
+static int watch_fd(struct session *s, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	return epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
 static int setup_waits(struct session *s)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
 	struct itimerspec every = {0};
 	size_t i;
+	int err;
 
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -616,20 +942,13 @@ static int setup_waits(struct session *s)
 	every.it_value = every.it_interval;
 	if (timerfd_settime(s->timer_fd, 0, &every, NULL))
 		return -errno;
-	ev.data.fd = s->timer_fd;
-	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->timer_fd, &ev))
-		return -errno;
-	ev.data.fd = tracer__epoll_fd(s->tracer);
-	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
-		return -errno;
-	for (i = 0; i < s->nr_targets; i++) {
-		if (s->targets[i].pidfd < 0)
-			continue;
-		ev.data.fd = s->targets[i].pidfd;
-		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
-			return -errno;
-	}
-	return 0;
+	err = watch_fd(s, s->timer_fd);
+	if (!err)
+		err = watch_fd(s, tracer__epoll_fd(s->tracer));
+	for (i = 0; !err && i < s->targets.nr; i++)
+		if (s->targets.list[i]->pidfd >= 0)
+			err = watch_fd(s, s->targets.list[i]->pidfd);
+	return err;
 }
 
 /* A pidfd turned readable: the process is gone. Its EXIT record is already queued. */
@@ -638,11 +957,12 @@ static void on_pidfd(struct session *s, int fd)
 	size_t i;
 
 	tracer__drain(s->tracer);
-	for (i = 0; i < s->nr_targets; i++) {
-		if (s->targets[i].pidfd != fd)
+	for (i = 0; i < s->targets.nr; i++) {
+		if (s->targets.list[i]->pidfd != fd)
 			continue;
 		epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-		mark_exited(s, &s->targets[i]); /* no-op when the EXIT record did it */
+		mark_exited(s, s->targets.list[i]); /* no-op when the EXIT record did it */
+		return;
 	}
 }
 
@@ -650,14 +970,32 @@ static void poll_liveness(struct session *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->nr_targets; i++) {
-		struct target *t = &s->targets[i];
+	for (i = 0; i < s->targets.nr; i++) {
+		struct target *t = s->targets.list[i];
 
 		if (t->pidfd != NO_PIDFD || t->exited || process_alive(t->pid))
 			continue;
 		tracer__drain(s->tracer);
 		mark_exited(s, t);
 	}
+}
+
+/* Command mode: the command's exit ends the run once its last records are in. */
+static void poll_command(struct session *s)
+{
+	struct target *t;
+
+	if (s->command && !s->command_done && forward_signal) {
+		kill(command__pid(s->command), forward_signal);
+		forward_signal = 0;
+	}
+	if (!s->command || s->command_done || !command__reap(s->command, &s->command_status))
+		return;
+	tracer__drain(s->tracer);
+	t = targets__find(&s->targets, command__pid(s->command));
+	if (t)
+		mark_exited(s, t);
+	s->command_done = true;
 }
 
 static int wait_timeout_ms(const struct session *s)
@@ -678,7 +1016,7 @@ static void run_loop(struct session *s)
 	uint64_t expirations;
 	int n, i;
 
-	while (!stop_requested && s->nr_exited < s->nr_targets) {
+	while (!stop_requested && !run_finished(s)) {
 		if (s->opts->duration_s > 0 && seconds_since(&s->started) >= s->opts->duration_s)
 			break;
 		n = epoll_wait(s->epoll_fd, events, 16, wait_timeout_ms(s));
@@ -696,6 +1034,7 @@ static void run_loop(struct session *s)
 			}
 		}
 		poll_liveness(s);
+		poll_command(s);
 		refresh_unwind(s);
 		if (s->output_error)
 			break;
@@ -708,12 +1047,18 @@ static void cleanup(struct session *s)
 
 	/* Detach first: nothing of ours stays in the target once we stop reading. */
 	tracer__destroy(s->tracer);
-	for (i = 0; i < s->nr_targets; i++) {
-		if (s->targets[i].pidfd >= 0)
-			close(s->targets[i].pidfd);
-		providers__free(s->targets[i].provs);
-		free(s->targets[i].unwind_sent);
+	for (i = 0; i < s->targets.nr; i++) {
+		if (s->targets.list[i]->pidfd >= 0)
+			close(s->targets.list[i]->pidfd);
+		/* One stopped at exec while we were leaving must not stay stopped. */
+		if (!s->opts->system_wide && !s->targets.list[i]->exited && s->tracer)
+			kill(s->targets.list[i]->pid, SIGCONT);
+		if (s->initial_provs && i < (size_t)s->opts->nr_pids)
+			providers__free(s->initial_provs[i]);
 	}
+	free(s->initial_provs);
+	targets__free(&s->targets);
+	command__free(s->command);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
 	if (s->timer_fd >= 0)
@@ -740,9 +1085,18 @@ static int prepare_unwind(struct session *s)
 		p_err("out of memory");
 		return EXIT_FAILURE_RUN;
 	}
-	for (i = 0; i < s->nr_targets; i++)
-		update_unwind(s, &s->targets[i]);
+	for (i = 0; i < s->targets.nr; i++)
+		update_unwind(s, s->targets.list[i]);
 	return EXIT_OK;
+}
+
+static int prepare(struct session *s)
+{
+	if (s->opts->system_wide)
+		return prepare_all_processes(s);
+	if (s->opts->command)
+		return EXIT_OK; /* started once the probes can follow its exec */
+	return prepare_pids(s);
 }
 
 static int start(struct session *s)
@@ -753,11 +1107,13 @@ static int start(struct session *s)
 	code = check_environment(s->opts);
 	if (code != EXIT_OK)
 		return code;
-	if (install_signals()) {
+	if (install_signals(s->opts->command != NULL)) {
 		p_err("cannot install signal handlers: %s", strerror(errno));
 		return EXIT_FAILURE_RUN;
 	}
-	code = prepare_targets(s);
+	s->shared_probes = s->opts->command || s->opts->follow || s->opts->system_wide;
+	s->keep_exited = s->opts->command != NULL;
+	code = prepare(s);
 	if (code != EXIT_OK)
 		return code;
 	s->allocs = allocs__new();
@@ -786,14 +1142,37 @@ static int start(struct session *s)
 	code = open_tracer(s);
 	if (code != EXIT_OK)
 		return code;
-	code = attach_targets(s);
-	if (code != EXIT_OK)
-		return code;
 	err = setup_waits(s);
 	if (err) {
 		p_err("cannot set up the event loop: %s", strerror(-err));
 		return EXIT_FAILURE_RUN;
 	}
+	return attach_targets(s);
+}
+
+/* Command mode's verdict: the command's own failure first, then the leak gate. */
+static int command_exit_code(const struct session *s)
+{
+	char how[96];
+
+	if (!s->command_done) {
+		fprintf(stderr, "memleakd: stopped before the command ended; no leak verdict\n");
+		return EXIT_COMMAND_FAILED;
+	}
+	command__describe(s->command_status, how, sizeof(how));
+	if (!WIFEXITED(s->command_status) || WEXITSTATUS(s->command_status) != 0) {
+		fprintf(stderr, "memleakd: the command %s\n", how);
+		return EXIT_COMMAND_FAILED;
+	}
+	if (s->opts->fail_on_leaks && s->leaked_bytes >= s->opts->fail_bytes) {
+		fprintf(stderr,
+			"memleakd: LEAKS: %" PRIu64
+			" bytes not freed at exit (--fail-on-leaks=%" PRIu64 ")\n",
+			s->leaked_bytes, s->opts->fail_bytes);
+		return EXIT_LEAKS;
+	}
+	fprintf(stderr, "memleakd: the command %s; %" PRIu64 " bytes not freed at exit\n", how,
+		s->leaked_bytes);
 	return EXIT_OK;
 }
 
@@ -802,16 +1181,21 @@ int session__run(const struct opts *opts)
 	struct session s = {.opts = opts, .epoll_fd = -1, .timer_fd = -1};
 	int code;
 
+	clock_gettime(CLOCK_MONOTONIC, &s.started);
 	code = start(&s);
 	if (code == EXIT_OK) {
 		clock_gettime(CLOCK_MONOTONIC, &s.started);
-		fprintf(stderr, "memleakd: ready: report every %.1f s%s; Ctrl-C to stop\n",
-			opts->interval_s, opts->duration_s > 0 ? " for the duration" : "");
+		if (!opts->command)
+			fprintf(stderr, "memleakd: ready: report every %.1f s%s; Ctrl-C to stop\n",
+				opts->interval_s, opts->duration_s > 0 ? " for the duration" : "");
 		run_loop(&s);
 		tracer__drain(s.tracer);
+		poll_command(&s);
 		emit_snapshot(&s, true);
 		if (s.output_error)
 			code = EXIT_OUTPUT;
+		else if (opts->command)
+			code = command_exit_code(&s);
 	}
 	cleanup(&s);
 	return code;

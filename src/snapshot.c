@@ -67,7 +67,8 @@ bool snapshot__is_root_symbol(const char *symbol)
 	    "clone3",
 	    "__clone",
 	    "__clone3",
-	    "_start_c", /* musl */
+	    "_start_c",		      /* musl */
+	    "libc_start_main_stage2", /* musl: calls main; its libc.a has no CFI */
 	};
 	size_t i, len;
 
@@ -79,6 +80,68 @@ bool snapshot__is_root_symbol(const char *symbol)
 		if (strlen(roots[i]) == len && !strncmp(symbol, roots[i], len))
 			return true;
 	return false;
+}
+
+const char *snapshot__match_suppression(const char *symbol, const char *const *patterns,
+					size_t nr_patterns)
+{
+	size_t i, len, sym_len;
+
+	if (!symbol)
+		return NULL;
+	sym_len = strcspn(symbol, "@"); /* "malloc@@GLIBC_2.2.5" is malloc */
+	for (i = 0; i < nr_patterns; i++) {
+		len = strlen(patterns[i]);
+		if (len && patterns[i][len - 1] == '*') {
+			if (len - 1 <= sym_len && !strncmp(symbol, patterns[i], len - 1))
+				return patterns[i];
+		} else if (len == sym_len && !strncmp(symbol, patterns[i], len)) {
+			return patterns[i];
+		}
+	}
+	return NULL;
+}
+
+static void mark_suppressed(struct snapshot *snap, struct snapshot_stack *st,
+			    const struct snapshot_opts *opts)
+{
+	size_t i;
+
+	for (i = 0; i < st->nr_frames && !st->suppressed_by; i++)
+		st->suppressed_by = snapshot__match_suppression(st->frames[i].symbol,
+								opts->suppress, opts->nr_suppress);
+	if (!st->suppressed_by)
+		return;
+	snap->nr_suppressed++;
+	snap->suppressed_bytes += st->stats.outstanding_bytes;
+}
+
+void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
+{
+	size_t nr_all, i, j;
+	const struct stack_stats *all = allocs__stacks(table, &nr_all);
+	struct snapshot_proc *p;
+
+	for (i = 0; i < nr_all; i++) {
+		if (!all[i].outstanding_count)
+			continue;
+		for (j = 0, p = NULL; j < snap->nr_procs && !p; j++)
+			if (snap->procs[j].pid == (int)all[i].pid)
+				p = &snap->procs[j];
+		if (!p)
+			continue;
+		p->outstanding_bytes += all[i].outstanding_bytes;
+		p->outstanding_count += all[i].outstanding_count;
+		p->nr_stacks++;
+	}
+	for (i = 0; i < snap->nr_stacks; i++) {
+		if (!snap->stacks[i].suppressed_by)
+			continue;
+		for (j = 0; j < snap->nr_procs; j++)
+			if (snap->procs[j].pid == (int)snap->stacks[i].stats.pid)
+				snap->procs[j].suppressed_bytes +=
+				    snap->stacks[i].stats.outstanding_bytes;
+	}
 }
 
 static int by_growth_desc(const void *a, const void *b)
@@ -97,7 +160,7 @@ static int by_growth_desc(const void *a, const void *b)
 
 /* The live stacks with their history and oldest allocation, sorted as asked. */
 static struct ranked *rank_live(const struct allocs *table, const struct snapshot_opts *opts,
-				size_t *nr_live, size_t *nr_growing)
+				size_t *nr_live, size_t *nr_growing, size_t *nr_hidden)
 {
 	size_t nr_all, i, n = 0;
 	const struct stack_stats *all = allocs__stacks(table, &nr_all);
@@ -114,6 +177,11 @@ static struct ranked *rank_live(const struct allocs *table, const struct snapsho
 	for (i = 0; i < nr_all; i++) {
 		if (!all[i].outstanding_count)
 			continue;
+		if (all[i].outstanding_bytes < opts->min_bytes ||
+		    (opts->keep_pid && !opts->keep_pid(opts->keep_ctx, all[i].pid))) {
+			(*nr_hidden)++;
+			continue;
+		}
 		live[n].stats = &all[i];
 		live[n].oldest_ns = oldest[i];
 		live[n].hist =
@@ -141,7 +209,7 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 	if (!snap)
 		return -ENOMEM;
 	snap->totals = *allocs__totals(table);
-	live = rank_live(table, opts, &nr_live, &snap->nr_growing);
+	live = rank_live(table, opts, &nr_live, &snap->nr_growing, &snap->nr_hidden);
 	if (!live) {
 		free(snap);
 		return -ENOMEM;
@@ -159,6 +227,8 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 		if (live[i].oldest_ns != UINT64_MAX && opts->now_ns > live[i].oldest_ns)
 			st->oldest_age_s = (double)(opts->now_ns - live[i].oldest_ns) / 1e9;
 		err = fill_frames(st, opts, ips);
+		if (!err)
+			mark_suppressed(snap, st, opts);
 		if (!err && !st->complete) {
 			snap->nr_partial++;
 			snap->partial_bytes += live[i].stats->outstanding_bytes;

@@ -23,6 +23,11 @@ struct snapshot_proc {
 	int pid;
 	char comm[SNAPSHOT_COMM_LEN];
 	bool exited;
+	/* Filled by snapshot__sum_procs from every live stack of the process: */
+	uint64_t outstanding_bytes;
+	uint64_t outstanding_count;
+	size_t nr_stacks;
+	uint64_t suppressed_bytes; /* of the shown stacks: in suppressed ones */
 };
 
 struct snapshot_stack {
@@ -33,6 +38,7 @@ struct snapshot_stack {
 	bool complete;	/* the outermost frame is a process or thread entry point */
 	const struct stack_history *hist; /* series and growth verdict, or NULL */
 	double oldest_age_s;		  /* age of its oldest outstanding allocation */
+	const char *suppressed_by;	  /* the --suppress pattern a frame matched, or NULL */
 };
 
 struct snapshot {
@@ -54,6 +60,9 @@ struct snapshot {
 	uint64_t sample_bytes;	 /* sampling mean; 0 = every allocation seen */
 	struct snapshot_proc *procs;
 	size_t nr_procs;
+	size_t nr_hidden;	   /* live stacks left out by --comm / --min-bytes */
+	size_t nr_suppressed;	   /* of nr_stacks: suppressed */
+	uint64_t suppressed_bytes; /* outstanding bytes of those */
 };
 
 /* Reads the raw user stack of stack_id, leaf first: count, or -errno. */
@@ -70,12 +79,26 @@ struct snapshot_opts {
 	stack_reader_fn read_stack;
 	void *reader_ctx;
 	struct symbolizer *symbolizer;
+	/* Filters: processes to show (NULL: all), smallest stack shown. */
+	bool (*keep_pid)(void *ctx, uint32_t pid);
+	void *keep_ctx;
+	uint64_t min_bytes;
+	/* Stacks through one of these functions are marked suppressed ("name" or "prefix*"). */
+	const char *const *suppress;
+	size_t nr_suppress;
 };
 
 /* Builds the stack part; the caller fills in times, counters and procs. */
 int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts,
 		    struct snapshot **out);
 void snapshot__free(struct snapshot *snap);
+
+/* Fills each proc's totals from the table and the shown stacks. */
+void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table);
+
+/* The pattern of patterns[] that symbol matches ("name", or "prefix*"), or NULL. */
+const char *snapshot__match_suppression(const char *symbol, const char *const *patterns,
+					size_t nr_patterns);
 
 /* The comm of pid, or "?" when unknown. */
 const char *snapshot__comm(const struct snapshot *snap, int pid);

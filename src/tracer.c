@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -48,8 +49,18 @@ struct cached_stack {
 	uint64_t ips[];
 };
 
+/* A file probed for a pid (-1: for every process). */
+struct attached_file {
+	int pid;
+	dev_t dev;
+	uint64_t inode;
+	int loader; /* the _dl_debug_state probe, not the allocator's */
+};
+
 struct tracer {
 	struct memleak_bpf *skel;
+	struct attached_file *files;
+	size_t nr_files;
 	struct ring_buffer *rb;
 	struct bpf_link **links;
 	size_t nr_links, links_cap;
@@ -86,7 +97,13 @@ static const struct probe_spec probe_table[] = {
     {FN_MEMALIGN, "memalign_enter", 1, 0},
     {FN_VALLOC, "valloc_enter", 1, 0},
     {FN_PVALLOC, "valloc_enter", 1, 0},
-    {FN_FREE, "free_enter", 0, 1},
+    {FN_NEW, "malloc_enter", 1, 0},
+    {FN_NEW_ARRAY, "malloc_enter", 1, 0},
+    {FN_DELETE, "free_enter", 0, 0},
+    {FN_DELETE_ARRAY, "free_enter", 0, 0},
+    {FN_DELETE_SIZED, "free_enter", 0, 0},
+    {FN_DELETE_ARRAY_SIZED, "free_enter", 0, 0},
+    {FN_FREE, "free_enter", 0, 0},
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -160,6 +177,27 @@ static int dispatch_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Nesting depth of memleakd's PID namespace: the NSpid line lists one PID per level. */
+static __u32 pidns_level(void)
+{
+	char line[256];
+	__u32 level = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+	char *p;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		for (p = strtok(line + 6, " \t\n"); p; p = strtok(NULL, " \t\n"))
+			level++;
+		break;
+	}
+	fclose(f);
+	return level ? level - 1 : 0;
+}
+
 static void set_pidns(struct memleak_bpf *skel)
 {
 	struct stat st;
@@ -169,6 +207,7 @@ static void set_pidns(struct memleak_bpf *skel)
 		return;
 	skel->rodata->pidns_dev = st.st_dev;
 	skel->rodata->pidns_ino = st.st_ino;
+	skel->rodata->pidns_level = pidns_level();
 }
 
 static int configure(struct tracer *t, const struct tracer_opts *opts)
@@ -182,6 +221,11 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	set_pidns(skel);
 	skel->rodata->unwind_dwarf = opts->unwind_dwarf != 0;
 	skel->rodata->floor_mode = opts->floor != 0;
+	skel->rodata->filter_targets = opts->filter_targets != 0;
+	skel->rodata->system_wide = opts->system_wide != 0;
+	skel->rodata->follow_forks = opts->follow_forks != 0;
+	skel->rodata->stop_on_exec = opts->stop_on_exec != 0;
+	skel->rodata->self_pid = (__u32)getpid();
 	skel->rodata->sample_bytes = opts->sample_bytes;
 	/* The sampled live blocks, so the others' frees stay in the kernel. */
 	err = bpf_map__set_max_entries(skel->maps.sampled, opts->sample_bytes ? SAMPLED_MAX : 1);
@@ -261,9 +305,12 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		err = -errno;
 		goto fail;
 	}
-	/* The exit tracepoint now; uprobes come per target in tracer__attach. */
+	/* The lifecycle tracepoints now; uprobes come per target and file. */
 	t->skel->links.process_exit = bpf_program__attach(t->skel->progs.process_exit);
-	if (!t->skel->links.process_exit) {
+	t->skel->links.process_fork = bpf_program__attach(t->skel->progs.process_fork);
+	t->skel->links.process_exec = bpf_program__attach(t->skel->progs.process_exec);
+	if (!t->skel->links.process_exit || !t->skel->links.process_fork ||
+	    !t->skel->links.process_exec) {
 		err = -errno;
 		goto fail;
 	}
@@ -291,10 +338,10 @@ static int keep_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
-static int attach_one(struct tracer *t, int pid, const struct provider *prov, const char *prog_name,
-		      uint64_t offset, int retprobe)
+static int attach_one(struct tracer *t, int pid, const char *file, const char *prog_name,
+		      uint64_t offset, int retprobe, uint64_t cookie)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .retprobe = retprobe);
+	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .retprobe = retprobe, .bpf_cookie = cookie);
 	struct bpf_program *prog;
 	struct bpf_link *link;
 	int err;
@@ -304,8 +351,7 @@ static int attach_one(struct tracer *t, int pid, const struct provider *prov, co
 	if (!prog)
 		return -ENOENT;
 	/* pid goes to perf_event_open: other processes never take the trap. */
-	link =
-	    bpf_program__attach_uprobe_opts(prog, pid, prov->attach_path, (size_t)offset, &uopts);
+	link = bpf_program__attach_uprobe_opts(prog, pid, file, (size_t)offset, &uopts);
 	if (!link)
 		return -errno;
 	err = keep_link(t, link);
@@ -344,9 +390,10 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 			continue;
 		}
 		/* The entry probe may sit past the first instruction; the return probe cannot. */
-		err = attach_one(t, pid, prov, spec->entry_prog, prov->sites[spec->fn], 0);
+		err = attach_one(t, pid, prov->attach_path, spec->entry_prog, prov->sites[spec->fn],
+				 0, 0);
 		if (!err && spec->has_return)
-			err = attach_one(t, pid, prov, spec->entry_prog, offset, 1);
+			err = attach_one(t, pid, prov->attach_path, spec->entry_prog, offset, 1, 0);
 		if (err) {
 			snprintf(err_msg, err_len,
 				 "cannot attach to %s in '%s' (offset 0x%llx): %s",
@@ -361,28 +408,78 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 	return 0;
 }
 
-int tracer__attach(struct tracer *t, int pid, const struct providers *provs, char *err_msg,
-		   size_t err_len)
+int tracer__add_target(struct tracer *t, int pid)
 {
-	size_t first_link = t->nr_links, i;
 	__u32 key = (__u32)pid;
 	__u8 one = 1;
-	int err = 0;
+
+	if (bpf_map__update_elem(t->skel->maps.targets, &key, sizeof(key), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+void tracer__remove_target(struct tracer *t, int pid)
+{
+	__u32 key = (__u32)pid;
+
+	bpf_map__delete_elem(t->skel->maps.targets, &key, sizeof(key), 0);
+}
+
+static bool file_attached(const struct tracer *t, int pid, dev_t dev, uint64_t inode, int loader)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].pid == pid && t->files[i].dev == dev &&
+		    t->files[i].inode == inode && t->files[i].loader == loader)
+			return true;
+	return false;
+}
+
+static int remember_file(struct tracer *t, int pid, dev_t dev, uint64_t inode, int loader)
+{
+	struct attached_file *bigger = realloc(t->files, (t->nr_files + 1) * sizeof(*bigger));
+
+	if (!bigger)
+		return -ENOMEM;
+	t->files = bigger;
+	t->files[t->nr_files++] = (struct attached_file){pid, dev, inode, loader};
+	return 0;
+}
+
+int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provider *prov,
+			    char *err_msg, size_t err_len)
+{
+	size_t first_link = t->nr_links;
+	int err;
 
 	err_msg[0] = '\0';
-	if (bpf_map__update_elem(t->skel->maps.targets, &key, sizeof(key), &one, sizeof(one),
-				 BPF_ANY)) {
-		err = -errno;
-		snprintf(err_msg, err_len, "cannot register pid %d: %s", pid, strerror(-err));
-		return err;
-	}
-	for (i = 0; i < provs->nr && !err; i++)
-		err = attach_provider(t, pid, &provs->list[i], err_msg, err_len);
+	if (file_attached(t, attach_pid, prov->dev, prov->inode, 0))
+		return 1;
+	err = attach_provider(t, attach_pid, prov, err_msg, err_len);
+	if (!err)
+		err = remember_file(t, attach_pid, prov->dev, prov->inode, 0);
 	if (err) {
+		if (!err_msg[0])
+			snprintf(err_msg, err_len, "cannot attach to '%s': %s", prov->path,
+				 strerror(-err));
 		while (t->nr_links > first_link)
 			bpf_link__destroy(t->links[--t->nr_links]);
-		bpf_map__delete_elem(t->skel->maps.targets, &key, sizeof(key), 0);
 	}
+	return err;
+}
+
+int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
+			  uint64_t inode, uint64_t offset, int64_t to_state)
+{
+	int err;
+
+	if (file_attached(t, attach_pid, dev, inode, 1))
+		return 1;
+	err = attach_one(t, attach_pid, file, "dl_debug_state", offset, 0, (uint64_t)to_state);
+	if (!err)
+		err = remember_file(t, attach_pid, dev, inode, 1);
 	return err;
 }
 
@@ -606,6 +703,7 @@ void tracer__destroy(struct tracer *t)
 	while (t->nr_links)
 		bpf_link__destroy(t->links[--t->nr_links]);
 	free(t->links);
+	free(t->files);
 	ring_buffer__free(t->rb);
 	memleak_bpf__destroy(t->skel);
 	if (t->stacks)

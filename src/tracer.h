@@ -28,19 +28,39 @@ struct tracer_opts {
 	int floor;	       /* every probe attached, every program returns at once */
 	uint64_t sample_bytes; /* byte-based sampling mean; 0 = every allocation */
 	size_t unwind_rows;    /* capacity of the unwind row array (dwarf only) */
+	/*
+	 * Probes go on whole files (attach pid -1) and the programs pick the
+	 * processes: the targets map, or every process but memleakd.
+	 */
+	int filter_targets;
+	int system_wide;
+	int follow_forks; /* children of targets become targets in the kernel */
+	int stop_on_exec; /* targets stop at exec until tracer's caller sends SIGCONT */
 	tracer_event_fn on_event;
 	void *ctx;
 };
 
 /* Opens, configures and loads the BPF object. 0 or -errno (-EPERM: privileges). */
 int tracer__open(const struct tracer_opts *opts, struct tracer **out);
+/* Adds pid to (or removes it from) the kernel's set of targets. 0 or -errno. */
+int tracer__add_target(struct tracer *t, int pid);
+void tracer__remove_target(struct tracer *t, int pid);
 /*
- * Attaches every entry point of every provider, filtered in the kernel to
- * pid. On failure nothing of this pid stays attached; 0 or -errno, with
- * the failing symbol and file in err.
+ * Attaches every entry point of prov, filtered in the kernel to attach_pid
+ * (-1: every process mapping the file; the programs filter). A file already
+ * attached for attach_pid is skipped. On failure nothing of this provider
+ * stays attached; 0, 1 when already attached, or -errno, with the failing
+ * symbol and file in err.
  */
-int tracer__attach(struct tracer *t, int pid, const struct providers *provs, char *err,
-		   size_t err_len);
+int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provider *prov,
+			    char *err, size_t err_len);
+/*
+ * Probes the dynamic loader's _dl_debug_state in file (a /proc/PID/map_files
+ * path of dev/inode) at offset; to_state: distance from it to
+ * _r_debug.r_state, or 0. Skipped when attached already. 0, 1 or -errno.
+ */
+int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
+			  uint64_t inode, uint64_t offset, int64_t to_state);
 /* Copies unwind rows to index first of the row array. 0 or -errno. */
 int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32_t first,
 		      size_t nr);

@@ -125,7 +125,7 @@ test_pid_without_malloc() {
 	"$FIX/no_malloc" & local pid=$!
 	PIDS_TO_KILL+=("$pid")
 	sleep 0.2
-	expect_error 5 "no object that defines malloc and free" -p "$pid"
+	expect_error 5 "no object that defines malloc" -p "$pid"
 }
 
 test_unwritable_folded() {
@@ -137,7 +137,7 @@ test_unwritable_folded() {
 
 test_bad_options() {
 	expect_error 2 "invalid PID 'abc'" -p abc || return 1
-	expect_error 2 "no target" || return 1
+	expect_error 2 "cannot be combined" -p 1 -- true || return 1
 	expect_error 2 "invalid interval '0'" -p 1 -i 0 || return 1
 	expect_error 2 "unknown" -p 1 --no-such-option
 }

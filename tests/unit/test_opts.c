@@ -390,11 +390,13 @@ static void test_missing_pid(void **state)
 	struct parsed p;
 
 	(void)state;
+	/* Neither -p nor a command: every process. */
 	PARSE(&p, "-i", "2");
-	expect_invalid(&p, "-p PID");
-	/* No arguments at all. */
+	check_eq(p.ret, OPTS_RUN);
+	check_eq(p.o.system_wide, 1);
 	parse_args(&p, (const char *const[]){NULL});
-	expect_invalid(&p, "-p PID");
+	check_eq(p.ret, OPTS_RUN);
+	check_eq(p.o.system_wide, 1);
 }
 
 static void test_min_larger_than_max(void **state)
@@ -476,12 +478,52 @@ static void test_command_mode(void **state)
 	struct parsed p;
 
 	(void)state;
+	PARSE(&p, "-i", "1", "--fail-on-leaks", "--", "ls", "-l");
+	check_eq(p.ret, OPTS_RUN);
+	assert_true(p.o.command != NULL);
+	assert_string_equal(p.o.command[0], "ls");
+	assert_string_equal(p.o.command[1], "-l");
+	assert_true(p.o.command[2] == NULL);
+	check_eq(p.o.fail_on_leaks, 1);
+	check_eq(p.o.fail_bytes, 1);
+	check_eq(p.o.system_wide, 0);
+	/* Options after the command belong to it. */
+	PARSE(&p, "--", "prog", "-p", "1");
+	check_eq(p.ret, OPTS_RUN);
+	check_eq(p.o.nr_pids, 0);
+	PARSE(&p, "--fail-on-leaks=4k", "-f", "--", "sh");
+	check_eq(p.o.fail_bytes, 4096);
+	check_eq(p.o.follow, 1);
 	PARSE(&p, "-p", "1", "--", "ls", "-l");
-	expect_invalid(&p, "-- COMMAND");
-	check_contains(p.err, "-p PID");
+	expect_invalid(&p, "cannot be combined");
+	PARSE(&p, "--fail-on-leaks=0", "--", "ls");
+	expect_invalid(&p, "--fail-on-leaks '0'");
+	PARSE(&p, "--fail-on-leaks", "-p", "1");
+	expect_invalid(&p, "needs a command");
 	/* A stray word is not command mode: the message names it. */
 	PARSE(&p, "-p", "1", "ls");
 	expect_invalid(&p, "'ls'");
+}
+
+static void test_system_wide(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "--comm", "nginx", "--comm", "redis-server", "--min-bytes", "1M");
+	check_eq(p.ret, OPTS_RUN);
+	check_eq(p.o.system_wide, 1);
+	check_eq(p.o.nr_comms, 2);
+	assert_string_equal(p.o.comms[1], "redis-server");
+	check_eq(p.o.min_bytes, 1 << 20);
+	PARSE(&p, "--comm", "a-name-longer-than-15");
+	expect_invalid(&p, "1 to 15 characters");
+	PARSE(&p, "-f");
+	expect_invalid(&p, "-f follows");
+	PARSE(&p, "-p", "3", "-f", "--suppress", "g_cache_*");
+	check_eq(p.o.follow, 1);
+	check_eq(p.o.nr_suppress, 1);
+	check_eq(p.o.system_wide, 0);
 }
 
 /* --- byte sizes ------------------------------------------------------------- */
@@ -593,6 +635,7 @@ int main(void)
 	    cmocka_unit_test(test_long_option_given_a_value),
 	    cmocka_unit_test(test_missing_value),
 	    cmocka_unit_test(test_command_mode),
+	    cmocka_unit_test(test_system_wide),
 	    cmocka_unit_test(test_parse_bytes),
 	    cmocka_unit_test(test_parse_bytes_negative_after_blank),
 	};

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The processes a run knows: named with -p, the command, children it
+ * followed, or (system-wide) every process seen. Entries keep their address
+ * while the list grows, so callers may hold a pointer across additions.
+ */
+#ifndef MEMLEAKD_TARGETS_H
+#define MEMLEAKD_TARGETS_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "memleak.h"
+#include "snapshot.h"
+
+enum target_role {
+	ROLE_PID,     /* named with -p */
+	ROLE_COMMAND, /* the command memleakd started */
+	ROLE_CHILD,   /* a child followed with -f */
+	ROLE_SEEN,    /* system-wide: a process that uses a traced allocator */
+};
+
+struct target {
+	int pid;
+	char comm[SNAPSHOT_COMM_LEN];
+	int pidfd; /* -1 when none (children, system-wide) */
+	bool exited;
+	enum target_role role;
+	struct ml_unwind_proc *unwind_sent; /* what the walker has for this pid, or NULL */
+	bool unwind_warned;
+};
+
+struct target_list {
+	struct target **list;
+	size_t nr, cap;
+	size_t nr_exited;
+};
+
+/* The entry of pid, or NULL. */
+struct target *targets__find(const struct target_list *l, int pid);
+/* Adds pid (pidfd -1, comm "?") or returns its entry; NULL when out of memory. */
+struct target *targets__add(struct target_list *l, int pid, enum target_role role);
+/* Removes pid's entry and frees it (its pidfd is the caller's to close first). */
+void targets__remove(struct target_list *l, int pid);
+void targets__free(struct target_list *l);
+
+#endif
