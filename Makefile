@@ -197,6 +197,14 @@ $(BUILD)/fixtures/leaker-debugframe: tests/fixtures/leaker.c | $(BUILD)/fixtures
 	$(Q)$(CC) -O1 -g -fomit-frame-pointer -fno-inline -fno-optimize-sibling-calls \
 	  -fno-asynchronous-unwind-tables -fno-unwind-tables -Wall -o $@ $<
 
+# The lifecycle fixture linked statically: glibc's malloc inside the binary, and musl's.
+$(BUILD)/fixtures/lifecycle-static: tests/fixtures/lifecycle.c | $(BUILD)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)$(CC) $(FIXTURE_CFLAGS) -static -o $@ $<
+$(BUILD)/fixtures/lifecycle-musl: tests/fixtures/lifecycle.c | $(BUILD)/fixtures
+	$(call msg,FIXTURE,$@)
+	$(Q)musl-gcc $(FIXTURE_CFLAGS) -static -o $@ $<
+
 # Stack-fidelity fixture (tools/fidelity.py): -O2 C++, with and without frame pointers.
 FIDELITY_CXXFLAGS := -O2 -g -Wall -Wextra
 $(BUILD)/fixtures/fidelity-fp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
@@ -242,7 +250,8 @@ san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
 fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/leaker-debugframe \
 	  $(BUILD)/fixtures/libleaklib.so \
 	  $(BUILD)/fixtures/fidelity-fp \
-	  $(BUILD)/fixtures/fidelity-nofp
+	  $(BUILD)/fixtures/fidelity-nofp \
+	  $(BUILD)/fixtures/lifecycle-static $(BUILD)/fixtures/lifecycle-musl
 
 .PHONY: test check
 test check: memleakd unit-tests san-build fixtures fuzz $(BUILD)/demo_leaker

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -40,15 +41,65 @@ const char *report__sparkline(const uint64_t *values, size_t n, char *buf, size_
 	return buf;
 }
 
+/* Named in the header up to this many; past it, a process table follows. */
+#define HEADER_PROCS 4
+#define TABLE_PROCS  10
+
 static void render_targets(FILE *out, const struct snapshot *snap)
 {
 	char comm[SNAPSHOT_COMM_LEN];
 	size_t i;
 
+	if (snap->nr_procs > HEADER_PROCS) {
+		fprintf(out, " %zu processes", snap->nr_procs);
+		return;
+	}
 	for (i = 0; i < snap->nr_procs; i++)
 		fprintf(out, "%s pid %d (%s)%s", i ? "," : "", snap->procs[i].pid,
 			printable(snap->procs[i].comm, comm, sizeof(comm)),
 			snap->procs[i].exited ? " exited" : "");
+}
+
+static int by_proc_bytes_desc(const void *a, const void *b)
+{
+	const struct snapshot_proc *x = *(const struct snapshot_proc *const *)a;
+	const struct snapshot_proc *y = *(const struct snapshot_proc *const *)b;
+
+	if (x->outstanding_bytes != y->outstanding_bytes)
+		return x->outstanding_bytes > y->outstanding_bytes ? -1 : 1;
+	return x->pid - y->pid;
+}
+
+/* Several processes: who holds what, most first. */
+static void render_procs(FILE *out, const struct snapshot *snap)
+{
+	const struct snapshot_proc **order;
+	char comm[SNAPSHOT_COMM_LEN], bytes[HUMAN_BYTES_LEN];
+	size_t i, shown = 0;
+
+	if (snap->nr_procs < 2)
+		return;
+	order = malloc(snap->nr_procs * sizeof(*order));
+	if (!order)
+		return;
+	for (i = 0; i < snap->nr_procs; i++)
+		order[i] = &snap->procs[i];
+	qsort(order, snap->nr_procs, sizeof(*order), by_proc_bytes_desc);
+	fprintf(out, "processes:\n");
+	for (i = 0; i < snap->nr_procs && shown < TABLE_PROCS; i++) {
+		if (!order[i]->outstanding_count && snap->nr_procs > TABLE_PROCS)
+			continue;
+		fprintf(out,
+			"  pid %-7d %-16s %10s in %" PRIu64 " allocations, %zu stacks%s\n",
+			order[i]->pid, printable(order[i]->comm, comm, sizeof(comm)),
+			format_bytes(order[i]->outstanding_bytes, bytes),
+			order[i]->outstanding_count, order[i]->nr_stacks,
+			order[i]->exited ? ", exited" : "");
+		shown++;
+	}
+	if (snap->nr_procs > shown)
+		fprintf(out, "  (%zu more processes hold less)\n", snap->nr_procs - shown);
+	free(order);
 }
 
 static void render_header(FILE *out, const struct snapshot *snap)
@@ -93,6 +144,13 @@ static void render_header(FILE *out, const struct snapshot *snap)
 		c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI], c[ML_CNT_STACK_NESTED]);
 	fprintf(out, "growing: %zu of %zu stacks (trend over the last %u intervals of %.1f s)\n",
 		snap->nr_growing, snap->nr_live_stacks, snap->window, snap->interval_s);
+	if (snap->nr_suppressed)
+		fprintf(out,
+			"suppressed: %zu stacks holding %s (libc's one-time buffers, library "
+			"constructors, --suppress), listed last\n",
+			snap->nr_suppressed, format_bytes(snap->suppressed_bytes, bytes));
+	if (snap->nr_hidden)
+		fprintf(out, "filtered out: %zu stacks (--comm, --min-bytes)\n", snap->nr_hidden);
 	if (snap->sample_bytes)
 		fprintf(
 		    out,
@@ -133,6 +191,8 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 		format_bytes(s->outstanding_bytes, a), s->outstanding_bytes, s->outstanding_count,
 		s->pid, printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)),
 		color && stack->hist && stack->hist->growing ? "\033[0m" : "");
+	if (stack->suppressed_by)
+		fprintf(out, "    suppressed: a frame matches '%s'\n", stack->suppressed_by);
 	fprintf(out, "    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
 		format_bytes(s->alloc_bytes, b), s->alloc_count, format_bytes(s->free_bytes, c),
 		s->free_count);
@@ -151,6 +211,7 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 	size_t i, shown = snap->nr_stacks < opts->top ? snap->nr_stacks : opts->top;
 
 	render_header(out, snap);
+	render_procs(out, snap);
 	if (!shown)
 		fprintf(out, "no outstanding allocations\n");
 	for (i = 0; i < shown; i++)

@@ -175,6 +175,8 @@ static void mark_exited(struct session *s, struct target *t)
 
 /* --- one interval's output ------------------------------------------------ */
 
+static bool comm_wanted(void *ctx, uint32_t pid);
+
 static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool final)
 {
 	size_t i;
@@ -194,12 +196,15 @@ static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool fin
 		return -ENOMEM;
 	for (i = 0; i < s->targets.nr; i++) {
 		const struct target *t = s->targets.list[i];
+		struct snapshot_proc *p = &snap->procs[snap->nr_procs];
 
-		snap->procs[i].pid = t->pid;
-		memcpy(snap->procs[i].comm, t->comm, sizeof(snap->procs[i].comm));
-		snap->procs[i].exited = t->exited;
+		if (s->opts->nr_comms && !comm_wanted(s, (uint32_t)t->pid))
+			continue;
+		p->pid = t->pid;
+		memcpy(p->comm, t->comm, sizeof(p->comm));
+		p->exited = t->exited;
+		snap->nr_procs++;
 	}
-	snap->nr_procs = s->targets.nr;
 	snapshot__sum_procs(snap, s->allocs);
 	return 0;
 }

@@ -116,6 +116,23 @@ static void mark_suppressed(struct snapshot *snap, struct snapshot_stack *st,
 	snap->suppressed_bytes += st->stats.outstanding_bytes;
 }
 
+/* Stable: the suppressed stacks move behind the others, each group keeping its order. */
+static void suppressed_last(struct snapshot *snap)
+{
+	struct snapshot_stack *sorted = malloc(snap->nr_stacks * sizeof(*sorted));
+	size_t i, n = 0;
+	int pass;
+
+	if (!sorted)
+		return; /* the order is cosmetic */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < snap->nr_stacks; i++)
+			if ((snap->stacks[i].suppressed_by != NULL) == pass)
+				sorted[n++] = snap->stacks[i];
+	memcpy(snap->stacks, sorted, snap->nr_stacks * sizeof(*sorted));
+	free(sorted);
+}
+
 void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 {
 	size_t nr_all, i, j;
@@ -239,6 +256,8 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 		snapshot__free(snap);
 		return err;
 	}
+	if (snap->nr_suppressed)
+		suppressed_last(snap);
 	*out = snap;
 	return 0;
 }

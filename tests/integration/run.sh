@@ -493,6 +493,216 @@ test_demangle() {
 }
 
 # The daemon itself leaks nothing and makes no memory errors (valgrind).
+# --- command mode, lifecycles, allocators, system-wide ---------------------------
+
+# run_command CODE ARGS...: memleakd ARGS (a command after --) exits with CODE;
+# sets CMD_OUT (stdout) and CMD_ERR (stderr).
+run_command() {
+	local code=$1
+	shift
+	CMD_OUT="$WORK/cmd.$RANDOM.out"
+	CMD_ERR="$WORK/cmd.$RANDOM.err"
+	timeout 60 "$MEMLEAKD" "$@" >"$CMD_OUT" 2>"$CMD_ERR" </dev/null
+	EXIT_CODE=$?
+	[ "$EXIT_CODE" = "$code" ] ||
+		fail "memleakd $*: exit code expected $code, got $EXIT_CODE; stderr:" "$(cat "$CMD_ERR")" "stdout:" "$(cat "$CMD_OUT")"
+}
+
+# blamed FOLDED FUNCTION: the bytes the folded file gives stacks through FUNCTION.
+blamed() {
+	folded_bytes "$1" ";$2;"
+}
+
+# only_blamed FOLDED FUNCTION BYTES [FUNCTION BYTES...]: exactly these functions
+# hold memory outside suppressed stacks, with these bytes; nothing else does.
+only_blamed() {
+	local folded=$1 total=0 fn bytes got all
+	shift
+	while [ $# -gt 0 ]; do
+		fn=$1 bytes=$2
+		shift 2
+		got=$(blamed "$folded" "$fn")
+		[ "$got" = "$bytes" ] || fail "$fn: expected $bytes B, got $got; folded:" "$(cat "$folded")" || return 1
+		total=$((total + bytes))
+	done
+	# Suppressed stacks (libc's stdio buffers, loader tables) are not blamed.
+	all=$(grep -vE '_IO_file_doallocate|_dl_non_dynamic_init|_dl_init|call_init' "$folded" | awk '{s += $NF} END {print s + 0}')
+	[ "$all" = "$total" ] || fail "expected $total B blamed in all, got $all; folded:" "$(cat "$folded")"
+}
+
+# A command that leaks: --fail-on-leaks exits 10 and names the bytes; the
+# leaking function is blamed for exactly what it leaked, nothing else is.
+test_command_leaks() {
+	local folded="$WORK/cmd.folded"
+	run_command 10 --fail-on-leaks --folded "$folded" -- "$FIX/lifecycle" leak 3 || return 1
+	grep -q "LEAKS: 3000 bytes not freed at exit" "$CMD_ERR" || fail "no leak verdict:" "$(cat "$CMD_ERR")" || return 1
+	only_blamed "$folded" cmd_leak 3000 || return 1
+	grep -q "final report.*(lifecycle) exited" "$CMD_OUT" || fail "no final report at the command's exit:" "$(cat "$CMD_OUT")" || return 1
+	# Under the threshold it passes.
+	run_command 0 --fail-on-leaks=4k -- "$FIX/lifecycle" leak 3
+}
+
+test_command_no_leaks() {
+	local folded="$WORK/clean.folded"
+	run_command 0 --fail-on-leaks --folded "$folded" -- "$FIX/lifecycle" leak 0 || return 1
+	grep -q "the command exited with status 0; 0 bytes not freed at exit" "$CMD_ERR" ||
+		fail "unexpected verdict:" "$(cat "$CMD_ERR")" || return 1
+	only_blamed "$folded" || return 1
+	# The command's allocations were seen, from its first one: churn's 50 pairs at least.
+	grep -Eq "since attach [0-9]+ allocations, [0-9]+ frees" "$CMD_OUT" &&
+		[ "$(sed -n 's/.*since attach \([0-9]*\) allocations, \([0-9]*\) frees.*/\2/p' "$CMD_OUT" | tail -1)" -ge 50 ] ||
+		fail "fewer than 50 frees seen:" "$(grep 'since attach' "$CMD_OUT")"
+}
+
+# The command's own failure is reported apart from leaks: exit 11 with its status.
+test_command_failure() {
+	run_command 11 --fail-on-leaks -- "$FIX/lifecycle" fail || return 1
+	grep -q "the command exited with status 3" "$CMD_ERR" || fail "status not reported:" "$(cat "$CMD_ERR")" || return 1
+	run_command 11 -- sh -c 'kill -SEGV $$' || return 1
+	grep -q "killed by signal 11" "$CMD_ERR" || fail "signal not reported:" "$(cat "$CMD_ERR")" || return 1
+	expect_error 5 "cannot run '/nonexistent/cmd': No such file or directory" -- /nonexistent/cmd
+}
+
+# stdin and stdout pass through; SIGTERM sent to memleakd reaches the command,
+# and memleakd still prints its report when the command is gone.
+test_command_io_and_signals() {
+	local out="$WORK/echo.out" err="$WORK/wait.err" pid
+	echo "through the pipe" | "$MEMLEAKD" -- "$FIX/lifecycle" echo >"$out" 2>/dev/null
+	EXIT_CODE=$?
+	[ "$EXIT_CODE" = 0 ] || fail "echo: exit code $EXIT_CODE" || return 1
+	grep -q "^through the pipe$" "$out" || fail "stdin did not reach stdout:" "$(cat "$out")" || return 1
+	"$MEMLEAKD" -- "$FIX/lifecycle" wait >"$out" 2>"$err" &
+	pid=$!
+	PIDS_TO_KILL+=("$pid")
+	wait_for "$out" '^waiting' 20 || fail "command did not start:" "$(cat "$err")" || return 1
+	kill -TERM "$pid"
+	wait_exit "$pid" 20 || fail "memleakd did not end after SIGTERM" || return 1
+	[ "$EXIT_CODE" = 11 ] || fail "exit code: expected 11, got $EXIT_CODE" || return 1
+	grep -q "killed by signal 15" "$err" || fail "SIGTERM not passed on:" "$(cat "$err")" || return 1
+	grep -q "final report" "$out" || fail "no final report"
+}
+
+# -f: a forked child is traced from its first allocation; without -f it is not.
+test_follow_fork() {
+	local folded="$WORK/fork.folded"
+	run_command 0 -f --folded "$folded" -- "$FIX/lifecycle" fork || return 1
+	only_blamed "$folded" parent_leak 500 child_leak 2000 || return 1
+	grep -Eq "^lifecycle;.*child_leak" "$folded" || fail "child_leak not attributed to the child:" "$(cat "$folded")" || return 1
+	run_command 0 --folded "$folded" -- "$FIX/lifecycle" fork || return 1
+	only_blamed "$folded" parent_leak 500
+}
+
+# -f across exec: the child's pre-exec memory goes with its old image; the new
+# image's allocator is probed before it runs, even a static binary's own malloc.
+test_follow_exec() {
+	local folded="$WORK/exec.folded" image
+	for image in lifecycle lifecycle-static lifecycle-musl; do
+		run_command 0 -f --folded "$folded" -- "$FIX/lifecycle" exec "$FIX/$image" || return 1
+		only_blamed "$folded" parent_leak 500 cmd_leak 2000 || return 1
+		grep -q "pid [0-9]* exec'd" "$CMD_ERR" || true
+	done
+}
+
+# Static binaries: malloc inside the executable (glibc's, musl's).
+test_static_binaries() {
+	local folded="$WORK/static.folded" image
+	for image in lifecycle-static lifecycle-musl; do
+		run_command 10 --fail-on-leaks --folded "$folded" -- "$FIX/$image" leak 4 || return 1
+		only_blamed "$folded" cmd_leak 4000 || return 1
+		grep -q "LEAKS: 4000 bytes" "$CMD_ERR" || fail "$image: verdict:" "$(cat "$CMD_ERR")" || return 1
+	done
+}
+
+# Preloaded jemalloc and tcmalloc are probed (not only libc) and blamed right.
+test_preloaded_allocators() {
+	local folded="$WORK/preload.folded" lib
+	for lib in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4; do
+		[ -e "$lib" ] || fail "$lib missing: apt-get install libjemalloc2 libtcmalloc-minimal4" || return 1
+		run_command 10 -v --fail-on-leaks --folded "$folded" -- env LD_PRELOAD="$lib" "$FIX/lifecycle" leak 3 || return 1
+		only_blamed "$folded" cmd_leak 3000 || return 1
+		grep -q "probing $(dirname "$lib")/lib\(jemalloc\|tcmalloc\)" "$CMD_ERR" ||
+			fail "$lib was not probed:" "$(grep probing "$CMD_ERR")" || return 1
+	done
+}
+
+# Two -p targets at once: each one's leak under its own pid.
+test_two_pids() {
+	local a a_out b folded="$WORK/two2.folded"
+	start_fixture leaker malloc 30 || return 1
+	a=$FIXTURE_PID a_out=$FIXTURE_OUT
+	start_fixture leaker calloc 70 || return 1
+	b=$FIXTURE_PID
+	start_memleakd -p "$a" -p "$b" -i 1 --folded "$folded" || return 1
+	kill -USR1 "$a"
+	wait_for "$a_out" '^leaked' 30 || fail "first fixture did not finish" || return 1
+	finish_traced '^leaked' || return 1
+	[ "$(awk '/^leaked/ {print $2}' "$a_out")" = 30000 ] || fail "fixture a: $(cat "$a_out")" || return 1
+	grep -q "^processes:" "$ML_OUT" || fail "no process table:" "$(cat "$ML_OUT")" || return 1
+	grep -Eq "^#[0-9]+ 29.3 KiB \(30000 B\) in 30 allocations, pid $a \(leaker\)" "$ML_OUT" ||
+		fail "pid $a's leak not reported:" "$(cat "$ML_OUT")" || return 1
+	grep -Eq "^#[0-9]+ 68.4 KiB \(70000 B\) in 70 allocations, pid $b \(leaker\)" "$ML_OUT" ||
+		fail "pid $b's leak not reported:" "$(cat "$ML_OUT")"
+}
+
+# System-wide: a process started after memleakd is picked up; --comm filters.
+test_system_wide() {
+	start_memleakd -i 1 --comm leaker || return 1
+	start_fixture leaker malloc 40 || return 1
+	sleep 0.3
+	finish_traced '^leaked' || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE" || return 1
+	grep -Eq "^#1 39.1 KiB \(40000 B\) in 40 allocations, pid $FIXTURE_PID \(leaker\)" "$ML_OUT" ||
+		fail "the new process's leak is not #1:" "$(sed -n '/final report/,$p' "$ML_OUT")" || return 1
+	# --comm: only leaker is shown.
+	! sed -n '/final report/,$p' "$ML_OUT" | grep -E "^#[0-9]+ " | grep -qv "(leaker)" ||
+		fail "--comm leaker shows other processes:" "$(sed -n '/final report/,$p' "$ML_OUT")"
+}
+
+# A target in its own mount and PID namespace, mapping its own copy of libc:
+# memleakd attaches to that copy (map_files) and symbolizes it.
+test_namespaced_target() {
+	local copy="$WORK/nslib" ns_pid libc_ino target_ino out="$WORK/ns.out" folded="$WORK/ns.folded"
+	mkdir -p "$copy"
+	cp /lib/x86_64-linux-gnu/libc.so.6 "$copy/libc.so.6"
+	unshare --mount --pid --fork --propagation private sh -c \
+		"mount --bind '$copy/libc.so.6' /lib/x86_64-linux-gnu/libc.so.6 && exec '$FIX/leaker' malloc 25" >"$out" 2>&1 &
+	ns_pid=$!
+	PIDS_TO_KILL+=("$ns_pid")
+	wait_for "$out" '^ready' 10 || fail "namespaced fixture did not start:" "$(cat "$out")" || return 1
+	FIXTURE_PID=$(pgrep -P "$ns_pid" -x leaker)
+	FIXTURE_OUT=$out
+	[ -n "$FIXTURE_PID" ] || fail "no leaker below unshare" || return 1
+	PIDS_TO_KILL+=("$FIXTURE_PID")
+	libc_ino=$(stat -Lc %i /lib/x86_64-linux-gnu/libc.so.6)
+	target_ino=$(awk '/libc.so.6/ {print $5; exit}' "/proc/$FIXTURE_PID/maps")
+	[ "$target_ino" != "$libc_ino" ] || fail "test setup: the target maps the host's libc" || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
+	finish_traced '^leaked' || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE" || return 1
+	[ "$(blamed "$folded" leak_inner)" = 25000 ] || fail "namespaced leak: folded:" "$(cat "$folded")" || return 1
+	grep -q "__libc_start_call_main;main;leak_outer" "$folded" || fail "the copy of libc is not symbolized:" "$(cat "$folded")"
+}
+
+# System-wide, a process that exits mid-interval: its blocks leave with it,
+# the next report does not show them as anyone's leak.
+test_exit_mid_interval() {
+	start_memleakd -i 1 --comm leaker --folded "$WORK/mid.folded" || return 1
+	start_fixture leaker malloc 40 || return 1
+	sleep 0.3
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$ML_OUT" "leak_inner" 20 || fail "the leak was never reported while the process lived" || return 1
+	sleep 0.4 # mid-interval
+	kill -TERM "$FIXTURE_PID"
+	wait_exit "$FIXTURE_PID" 20 || fail "fixture did not exit" || return 1
+	sleep 2.5 # two more intervals
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE" || return 1
+	! sed -n '/final report/,$p' "$ML_OUT" | grep -q "leak_inner" ||
+		fail "the exited process's blocks are still reported:" "$(sed -n '/final report/,$p' "$ML_OUT")" || return 1
+	! grep -q "leak_inner" "$WORK/mid.folded" || fail "the exited process is in the folded output"
+}
+
 test_valgrind_clean() {
 	command -v valgrind >/dev/null || fail "valgrind not installed" || return 1
 	start_fixture leaker malloc 100 || return 1
