@@ -54,6 +54,11 @@ struct stash {
 #define KIND_PLAIN   0
 #define KIND_REALLOC 1
 #define KIND_MEMPTR  2
+#define KIND_MMAP    3
+#define KIND_IGNORE  4 /* a call whose result is not traced (a file mapping) */
+
+#define MAP_ANONYMOUS 0x20
+#define MAP_FAILED    (~0ULL)
 
 /* A nested call older than this is a stash whose return probe was missed. */
 #define STASH_MAX_AGE_NS 1000000000ULL
@@ -164,7 +169,7 @@ static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32
 	e->ts_ns = bpf_ktime_get_ns();
 	e->stack_key = stack_key;
 	/* A process waits stopped on lifecycle records: they wake the reader at once. */
-	flags = type >= ML_EV_EXIT ? BPF_RB_FORCE_WAKEUP : wakeup_flag();
+	flags = type >= ML_EV_EXIT && type <= ML_EV_READY ? BPF_RB_FORCE_WAKEUP : wakeup_flag();
 	bpf_ringbuf_submit(e, flags);
 	count(ML_CNT_EVENTS);
 }
@@ -255,7 +260,7 @@ static __always_inline __s32 capture_stack(struct pt_regs *ctx)
 	return stack_id;
 }
 
-static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 size)
+static __always_inline void record_alloc(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size)
 {
 	if (size < min_size || size > max_size) {
 		count(ML_CNT_FILTERED);
@@ -270,10 +275,10 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u64 addr, __u64 
 	if (unwind_dwarf) {
 		__u64 key = dwarf_unwind(ctx);
 
-		emit_stack(ML_EV_ALLOC, addr, size, key ? 0 : -EFAULT, key);
+		emit_stack(type, addr, size, key ? 0 : -EFAULT, key);
 		return;
 	}
-	emit(ML_EV_ALLOC, addr, size, capture_stack(ctx));
+	emit(type, addr, size, capture_stack(ctx));
 }
 
 static __always_inline int leave(struct pt_regs *ctx)
@@ -307,6 +312,13 @@ static __always_inline int leave(struct pt_regs *ctx)
 			return 0;
 		}
 		break;
+	case KIND_IGNORE:
+		return 0;
+	case KIND_MMAP:
+		if (ret == MAP_FAILED)
+			return 0;
+		record_alloc(ctx, ML_EV_MMAP, ret, call.size);
+		return 0;
 	case KIND_REALLOC:
 		if (!ret && call.size && call.old_ptr) {
 			/* The block survives a failed realloc; its FREE already left. */
@@ -320,7 +332,7 @@ static __always_inline int leave(struct pt_regs *ctx)
 		break;
 	}
 	if (addr)
-		record_alloc(ctx, addr, call.size);
+		record_alloc(ctx, ML_EV_ALLOC, addr, call.size);
 	return 0;
 }
 
@@ -388,6 +400,31 @@ int BPF_KPROBE(valloc_enter, size_t size)
 {
 	/* valloc and pvalloc; the requested size is what the caller asked for. */
 	return enter(ctx, KIND_PLAIN, size, 0, 0);
+}
+
+/* --mmap: anonymous mappings the program makes itself (inside malloc they are nested). */
+SEC("uprobe")
+int BPF_KPROBE(mmap_enter, void *addr, size_t len, int prot, int flags, int fd)
+{
+	/* A file mapping still stashes: its return probe must find its entry. */
+	return enter(ctx, flags & MAP_ANONYMOUS ? KIND_MMAP : KIND_IGNORE, len, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, void *addr, size_t len)
+{
+	struct stash *s;
+	__u64 id;
+
+	if (floor_mode || !addr || !current_traced())
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	s = bpf_map_lookup_elem(&stashes, &id);
+	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns()))
+		return 0;
+	if (sample_free((__u64)addr))
+		emit(ML_EV_MUNMAP, (__u64)addr, len, 0);
+	return 0;
 }
 
 SEC("uretprobe")

@@ -7,12 +7,14 @@
 #ifndef MEMLEAKD_WIRE_H
 #define MEMLEAKD_WIRE_H
 
-#define ML_EV_ALLOC 1
-#define ML_EV_FREE  2
-#define ML_EV_EXIT  3
-#define ML_EV_FORK  4 /* a traced process forked: pid = parent, addr = child */
-#define ML_EV_EXEC  5 /* a traced process exec'd (stopped until userspace continues it) */
-#define ML_EV_READY 6 /* the dynamic loader mapped the new image's libraries (stopped too) */
+#define ML_EV_ALLOC  1
+#define ML_EV_FREE   2
+#define ML_EV_EXIT   3
+#define ML_EV_FORK   4 /* a traced process forked: pid = parent, addr = child */
+#define ML_EV_EXEC   5 /* a traced process exec'd (stopped until userspace continues it) */
+#define ML_EV_READY  6 /* the dynamic loader mapped the new image's libraries (stopped too) */
+#define ML_EV_MMAP   7 /* --mmap: an anonymous mapping (addr, size), like ALLOC */
+#define ML_EV_MUNMAP 8 /* --mmap: munmap(addr); only a traced mapping is released */
 
 /* Frames kept per stack in the stack map (the kernel's ceiling is 127). */
 #define ML_MAX_STACK_DEPTH 127

@@ -268,6 +268,17 @@ int allocs__record_alloc(struct allocs *t, uint32_t pid, uint64_t addr, uint64_t
 	return 0;
 }
 
+int allocs__release_if_live(struct allocs *t, uint32_t pid, uint64_t addr)
+{
+	struct live *entry = addr ? live_find(t, pid, addr) : NULL;
+
+	if (!entry)
+		return -ENOENT;
+	account_free(t, entry);
+	live_remove(t, entry);
+	return 0;
+}
+
 int allocs__record_free(struct allocs *t, uint32_t pid, uint64_t addr)
 {
 	struct live *entry = addr ? live_find(t, pid, addr) : NULL;

@@ -11,6 +11,12 @@
 
 struct allocs;
 
+/*
+ * Anonymous mappings (--mmap) live in the same table under pid | this bit:
+ * their own stacks and totals, never matched with malloc's blocks.
+ */
+#define ALLOCS_MMAP_BIT 0x80000000u
+
 struct stack_stats {
 	uint32_t pid;
 	int32_t stack_id; /* negative: the stack capture failed with that -errno */
@@ -39,6 +45,8 @@ int allocs__record_alloc(struct allocs *table, uint32_t pid, uint64_t addr, uint
 			 int32_t stack_id, uint64_t ts_ns);
 /* Records a free. 0, or -ENOENT when the address was not live (counted). */
 int allocs__record_free(struct allocs *table, uint32_t pid, uint64_t addr);
+/* Same, but an address that is not live is not counted (munmap of a region never traced). */
+int allocs__release_if_live(struct allocs *table, uint32_t pid, uint64_t addr);
 /* Forgets everything of one process (it exited or exec'd). */
 void allocs__drop_pid(struct allocs *table, uint32_t pid);
 

@@ -26,6 +26,8 @@ static void render_stack(FILE *out, const struct snapshot *snap, const struct sn
 	size_t i;
 
 	put_frame_name(out, snapshot__comm(snap, (int)stack->stats.pid));
+	if (stack->mmap_kind)
+		fputs(";[mmap]", out);
 	if (problem) {
 		fputs(";[", out);
 		put_frame_name(out, problem);

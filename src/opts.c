@@ -58,6 +58,7 @@ enum {
 	OPT_MIN_BYTES,
 	OPT_SUPPRESS,
 	OPT_NO_DEFAULT_SUPPRESS,
+	OPT_MMAP,
 };
 
 static const struct option long_options[] = {
@@ -86,6 +87,7 @@ static const struct option long_options[] = {
     {"min-bytes", required_argument, NULL, OPT_MIN_BYTES},
     {"suppress", required_argument, NULL, OPT_SUPPRESS},
     {"no-default-suppressions", no_argument, NULL, OPT_NO_DEFAULT_SUPPRESS},
+    {"mmap", no_argument, NULL, OPT_MMAP},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -118,6 +120,8 @@ static const char usage_text[] =
     "  -n, --top N            stacks per report (default 10)\n"
     "      --min-size BYTES   ignore allocations smaller than BYTES (k/M/G suffixes)\n"
     "      --max-size BYTES   ignore allocations larger than BYTES\n"
+    "      --mmap             also trace anonymous mmap/munmap the program calls itself,\n"
+    "                         reported as their own kind ([mmap])\n"
     "      --comm NAME        report only processes named NAME (repeatable)\n"
     "      --min-bytes BYTES  show only stacks holding BYTES or more\n"
     "\n"
@@ -413,6 +417,9 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 		return OPTS_RUN;
 	case OPT_NO_DEFAULT_SUPPRESS:
 		o->no_default_suppress = 1;
+		return OPTS_RUN;
+	case OPT_MMAP:
+		o->trace_mmap = 1;
 		return OPTS_RUN;
 	default:
 		return fail(err, err_len, "unknown option: see 'memleakd --help'");

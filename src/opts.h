@@ -24,6 +24,7 @@ struct opts {
 	const char *suppress[OPTS_MAX_SUPPRESS]; /* --suppress FUNC: stacks through FUNC ignored */
 	int nr_suppress;
 	int no_default_suppress;  /* --no-default-suppressions */
+	int trace_mmap;		  /* --mmap: anonymous mmap/munmap as a second kind */
 	double interval_s;	  /* -i SECONDS between reports */
 	double duration_s;	  /* -d SECONDS to run; 0 = until Ctrl-C or target exit */
 	unsigned int top;	  /* -n TOP stacks per report */

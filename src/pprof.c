@@ -278,7 +278,7 @@ static Sample *sample_of(struct builder *b, const struct snapshot *snap,
 	if (s)
 		perftools__profiles__sample__init(s);
 	if (!s || !(s->location_id = calloc(st->nr_frames + 1, sizeof(uint64_t))) ||
-	    !(s->value = calloc(4, sizeof(int64_t))) || !(s->label = calloc(2, sizeof(Label *)))) {
+	    !(s->value = calloc(4, sizeof(int64_t))) || !(s->label = calloc(3, sizeof(Label *)))) {
 		b->err = -ENOMEM;
 		return s;
 	}
@@ -299,6 +299,7 @@ static Sample *sample_of(struct builder *b, const struct snapshot *snap,
 	s->n_value = 4;
 	s->label[s->n_label++] = label(b, "pid", NULL, st->stats.pid);
 	s->label[s->n_label++] = label(b, "comm", snapshot__comm(snap, (int)st->stats.pid), 0);
+	s->label[s->n_label++] = label(b, "kind", st->mmap_kind ? "mmap" : "malloc", 0);
 	return s;
 }
 

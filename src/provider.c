@@ -29,6 +29,8 @@ const char *const alloc_fn_names[FN_COUNT] = {
     [FN_DELETE_SIZED] = "_ZdlPvm",
     [FN_DELETE_ARRAY_SIZED] = "_ZdaPvm",
     [FN_FREE] = "free",
+    [FN_MMAP] = "mmap",
+    [FN_MUNMAP] = "munmap",
 };
 
 static bool seen(const struct providers *p, const struct mapping *m)

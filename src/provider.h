@@ -32,6 +32,8 @@ enum alloc_fn {
 	FN_DELETE_SIZED,
 	FN_DELETE_ARRAY_SIZED,
 	FN_FREE,
+	FN_MMAP, /* --mmap only */
+	FN_MUNMAP,
 	FN_COUNT
 };
 

@@ -70,14 +70,16 @@ static int by_proc_bytes_desc(const void *a, const void *b)
 	return x->pid - y->pid;
 }
 
-/* Several processes: who holds what, most first. */
+/* Several processes hold memory: who holds what, most first. */
 static void render_procs(FILE *out, const struct snapshot *snap)
 {
 	const struct snapshot_proc **order;
 	char comm[SNAPSHOT_COMM_LEN], bytes[HUMAN_BYTES_LEN];
-	size_t i, shown = 0;
+	size_t i, shown = 0, holding = 0;
 
-	if (snap->nr_procs < 2)
+	for (i = 0; i < snap->nr_procs; i++)
+		holding += snap->procs[i].outstanding_count > 0;
+	if (holding < 2)
 		return;
 	order = malloc(snap->nr_procs * sizeof(*order));
 	if (!order)
@@ -87,18 +89,17 @@ static void render_procs(FILE *out, const struct snapshot *snap)
 	qsort(order, snap->nr_procs, sizeof(*order), by_proc_bytes_desc);
 	fprintf(out, "processes:\n");
 	for (i = 0; i < snap->nr_procs && shown < TABLE_PROCS; i++) {
-		if (!order[i]->outstanding_count && snap->nr_procs > TABLE_PROCS)
+		if (!order[i]->outstanding_count)
 			continue;
-		fprintf(out,
-			"  pid %-7d %-16s %10s in %" PRIu64 " allocations, %zu stacks%s\n",
+		fprintf(out, "  pid %-7d %-16s %10s in %" PRIu64 " allocations, %zu stacks%s\n",
 			order[i]->pid, printable(order[i]->comm, comm, sizeof(comm)),
 			format_bytes(order[i]->outstanding_bytes, bytes),
 			order[i]->outstanding_count, order[i]->nr_stacks,
 			order[i]->exited ? ", exited" : "");
 		shown++;
 	}
-	if (snap->nr_procs > shown)
-		fprintf(out, "  (%zu more processes hold less)\n", snap->nr_procs - shown);
+	if (holding > shown)
+		fprintf(out, "  (%zu more processes hold less)\n", holding - shown);
 	free(order);
 }
 
@@ -186,10 +187,11 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 	const char *problem = snapshot__stack_problem(stack);
 	size_t i;
 
-	fprintf(out, "%s#%zu %s (%" PRIu64 " B) in %" PRIu64 " allocations, pid %u (%s)%s\n",
+	fprintf(out, "%s#%zu %s (%" PRIu64 " B) in %" PRIu64 " %s, pid %u (%s)%s\n",
 		color && stack->hist && stack->hist->growing ? "\033[1m" : "", rank,
 		format_bytes(s->outstanding_bytes, a), s->outstanding_bytes, s->outstanding_count,
-		s->pid, printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)),
+		stack->mmap_kind ? "anonymous mappings [mmap]" : "allocations", s->pid,
+		printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)),
 		color && stack->hist && stack->hist->growing ? "\033[0m" : "");
 	if (stack->suppressed_by)
 		fprintf(out, "    suppressed: a frame matches '%s'\n", stack->suppressed_by);

@@ -133,6 +133,10 @@ static void forget_process(struct session *s, int pid)
 {
 	allocs__drop_pid(s->allocs, (uint32_t)pid);
 	history__drop_pid(s->history, (uint32_t)pid);
+	if (s->opts->trace_mmap) {
+		allocs__drop_pid(s->allocs, (uint32_t)pid | ALLOCS_MMAP_BIT);
+		history__drop_pid(s->history, (uint32_t)pid | ALLOCS_MMAP_BIT);
+	}
 	symbolizer__forget(s->symbolizer, pid);
 	tracer__forget_pid(s->tracer, pid);
 }
@@ -382,7 +386,7 @@ static const char *const default_suppressions[] = {
 static bool comm_wanted(void *ctx, uint32_t pid)
 {
 	const struct session *s = ctx;
-	const struct target *t = targets__find(&s->targets, (int)pid);
+	const struct target *t = targets__find(&s->targets, (int)(pid & ~ALLOCS_MMAP_BIT));
 	int i;
 
 	for (i = 0; t && i < s->opts->nr_comms; i++)
@@ -719,6 +723,16 @@ static void on_event(void *ctx, const struct ml_event *e)
 	case ML_EV_FREE:
 		allocs__record_free(s->allocs, e->pid, e->addr);
 		break;
+	case ML_EV_MMAP:
+		if (allocs__record_alloc(s->allocs, e->pid | ALLOCS_MMAP_BIT, e->addr,
+					 sample__estimate(e->size, s->opts->sample_bytes),
+					 e->stack_id, e->ts_ns) == -ENOMEM)
+			s->table_failures++;
+		break;
+	case ML_EV_MUNMAP:
+		/* free() unmapping its own chunks lands here too: only traced regions count. */
+		allocs__release_if_live(s->allocs, e->pid | ALLOCS_MMAP_BIT, e->addr);
+		break;
 	case ML_EV_EXIT:
 		t = targets__find(&s->targets, (int)e->pid);
 		if (t)
@@ -755,6 +769,7 @@ static int open_tracer(struct session *s)
 	    .system_wide = s->opts->system_wide,
 	    .follow_forks = s->opts->follow,
 	    .stop_on_exec = !s->opts->system_wide,
+	    .trace_mmap = s->opts->trace_mmap,
 	    .on_event = on_event,
 	    .ctx = s,
 	};

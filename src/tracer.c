@@ -70,6 +70,7 @@ struct tracer {
 	uint64_t pruned;      /* stacks deleted from the kernel map so far */
 	int nr_cpus;
 	int unwind_dwarf;
+	int trace_mmap;
 	uint64_t sample_bytes;
 	struct key_index index;
 	struct drain_ctx drain;
@@ -104,6 +105,8 @@ static const struct probe_spec probe_table[] = {
     {FN_DELETE_SIZED, "free_enter", 0, 0},
     {FN_DELETE_ARRAY_SIZED, "free_enter", 0, 0},
     {FN_FREE, "free_enter", 0, 0},
+    {FN_MMAP, "mmap_enter", 1, 0},
+    {FN_MUNMAP, "munmap_enter", 0, 0},
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -270,6 +273,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		return -ENOMEM;
 	t->stack_slots = opts->stack_slots;
 	t->unwind_dwarf = opts->unwind_dwarf;
+	t->trace_mmap = opts->trace_mmap;
 	t->sample_bytes = opts->sample_bytes;
 	t->max_ids = opts->stack_slots * (opts->unwind_dwarf ? DWARF_IDS_PER_SLOT : 1);
 	t->stacks = calloc(t->max_ids, sizeof(*t->stacks));
@@ -381,6 +385,8 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 		const struct probe_spec *spec = &probe_table[row];
 		uint64_t offset = prov->offsets[spec->fn];
 
+		if ((spec->fn == FN_MMAP || spec->fn == FN_MUNMAP) && !t->trace_mmap)
+			continue;
 		if (offset == PROVIDER_NO_OFFSET || is_alias(prov, row)) {
 			if (offset == PROVIDER_NO_OFFSET && spec->required) {
 				snprintf(err_msg, err_len, "'%s' has no %s", prov->path,
@@ -401,9 +407,9 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 				 strerror(-err));
 			return err;
 		}
-		p_info("pid %d: %s probed at %s+0x%llx (%s)", pid, alloc_fn_names[spec->fn],
-		       prov->path, (unsigned long long)prov->sites[spec->fn],
-		       prov->site_why[spec->fn]);
+		p_info("%s%.0d: %s probed at %s+0x%llx (%s)", pid < 0 ? "every process" : "pid ",
+		       pid < 0 ? 0 : pid, alloc_fn_names[spec->fn], prov->path,
+		       (unsigned long long)prov->sites[spec->fn], prov->site_why[spec->fn]);
 	}
 	return 0;
 }

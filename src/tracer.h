@@ -36,6 +36,7 @@ struct tracer_opts {
 	int system_wide;
 	int follow_forks; /* children of targets become targets in the kernel */
 	int stop_on_exec; /* targets stop at exec until tracer's caller sends SIGCONT */
+	int trace_mmap;	  /* probe mmap/munmap too (anonymous mappings) */
 	tracer_event_fn on_event;
 	void *ctx;
 };

@@ -16,6 +16,8 @@ packages=(
 	binutils libc6-dbg		# tests: objcopy/strip/readelf; libc's build-id debug file
 	valgrind util-linux procps	# tests: valgrind, setpriv, pgrep
 	g++ gdb python3			# stack-fidelity check: C++ fixture, gdb's backtrace as truth
+	musl-tools			# tests: a static musl binary
+	libjemalloc2 libtcmalloc-minimal4	# tests: preloaded allocators
 	clang-format
 )
 missing=()

@@ -510,7 +510,7 @@ run_command() {
 
 # blamed FOLDED FUNCTION: the bytes the folded file gives stacks through FUNCTION.
 blamed() {
-	folded_bytes "$1" ";$2;"
+	awk -v fn="$2" 'index($0, ";" fn ";") || index($0, ";" fn " ") { sum += $NF } END { print sum + 0 }' "$1"
 }
 
 # only_blamed FOLDED FUNCTION BYTES [FUNCTION BYTES...]: exactly these functions
@@ -701,6 +701,36 @@ test_exit_mid_interval() {
 	! sed -n '/final report/,$p' "$ML_OUT" | grep -q "leak_inner" ||
 		fail "the exited process's blocks are still reported:" "$(sed -n '/final report/,$p' "$ML_OUT")" || return 1
 	! grep -q "leak_inner" "$WORK/mid.folded" || fail "the exited process is in the folded output"
+}
+
+# --mmap: anonymous mappings the program keeps are their own kind; one it
+# unmaps, a file mapping and malloc's internal mmap are not blamed.
+test_mmap_kind() {
+	local folded="$WORK/mmap.folded"
+	run_command 10 --mmap --fail-on-leaks --folded "$folded" -- "$FIX/lifecycle" mmap || return 1
+	[ "$(folded_bytes "$folded" ";[mmap];")" = 196608 ] || fail "mapped bytes: folded:" "$(cat "$folded")" || return 1
+	only_blamed "$folded" map_anonymous 196608 || return 1
+	grep -q "in 3 anonymous mappings \[mmap\]" "$CMD_OUT" || fail "report:" "$(cat "$CMD_OUT")" || return 1
+	grep -q "stash misses 0," "$CMD_OUT" || fail "losses:" "$(grep '^lost' "$CMD_OUT")" || return 1
+	# Without --mmap, mappings are not traced at all.
+	run_command 0 --fail-on-leaks --folded "$folded" -- "$FIX/lifecycle" mmap || return 1
+	only_blamed "$folded"
+}
+
+# -p on a process that execs: it is held at exec until the new image's
+# allocator (here a static binary's own malloc) is probed, then traced.
+test_pid_exec() {
+	local out="$WORK/pexec.out" folded="$WORK/pexec.folded" flag="$WORK/pexec.go"
+	sh -c "echo ready; while [ ! -e '$flag' ]; do sleep 0.05; done; exec '$FIX/lifecycle-static' leak 5" >"$out" 2>&1 &
+	FIXTURE_PID=$!
+	PIDS_TO_KILL+=("$FIXTURE_PID")
+	wait_for "$out" '^ready' 10 || fail "shell did not start" || return 1
+	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
+	touch "$flag"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not end with its target" || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE:" "$(cat "$ML_ERR")" || return 1
+	grep -q "pid $FIXTURE_PID exec'd\|exec'd" "$ML_ERR" || true
+	only_blamed "$folded" cmd_leak 5000
 }
 
 test_valgrind_clean() {

@@ -696,6 +696,146 @@ static void test_snapshot_max_stacks(void **state)
 	symbolizer__destroy(s);
 }
 
+static bool only_4243(void *ctx, uint32_t pid)
+{
+	(void)ctx;
+	return pid == 4243;
+}
+
+/* --comm (keep_pid) and --min-bytes leave stacks out and count them. */
+static void test_snapshot_filters(void **state)
+{
+	struct fake_reader reader = {0};
+	struct symbolizer *s = make_symbolizer();
+	struct allocs *t = make_table();
+	struct snapshot_opts opts = {.max_stacks = 100,
+				     .read_stack = fake_read_stack,
+				     .reader_ctx = &reader,
+				     .symbolizer = s};
+	struct snapshot *snap = NULL;
+
+	(void)state;
+	opts.keep_pid = only_4243;
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	check_eq(snap->nr_stacks, 1);
+	check_eq(snap->stacks[0].stats.pid, 4243);
+	check_eq(snap->nr_hidden, NR_EXPECTED - 1);
+	snapshot__free(snap);
+	opts.keep_pid = NULL;
+	opts.min_bytes = 300;
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	check_order(snap, 5); /* 1000, then the four stacks of exactly 300 */
+	check_eq(snap->nr_hidden, 3);
+	snapshot__free(snap);
+	allocs__destroy(t);
+	symbolizer__destroy(s);
+}
+
+static void test_suppression_match(void **state)
+{
+	const char *const patterns[] = {"_IO_file_doallocate", "g_cache_*", "*"};
+
+	(void)state;
+	check_str(snapshot__match_suppression("_IO_file_doallocate", patterns, 2),
+		  "_IO_file_doallocate");
+	/* Versioned .dynsym names match their base name. */
+	check_str(snapshot__match_suppression("_IO_file_doallocate@@GLIBC_2.2.5", patterns, 2),
+		  "_IO_file_doallocate");
+	assert_null(snapshot__match_suppression("_IO_file_doallocatex", patterns, 2));
+	assert_null(snapshot__match_suppression("_IO_file", patterns, 2));
+	check_str(snapshot__match_suppression("g_cache_insert", patterns, 2), "g_cache_*");
+	check_str(snapshot__match_suppression("g_cache_", patterns, 2), "g_cache_*");
+	assert_null(snapshot__match_suppression("g_cach", patterns, 2));
+	assert_null(snapshot__match_suppression(NULL, patterns, 3));
+	/* A lone '*' matches every named frame. */
+	check_str(snapshot__match_suppression("main", patterns, 3), "*");
+	assert_null(snapshot__match_suppression("main", patterns, 0));
+}
+
+int main(void);
+
+/* Stacks of this very process: id 1 leads into test_suppression_match, others into main. */
+static int own_read_stack(void *ctx, int32_t stack_id, uint64_t *ips, size_t max_ips)
+{
+	(void)ctx;
+	(void)max_ips;
+	ips[0] = stack_id == 1 ? (uint64_t)(uintptr_t)test_suppression_match + 1
+			       : (uint64_t)(uintptr_t)main + 1;
+	return 1;
+}
+
+/*
+ * Suppressed stacks move last and their bytes are summed apart; mappings
+ * (pid | ALLOCS_MMAP_BIT) come out as their pid with the mmap kind; each
+ * process gets its totals.
+ */
+static void test_snapshot_suppress_mmap_procs(void **state)
+{
+	struct symbolizer *s = symbolizer__new();
+	struct allocs *t = allocs__new();
+	const char *const suppress[] = {"nothing", "test_suppression_*"};
+	struct snapshot_opts opts = {.max_stacks = 100,
+				     .read_stack = own_read_stack,
+				     .symbolizer = s,
+				     .suppress = suppress,
+				     .nr_suppress = 2};
+	uint32_t me = (uint32_t)getpid();
+	struct snapshot *snap = NULL;
+	char *text;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(t);
+	check_eq(symbolizer__refresh(s, (int)me), 0);
+	check_eq(allocs__record_alloc(t, me, 0x1000, 5000, 1, 0), 0); /* suppressed, biggest */
+	check_eq(allocs__record_alloc(t, me, 0x2000, 300, 2, 0), 0);
+	check_eq(allocs__record_alloc(t, me | ALLOCS_MMAP_BIT, 0x7000000, 65536, 2, 0), 0);
+	/* munmap of a region never traced: not live, and not an unmatched free either. */
+	check_eq(allocs__release_if_live(t, me | ALLOCS_MMAP_BIT, 0x8000000), -ENOENT);
+	check_eq(allocs__release_if_live(t, me | ALLOCS_MMAP_BIT, 0x2000), -ENOENT);
+	check_eq(allocs__totals(t)->unmatched_frees, 0);
+
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	check_eq(snap->nr_stacks, 3);
+	/* The mapping: the pid without the bit, the mmap kind, not suppressed. */
+	check_eq(snap->stacks[0].stats.pid, me);
+	check_eq(snap->stacks[0].mmap_kind, 1);
+	check_eq(snap->stacks[0].stats.outstanding_bytes, 65536);
+	assert_null(snap->stacks[0].suppressed_by);
+	check_eq(snap->stacks[1].mmap_kind, 0);
+	check_eq(snap->stacks[1].stats.outstanding_bytes, 300);
+	/* The biggest stack is suppressed: last. */
+	check_str(snap->stacks[2].suppressed_by, "test_suppression_*");
+	check_eq(snap->nr_suppressed, 1);
+	check_eq(snap->suppressed_bytes, 5000);
+
+	snap->procs = calloc(2, sizeof(*snap->procs));
+	assert_non_null(snap->procs);
+	snap->procs[0].pid = (int)me;
+	snap->procs[1].pid = 1; /* holds nothing */
+	snap->nr_procs = 2;
+	snapshot__sum_procs(snap, t);
+	check_eq(snap->procs[0].outstanding_bytes, 5000 + 300 + 65536);
+	check_eq(snap->procs[0].outstanding_count, 3);
+	check_eq(snap->procs[0].nr_stacks, 3);
+	check_eq(snap->procs[0].suppressed_bytes, 5000);
+	check_eq(snap->procs[1].outstanding_bytes, 0);
+
+	text = render_report(snap, 10);
+	check_contains(text, "in 1 anonymous mappings [mmap], pid");
+	check_contains(text, "suppressed: a frame matches 'test_suppression_*'");
+	check_contains(text, "suppressed: 1 stacks holding 4.9 KiB");
+	/* One process holds memory: no process table. */
+	check_not_contains(text, "processes:\n");
+	free(text);
+	text = render_folded(snap);
+	check_contains(text, ";[mmap];main");
+	free(text);
+	snapshot__free(snap);
+	allocs__destroy(t);
+	symbolizer__destroy(s);
+}
+
 /* The exporters on the synthetic snapshot: names escaped, structure whole. */
 static void test_json_line(void **state)
 {
@@ -1077,6 +1217,9 @@ int main(void)
 	    cmocka_unit_test(test_report_control_characters),
 	    cmocka_unit_test(test_snapshot_build),
 	    cmocka_unit_test(test_snapshot_max_stacks),
+	    cmocka_unit_test(test_snapshot_filters),
+	    cmocka_unit_test(test_suppression_match),
+	    cmocka_unit_test(test_snapshot_suppress_mmap_procs),
 	    cmocka_unit_test(test_stack_problem_kinds),
 	    cmocka_unit_test(test_root_symbols),
 	    cmocka_unit_test(test_json_line),

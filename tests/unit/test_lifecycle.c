@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The process list (src/targets.h) and command mode's child handling
+ * (src/command.h): held before exec, exec failures reported, exit status
+ * and signals described.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "checks.h"
+
+#include "command.h"
+#include "targets.h"
+
+static void test_targets_list(void **state)
+{
+	struct target_list l = {0};
+	struct target *first, *again;
+	int pid;
+
+	(void)state;
+	first = targets__add(&l, 100, ROLE_PID);
+	assert_non_null(first);
+	check_eq(first->pidfd, -1);
+	assert_string_equal(first->comm, "?");
+	/* Adding a known pid returns its entry. */
+	check_eq(targets__add(&l, 100, ROLE_CHILD) == first, 1);
+	check_eq(first->role, ROLE_PID);
+	/* Entries keep their address while the list grows past its capacity. */
+	for (pid = 101; pid < 200; pid++)
+		assert_non_null(targets__add(&l, pid, ROLE_SEEN));
+	check_eq(l.nr, 100);
+	check_eq(targets__find(&l, 100) == first, 1);
+	again = targets__find(&l, 150);
+	assert_non_null(again);
+	check_eq(again->role, ROLE_SEEN);
+	/* Removing an exited entry keeps the exited count right. */
+	again->exited = true;
+	l.nr_exited++;
+	targets__remove(&l, 150);
+	assert_null(targets__find(&l, 150));
+	check_eq(l.nr, 99);
+	check_eq(l.nr_exited, 0);
+	targets__remove(&l, 9999); /* unknown: nothing happens */
+	check_eq(l.nr, 99);
+	check_eq(targets__find(&l, 199)->pid, 199);
+	targets__free(&l);
+	check_eq(l.nr, 0);
+	targets__free(&l);
+}
+
+static int run(char *const argv[], int *status, char *err, size_t err_len)
+{
+	struct command *c;
+	int ret, reaped = 0, i;
+
+	check_eq(command__spawn(argv, &c), 0);
+	ret = command__release(c, err, err_len);
+	for (i = 0; i < 500 && !reaped; i++) {
+		reaped = command__reap(c, status);
+		if (!reaped)
+			usleep(10000);
+	}
+	check_eq(reaped, 1);
+	command__free(c);
+	return ret;
+}
+
+static void test_command_status(void **state)
+{
+	char *const ok[] = {"sh", "-c", "exit 0", NULL};
+	char *const three[] = {"sh", "-c", "exit 3", NULL};
+	char *const segv[] = {"sh", "-c", "kill -SEGV $$", NULL};
+	/* The child ignores no signal, though memleakd ignores SIGPIPE. */
+	char *const pipe_default[] = {"sh", "-c",
+				      "grep -q '^SigIgn:[[:space:]]*0*$' /proc/$$/status", NULL};
+	char *const missing[] = {"/nonexistent/memleakd-test", NULL};
+	char err[256] = "", how[96];
+	int status = -1;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	check_eq(run(ok, &status, err, sizeof(err)), 0);
+	assert_string_equal(command__describe(status, how, sizeof(how)), "exited with status 0");
+	check_eq(run(three, &status, err, sizeof(err)), 0);
+	assert_string_equal(command__describe(status, how, sizeof(how)), "exited with status 3");
+	check_eq(run(segv, &status, err, sizeof(err)), 0);
+	assert_non_null(strstr(command__describe(status, how, sizeof(how)),
+			       "killed by signal 11 (Segmentation fault)"));
+	check_eq(run(pipe_default, &status, err, sizeof(err)), 0);
+	check_eq(WIFEXITED(status) && WEXITSTATUS(status) == 0, 1);
+	check_eq(run(missing, &status, err, sizeof(err)), -ENOENT);
+	assert_string_equal(err, "cannot run '/nonexistent/memleakd-test': No such file or "
+				 "directory; check the command name and PATH");
+	signal(SIGPIPE, SIG_DFL);
+}
+
+/* A child never released never runs the command, and is reaped on free. */
+static void test_command_never_released(void **state)
+{
+	char *const argv[] = {"sh", "-c", "exit 0", NULL};
+	struct command *c;
+	int pid, status;
+
+	(void)state;
+	check_eq(command__spawn(argv, &c), 0);
+	pid = command__pid(c);
+	check_eq(pid > 0, 1);
+	check_eq(command__reap(c, &status), 0); /* held before exec */
+	command__free(c);
+	check_eq(waitpid(pid, &status, WNOHANG), -1);
+	check_eq(errno, ECHILD);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_targets_list),
+	    cmocka_unit_test(test_command_status),
+	    cmocka_unit_test(test_command_never_released),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
