@@ -81,7 +81,70 @@ static bool find_entry_points(int fd, const struct elf_syms *syms, struct provid
 	return prov->offsets[FN_MALLOC] != PROVIDER_NO_OFFSET;
 }
 
-static int add_provider(struct providers *p, int pid, const struct mapping *m)
+struct file_set {
+	struct file_key {
+		dev_t dev;
+		uint64_t inode; /* 0: empty slot */
+	} * keys;
+	size_t cap, nr;
+};
+
+struct file_set *file_set__new(void)
+{
+	return calloc(1, sizeof(struct file_set));
+}
+
+void file_set__free(struct file_set *set)
+{
+	if (!set)
+		return;
+	free(set->keys);
+	free(set);
+}
+
+static size_t file_slot(const struct file_set *set, dev_t dev, uint64_t inode)
+{
+	size_t slot =
+	    (size_t)(((uint64_t)dev * 31 + inode) * 0x9e3779b97f4a7c15ULL >> 32) & (set->cap - 1);
+
+	while (set->keys[slot].inode &&
+	       (set->keys[slot].dev != dev || set->keys[slot].inode != inode))
+		slot = (slot + 1) & (set->cap - 1);
+	return slot;
+}
+
+bool file_set__has(const struct file_set *set, dev_t dev, uint64_t inode)
+{
+	return set && set->cap && inode && set->keys[file_slot(set, dev, inode)].inode;
+}
+
+int file_set__add(struct file_set *set, dev_t dev, uint64_t inode)
+{
+	struct file_key *old = set->keys;
+	size_t old_cap = set->cap, i;
+
+	if (!inode || file_set__has(set, dev, inode))
+		return 0;
+	if ((set->nr + 1) * 2 > set->cap) {
+		set->cap = set->cap ? set->cap * 2 : 64;
+		set->keys = calloc(set->cap, sizeof(*set->keys));
+		if (!set->keys) {
+			set->keys = old;
+			set->cap = old_cap;
+			return -ENOMEM;
+		}
+		for (i = 0; i < old_cap; i++)
+			if (old[i].inode)
+				set->keys[file_slot(set, old[i].dev, old[i].inode)] = old[i];
+		free(old);
+	}
+	set->keys[file_slot(set, dev, inode)] = (struct file_key){dev, inode};
+	set->nr++;
+	return 0;
+}
+
+static int add_provider(struct providers *p, int pid, const struct mapping *m,
+			struct file_set *skip)
 {
 	struct provider prov = {0}, *bigger;
 	struct elf_syms *syms;
@@ -104,7 +167,8 @@ static int add_provider(struct providers *p, int pid, const struct mapping *m)
 	if (!find_entry_points(fd, syms, &prov)) {
 		elf_syms__free(syms);
 		close(fd);
-		return 0;
+		/* Never a provider, whoever maps it: not read again. */
+		return skip ? file_set__add(skip, m->dev, m->inode) : 0;
 	}
 	elf_syms__free(syms);
 	close(fd);
@@ -123,7 +187,8 @@ static int add_provider(struct providers *p, int pid, const struct mapping *m)
 	return 0;
 }
 
-int providers__from_maps(int pid, const struct procmaps *maps, struct providers **out)
+int providers__from_maps(int pid, const struct procmaps *maps, struct file_set *skip,
+			 struct providers **out)
 {
 	struct providers *p = calloc(1, sizeof(*p));
 	size_t i;
@@ -134,9 +199,10 @@ int providers__from_maps(int pid, const struct procmaps *maps, struct providers 
 	for (i = 0; i < maps->nr && !err; i++) {
 		const struct mapping *m = &maps->maps[i];
 
-		if (!m->exec || !mapping__is_file(m) || seen(p, m))
+		if (!m->exec || !mapping__is_file(m) || seen(p, m) ||
+		    file_set__has(skip, m->dev, m->inode))
 			continue;
-		err = add_provider(p, pid, m);
+		err = add_provider(p, pid, m, skip);
 	}
 	if (err) {
 		providers__free(p);
@@ -154,7 +220,7 @@ int providers__find(int pid, struct providers **out)
 	err = procmaps__read(pid, &maps);
 	if (err)
 		return err;
-	err = providers__from_maps(pid, maps, out);
+	err = providers__from_maps(pid, maps, NULL, out);
 	procmaps__free(maps);
 	return err;
 }
@@ -185,7 +251,7 @@ static int loader_from_mapping(int pid, const struct mapping *m, struct loader_h
 		 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
 	fd = open(out->attach_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
+		return errno == ENOENT ? -ESRCH : -errno; /* unmapped meanwhile, or gone */
 	syms = elf_syms__load_fd(fd);
 	close(fd);
 	if (!syms)
@@ -203,7 +269,8 @@ static int loader_from_mapping(int pid, const struct mapping *m, struct loader_h
 	return err;
 }
 
-int providers__find_loader(int pid, const struct procmaps *maps, struct loader_hook *out)
+int providers__find_loader(int pid, const struct procmaps *maps, struct file_set *not_loaders,
+			   struct loader_hook *out)
 {
 	size_t i;
 	int err;
@@ -211,11 +278,14 @@ int providers__find_loader(int pid, const struct procmaps *maps, struct loader_h
 	for (i = 0; i < maps->nr; i++) {
 		const struct mapping *m = &maps->maps[i];
 
-		if (!m->exec || !mapping__is_file(m))
+		if (!m->exec || !mapping__is_file(m) ||
+		    file_set__has(not_loaders, m->dev, m->inode))
 			continue;
 		err = loader_from_mapping(pid, m, out);
 		if (err != -ENOENT)
 			return err;
+		if (not_loaders && file_set__add(not_loaders, m->dev, m->inode))
+			return -ENOMEM;
 	}
 	return -ENOENT;
 }

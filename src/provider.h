@@ -8,6 +8,7 @@
 #ifndef MEMLEAKD_PROVIDER_H
 #define MEMLEAKD_PROVIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -64,12 +65,29 @@ struct providers {
 };
 
 /*
+ * Files by device and inode, so that each is read once: the ones known not
+ * to be a provider (or not a loader), or already probed.
+ */
+struct file_set;
+
+struct file_set *file_set__new(void);
+void file_set__free(struct file_set *set);
+bool file_set__has(const struct file_set *set, dev_t dev, uint64_t inode);
+/* 0 or -ENOMEM. */
+int file_set__add(struct file_set *set, dev_t dev, uint64_t inode);
+
+/*
  * Scans /proc/PID/maps. 0 with nr == 0 when nothing defines malloc;
  * -ENOENT/-ESRCH when the process is gone; -errno otherwise.
  */
 int providers__find(int pid, struct providers **out);
-/* Same, on maps already read; files are opened through /proc/PID/. */
-int providers__from_maps(int pid, const struct procmaps *maps, struct providers **out);
+/*
+ * Same, on maps already read; files are opened through /proc/PID/. Files
+ * in skip (may be NULL) are not read; files found not to be providers are
+ * added to it.
+ */
+int providers__from_maps(int pid, const struct procmaps *maps, struct file_set *skip,
+			 struct providers **out);
 void providers__free(struct providers *p);
 
 /* The dynamic loader a process maps: where its debugger hook is. */
@@ -81,7 +99,12 @@ struct loader_hook {
 	int64_t to_state; /* _r_debug.r_state - _dl_debug_state, 0 if unknown */
 };
 
-/* Finds the mapped file defining _dl_debug_state: 0, -ENOENT (static), -errno. */
-int providers__find_loader(int pid, const struct procmaps *maps, struct loader_hook *out);
+/*
+ * Finds the mapped file defining _dl_debug_state: 0, -ENOENT (static),
+ * -errno. Files in not_loaders (may be NULL) are skipped, and files read
+ * that are not a loader are added to it.
+ */
+int providers__find_loader(int pid, const struct procmaps *maps, struct file_set *not_loaders,
+			   struct loader_hook *out);
 
 #endif

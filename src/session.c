@@ -56,6 +56,9 @@ struct session {
 	FILE *json;			    /* --json stream, or NULL */
 	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
 	struct target_list targets;
+	/* Read once: files that are not providers (or probed for all already), not loaders. */
+	struct file_set *skip_files;
+	struct file_set *not_loaders;
 	struct providers **initial_provs; /* per -p target, until attached */
 	struct command *command;	  /* command mode, or NULL */
 	int command_status;		  /* wait status once command_done */
@@ -620,7 +623,7 @@ static void attach_new_files(struct session *s, struct target *t, bool want_load
 
 	if (procmaps__read(t->pid, &maps))
 		return; /* gone already: its EXIT record follows */
-	err = providers__from_maps(t->pid, maps, &provs);
+	err = providers__from_maps(t->pid, maps, s->skip_files, &provs);
 	for (i = 0; !err && i < provs->nr; i++) {
 		err = tracer__attach_provider(s->tracer, attach_pid, &provs->list[i], why,
 					      sizeof(why));
@@ -630,9 +633,12 @@ static void attach_new_files(struct session *s, struct target *t, bool want_load
 		} else if (err == 0) {
 			p_info("pid %d (%s): probing %s", t->pid, t->comm, provs->list[i].path);
 		}
+		/* Probed for every process: never read again. */
+		if (err >= 0 && s->shared_probes)
+			file_set__add(s->skip_files, provs->list[i].dev, provs->list[i].inode);
 		err = 0;
 	}
-	if (want_loader && !providers__find_loader(t->pid, maps, &hook) &&
+	if (want_loader && !providers__find_loader(t->pid, maps, s->not_loaders, &hook) &&
 	    tracer__attach_loader(s->tracer, attach_pid, hook.attach_path, hook.dev, hook.inode,
 				  hook.offset, hook.to_state) < 0) {
 		s->attach_failures++;
@@ -1078,6 +1084,8 @@ static void cleanup(struct session *s)
 	}
 	free(s->initial_provs);
 	targets__free(&s->targets);
+	file_set__free(s->skip_files);
+	file_set__free(s->not_loaders);
 	command__free(s->command);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
@@ -1090,6 +1098,33 @@ static void cleanup(struct session *s)
 		fclose(s->json);
 	free(s->unwind_proc);
 	allocs__destroy(s->allocs);
+}
+
+/*
+ * With probes on whole files, memleakd's own malloc traps too once they are
+ * attached. Building unwind tables mallocs per row: do it now, before the
+ * probes, for the libc and loader memleakd shares with most targets.
+ */
+static void prebuild_own_libc_tables(struct session *s)
+{
+	struct procmaps *own, shared = {0};
+	const char *base;
+	size_t i;
+
+	if (procmaps__read(getpid(), &own))
+		return;
+	shared.maps = calloc(own->nr ? own->nr : 1, sizeof(*shared.maps));
+	for (i = 0; shared.maps && i < own->nr; i++) {
+		base = strrchr(own->maps[i].path, '/');
+		base = base ? base + 1 : own->maps[i].path;
+		if (own->maps[i].exec &&
+		    (!strncmp(base, "libc.so", 7) || !strncmp(base, "ld-linux", 8)))
+			shared.maps[shared.nr++] = own->maps[i];
+	}
+	if (shared.nr)
+		unwinder__add_process(s->unwinder, getpid(), &shared, s->unwind_proc);
+	free(shared.maps);
+	procmaps__free(own);
 }
 
 /* Tables for the targets' modules, built before load to size the row array. */
@@ -1105,6 +1140,8 @@ static int prepare_unwind(struct session *s)
 		p_err("out of memory");
 		return EXIT_FAILURE_RUN;
 	}
+	if (s->shared_probes)
+		prebuild_own_libc_tables(s);
 	for (i = 0; i < s->targets.nr; i++)
 		update_unwind(s, s->targets.list[i]);
 	return EXIT_OK;
@@ -1138,7 +1175,9 @@ static int start(struct session *s)
 		return code;
 	s->allocs = allocs__new();
 	s->symbolizer = symbolizer__new();
-	if (!s->allocs || !s->symbolizer) {
+	s->skip_files = file_set__new();
+	s->not_loaders = file_set__new();
+	if (!s->allocs || !s->symbolizer || !s->skip_files || !s->not_loaders) {
 		p_err("out of memory");
 		return EXIT_FAILURE_RUN;
 	}
