@@ -205,6 +205,14 @@ $(BUILD)/fixtures/lifecycle-musl: tests/fixtures/lifecycle.c | $(BUILD)/fixtures
 	$(call msg,FIXTURE,$@)
 	$(Q)musl-gcc $(FIXTURE_CFLAGS) -static -o $@ $<
 
+# C++ new/delete under another allocator: plain (for LD_PRELOAD) and linked to jemalloc.
+$(BUILD)/fixtures/cxxleak: tests/fixtures/cxxleak.cc | $(BUILD)/fixtures
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -Wall -o $@ $<
+$(BUILD)/fixtures/cxxleak-jemalloc: tests/fixtures/cxxleak.cc | $(BUILD)/fixtures
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -Wall -o $@ $< /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+
 # Stack-fidelity fixture (tools/fidelity.py): -O2 C++, with and without frame pointers.
 FIDELITY_CXXFLAGS := -O2 -g -Wall -Wextra
 $(BUILD)/fixtures/fidelity-fp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
@@ -251,7 +259,8 @@ fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/leaker-de
 	  $(BUILD)/fixtures/libleaklib.so \
 	  $(BUILD)/fixtures/fidelity-fp \
 	  $(BUILD)/fixtures/fidelity-nofp \
-	  $(BUILD)/fixtures/lifecycle-static $(BUILD)/fixtures/lifecycle-musl
+	  $(BUILD)/fixtures/lifecycle-static $(BUILD)/fixtures/lifecycle-musl \
+	  $(BUILD)/fixtures/cxxleak $(BUILD)/fixtures/cxxleak-jemalloc
 
 .PHONY: test check
 test check: memleakd unit-tests san-build fixtures fuzz $(BUILD)/demo_leaker

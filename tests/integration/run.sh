@@ -625,6 +625,18 @@ test_preloaded_allocators() {
 	done
 }
 
+# C++ new[] under jemalloc and tcmalloc, preloaded or linked: their operator
+# new does not call malloc, so it is probed itself.
+test_cxx_new_other_allocators() {
+	local folded="$WORK/cxx.folded" lib
+	for lib in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4; do
+		run_command 10 --fail-on-leaks --folded "$folded" -- env LD_PRELOAD="$lib" "$FIX/cxxleak" || return 1
+		only_blamed "$folded" "cxx_leak()" 3000 || return 1
+	done
+	run_command 10 --fail-on-leaks --folded "$folded" -- "$FIX/cxxleak-jemalloc" || return 1
+	only_blamed "$folded" "cxx_leak()" 3000
+}
+
 # Two -p targets at once: each one's leak under its own pid.
 test_two_pids() {
 	local a a_out b folded="$WORK/two2.folded"
