@@ -26,12 +26,22 @@ enum alloc_fn {
 	FN_MEMALIGN,
 	FN_VALLOC,
 	FN_PVALLOC,
-	FN_NEW,	      /* C++ operator new and delete, probed only in a malloc provider: */
-	FN_NEW_ARRAY, /* jemalloc and tcmalloc inline their fast path there */
+	/* C++ operator new and delete, probed only in a malloc provider: jemalloc
+	 * and tcmalloc inline their fast path there. */
+	FN_NEW,
+	FN_NEW_ARRAY,
+	FN_NEW_NOTHROW,
+	FN_NEW_ARRAY_NOTHROW,
+	FN_NEW_ALIGNED, /* size first, alignment second: like malloc for the probe */
+	FN_NEW_ARRAY_ALIGNED,
 	FN_DELETE,
 	FN_DELETE_ARRAY,
 	FN_DELETE_SIZED,
 	FN_DELETE_ARRAY_SIZED,
+	FN_DELETE_ALIGNED, /* pointer first: like free for the probe */
+	FN_DELETE_ARRAY_ALIGNED,
+	FN_DELETE_SIZED_ALIGNED,
+	FN_DELETE_ARRAY_SIZED_ALIGNED,
 	FN_FREE,
 	FN_MMAP, /* --mmap only */
 	FN_MUNMAP,
