@@ -59,6 +59,7 @@ enum {
 	OPT_SUPPRESS,
 	OPT_NO_DEFAULT_SUPPRESS,
 	OPT_MMAP,
+	OPT_RINGBUF,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +89,7 @@ static const struct option long_options[] = {
     {"suppress", required_argument, NULL, OPT_SUPPRESS},
     {"no-default-suppressions", no_argument, NULL, OPT_NO_DEFAULT_SUPPRESS},
     {"mmap", no_argument, NULL, OPT_MMAP},
+    {"ringbuf", required_argument, NULL, OPT_RINGBUF},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -148,6 +150,8 @@ static const char usage_text[] =
     "Tuning and diagnostics:\n"
     "      --sample-bytes N   sample one allocation per N bytes on average (byte-based,\n"
     "                         like tcmalloc): bytes become estimates; default: all\n"
+    "      --ringbuf BYTES    ring buffer size, a power of two (default: what every CPU\n"
+    "                         can produce in 20 ms at the fastest uprobe rate, x2)\n"
     "      --floor            attach every probe with empty programs and report nothing\n"
     "                         useful: the cost floor of uprobes (tools/bench)\n"
     "  -v, --verbose          -v info, -vv debug, -vvv libbpf and verifier output\n"
@@ -421,6 +425,18 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 	case OPT_MMAP:
 		o->trace_mmap = 1;
 		return OPTS_RUN;
+	case OPT_RINGBUF: {
+		uint64_t bytes;
+
+		if (opts__parse_bytes(arg, &bytes) || bytes < (1u << 20) || bytes > (1u << 30) ||
+		    (bytes & (bytes - 1)))
+			return fail(err, err_len,
+				    "invalid --ringbuf '%s': give a power of two from 1M to 1G, "
+				    "e.g. 64M",
+				    arg);
+		o->ringbuf_bytes = (size_t)bytes;
+		return OPTS_RUN;
+	}
 	default:
 		return fail(err, err_len, "unknown option: see 'memleakd --help'");
 	}

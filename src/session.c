@@ -30,6 +30,7 @@
 #include "provider.h"
 #include "report.h"
 #include "sample.h"
+#include "sizing.h"
 #include "session.h"
 #include "snapshot.h"
 #include "symbolize.h"
@@ -37,9 +38,15 @@
 #include "tracer.h"
 #include "unwinder.h"
 
-#define DRAIN_PERIOD_MS	    20		/* records wait at most this long in the ring buffer */
-#define RINGBUF_BYTES	    (16u << 20) /* ~350k records: 20 ms at 17M events/s */
-#define MAX_EXPORTED_STACKS 20000	/* stacks symbolized per snapshot */
+#define DRAIN_PERIOD_MS	    20 /* records wait at most this long in the ring buffer */
+/*
+ * The fastest a uprobe fires: an emulated instruction's trap, on bare metal
+ * (~0.7 us a hit, DESIGN.md). The ring buffer holds what every CPU makes at
+ * that rate between two drains.
+ */
+#define FASTEST_TRAP_NS	    700
+#define RECORD_BYTES	    (sizeof(struct ml_event) + 8) /* with the ring buffer's header */
+#define MAX_EXPORTED_STACKS 20000			  /* stacks symbolized per snapshot */
 #define SYSFS_BTF	    "/sys/kernel/btf/vmlinux"
 #define NO_PIDFD	    (-2)       /* target alive, but pidfd_open is missing: poll it */
 #define UNWIND_ROWS_SPARE   (1u << 20) /* rows left for libraries loaded later */
@@ -766,7 +773,11 @@ static int open_tracer(struct session *s)
 	    .min_size = s->opts->min_size,
 	    .max_size = s->opts->max_size,
 	    .stack_slots = s->opts->stack_slots,
-	    .ringbuf_bytes = RINGBUF_BYTES,
+	    .ringbuf_bytes =
+		s->opts->ringbuf_bytes
+		    ? s->opts->ringbuf_bytes
+		    : sizing__ringbuf_bytes((unsigned int)sysconf(_SC_NPROCESSORS_ONLN),
+					    DRAIN_PERIOD_MS, FASTEST_TRAP_NS, RECORD_BYTES),
 	    .unwind_dwarf = s->unwinder != NULL,
 	    .floor = s->opts->floor,
 	    .sample_bytes = s->opts->sample_bytes,
@@ -791,6 +802,7 @@ static int open_tracer(struct session *s)
 		p_info("unwind tables: %zu rows for the targets, room for %zu",
 		       unwinder__nr_rows(s->unwinder), topts.unwind_rows);
 	}
+	p_info("ring buffer: %zu MiB", topts.ringbuf_bytes >> 20);
 	err = tracer__open(&topts, &s->tracer);
 	if (!err)
 		return EXIT_OK;

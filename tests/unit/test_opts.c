@@ -520,6 +520,12 @@ static void test_system_wide(void **state)
 	expect_invalid(&p, "1 to 15 characters");
 	PARSE(&p, "-f");
 	expect_invalid(&p, "-f follows");
+	PARSE(&p, "--ringbuf", "64M");
+	check_eq(p.o.ringbuf_bytes, 64 << 20);
+	PARSE(&p, "--ringbuf", "3M");
+	expect_invalid(&p, "--ringbuf '3M': give a power of two");
+	PARSE(&p, "--ringbuf", "512k");
+	expect_invalid(&p, "--ringbuf '512k'");
 	PARSE(&p, "-p", "3", "-f", "--suppress", "g_cache_*");
 	check_eq(p.o.follow, 1);
 	check_eq(p.o.nr_suppress, 1);
