@@ -241,13 +241,19 @@ $(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(wildcard src/*.h)
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz/fuzz_elf
 
+# The daemon's drain path against a BPF producer: the tracer, no session.
+$(BUILD)/bench/drain_bench: tools/bench/drain_bench.c $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/session.o,$(OBJS))
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
+
 $(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
 
 .PHONY: bench
-bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench
+bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench $(BUILD)/bench/drain_bench
 	BUILD=$(BUILD) bash tools/bench/run.sh
 
 .PHONY: unit-tests san-build fixtures

@@ -709,6 +709,15 @@ int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max
 	return (int)i;
 }
 
+int tracer__bench_produce(struct tracer *t)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.bench_produce), &run))
+		return -errno;
+	return 0;
+}
+
 /* Detaching threads: each uprobe's removal waits for an RCU grace period on its own. */
 #define DETACH_THREADS 16
 

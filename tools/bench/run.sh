@@ -13,7 +13,8 @@
 #
 # Workloads: the malloc/free microbenchmark (1 thread; 2 threads with 20%
 # of blocks kept live for a while) and sqlite3 running a scripted workload
-# (tools/bench/sqlite.sql). Then the daemon's own table (table_bench).
+# (tools/bench/sqlite.sql). Then the daemon's own table (table_bench) and its
+# ring buffer drain against a synthetic BPF producer (drain_bench).
 #
 # usage: tools/bench/run.sh [ROUNDS]     (root; 'make bench')
 set -u
@@ -162,3 +163,7 @@ if command -v sqlite3 >/dev/null; then
 fi
 echo
 "$BUILD/bench/table_bench"
+echo
+echo "Ring buffer drain: a BPF producer (BPF_PROG_TEST_RUN) on one thread, the daemon's"
+echo "drain path (epoll, 20 ms timer, allocation table) on another; 3 s each:"
+"$BUILD/bench/drain_bench" 3
