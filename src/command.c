@@ -21,14 +21,32 @@ struct command {
 	char *const *argv;
 };
 
-/* In the child: default signal handling (memleakd ignores SIGPIPE), then wait and exec. */
-static void run_child(char *const argv[], int go_fd, int error_fd)
+static const int handled_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+
+#define NR_HANDLED (sizeof(handled_signals) / sizeof(handled_signals[0]))
+
+void command__ignored_signals(sigset_t *ignored)
+{
+	struct sigaction now;
+	size_t i;
+
+	sigemptyset(ignored);
+	for (i = 0; i < NR_HANDLED; i++)
+		if (!sigaction(handled_signals[i], NULL, &now) && now.sa_handler == SIG_IGN)
+			sigaddset(ignored, handled_signals[i]);
+}
+
+/* In the child: the signal handling memleakd found, then wait and exec. */
+static void run_child(char *const argv[], const sigset_t *ignored, int go_fd, int error_fd)
 {
 	sigset_t none;
+	size_t i;
 	char go;
 	int err;
 
-	signal(SIGPIPE, SIG_DFL);
+	for (i = 0; i < NR_HANDLED; i++)
+		signal(handled_signals[i],
+		       sigismember(ignored, handled_signals[i]) ? SIG_IGN : SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* memleakd gone (killed): the command must not run on untraced, or stay stopped. */
@@ -42,7 +60,7 @@ static void run_child(char *const argv[], int go_fd, int error_fd)
 	_exit(127);
 }
 
-int command__spawn(char *const argv[], struct command **out)
+int command__spawn(char *const argv[], const sigset_t *ignored, struct command **out)
 {
 	struct command *c = calloc(1, sizeof(*c));
 	int go[2], error[2];
@@ -74,7 +92,7 @@ int command__spawn(char *const argv[], struct command **out)
 	if (c->pid == 0) {
 		close(go[1]);
 		close(error[0]);
-		run_child(argv, go[0], error[1]);
+		run_child(argv, ignored, go[0], error[1]);
 	}
 	close(go[0]);
 	close(error[1]);

@@ -7,12 +7,20 @@
 #ifndef MEMLEAKD_COMMAND_H
 #define MEMLEAKD_COMMAND_H
 
+#include <signal.h>
 #include <stddef.h>
 
 struct command;
 
-/* Forks the child, which waits before exec. 0 or -errno. */
-int command__spawn(char *const argv[], struct command **out);
+/*
+ * Forks the child, which waits before exec. The signals memleakd handles
+ * itself (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE) are given back to the
+ * child as memleakd found them: ignored when in ignored, default otherwise.
+ * 0 or -errno.
+ */
+int command__spawn(char *const argv[], const sigset_t *ignored, struct command **out);
+/* The signals of that list ignored now (call before changing them). */
+void command__ignored_signals(sigset_t *ignored);
 int command__pid(const struct command *c);
 /*
  * Lets the child exec argv. 0 once exec succeeded; -errno when it failed

@@ -68,6 +68,7 @@ struct session {
 	struct file_set *not_loaders;
 	struct providers **initial_provs; /* per -p target, until attached */
 	struct command *command;	  /* command mode, or NULL */
+	sigset_t ignored_at_start;	  /* given back to the command */
 	int command_status;		  /* wait status once command_done */
 	bool command_done;
 	/*
@@ -190,6 +191,21 @@ static void mark_exited(struct session *s, struct target *t)
 /* --- one interval's output ------------------------------------------------ */
 
 static bool comm_wanted(void *ctx, uint32_t pid);
+static struct target *note_process(struct session *s, int pid, enum target_role role);
+
+/* System-wide: a process whose records came before any fork or exec record names it. */
+static void note_unknown_processes(struct session *s)
+{
+	size_t nr, i;
+	const struct stack_stats *all = allocs__stacks(s->allocs, &nr);
+	int pid;
+
+	for (i = 0; i < nr; i++) {
+		pid = (int)(all[i].pid & ~ALLOCS_MMAP_BIT);
+		if (all[i].outstanding_count && !targets__find(&s->targets, pid))
+			note_process(s, pid, ROLE_SEEN);
+	}
+}
 
 static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool final)
 {
@@ -444,6 +460,8 @@ static int emit_snapshot(struct session *s, bool final)
 
 	if (!final)
 		record_history(s);
+	if (s->opts->system_wide)
+		note_unknown_processes(s);
 	/* New libraries (dlopen) appear in maps; an exited process keeps its last maps. */
 	for (i = 0; i < s->targets.nr; i++) {
 		if (s->targets.list[i]->exited)
@@ -664,6 +682,12 @@ static struct target *note_process(struct session *s, int pid, enum target_role 
 {
 	struct target *t = targets__find(&s->targets, pid);
 
+	if (t && t->exited) {
+		/* The PID was reused (command mode keeps the dead): this is a new process. */
+		t->exited = false;
+		s->targets.nr_exited--;
+		read_comm(pid, t->comm);
+	}
 	if (t)
 		return t;
 	t = targets__add(&s->targets, pid, role);
@@ -862,7 +886,7 @@ static int prepare_all_processes(struct session *s)
 	}
 	while ((d = readdir(proc))) {
 		pid = strtol(d->d_name, &end, 10);
-		if (*end || pid <= 0 || pid > INT_MAX || pid == getpid() || pid == getppid())
+		if (*end || pid <= 0 || pid > INT_MAX || pid == getpid())
 			continue;
 		/* Kernel threads map nothing; an empty maps file is how they show. */
 		if (!process_alive((int)pid) || !process_maps_files((int)pid))
@@ -920,7 +944,7 @@ static int start_command(struct session *s)
 	char why[512];
 	int err;
 
-	err = command__spawn(s->opts->command, &s->command);
+	err = command__spawn(s->opts->command, &s->ignored_at_start, &s->command);
 	if (err) {
 		p_err("cannot start the command: %s", strerror(-err));
 		return EXIT_FAILURE_RUN;
@@ -1176,6 +1200,7 @@ static int start(struct session *s)
 	code = check_environment(s->opts);
 	if (code != EXIT_OK)
 		return code;
+	command__ignored_signals(&s->ignored_at_start);
 	if (install_signals(s->opts->command != NULL)) {
 		p_err("cannot install signal handlers: %s", strerror(errno));
 		return EXIT_FAILURE_RUN;

@@ -59,12 +59,13 @@ static void test_targets_list(void **state)
 	targets__free(&l);
 }
 
-static int run(char *const argv[], int *status, char *err, size_t err_len)
+static int run_ignoring(char *const argv[], const sigset_t *ignored, int *status, char *err,
+			size_t err_len)
 {
 	struct command *c;
 	int ret, reaped = 0, i;
 
-	check_eq(command__spawn(argv, &c), 0);
+	check_eq(command__spawn(argv, ignored, &c), 0);
 	ret = command__release(c, err, err_len);
 	for (i = 0; i < 500 && !reaped; i++) {
 		reaped = command__reap(c, status);
@@ -76,14 +77,27 @@ static int run(char *const argv[], int *status, char *err, size_t err_len)
 	return ret;
 }
 
+static int run(char *const argv[], int *status, char *err, size_t err_len)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	return run_ignoring(argv, &none, status, err, err_len);
+}
+
+/* sh -c: exit 0 when signal bit BIT of SigIgn is set, 1 when not. */
+#define SIGIGN_BIT_SET(bit)                                                                        \
+	"m=$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status); [ $((0x$m & " bit ")) != 0 ]"
+
 static void test_command_status(void **state)
 {
 	char *const ok[] = {"sh", "-c", "exit 0", NULL};
 	char *const three[] = {"sh", "-c", "exit 3", NULL};
 	char *const segv[] = {"sh", "-c", "kill -SEGV $$", NULL};
-	/* The child ignores no signal, though memleakd ignores SIGPIPE. */
-	char *const pipe_default[] = {"sh", "-c",
-				      "grep -q '^SigIgn:[[:space:]]*0*$' /proc/$$/status", NULL};
+	/* Whether SIGPIPE (bit 12) and SIGINT (bit 1) are ignored in the child. */
+	char *const pipe_ignored[] = {"sh", "-c", SIGIGN_BIT_SET("0x1000"), NULL};
+	char *const int_ignored[] = {"sh", "-c", SIGIGN_BIT_SET("0x2"), NULL};
+	sigset_t ignored;
 	char *const missing[] = {"/nonexistent/memleakd-test", NULL};
 	char err[256] = "", how[96];
 	int status = -1;
@@ -97,8 +111,20 @@ static void test_command_status(void **state)
 	check_eq(run(segv, &status, err, sizeof(err)), 0);
 	assert_non_null(strstr(command__describe(status, how, sizeof(how)),
 			       "killed by signal 11 (Segmentation fault)"));
-	check_eq(run(pipe_default, &status, err, sizeof(err)), 0);
+	/* memleakd ignores SIGPIPE and handles SIGINT; the command gets them as found. */
+	signal(SIGINT, SIG_IGN);
+	check_eq(run(pipe_ignored, &status, err, sizeof(err)), 0);
+	check_eq(WIFEXITED(status) && WEXITSTATUS(status) == 1, 1);
+	check_eq(run(int_ignored, &status, err, sizeof(err)), 0);
+	check_eq(WIFEXITED(status) && WEXITSTATUS(status) == 1, 1);
+	sigemptyset(&ignored);
+	sigaddset(&ignored, SIGINT);
+	check_eq(run_ignoring(int_ignored, &ignored, &status, err, sizeof(err)), 0);
 	check_eq(WIFEXITED(status) && WEXITSTATUS(status) == 0, 1);
+	signal(SIGINT, SIG_DFL);
+	command__ignored_signals(&ignored);
+	check_eq(sigismember(&ignored, SIGPIPE), 1);
+	check_eq(sigismember(&ignored, SIGINT), 0);
 	check_eq(run(missing, &status, err, sizeof(err)), -ENOENT);
 	assert_string_equal(err, "cannot run '/nonexistent/memleakd-test': No such file or "
 				 "directory; check the command name and PATH");
@@ -112,8 +138,11 @@ static void test_command_never_released(void **state)
 	struct command *c;
 	int pid, status;
 
+	sigset_t none;
+
 	(void)state;
-	check_eq(command__spawn(argv, &c), 0);
+	sigemptyset(&none);
+	check_eq(command__spawn(argv, &none, &c), 0);
 	pid = command__pid(c);
 	check_eq(pid > 0, 1);
 	check_eq(command__reap(c, &status), 0); /* held before exec */
