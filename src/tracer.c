@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -718,59 +717,19 @@ int tracer__bench_produce(struct tracer *t)
 	return 0;
 }
 
-/* Detaching threads: each uprobe's removal waits for an RCU grace period on its own. */
-#define DETACH_THREADS 16
-
-struct detach_slice {
-	struct bpf_link **links;
-	size_t nr;
-};
-
-static void *detach_slice(void *arg)
-{
-	struct detach_slice *slice = arg;
-	size_t i;
-
-	for (i = 0; i < slice->nr; i++)
-		bpf_link__destroy(slice->links[i]);
-	return NULL;
-}
-
-/*
- * Removing a uprobe waits for a grace period (~50-100 ms here), one after
- * the other: 20 probes took 1.5 s. In parallel the waits overlap.
- */
-static void detach_all(struct tracer *t)
-{
-	struct detach_slice slices[DETACH_THREADS];
-	pthread_t threads[DETACH_THREADS];
-	bool started[DETACH_THREADS] = {0};
-	size_t per = (t->nr_links + DETACH_THREADS - 1) / DETACH_THREADS, i, first;
-
-	for (i = 0; i < DETACH_THREADS && per; i++) {
-		first = i * per;
-		slices[i].links = t->links + first;
-		slices[i].nr = first >= t->nr_links	   ? 0
-			       : t->nr_links - first < per ? t->nr_links - first
-							   : per;
-		if (slices[i].nr)
-			started[i] = !pthread_create(&threads[i], NULL, detach_slice, &slices[i]);
-		if (slices[i].nr && !started[i])
-			detach_slice(&slices[i]); /* no thread: do it here */
-	}
-	for (i = 0; i < DETACH_THREADS; i++)
-		if (started[i])
-			pthread_join(threads[i], NULL);
-	t->nr_links = 0;
-}
-
 void tracer__destroy(struct tracer *t)
 {
 	unsigned int i;
 
 	if (!t)
 		return;
-	detach_all(t);
+	/*
+	 * One by one: each removal waits for a grace period (~50 ms here), 1 s
+	 * for 20 probes, and threads help little (the kernel serializes most of
+	 * it) while their stacks would come from a probed mmap.
+	 */
+	while (t->nr_links)
+		bpf_link__destroy(t->links[--t->nr_links]);
 	free(t->links);
 	free(t->files);
 	ring_buffer__free(t->rb);
