@@ -28,6 +28,14 @@ struct {
 	__type(value, struct ml_unwind_proc);
 } unwind_procs SEC(".maps");
 
+/* An empty mapping list (all zero): the walk of a process without one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ml_unwind_proc);
+} unwind_no_maps SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1); /* --stack-slots, set by userspace in dwarf mode */
@@ -223,6 +231,12 @@ static __always_inline __u64 dwarf_unwind(struct pt_regs *ctx)
 
 	current_ids(&pid, &tid);
 	w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
+	/*
+	 * A process whose mappings userspace has not sent yet (system-wide,
+	 * just started): every frame by frame pointer, counted as without CFI.
+	 */
+	if (!w.proc)
+		w.proc = bpf_map_lookup_elem(&unwind_no_maps, &zero);
 	nesting = bpf_map_lookup_elem(&unwind_nesting, &zero);
 	if (!w.proc || !nesting) {
 		count(ML_CNT_STACK_FAIL);

@@ -670,24 +670,46 @@ test_system_wide() {
 		fail "--comm leaker shows other processes:" "$(sed -n '/final report/,$p' "$ML_OUT")"
 }
 
-# A target in its own mount and PID namespace, mapping its own copy of libc:
-# memleakd attaches to that copy (map_files) and symbolizes it.
-test_namespaced_target() {
-	local copy="$WORK/nslib" ns_pid libc_ino target_ino out="$WORK/ns.out" folded="$WORK/ns.folded"
+# start_namespaced_leaker ARGS...: the leaker in its own mount and PID namespace,
+# mapping its own copy of libc (another inode); sets FIXTURE_PID, FIXTURE_OUT.
+start_namespaced_leaker() {
+	local copy="$WORK/nslib.$RANDOM" ns_pid libc_ino target_ino
 	mkdir -p "$copy"
 	cp /lib/x86_64-linux-gnu/libc.so.6 "$copy/libc.so.6"
+	FIXTURE_OUT="$WORK/ns.$RANDOM.out"
 	unshare --mount --pid --fork --propagation private sh -c \
-		"mount --bind '$copy/libc.so.6' /lib/x86_64-linux-gnu/libc.so.6 && exec '$FIX/leaker' malloc 25" >"$out" 2>&1 &
+		"mount --bind '$copy/libc.so.6' /lib/x86_64-linux-gnu/libc.so.6 && exec '$FIX/leaker' $*" >"$FIXTURE_OUT" 2>&1 &
 	ns_pid=$!
 	PIDS_TO_KILL+=("$ns_pid")
-	wait_for "$out" '^ready' 10 || fail "namespaced fixture did not start:" "$(cat "$out")" || return 1
+	wait_for "$FIXTURE_OUT" '^ready' 10 || fail "namespaced fixture did not start:" "$(cat "$FIXTURE_OUT")" || return 1
 	FIXTURE_PID=$(pgrep -P "$ns_pid" -x leaker)
-	FIXTURE_OUT=$out
 	[ -n "$FIXTURE_PID" ] || fail "no leaker below unshare" || return 1
 	PIDS_TO_KILL+=("$FIXTURE_PID")
 	libc_ino=$(stat -Lc %i /lib/x86_64-linux-gnu/libc.so.6)
 	target_ino=$(awk '/libc.so.6/ {print $5; exit}' "/proc/$FIXTURE_PID/maps")
-	[ "$target_ino" != "$libc_ino" ] || fail "test setup: the target maps the host's libc" || return 1
+	[ "$target_ino" != "$libc_ino" ] || fail "test setup: the target maps the host's libc"
+}
+
+# System-wide, a "container" started later with its own libc: that libc is
+# found and probed when the process's loader has mapped it.
+test_system_wide_new_libc() {
+	local folded="$WORK/swns.folded"
+	start_memleakd -v -i 1 --comm leaker --folded "$folded" || return 1
+	start_namespaced_leaker malloc 15 || return 1
+	# Not held (system-wide): the leak may start once its new libc is probed.
+	wait_for "$ML_ERR" "pid $FIXTURE_PID \(leaker\): probing /usr/lib/x86_64-linux-gnu/libc.so.6" 20 ||
+		fail "the new libc was not probed:" "$(grep -v 'probed at' "$ML_ERR")" || return 1
+	finish_traced '^leaked' || return 1
+	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE" || return 1
+	[ "$(blamed "$folded" leak_inner)" = 15000 ] || fail "leak in the new libc: folded:" "$(cat "$folded")" "stderr:" "$(cat "$ML_ERR")" || return 1
+	echo "# folded: $(grep leak_inner "$folded")"
+}
+
+# A target in its own mount and PID namespace, mapping its own copy of libc:
+# memleakd attaches to that copy (map_files) and symbolizes it.
+test_namespaced_target() {
+	local folded="$WORK/ns.folded"
+	start_namespaced_leaker malloc 25 || return 1
 	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded" || return 1
 	finish_traced '^leaked' || return 1
 	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE" || return 1
