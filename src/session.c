@@ -1205,7 +1205,7 @@ static int start(struct session *s)
 		p_err("cannot install signal handlers: %s", strerror(errno));
 		return EXIT_FAILURE_RUN;
 	}
-	s->shared_probes = s->opts->command || s->opts->follow || s->opts->system_wide;
+	s->shared_probes = s->opts->follow || s->opts->system_wide;
 	s->keep_exited = s->opts->command != NULL;
 	code = prepare(s);
 	if (code != EXIT_OK)
