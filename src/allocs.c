@@ -296,13 +296,24 @@ void allocs__drop_pid(struct allocs *t, uint32_t pid)
 {
 	uint32_t *new_index_of;
 	size_t i, kept = 0;
+	uint64_t live_of_pid = 0;
+	bool has_stacks = false;
 
+	/* Most exits and execs are of processes holding nothing: no pass over the table. */
+	for (i = 0; i < t->nr_stacks; i++) {
+		if (t->stacks[i].pid != pid)
+			continue;
+		has_stacks = true;
+		live_of_pid += t->stacks[i].outstanding_count;
+	}
+	if (!has_stacks)
+		return;
 	/*
 	 * Removal shifts later entries of the chain into the hole, so rescan the
 	 * slot. Entries only move into holes at or after i (or within slots
 	 * already scanned, which hold no entry of pid), so one pass is enough.
 	 */
-	for (i = 0; i <= t->live_mask;) {
+	for (i = 0; live_of_pid && i <= t->live_mask;) {
 		if (t->live[i].addr && t->live[i].pid == pid) {
 			t->totals.outstanding_bytes -= t->live[i].size;
 			t->totals.outstanding_count--;

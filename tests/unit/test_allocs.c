@@ -462,6 +462,20 @@ static void test_drop_unknown_and_all(void **state)
 	ALLOC_OK(t, 1, 0x10, 10, 1);
 	allocs__drop_pid(t, 42); /* pid with nothing */
 	check_eq(allocs__totals(t)->outstanding_bytes, 10);
+	/* A pid whose stacks hold nothing: the stacks go, pid 1 keeps its block. */
+	ALLOC_OK(t, 7, 0x20, 30, 2);
+	ALLOC_OK(t, 7, 0x30, 30, 3);
+	check_eq(allocs__record_free(t, 7, 0x20), 0);
+	check_eq(allocs__record_free(t, 7, 0x30), 0);
+	allocs__stacks(t, &n);
+	check_eq(n, 3);
+	allocs__drop_pid(t, 7);
+	allocs__stacks(t, &n);
+	check_eq(n, 1);
+	check_eq(must_find_stack(t, 1, 1)->outstanding_bytes, 10);
+	check_consistent(t);
+	check_eq(allocs__record_free(t, 1, 0x10), 0);
+	ALLOC_OK(t, 1, 0x10, 10, 1);
 	allocs__drop_pid(t, 1);
 	check_eq(allocs__totals(t)->outstanding_bytes, 0);
 	check_eq(allocs__live_count(t), 0);
