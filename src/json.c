@@ -82,21 +82,23 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 {
 	const uint64_t *c = snap->counters;
 
-	fprintf(
-	    out,
-	    "{\"ringbuf_drops\":%" PRIu64 ",\"stack_collisions\":%" PRIu64
-	    ",\"stack_failures\":%" PRIu64 ",\"stash_misses\":%" PRIu64 ",\"stash_full\":%" PRIu64
-	    ",\"stale_stashes\":%" PRIu64 ",\"failed_reallocs\":%" PRIu64
-	    ",\"memptr_faults\":%" PRIu64 ",\"filtered\":%" PRIu64 ",\"unwind_faults\":%" PRIu64
-	    ",\"depth_cuts\":%" PRIu64 ",\"frames_without_cfi\":%" PRIu64
-	    ",\"unwind_busy\":%" PRIu64 ",\"sample_full\":%" PRIu64 ",\"unmatched_frees\":%" PRIu64
-	    ",\"missed_frees\":%" PRIu64 ",\"partial_stacks\":%zu,\"partial_bytes\":%" PRIu64 "}",
-	    c[ML_CNT_RB_DROPS], c[ML_CNT_STACK_COLLISION], c[ML_CNT_STACK_FAIL],
-	    c[ML_CNT_STASH_MISS], c[ML_CNT_STASH_FULL], c[ML_CNT_STASH_STALE],
-	    c[ML_CNT_REALLOC_FAILED], c[ML_CNT_MEMPTR_FAULT], c[ML_CNT_FILTERED],
-	    c[ML_CNT_UNWIND_FAULT], c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI],
-	    c[ML_CNT_STACK_NESTED], c[ML_CNT_SAMPLE_FULL], snap->totals.unmatched_frees,
-	    snap->totals.missed_frees, snap->nr_partial, snap->partial_bytes);
+	fprintf(out,
+		"{\"ringbuf_drops\":%" PRIu64 ",\"stack_collisions\":%" PRIu64
+		",\"stack_failures\":%" PRIu64 ",\"stash_misses\":%" PRIu64
+		",\"stash_full\":%" PRIu64 ",\"stale_stashes\":%" PRIu64
+		",\"failed_reallocs\":%" PRIu64 ",\"memptr_faults\":%" PRIu64
+		",\"filtered\":%" PRIu64 ",\"unwind_faults\":%" PRIu64 ",\"depth_cuts\":%" PRIu64
+		",\"frames_without_cfi\":%" PRIu64 ",\"unwind_busy\":%" PRIu64
+		",\"sample_full\":%" PRIu64 ",\"unmatched_frees\":%" PRIu64
+		",\"missed_frees\":%" PRIu64 ",\"partial_stacks\":%zu,\"partial_bytes\":%" PRIu64
+		",\"children_not_followed\":%" PRIu64 ",\"attach_failures\":%" PRIu64 "}",
+		c[ML_CNT_RB_DROPS], c[ML_CNT_STACK_COLLISION], c[ML_CNT_STACK_FAIL],
+		c[ML_CNT_STASH_MISS], c[ML_CNT_STASH_FULL], c[ML_CNT_STASH_STALE],
+		c[ML_CNT_REALLOC_FAILED], c[ML_CNT_MEMPTR_FAULT], c[ML_CNT_FILTERED],
+		c[ML_CNT_UNWIND_FAULT], c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI],
+		c[ML_CNT_STACK_NESTED], c[ML_CNT_SAMPLE_FULL], snap->totals.unmatched_frees,
+		snap->totals.missed_frees, snap->nr_partial, snap->partial_bytes,
+		c[ML_CNT_TARGETS_FULL], snap->attach_failures);
 }
 
 int json__render(FILE *out, const struct snapshot *snap)

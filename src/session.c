@@ -217,6 +217,7 @@ static int fill_snapshot_meta(struct session *s, struct snapshot *snap, bool fin
 	snap->final = final;
 	snap->unwind_mode = s->unwinder ? "dwarf" : "fp";
 	snap->sample_bytes = s->opts->sample_bytes;
+	snap->attach_failures = s->attach_failures;
 	snap->interval_s = s->opts->interval_s;
 	snap->window = s->opts->window;
 	if (tracer__counters(s->tracer, snap->counters))

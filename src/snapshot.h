@@ -52,13 +52,14 @@ struct snapshot {
 	size_t nr_live_stacks;	       /* stacks holding outstanding memory */
 	struct snapshot_stack *stacks; /* most outstanding bytes first */
 	size_t nr_stacks;	       /* <= max_stacks; nr_live_stacks - nr_stacks omitted */
-	size_t nr_partial;	 /* of nr_stacks: not complete (ended early or unknown root) */
-	uint64_t partial_bytes;	 /* outstanding bytes of those */
-	const char *unwind_mode; /* "dwarf" or "fp" */
-	size_t nr_growing;	 /* of the live stacks: flagged growing */
-	double interval_s;	 /* between history values */
-	unsigned int window;	 /* history values the growth test looks at */
-	uint64_t sample_bytes;	 /* sampling mean; 0 = every allocation seen */
+	size_t nr_partial;	  /* of nr_stacks: not complete (ended early or unknown root) */
+	uint64_t partial_bytes;	  /* outstanding bytes of those */
+	const char *unwind_mode;  /* "dwarf" or "fp" */
+	size_t nr_growing;	  /* of the live stacks: flagged growing */
+	double interval_s;	  /* between history values */
+	unsigned int window;	  /* history values the growth test looks at */
+	uint64_t sample_bytes;	  /* sampling mean; 0 = every allocation seen */
+	uint64_t attach_failures; /* new images whose allocator or loader could not be probed */
 	struct snapshot_proc *procs;
 	size_t nr_procs;
 	size_t nr_hidden;	   /* live stacks left out by --comm / --min-bytes */

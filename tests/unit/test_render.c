@@ -301,6 +301,8 @@ static const char expected_report_top3[] =
     "stacks (dwarf unwinding): 4 of 5 end before an entry point (1.9 KiB); unwind faults 21,"
     " depth cuts 22, frames without CFI 23, busy 24\n"
     "growing: 1 of 6 stacks (trend over the last 10 intervals of 1.0 s)\n"
+    "lost to lifecycles: 26 children not followed (target set full), 0 new images whose allocator "
+    "could not be probed (see stderr)\n"
     "#1 3.0 KiB (3072 B) in 3 allocations, pid 42 (app)\n"
     "    since attach: allocated 4.0 KiB in 4, freed 1.0 KiB in 1\n"
     "        leak_inner+0x1a (app)\n"
