@@ -57,7 +57,7 @@ GEN_SAN_OBJ := $(BUILD)/san/profile.pb-c.o
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(GEN_OBJ)
 SAN_OBJS := $(SRCS:src/%.c=$(BUILD)/san/%.o) $(GEN_SAN_OBJ)
 # Everything but the wiring (main, session) and libbpf (tracer) is pure logic unit tests link.
-NOT_PURE := main session tracer
+NOT_PURE := main session tracer lifecycle attach assemble
 LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/obj/%.o),$(OBJS))
 SAN_LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/san/%.o),$(SAN_OBJS))
 
@@ -230,7 +230,7 @@ $(BUILD)/bench/mallocbench: tools/bench/mallocbench.c
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -pthread -Itests/fixtures -o $@ $<
 
 # Fuzzing the ELF/DWARF readers with libFuzzer (clang), ASan and UBSan.
-FUZZ_SRCS := $(filter-out $(NOT_PURE:%=src/%.c) src/pprof.c,$(SRCS))
+FUZZ_SRCS := $(filter-out $(NOT_PURE:%=src/%.c) src/pprof.c src/outputs.c,$(SRCS))
 FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
 $(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(wildcard src/*.h)
 	$(call msg,FUZZ,$@)

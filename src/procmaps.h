@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "proc.h"
+
 struct mapping {
 	uint64_t start;
 	uint64_t end;
@@ -39,8 +41,5 @@ bool mapping__is_file(const struct mapping *m);
  */
 int mapping__open(int pid, const struct mapping *m);
 void procmaps__free(struct procmaps *pm);
-
-/* Reads a whole /proc file (they have no size) into a NUL-terminated buffer. */
-int read_proc_file(const char *path, char **text, size_t *len);
 
 #endif

@@ -2,14 +2,19 @@
 /*
  * One tracing run: check the environment, attach to the targets, drain
  * events into the allocation table, and at each interval build a snapshot
- * and render it (report on stdout, folded file). Returns an exit code.
+ * and render it (report on stdout, folded file).
  */
 #ifndef MEMLEAKD_SESSION_H
 #define MEMLEAKD_SESSION_H
 
 #include "opts.h"
+#include "outcome.h"
 
-/* Runs until Ctrl-C/SIGTERM, -d expiry or the targets' exit; an EXIT_* code. */
-int session__run(const struct opts *opts);
+/*
+ * Runs until Ctrl-C/SIGTERM, -d expiry or the targets' exit. 0, or -errno
+ * with the failing stage in outcome->fault; command mode's verdict is in
+ * outcome either way.
+ */
+int session__run(const struct opts *opts, struct outcome *outcome);
 
 #endif

@@ -161,6 +161,57 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 	}
 }
 
+int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
+		     const struct snapshot_proc *procs, size_t nr_procs, const struct allocs *table)
+{
+	size_t i;
+
+	snap->elapsed_s = meta->elapsed_s;
+	snap->wall_time_s = meta->wall_time_s;
+	snap->seq = meta->seq;
+	snap->final = meta->final;
+	snap->unwind_mode = meta->unwind_mode;
+	snap->sample_bytes = meta->sample_bytes;
+	snap->attach_failures = meta->attach_failures;
+	snap->interval_s = meta->interval_s;
+	snap->window = meta->window;
+	memcpy(snap->counters, meta->counters, sizeof(snap->counters));
+	snap->procs = calloc(nr_procs ? nr_procs : 1, sizeof(*snap->procs));
+	if (!snap->procs)
+		return -ENOMEM;
+	for (i = 0; i < nr_procs; i++) {
+		snap->procs[i] =
+		    (struct snapshot_proc){.pid = procs[i].pid, .exited = procs[i].exited};
+		memcpy(snap->procs[i].comm, procs[i].comm, sizeof(snap->procs[i].comm));
+	}
+	snap->nr_procs = nr_procs;
+	snapshot__sum_procs(snap, table);
+	return 0;
+}
+
+static const char *const default_suppressions[] = {
+    "_IO_file_doallocate",  /* the buffer of stdout, stderr or a FILE never closed */
+    "_dl_non_dynamic_init", /* static glibc: the loader's own tables */
+    "_dl_init",		    /* constructors of shared libraries (libstdc++'s EH pool) */
+    "call_init",
+};
+
+const char *const *snapshot__default_suppressions(size_t *nr)
+{
+	*nr = sizeof(default_suppressions) / sizeof(default_suppressions[0]);
+	return default_suppressions;
+}
+
+uint64_t snapshot__leaked_bytes(const struct snapshot *snap)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < snap->nr_procs; i++)
+		total += snap->procs[i].outstanding_bytes - snap->procs[i].suppressed_bytes;
+	return total;
+}
+
 static int by_growth_desc(const void *a, const void *b)
 {
 	const struct stack_history *x = ((const struct ranked *)a)->hist;

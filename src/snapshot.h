@@ -90,9 +90,42 @@ struct snapshot_opts {
 	size_t nr_suppress;
 };
 
-/* Builds the stack part; the caller fills in times, counters and procs. */
+/* Builds the stack part; snapshot__finish adds times, counters and procs. */
 int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts,
 		    struct snapshot **out);
+
+/* What the run knows of itself at the snapshot, copied into it. */
+struct snapshot_meta {
+	double elapsed_s;
+	uint64_t wall_time_s;
+	unsigned int seq;
+	bool final;
+	const char *unwind_mode; /* static string */
+	uint64_t sample_bytes;
+	uint64_t attach_failures;
+	double interval_s;
+	unsigned int window;
+	uint64_t counters[ML_CNT_MAX];
+};
+
+/*
+ * Completes a built snapshot: copies meta and the processes to show (pid,
+ * comm, exited of each; their totals are summed here from the table).
+ * 0 or -ENOMEM.
+ */
+int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
+		     const struct snapshot_proc *procs, size_t nr_procs,
+		     const struct allocs *table);
+
+/*
+ * Allocations glibc makes once per process and keeps until exit on purpose
+ * (valgrind calls them "still reachable"): suppressed unless
+ * --no-default-suppressions. Sets *nr.
+ */
+const char *const *snapshot__default_suppressions(size_t *nr);
+
+/* What the processes hold outside suppressed stacks: at exit, their leaks. */
+uint64_t snapshot__leaked_bytes(const struct snapshot *snap);
 void snapshot__free(struct snapshot *snap);
 
 /* Fills each proc's totals from the table and the shown stacks. */

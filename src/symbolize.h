@@ -47,6 +47,8 @@ void symbolizer__destroy(struct symbolizer *s);
  * when the process is gone. 0 or -errno.
  */
 int symbolizer__refresh(struct symbolizer *s, int pid);
+/* The same from maps already read (takes ownership); -ESRCH when they are empty. */
+int symbolizer__update(struct symbolizer *s, int pid, struct procmaps *maps);
 /* Installs maps for pid (takes ownership); used by refresh and by tests. */
 int symbolizer__set_maps(struct symbolizer *s, int pid, struct procmaps *maps);
 void symbolizer__forget(struct symbolizer *s, int pid);

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "assemble.h"
+#include "log.h"
+
+#define MAX_EXPORTED_STACKS  20000 /* stacks symbolized per snapshot */
+#define MAX_DEFAULT_SUPPRESS 16
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
+/* --comm: whether pid's name is one of those asked for. */
+static bool comm_wanted(void *ctx, uint32_t pid)
+{
+	const struct run_tables *run = ctx;
+	const struct target *t =
+	    targets__find(lifecycle__targets(run->lifecycle), (int)(pid & ~ALLOCS_MMAP_BIT));
+	int i;
+
+	for (i = 0; t && i < run->opts->nr_comms; i++)
+		if (!strcmp(t->comm, run->opts->comms[i]))
+			return true;
+	return false;
+}
+
+/* The processes the report lists: every target, or those --comm names. NULL: no memory. */
+static struct snapshot_proc *shown_procs(const struct run_tables *run, size_t *nr)
+{
+	const struct target_list *targets = lifecycle__targets(run->lifecycle);
+	struct snapshot_proc *procs = calloc(targets->nr ? targets->nr : 1, sizeof(*procs));
+	size_t i;
+
+	*nr = 0;
+	for (i = 0; procs && i < targets->nr; i++) {
+		const struct target *t = targets->list[i];
+
+		if (run->opts->nr_comms && !comm_wanted((void *)run, (uint32_t)t->pid))
+			continue;
+		procs[*nr].pid = t->pid;
+		memcpy(procs[*nr].comm, t->comm, sizeof(procs[*nr].comm));
+		procs[*nr].exited = t->exited;
+		(*nr)++;
+	}
+	return procs;
+}
+
+int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
+		       struct snapshot **out)
+{
+	const struct opts *o = run->opts;
+	const char *suppress[OPTS_MAX_SUPPRESS + MAX_DEFAULT_SUPPRESS];
+	struct snapshot_opts sopts = {
+	    .max_stacks = MAX_EXPORTED_STACKS,
+	    .sort = o->sort,
+	    .history = run->history,
+	    .now_ns = monotonic_ns(),
+	    .read_stack = tracer__read_stack,
+	    .reader_ctx = run->tracer,
+	    .symbolizer = run->symbolizer,
+	    .keep_pid = o->nr_comms ? comm_wanted : NULL,
+	    .keep_ctx = (void *)run,
+	    .min_bytes = o->min_bytes,
+	    .suppress = suppress,
+	};
+	const char *const *defaults;
+	struct snapshot_proc *procs;
+	size_t i, nr_defaults, nr_procs;
+	int err;
+
+	defaults = snapshot__default_suppressions(&nr_defaults);
+	for (i = 0; i < (size_t)o->nr_suppress; i++)
+		suppress[sopts.nr_suppress++] = o->suppress[i];
+	for (i = 0; !o->no_default_suppress && i < nr_defaults && i < MAX_DEFAULT_SUPPRESS; i++)
+		suppress[sopts.nr_suppress++] = defaults[i];
+	*out = NULL;
+	err = snapshot__build(run->allocs, &sopts, out);
+	if (err)
+		return err;
+	if (tracer__counters(run->tracer, meta->counters))
+		p_warn("cannot read the BPF loss counters: %s", strerror(errno));
+	procs = shown_procs(run, &nr_procs);
+	err = procs ? snapshot__finish(*out, meta, procs, nr_procs, run->allocs) : -ENOMEM;
+	free(procs);
+	return err;
+}
+
+void assemble__record_history(const struct run_tables *run)
+{
+	size_t nr, i;
+	const struct stack_stats *all = allocs__stacks(run->allocs, &nr);
+
+	for (i = 0; i < nr; i++)
+		if (history__record(run->history, all[i].pid, all[i].stack_id,
+				    all[i].outstanding_bytes)) {
+			p_warn("out of memory: growth history incomplete");
+			return;
+		}
+}
+
+void assemble__prune_stacks(const struct run_tables *run)
+{
+	size_t nr, i, max_id = 0;
+	const struct stack_stats *all = allocs__stacks(run->allocs, &nr);
+	bool *in_use;
+
+	for (i = 0; i < nr; i++)
+		if (all[i].stack_id >= 0 && (size_t)all[i].stack_id + 1 > max_id)
+			max_id = (size_t)all[i].stack_id + 1;
+	in_use = calloc(max_id ? max_id : 1, sizeof(*in_use));
+	if (!in_use)
+		return;
+	for (i = 0; i < nr; i++)
+		if (all[i].stack_id >= 0 && all[i].outstanding_count)
+			in_use[all[i].stack_id] = true;
+	if (tracer__prune_stacks(run->tracer, in_use, max_id) > 0)
+		p_debug("%llu stacks pruned from the kernel's stack map so far",
+			(unsigned long long)tracer__pruned_stacks(run->tracer));
+	free(in_use);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The lives of traced processes: fork, exec, the loader's hook, exit. Owns
+ * the list of targets. Whenever a process's mappings change, one entry
+ * point reads /proc/PID/maps once and brings the probes, the unwind tables
+ * and the symbolizer up to date from that one reading.
+ */
+#ifndef MEMLEAKD_LIFECYCLE_H
+#define MEMLEAKD_LIFECYCLE_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "allocs.h"
+#include "history.h"
+#include "memleak.h"
+#include "symbolize.h"
+#include "targets.h"
+#include "tracer.h"
+#include "unwinder.h"
+
+struct lifecycle_opts {
+	/*
+	 * Probes go on whole files (attach pid -1) and BPF picks the processes:
+	 * command mode, -f and system-wide. Otherwise the kernel filters by pid.
+	 */
+	bool shared_probes;
+	bool keep_exited; /* command mode: what an exited process held is its leak */
+	bool system_wide;
+	bool trace_mmap;
+};
+
+/* The tables a process's state is kept in; the lifecycle borrows them. */
+struct lifecycle_tables {
+	struct allocs *allocs;
+	struct history *history;
+	struct symbolizer *symbolizer;
+	struct unwinder *unwinder; /* NULL with --unwind fp */
+};
+
+struct lifecycle;
+
+/* NULL when out of memory. */
+struct lifecycle *lifecycle__new(const struct lifecycle_opts *opts,
+				 const struct lifecycle_tables *tables);
+/* The BPF side, once loaded; until then only tables are built. */
+void lifecycle__set_tracer(struct lifecycle *lc, struct tracer *tracer);
+/*
+ * Closes the targets' pidfds and, with resume_held, sends SIGCONT to every
+ * live target (one held at exec must not stay stopped); frees lc. Accepts NULL.
+ */
+void lifecycle__destroy(struct lifecycle *lc, bool resume_held);
+
+struct target_list *lifecycle__targets(struct lifecycle *lc);
+/* New images whose allocator or loader could not be probed. */
+uint64_t lifecycle__attach_failures(const struct lifecycle *lc);
+/* The pid a probe for pid is attached with: -1 (every process) with shared probes. */
+int lifecycle__attach_pid(const struct lifecycle *lc, int pid);
+/* Whether any -p target is still alive. */
+bool lifecycle__pids_alive(const struct lifecycle *lc);
+
+/* What lifecycle__maps_changed brings up to date. */
+#define MAPS_PROBES  (1u << 0) /* probe the allocators it maps (failures counted) */
+#define MAPS_LOADER  (1u << 1) /* and the dynamic loader's hook (with MAPS_PROBES) */
+#define MAPS_UNWIND  (1u << 2) /* unwind tables and the walker's mapping list */
+#define MAPS_SYMBOLS (1u << 3) /* the symbolizer's maps and modules */
+#define MAPS_ALL     (MAPS_PROBES | MAPS_LOADER | MAPS_UNWIND | MAPS_SYMBOLS)
+
+/* Reads t's maps once and updates what `what` names. A gone process changes nothing. */
+void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned int what);
+/* The same for every live target. */
+void lifecycle__refresh(struct lifecycle *lc, unsigned int what);
+
+/* A process to trace from now on (a reused PID is a new process). NULL: out of memory. */
+struct target *lifecycle__note_process(struct lifecycle *lc, int pid, enum target_role role);
+/* System-wide: a process whose records came before any fork or exec record names it. */
+void lifecycle__note_unknown(struct lifecycle *lc);
+
+/* ML_EV_EXIT, ML_EV_FORK, ML_EV_EXEC and ML_EV_READY records. */
+void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e);
+/* t is gone: kept (command mode, the last -p target) or forgotten. Idempotent. */
+void lifecycle__mark_exited(struct lifecycle *lc, struct target *t);
+/* Targets without a pidfd: polled; their last records are drained first. */
+void lifecycle__poll_liveness(struct lifecycle *lc);
+
+/*
+ * With probes on whole files, memleakd's own malloc traps once they are
+ * attached. Building unwind tables mallocs per row: build the ones of the
+ * libc and loader memleakd shares with most targets before the probes.
+ */
+void lifecycle__prebuild_own_tables(struct lifecycle *lc);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * How a run ended, as the session reports it: the stage that failed (with
+ * -errno), or, in command mode, what the command did and whether it
+ * leaked. main() alone turns an outcome into an exit status (exitcodes.h).
+ */
+#ifndef MEMLEAKD_OUTCOME_H
+#define MEMLEAKD_OUTCOME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* What failed; the message naming cause and fix was printed where it happened. */
+enum fault {
+	FAULT_NONE,	  /* ran and reported */
+	FAULT_RUN,	  /* unexpected failure (out of memory, BPF attach, event loop) */
+	FAULT_PERMISSION, /* privileges, or /proc unreadable */
+	FAULT_KERNEL,	  /* no BTF, the BPF object refused */
+	FAULT_TARGET,	  /* PID gone, nothing to trace, the command cannot start */
+	FAULT_OUTPUT,	  /* an output file cannot be written */
+};
+
+enum verdict {
+	VERDICT_NONE,		/* not command mode, or a fault */
+	VERDICT_CLEAN,		/* the command succeeded, under the leak gate */
+	VERDICT_LEAKS,		/* --fail-on-leaks: the gate was reached */
+	VERDICT_COMMAND_FAILED, /* non-zero status or a signal */
+	VERDICT_NOT_ENDED,	/* memleakd stopped before the command exited */
+};
+
+struct outcome {
+	enum fault fault;
+	int err; /* -errno behind the fault, 0 when none */
+	/* Command mode: */
+	bool command_mode;
+	bool command_done;
+	int command_status;    /* wait status once command_done */
+	uint64_t leaked_bytes; /* outstanding at exit outside suppressed stacks */
+	bool fail_on_leaks;
+	uint64_t fail_bytes; /* the gate: leaked_bytes >= fail_bytes */
+};
+
+/* The command's own failure first, then the leak gate. */
+enum verdict outcome__verdict(const struct outcome *o);
+/* Command mode: the verdict in one line ("memleakd: LEAKS: ..."); nothing otherwise. */
+void outcome__say_verdict(const struct outcome *o, FILE *out);
+
+#endif
