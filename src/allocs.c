@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "allocs.h"
+#include "array.h"
 
 #define LIVE_MIN_SLOTS	1024
 #define STACK_MIN_SLOTS 256
@@ -114,7 +115,7 @@ static int stack_index_rebuild(struct allocs *t, size_t slots)
 static int64_t stack_get(struct allocs *t, uint32_t pid, int32_t stack_id)
 {
 	size_t slot = stack_home(t, pid, stack_id);
-	struct stack_stats *s, *bigger;
+	struct stack_stats *s;
 	uint32_t idx;
 	int err;
 
@@ -124,17 +125,10 @@ static int64_t stack_get(struct allocs *t, uint32_t pid, int32_t stack_id)
 			return idx - 1;
 		slot = (slot + 1) & t->stack_index_mask;
 	}
-	if (t->nr_stacks == t->stacks_cap) {
-		size_t cap = t->stacks_cap ? t->stacks_cap * 2 : 64;
-
-		if (cap > UINT32_MAX - 1)
-			return -ENOMEM;
-		bigger = realloc(t->stacks, cap * sizeof(*bigger));
-		if (!bigger)
-			return -ENOMEM;
-		t->stacks = bigger;
-		t->stacks_cap = cap;
-	}
+	/* Index entries are 32-bit. */
+	if (t->nr_stacks >= UINT32_MAX - 1 ||
+	    ARRAY_RESERVE(t->stacks, t->stacks_cap, t->nr_stacks + 1, 64))
+		return -ENOMEM;
 	s = &t->stacks[t->nr_stacks];
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;

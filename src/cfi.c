@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
 #include "cfi.h"
 
 /* x86-64 DWARF register numbers. */
@@ -47,7 +48,7 @@ struct cfi_table {
 
 static int push_row(struct cfi_table *t, const struct ml_unwind_row *row)
 {
-	struct ml_unwind_row *last = t->nr ? &t->rows[t->nr - 1] : NULL, *bigger;
+	struct ml_unwind_row *last = t->nr ? &t->rows[t->nr - 1] : NULL;
 
 	if (last && last->pc == row->pc) {
 		*last = *row; /* a later range starting at the same pc wins */
@@ -58,15 +59,8 @@ static int push_row(struct cfi_table *t, const struct ml_unwind_row *row)
 		return 0;
 	if (t->nr == MAX_ROWS)
 		return -E2BIG;
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-
-		bigger = realloc(t->rows, cap * sizeof(*bigger));
-		if (!bigger)
-			return -ENOMEM;
-		t->rows = bigger;
-		t->cap = cap;
-	}
+	if (ARRAY_RESERVE(t->rows, t->cap, t->nr + 1, 4096))
+		return -ENOMEM;
 	t->rows[t->nr++] = *row;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "elfsyms.h"
 
 /* Caps what a hostile file can make us allocate. */
@@ -86,17 +87,10 @@ static void read_build_id(Elf_Data *data, struct elf_syms *syms)
 
 static int add_symbol(struct elf_syms *syms, size_t *cap, const GElf_Sym *sym, const char *name)
 {
-	struct sym *bigger;
-
-	if (syms->nr_syms == *cap) {
-		if (*cap >= MAX_SYMBOLS)
-			return -E2BIG;
-		*cap = *cap ? *cap * 2 : 1024;
-		bigger = realloc(syms->syms, *cap * sizeof(*bigger));
-		if (!bigger)
-			return -ENOMEM;
-		syms->syms = bigger;
-	}
+	if (syms->nr_syms >= MAX_SYMBOLS)
+		return -E2BIG;
+	if (ARRAY_RESERVE(syms->syms, *cap, syms->nr_syms + 1, 1024))
+		return -ENOMEM;
 	syms->syms[syms->nr_syms].name = strdup(name);
 	if (!syms->syms[syms->nr_syms].name)
 		return -ENOMEM;

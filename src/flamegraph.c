@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "flamegraph.h"
 #include "units.h"
 
@@ -31,17 +32,8 @@ struct tree {
 
 static size_t add_node(struct tree *t, const char *name)
 {
-	struct node *bigger;
-
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-
-		bigger = realloc(t->nodes, cap * sizeof(*bigger));
-		if (!bigger)
-			return NO_NODE;
-		t->nodes = bigger;
-		t->cap = cap;
-	}
+	if (ARRAY_RESERVE(t->nodes, t->cap, t->nr + 1, 256))
+		return NO_NODE;
 	memset(&t->nodes[t->nr], 0, sizeof(t->nodes[0]));
 	snprintf(t->nodes[t->nr].name, NAME_LEN, "%s", name);
 	return t->nr++;

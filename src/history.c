@@ -4,40 +4,23 @@
 #include <string.h>
 
 #include "history.h"
+#include "hmap.h"
 
+/* The value kept per (pid, stack id). */
 struct entry {
-	bool used;
-	uint32_t pid;
-	int32_t stack_id;
 	bool candidate; /* the trend criteria held at the last interval */
 	struct stack_history hist;
 };
 
 struct history {
-	struct entry *entries; /* open addressing, at most half full */
-	size_t cap, nr;
+	struct hmap entries; /* (pid, stack_id) -> struct entry */
 	size_t window;
 	struct trend_params params;
 };
 
-static size_t home(const struct history *h, uint32_t pid, int32_t stack_id)
+static struct hmap_key key_of(uint32_t pid, int32_t stack_id)
 {
-	uint64_t key = ((uint64_t)pid << 32) | (uint32_t)stack_id;
-
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	return (size_t)key & (h->cap - 1);
-}
-
-static struct entry *slot_of(const struct history *h, uint32_t pid, int32_t stack_id)
-{
-	size_t i = home(h, pid, stack_id);
-
-	while (h->entries[i].used &&
-	       (h->entries[i].pid != pid || h->entries[i].stack_id != stack_id))
-		i = (i + 1) & (h->cap - 1);
-	return &h->entries[i];
+	return (struct hmap_key){.a = pid, .b = (uint32_t)stack_id};
 }
 
 struct history *history__new(size_t window, const struct trend_params *params)
@@ -51,12 +34,7 @@ struct history *history__new(size_t window, const struct trend_params *params)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->cap = 64;
-	h->entries = calloc(h->cap, sizeof(*h->entries));
-	if (!h->entries) {
-		free(h);
-		return NULL;
-	}
+	hmap__init(&h->entries, sizeof(struct entry));
 	h->window = window;
 	h->params = *params;
 	return h;
@@ -66,26 +44,8 @@ void history__destroy(struct history *h)
 {
 	if (!h)
 		return;
-	free(h->entries);
+	hmap__free(&h->entries);
 	free(h);
-}
-
-static int grow(struct history *h)
-{
-	struct entry *old = h->entries;
-	size_t old_cap = h->cap, i;
-
-	h->entries = calloc(old_cap * 2, sizeof(*h->entries));
-	if (!h->entries) {
-		h->entries = old;
-		return -ENOMEM;
-	}
-	h->cap = old_cap * 2;
-	for (i = 0; i < old_cap; i++)
-		if (old[i].used)
-			*slot_of(h, old[i].pid, old[i].stack_id) = old[i];
-	free(old);
-	return 0;
 }
 
 static void push(struct stack_history *s, size_t window, uint64_t value)
@@ -100,19 +60,13 @@ static void push(struct stack_history *s, size_t window, uint64_t value)
 int history__record(struct history *h, uint32_t pid, int32_t stack_id, uint64_t outstanding)
 {
 	struct entry *e;
-	bool candidate;
+	bool candidate, fresh;
 
-	if (2 * (h->nr + 1) > h->cap && grow(h))
+	e = hmap__put(&h->entries, key_of(pid, stack_id), &fresh);
+	if (!e)
 		return -ENOMEM;
-	e = slot_of(h, pid, stack_id);
-	if (!e->used) {
-		memset(e, 0, sizeof(*e));
-		e->used = true;
-		e->pid = pid;
-		e->stack_id = stack_id;
+	if (fresh)
 		push(&e->hist, h->window, 0); /* nothing was outstanding before it was seen */
-		h->nr++;
-	}
 	push(&e->hist, h->window, outstanding);
 	trend__evaluate(e->hist.values, e->hist.nr_values, &h->params, &e->hist.trend);
 	candidate = e->hist.trend.growing;
@@ -124,31 +78,18 @@ int history__record(struct history *h, uint32_t pid, int32_t stack_id, uint64_t 
 
 const struct stack_history *history__get(const struct history *h, uint32_t pid, int32_t stack_id)
 {
-	const struct entry *e = slot_of(h, pid, stack_id);
+	const struct entry *e = hmap__get(&h->entries, key_of(pid, stack_id));
 
-	return e->used ? &e->hist : NULL;
+	return e ? &e->hist : NULL;
+}
+
+static bool of_pid(void *ctx, struct hmap_key key, void *value)
+{
+	(void)value;
+	return key.a == *(const uint32_t *)ctx;
 }
 
 void history__drop_pid(struct history *h, uint32_t pid)
 {
-	struct entry *old = h->entries;
-	size_t old_cap = h->cap, i;
-
-	/* Rebuilding keeps probe chains intact without tombstones; exits are rare. */
-	h->entries = calloc(old_cap, sizeof(*h->entries));
-	if (!h->entries) {
-		h->entries = old;
-		for (i = 0; i < old_cap; i++)
-			if (old[i].used && old[i].pid == pid)
-				old[i].hist.growing = false;
-		return;
-	}
-	h->nr = 0;
-	for (i = 0; i < old_cap; i++) {
-		if (!old[i].used || old[i].pid == pid)
-			continue;
-		*slot_of(h, old[i].pid, old[i].stack_id) = old[i];
-		h->nr++;
-	}
-	free(old);
+	hmap__del_if(&h->entries, of_pid, &pid);
 }

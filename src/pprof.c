@@ -5,6 +5,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "array.h"
+#include "hmap.h"
 #include "pprof.h"
 #include "profile.pb-c.h"
 
@@ -17,75 +19,16 @@ typedef Perftools__Profiles__Mapping Mapping;
 typedef Perftools__Profiles__Label Label;
 typedef Perftools__Profiles__ValueType ValueType;
 
-/* Open-addressing index from a two-word key to a dense id (1-based, 0 = empty). */
-struct index {
-	uint64_t (*keys)[2];
-	uint64_t *ids;
-	size_t cap, nr;
-};
-
-static uint64_t mix(uint64_t a, uint64_t b)
+/* The dense id (1-based) of (a, b) in index; *fresh when just assigned. 0 when out of memory. */
+static uint64_t index_get(struct hmap *index, uint64_t a, uint64_t b, bool *fresh)
 {
-	uint64_t h = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x7f4a7c159e3779b9ULL + (a << 6));
+	uint64_t *id = hmap__put(index, (struct hmap_key){a, b}, fresh);
 
-	h ^= h >> 31;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	return h ^ (h >> 29);
-}
-
-static int index_grow(struct index *x)
-{
-	struct index bigger = {.cap = x->cap ? x->cap * 2 : 256};
-	size_t i, slot;
-
-	bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
-	bigger.ids = calloc(bigger.cap, sizeof(*bigger.ids));
-	if (!bigger.keys || !bigger.ids) {
-		free(bigger.keys);
-		free(bigger.ids);
-		return -ENOMEM;
-	}
-	for (i = 0; i < x->cap; i++) {
-		if (!x->ids[i])
-			continue;
-		slot = mix(x->keys[i][0], x->keys[i][1]) & (bigger.cap - 1);
-		while (bigger.ids[slot])
-			slot = (slot + 1) & (bigger.cap - 1);
-		bigger.keys[slot][0] = x->keys[i][0];
-		bigger.keys[slot][1] = x->keys[i][1];
-		bigger.ids[slot] = x->ids[i];
-	}
-	bigger.nr = x->nr;
-	free(x->keys);
-	free(x->ids);
-	*x = bigger;
-	return 0;
-}
-
-/* The id of (a, b); *fresh says it was just assigned (nr + 1). 0 when out of memory. */
-static uint64_t index_get(struct index *x, uint64_t a, uint64_t b, bool *fresh)
-{
-	size_t slot;
-
-	*fresh = false;
-	if (2 * (x->nr + 1) > x->cap && index_grow(x))
+	if (!id)
 		return 0;
-	slot = mix(a, b) & (x->cap - 1);
-	while (x->ids[slot] && (x->keys[slot][0] != a || x->keys[slot][1] != b))
-		slot = (slot + 1) & (x->cap - 1);
-	if (!x->ids[slot]) {
-		x->keys[slot][0] = a;
-		x->keys[slot][1] = b;
-		x->ids[slot] = ++x->nr;
-		*fresh = true;
-	}
-	return x->ids[slot];
-}
-
-static void index_free(struct index *x)
-{
-	free(x->keys);
-	free(x->ids);
+	if (*fresh)
+		*id = hmap__nr(index);
+	return *id;
 }
 
 static uint64_t hash_string(const char *s)
@@ -100,7 +43,7 @@ static uint64_t hash_string(const char *s)
 /* Everything being built; arrays grow as ids are handed out. */
 struct builder {
 	Profile profile;
-	struct index strings, functions, locations, mappings;
+	struct hmap strings, functions, locations, mappings; /* key -> id */
 	char **string_table;
 	size_t strings_cap;
 	Function **functions_list;
@@ -109,20 +52,6 @@ struct builder {
 	size_t functions_cap, locations_cap, mappings_cap;
 	int err;
 };
-
-static int reserve(void **array, size_t *cap, size_t need, size_t size)
-{
-	void *bigger;
-
-	if (need <= *cap)
-		return 0;
-	bigger = realloc(*array, (need * 2) * size);
-	if (!bigger)
-		return -ENOMEM;
-	*array = bigger;
-	*cap = need * 2;
-	return 0;
-}
 
 /* String table index of text (hash collisions are told apart by comparing). */
 static int64_t string_id(struct builder *b, const char *text)
@@ -138,8 +67,7 @@ static int64_t string_id(struct builder *b, const char *text)
 			return 0;
 		}
 		if (fresh) {
-			if (reserve((void **)&b->string_table, &b->strings_cap, id,
-				    sizeof(char *))) {
+			if (ARRAY_RESERVE(b->string_table, b->strings_cap, id, 256)) {
 				b->err = -ENOMEM;
 				return 0;
 			}
@@ -164,7 +92,7 @@ static uint64_t function_id(struct builder *b, const struct frame *f)
 
 	if (!id || !fresh)
 		return id;
-	if (reserve((void **)&b->functions_list, &b->functions_cap, id, sizeof(Function *)) ||
+	if (ARRAY_RESERVE(b->functions_list, b->functions_cap, id, 256) ||
 	    !(fn = calloc(1, sizeof(*fn)))) {
 		b->err = -ENOMEM;
 		return 0;
@@ -190,7 +118,7 @@ static uint64_t mapping_id(struct builder *b, uint32_t pid, const struct frame *
 	id = index_get(&b->mappings, pid, f->map_start, &fresh);
 	if (!id || !fresh)
 		return id;
-	if (reserve((void **)&b->mappings_list, &b->mappings_cap, id, sizeof(Mapping *)) ||
+	if (ARRAY_RESERVE(b->mappings_list, b->mappings_cap, id, 256) ||
 	    !(m = calloc(1, sizeof(*m)))) {
 		b->err = -ENOMEM;
 		return 0;
@@ -222,7 +150,7 @@ static uint64_t location_id(struct builder *b, uint32_t pid, const struct frame 
 
 	if (!id || !fresh)
 		return id;
-	if (reserve((void **)&b->locations_list, &b->locations_cap, id, sizeof(Location *)) ||
+	if (ARRAY_RESERVE(b->locations_list, b->locations_cap, id, 256) ||
 	    !(loc = calloc(1, sizeof(*loc)))) {
 		b->err = -ENOMEM;
 		return 0;
@@ -354,10 +282,10 @@ static void free_profile(struct builder *b)
 	free(b->functions_list);
 	free(b->mappings_list);
 	free(b->string_table);
-	index_free(&b->strings);
-	index_free(&b->functions);
-	index_free(&b->locations);
-	index_free(&b->mappings);
+	hmap__free(&b->strings);
+	hmap__free(&b->functions);
+	hmap__free(&b->locations);
+	hmap__free(&b->mappings);
 }
 
 static void build(struct builder *b, const struct snapshot *snap)
@@ -422,6 +350,10 @@ int pprof__write(FILE *out, const struct snapshot *snap)
 	int err;
 
 	memset(&b, 0, sizeof(b));
+	hmap__init(&b.strings, sizeof(uint64_t));
+	hmap__init(&b.functions, sizeof(uint64_t));
+	hmap__init(&b.locations, sizeof(uint64_t));
+	hmap__init(&b.mappings, sizeof(uint64_t));
 	build(&b, snap);
 	err = b.err;
 	if (!err) {

@@ -10,133 +10,131 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "procmaps.h"
 
-static int parse_line(const char *line, size_t len, struct mapping *m) {
-  unsigned long long start, end, pgoff, inode;
-  unsigned int major, minor;
-  char perms[5];
-  int consumed = 0;
-  const char *path;
-  size_t path_len;
-  static const char deleted_suffix[] = " (deleted)";
-  char copy[512];
+static int parse_line(const char *line, size_t len, struct mapping *m)
+{
+	unsigned long long start, end, pgoff, inode;
+	unsigned int major, minor;
+	char perms[5];
+	int consumed = 0;
+	const char *path;
+	size_t path_len;
+	static const char deleted_suffix[] = " (deleted)";
+	char copy[512];
 
-  /* The fixed fields fit easily; copy them so sscanf stops at the line end. */
-  memcpy(copy, line, len < sizeof(copy) ? len : sizeof(copy) - 1);
-  copy[len < sizeof(copy) ? len : sizeof(copy) - 1] = '\0';
-  if (sscanf(copy, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, perms,
-             &pgoff, &major, &minor, &inode, &consumed) != 7)
-    return -EINVAL;
-  if (end <= start || strlen(perms) != 4)
-    return -EINVAL;
+	/* The fixed fields fit easily; copy them so sscanf stops at the line end. */
+	memcpy(copy, line, len < sizeof(copy) ? len : sizeof(copy) - 1);
+	copy[len < sizeof(copy) ? len : sizeof(copy) - 1] = '\0';
+	if (sscanf(copy, "%llx-%llx %4s %llx %x:%x %llu%n", &start, &end, perms, &pgoff, &major,
+		   &minor, &inode, &consumed) != 7)
+		return -EINVAL;
+	if (end <= start || strlen(perms) != 4)
+		return -EINVAL;
 
-  path = line + consumed;
-  path_len = (size_t)(line + strnlen(line, len) - path);
-  while (path_len && (*path == ' ' || *path == '\t')) {
-    path++;
-    path_len--;
-  }
-  m->deleted = false;
-  if (path_len >= sizeof(deleted_suffix) - 1 &&
-      !memcmp(path + path_len - (sizeof(deleted_suffix) - 1), deleted_suffix,
-              sizeof(deleted_suffix) - 1)) {
-    m->deleted = true;
-    path_len -= sizeof(deleted_suffix) - 1;
-  }
-  m->path = strndup(path, path_len);
-  if (!m->path)
-    return -ENOMEM;
-  m->start = start;
-  m->end = end;
-  m->pgoff = pgoff;
-  m->dev = makedev(major, minor);
-  m->inode = inode;
-  m->exec = perms[2] == 'x';
-  return 0;
+	path = line + consumed;
+	path_len = (size_t)(line + strnlen(line, len) - path);
+	while (path_len && (*path == ' ' || *path == '\t')) {
+		path++;
+		path_len--;
+	}
+	m->deleted = false;
+	if (path_len >= sizeof(deleted_suffix) - 1 &&
+	    !memcmp(path + path_len - (sizeof(deleted_suffix) - 1), deleted_suffix,
+		    sizeof(deleted_suffix) - 1)) {
+		m->deleted = true;
+		path_len -= sizeof(deleted_suffix) - 1;
+	}
+	m->path = strndup(path, path_len);
+	if (!m->path)
+		return -ENOMEM;
+	m->start = start;
+	m->end = end;
+	m->pgoff = pgoff;
+	m->dev = makedev(major, minor);
+	m->inode = inode;
+	m->exec = perms[2] == 'x';
+	return 0;
 }
 
-int procmaps__parse(const char *text, size_t len, struct procmaps **out) {
-  struct procmaps *pm;
-  const char *line = text, *text_end = text + len, *nl;
-  size_t cap = 0;
-  int err = 0;
+int procmaps__parse(const char *text, size_t len, struct procmaps **out)
+{
+	struct procmaps *pm;
+	const char *line = text, *text_end = text + len, *nl;
+	size_t cap = 0;
+	int err = 0;
 
-  pm = calloc(1, sizeof(*pm));
-  if (!pm)
-    return -ENOMEM;
-  while (line < text_end) {
-    nl = memchr(line, '\n', (size_t)(text_end - line));
-    if (!nl)
-      nl = text_end;
-    if (nl > line) {
-      if (pm->nr == cap) {
-        struct mapping *bigger;
-
-        cap = cap ? cap * 2 : 64;
-        bigger = realloc(pm->maps, cap * sizeof(*bigger));
-        if (!bigger) {
-          err = -ENOMEM;
-          break;
-        }
-        pm->maps = bigger;
-      }
-      err = parse_line(line, (size_t)(nl - line), &pm->maps[pm->nr]);
-      if (err)
-        break;
-      /* The kernel prints maps sorted; anything else is not a maps file. */
-      if (pm->nr && pm->maps[pm->nr].start < pm->maps[pm->nr - 1].end) {
-        free(pm->maps[pm->nr].path);
-        err = -EINVAL;
-        break;
-      }
-      pm->nr++;
-    }
-    line = nl + 1;
-  }
-  if (err) {
-    procmaps__free(pm);
-    return err;
-  }
-  *out = pm;
-  return 0;
+	pm = calloc(1, sizeof(*pm));
+	if (!pm)
+		return -ENOMEM;
+	while (line < text_end) {
+		nl = memchr(line, '\n', (size_t)(text_end - line));
+		if (!nl)
+			nl = text_end;
+		if (nl > line) {
+			err = ARRAY_RESERVE(pm->maps, cap, pm->nr + 1, 64);
+			if (err)
+				break;
+			err = parse_line(line, (size_t)(nl - line), &pm->maps[pm->nr]);
+			if (err)
+				break;
+			/* The kernel prints maps sorted; anything else is not a maps file. */
+			if (pm->nr && pm->maps[pm->nr].start < pm->maps[pm->nr - 1].end) {
+				free(pm->maps[pm->nr].path);
+				err = -EINVAL;
+				break;
+			}
+			pm->nr++;
+		}
+		line = nl + 1;
+	}
+	if (err) {
+		procmaps__free(pm);
+		return err;
+	}
+	*out = pm;
+	return 0;
 }
 
-int procmaps__read(int pid, struct procmaps **out) {
-  char path[64];
-  char *text;
-  size_t len;
-  int err;
+int procmaps__read(int pid, struct procmaps **out)
+{
+	char path[64];
+	char *text;
+	size_t len;
+	int err;
 
-  snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-  err = read_proc_file(path, &text, &len);
-  if (err)
-    return err;
-  err = procmaps__parse(text, len, out);
-  free(text);
-  return err;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	err = read_proc_file(path, &text, &len);
+	if (err)
+		return err;
+	err = procmaps__parse(text, len, out);
+	free(text);
+	return err;
 }
 
-const struct mapping *procmaps__find(const struct procmaps *pm, uint64_t addr) {
-  size_t lo = 0, hi, mid;
+const struct mapping *procmaps__find(const struct procmaps *pm, uint64_t addr)
+{
+	size_t lo = 0, hi, mid;
 
-  if (!pm)
-    return NULL;
-  hi = pm->nr;
-  while (lo < hi) {
-    mid = lo + (hi - lo) / 2;
-    if (addr < pm->maps[mid].start)
-      hi = mid;
-    else if (addr >= pm->maps[mid].end)
-      lo = mid + 1;
-    else
-      return &pm->maps[mid];
-  }
-  return NULL;
+	if (!pm)
+		return NULL;
+	hi = pm->nr;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (addr < pm->maps[mid].start)
+			hi = mid;
+		else if (addr >= pm->maps[mid].end)
+			lo = mid + 1;
+		else
+			return &pm->maps[mid];
+	}
+	return NULL;
 }
 
-bool mapping__is_file(const struct mapping *m) {
-  return m->inode != 0 && m->path[0] == '/';
+bool mapping__is_file(const struct mapping *m)
+{
+	return m->inode != 0 && m->path[0] == '/';
 }
 
 /*
@@ -144,36 +142,37 @@ bool mapping__is_file(const struct mapping *m) {
  * works for deleted files); the path through /proc/PID/root is accepted only
  * when its inode matches the one in maps.
  */
-int mapping__open(int pid, const struct mapping *m) {
-  char path[PATH_MAX + 64];
-  struct stat st;
-  int fd;
+int mapping__open(int pid, const struct mapping *m)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+	int fd;
 
-  snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid,
-           m->start, m->end);
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0)
-    return fd;
-  if (snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path) >=
-      (int)sizeof(path))
-    return -ENAMETOOLONG;
-  fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0)
-    return -errno;
-  if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_ino != m->inode) {
-    close(fd);
-    return -ESTALE;
-  }
-  return fd;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
+		 m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_ino != m->inode) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
 }
 
-void procmaps__free(struct procmaps *pm) {
-  size_t i;
+void procmaps__free(struct procmaps *pm)
+{
+	size_t i;
 
-  if (!pm)
-    return;
-  for (i = 0; i < pm->nr; i++)
-    free(pm->maps[i].path);
-  free(pm->maps);
-  free(pm);
+	if (!pm)
+		return;
+	for (i = 0; i < pm->nr; i++)
+		free(pm->maps[i].path);
+	free(pm->maps);
+	free(pm);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "elfsyms.h"
+#include "hmap.h"
 #include "log.h"
 #include "provider.h"
 
@@ -90,65 +91,43 @@ static bool find_entry_points(int fd, const struct elf_syms *syms, struct provid
 }
 
 struct file_set {
-	struct file_key {
-		dev_t dev;
-		uint64_t inode; /* 0: empty slot */
-	} * keys;
-	size_t cap, nr;
+	struct hmap files; /* (dev, inode), no value */
 };
 
 struct file_set *file_set__new(void)
 {
-	return calloc(1, sizeof(struct file_set));
+	struct file_set *set = calloc(1, sizeof(*set));
+
+	if (set)
+		hmap__init(&set->files, 0);
+	return set;
 }
 
 void file_set__free(struct file_set *set)
 {
 	if (!set)
 		return;
-	free(set->keys);
+	hmap__free(&set->files);
 	free(set);
 }
 
-static size_t file_slot(const struct file_set *set, dev_t dev, uint64_t inode)
+static struct hmap_key file_key(dev_t dev, uint64_t inode)
 {
-	size_t slot =
-	    (size_t)(((uint64_t)dev * 31 + inode) * 0x9e3779b97f4a7c15ULL >> 32) & (set->cap - 1);
-
-	while (set->keys[slot].inode &&
-	       (set->keys[slot].dev != dev || set->keys[slot].inode != inode))
-		slot = (slot + 1) & (set->cap - 1);
-	return slot;
+	return (struct hmap_key){.a = (uint64_t)dev, .b = inode};
 }
 
 bool file_set__has(const struct file_set *set, dev_t dev, uint64_t inode)
 {
-	return set && set->cap && inode && set->keys[file_slot(set, dev, inode)].inode;
+	return set && inode && hmap__get(&set->files, file_key(dev, inode));
 }
 
 int file_set__add(struct file_set *set, dev_t dev, uint64_t inode)
 {
-	struct file_key *old = set->keys;
-	size_t old_cap = set->cap, i;
+	bool fresh;
 
-	if (!inode || file_set__has(set, dev, inode))
+	if (!inode)
 		return 0;
-	if ((set->nr + 1) * 2 > set->cap) {
-		set->cap = set->cap ? set->cap * 2 : 64;
-		set->keys = calloc(set->cap, sizeof(*set->keys));
-		if (!set->keys) {
-			set->keys = old;
-			set->cap = old_cap;
-			return -ENOMEM;
-		}
-		for (i = 0; i < old_cap; i++)
-			if (old[i].inode)
-				set->keys[file_slot(set, old[i].dev, old[i].inode)] = old[i];
-		free(old);
-	}
-	set->keys[file_slot(set, dev, inode)] = (struct file_key){dev, inode};
-	set->nr++;
-	return 0;
+	return hmap__put(&set->files, file_key(dev, inode), &fresh) ? 0 : -ENOMEM;
 }
 
 static int add_provider(struct providers *p, int pid, const struct mapping *m,

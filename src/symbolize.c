@@ -10,190 +10,167 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "array.h"
 #include "demangle.h"
 #include "elfsyms.h"
+#include "hmap.h"
 #include "log.h"
 #include "srcinfo.h"
 #include "symbolize.h"
 
 struct module {
-  dev_t dev;
-  uint64_t inode;
-  char *name;            /* basename of the path it was first seen under */
-  struct elf_syms *syms; /* NULL when the file could not be read */
-  struct elf_syms
-      *debug_syms; /* full symbols from the build-id debug file, or NULL */
-  struct srcinfo
-      *src; /* DWARF lines and inlines (debug file or module), or NULL */
+	dev_t dev;
+	uint64_t inode;
+	char *name;		     /* basename of the path it was first seen under */
+	struct elf_syms *syms;	     /* NULL when the file could not be read */
+	struct elf_syms *debug_syms; /* full symbols from the build-id debug file, or NULL */
+	struct srcinfo *src;	     /* DWARF lines and inlines (debug file or module), or NULL */
 };
 
 struct proc_maps {
-  int pid;
-  struct procmaps *maps;
+	int pid;
+	struct procmaps *maps;
 };
 
-/* Demangled names by the address of the raw name (names never move). */
+/* A demangled name, kept by the address of the raw name (names never move). */
 struct demangled {
-  const char *raw;
-  char *readable; /* NULL: not mangled, shown raw */
+	char *readable; /* NULL: not mangled, shown raw */
 };
 
 struct symbolizer {
-  char *debug_dir; /* NULL: DEFAULT_DEBUG_DIR */
-  bool demangle;
-  struct demangled *names; /* open addressing, at most half full */
-  size_t names_cap, nr_names;
-  struct module *modules;
-  size_t nr_modules, modules_cap;
-  struct proc_maps *procs;
-  size_t nr_procs, procs_cap;
+	char *debug_dir; /* NULL: DEFAULT_DEBUG_DIR */
+	bool demangle;
+	struct hmap names; /* raw name's address -> struct demangled */
+	struct module *modules;
+	size_t nr_modules, modules_cap;
+	struct proc_maps *procs;
+	size_t nr_procs, procs_cap;
 };
 
 #define DEFAULT_DEBUG_DIR "/usr/lib/debug"
 
-struct symbolizer *symbolizer__new(void) {
-  struct symbolizer *s = calloc(1, sizeof(struct symbolizer));
+struct symbolizer *symbolizer__new(void)
+{
+	struct symbolizer *s = calloc(1, sizeof(struct symbolizer));
 
-  if (s)
-    s->demangle = true;
-  return s;
+	if (!s)
+		return NULL;
+	s->demangle = true;
+	hmap__init(&s->names, sizeof(struct demangled));
+	return s;
 }
 
-void symbolizer__set_demangle(struct symbolizer *s, bool on) {
-  s->demangle = on;
-}
-
-static size_t name_slot(const struct demangled *names, size_t cap,
-                        const char *raw) {
-  size_t slot =
-      (size_t)(((uintptr_t)raw * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
-
-  while (names[slot].raw && names[slot].raw != raw)
-    slot = (slot + 1) & (cap - 1);
-  return slot;
-}
-
-static int grow_names(struct symbolizer *s) {
-  size_t cap = s->names_cap ? s->names_cap * 2 : 1024, i;
-  struct demangled *bigger = calloc(cap, sizeof(*bigger));
-
-  if (!bigger)
-    return -ENOMEM;
-  for (i = 0; i < s->names_cap; i++)
-    if (s->names[i].raw)
-      bigger[name_slot(bigger, cap, s->names[i].raw)] = s->names[i];
-  free(s->names);
-  s->names = bigger;
-  s->names_cap = cap;
-  return 0;
+void symbolizer__set_demangle(struct symbolizer *s, bool on)
+{
+	s->demangle = on;
 }
 
 /* The name to show for raw: demangled once, then from the cache. */
-static const char *readable_name(struct symbolizer *s, const char *raw) {
-  size_t slot;
+static const char *readable_name(struct symbolizer *s, const char *raw)
+{
+	struct demangled *name;
+	bool fresh;
 
-  if (!s->demangle || raw[0] != '_' || (raw[1] != 'Z' && raw[1] != 'R'))
-    return raw;
-  if (2 * (s->nr_names + 1) > s->names_cap && grow_names(s))
-    return raw;
-  slot = name_slot(s->names, s->names_cap, raw);
-  if (!s->names[slot].raw) {
-    s->names[slot].raw = raw;
-    s->names[slot].readable = demangle(raw);
-    s->nr_names++;
-  }
-  return s->names[slot].readable ? s->names[slot].readable : raw;
+	if (!s->demangle || raw[0] != '_' || (raw[1] != 'Z' && raw[1] != 'R'))
+		return raw;
+	name = hmap__put(&s->names, (struct hmap_key){.a = (uintptr_t)raw}, &fresh);
+	if (!name)
+		return raw;
+	if (fresh)
+		name->readable = demangle(raw);
+	return name->readable ? name->readable : raw;
 }
 
-int symbolizer__set_debug_dir(struct symbolizer *s, const char *dir) {
-  char *copy = strdup(dir);
+int symbolizer__set_debug_dir(struct symbolizer *s, const char *dir)
+{
+	char *copy = strdup(dir);
 
-  if (!copy)
-    return -ENOMEM;
-  free(s->debug_dir);
-  s->debug_dir = copy;
-  return 0;
+	if (!copy)
+		return -ENOMEM;
+	free(s->debug_dir);
+	s->debug_dir = copy;
+	return 0;
 }
 
-void symbolizer__destroy(struct symbolizer *s) {
-  size_t i;
+void symbolizer__destroy(struct symbolizer *s)
+{
+	struct demangled *name;
+	size_t i, iter;
 
-  if (!s)
-    return;
-  for (i = 0; i < s->nr_modules; i++) {
-    elf_syms__free(s->modules[i].syms);
-    elf_syms__free(s->modules[i].debug_syms);
-    srcinfo__close(s->modules[i].src);
-    free(s->modules[i].name);
-  }
-  for (i = 0; i < s->nr_procs; i++)
-    procmaps__free(s->procs[i].maps);
-  for (i = 0; i < s->names_cap; i++)
-    free(s->names[i].readable);
-  free(s->names);
-  free(s->modules);
-  free(s->procs);
-  free(s->debug_dir);
-  free(s);
+	if (!s)
+		return;
+	for (i = 0; i < s->nr_modules; i++) {
+		elf_syms__free(s->modules[i].syms);
+		elf_syms__free(s->modules[i].debug_syms);
+		srcinfo__close(s->modules[i].src);
+		free(s->modules[i].name);
+	}
+	for (i = 0; i < s->nr_procs; i++)
+		procmaps__free(s->procs[i].maps);
+	iter = 0;
+	while ((name = hmap__next(&s->names, &iter, NULL)))
+		free(name->readable);
+	hmap__free(&s->names);
+	free(s->modules);
+	free(s->procs);
+	free(s->debug_dir);
+	free(s);
 }
 
-static struct proc_maps *find_proc(struct symbolizer *s, int pid) {
-  size_t i;
+static struct proc_maps *find_proc(struct symbolizer *s, int pid)
+{
+	size_t i;
 
-  for (i = 0; i < s->nr_procs; i++)
-    if (s->procs[i].pid == pid)
-      return &s->procs[i];
-  return NULL;
+	for (i = 0; i < s->nr_procs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
 }
 
-int symbolizer__set_maps(struct symbolizer *s, int pid, struct procmaps *maps) {
-  struct proc_maps *p = find_proc(s, pid), *bigger;
+int symbolizer__set_maps(struct symbolizer *s, int pid, struct procmaps *maps)
+{
+	struct proc_maps *p = find_proc(s, pid);
 
-  if (p) {
-    procmaps__free(p->maps);
-    p->maps = maps;
-    return 0;
-  }
-  if (s->nr_procs == s->procs_cap) {
-    size_t cap = s->procs_cap ? s->procs_cap * 2 : 8;
-
-    bigger = realloc(s->procs, cap * sizeof(*bigger));
-    if (!bigger) {
-      procmaps__free(maps);
-      return -ENOMEM;
-    }
-    s->procs = bigger;
-    s->procs_cap = cap;
-  }
-  s->procs[s->nr_procs].pid = pid;
-  s->procs[s->nr_procs].maps = maps;
-  s->nr_procs++;
-  return 0;
+	if (p) {
+		procmaps__free(p->maps);
+		p->maps = maps;
+		return 0;
+	}
+	if (ARRAY_RESERVE(s->procs, s->procs_cap, s->nr_procs + 1, 8)) {
+		procmaps__free(maps);
+		return -ENOMEM;
+	}
+	s->procs[s->nr_procs].pid = pid;
+	s->procs[s->nr_procs].maps = maps;
+	s->nr_procs++;
+	return 0;
 }
 
-void symbolizer__forget(struct symbolizer *s, int pid) {
-  struct proc_maps *p = find_proc(s, pid);
+void symbolizer__forget(struct symbolizer *s, int pid)
+{
+	struct proc_maps *p = find_proc(s, pid);
 
-  if (!p)
-    return;
-  procmaps__free(p->maps);
-  *p = s->procs[--s->nr_procs];
+	if (!p)
+		return;
+	procmaps__free(p->maps);
+	*p = s->procs[--s->nr_procs];
 }
 
-static struct module *find_module(struct symbolizer *s, dev_t dev,
-                                  uint64_t inode) {
-  size_t i;
+static struct module *find_module(struct symbolizer *s, dev_t dev, uint64_t inode)
+{
+	size_t i;
 
-  for (i = 0; i < s->nr_modules; i++)
-    if (s->modules[i].dev == dev && s->modules[i].inode == inode)
-      return &s->modules[i];
-  return NULL;
+	for (i = 0; i < s->nr_modules; i++)
+		if (s->modules[i].dev == dev && s->modules[i].inode == inode)
+			return &s->modules[i];
+	return NULL;
 }
 
-static const char *basename_of(const char *path) {
-  const char *slash = strrchr(path, '/');
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
 
-  return slash ? slash + 1 : path;
+	return slash ? slash + 1 : path;
 }
 
 /*
@@ -202,42 +179,43 @@ static const char *basename_of(const char *path) {
  * are still translated with the module's own segments; only its symbol
  * table is used. The file is untrusted like any other ELF file.
  */
-static struct elf_syms *load_debug_file(const struct symbolizer *s,
-                                        const char *build_id,
-                                        char path[PATH_MAX]) {
-  const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
-  struct elf_syms *debug;
+static struct elf_syms *load_debug_file(const struct symbolizer *s, const char *build_id,
+					char path[PATH_MAX])
+{
+	const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
+	struct elf_syms *debug;
 
-  if (strlen(build_id) < 4)
-    return NULL;
-  if (snprintf(path, PATH_MAX, "%s/.build-id/%.2s/%s.debug", dir, build_id,
-               build_id + 2) >= PATH_MAX)
-    return NULL;
-  debug = elf_syms__load(path);
-  if (!debug)
-    return NULL;
-  if (strcmp(elf_syms__build_id(debug), build_id) || !elf_syms__count(debug)) {
-    elf_syms__free(debug);
-    return NULL;
-  }
-  p_debug("symbols of build ID %s from '%s'", build_id, path);
-  return debug;
+	if (strlen(build_id) < 4)
+		return NULL;
+	if (snprintf(path, PATH_MAX, "%s/.build-id/%.2s/%s.debug", dir, build_id, build_id + 2) >=
+	    PATH_MAX)
+		return NULL;
+	debug = elf_syms__load(path);
+	if (!debug)
+		return NULL;
+	if (strcmp(elf_syms__build_id(debug), build_id) || !elf_syms__count(debug)) {
+		elf_syms__free(debug);
+		return NULL;
+	}
+	p_debug("symbols of build ID %s from '%s'", build_id, path);
+	return debug;
 }
 
 /* CRC-32 of a whole file, as .gnu_debuglink records it. */
-static int file_crc32(int fd, uint32_t *crc) {
-  unsigned char buf[65536];
-  uLong value = crc32(0L, Z_NULL, 0);
-  ssize_t n;
+static int file_crc32(int fd, uint32_t *crc)
+{
+	unsigned char buf[65536];
+	uLong value = crc32(0L, Z_NULL, 0);
+	ssize_t n;
 
-  if (lseek(fd, 0, SEEK_SET) < 0)
-    return -errno;
-  while ((n = read(fd, buf, sizeof(buf))) > 0)
-    value = crc32(value, buf, (uInt)n);
-  if (n < 0)
-    return -errno;
-  *crc = (uint32_t)value;
-  return 0;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		value = crc32(value, buf, (uInt)n);
+	if (n < 0)
+		return -errno;
+	*crc = (uint32_t)value;
+	return 0;
 }
 
 /*
@@ -246,274 +224,260 @@ static int file_crc32(int fd, uint32_t *crc) {
  * directory, all inside the target's root. Accepted only with a matching
  * CRC. An fd (path in path_out) or -1.
  */
-static int open_debuglink(const struct symbolizer *s, int pid,
-                          const struct mapping *m, const struct elf_syms *syms,
-                          char path_out[PATH_MAX]) {
-  const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
-  const char *slash = strrchr(m->path, '/');
-  int dir_len = slash ? (int)(slash - m->path) : 0, i, fd;
-  char root[64] = "";
-  uint32_t want, got;
-  const char *name = elf_syms__debuglink(syms, &want);
-  struct stat st;
+static int open_debuglink(const struct symbolizer *s, int pid, const struct mapping *m,
+			  const struct elf_syms *syms, char path_out[PATH_MAX])
+{
+	const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
+	const char *slash = strrchr(m->path, '/');
+	int dir_len = slash ? (int)(slash - m->path) : 0, i, fd;
+	char root[64] = "";
+	uint32_t want, got;
+	const char *name = elf_syms__debuglink(syms, &want);
+	struct stat st;
 
-  if (!name || !slash)
-    return -1;
-  if (pid > 0)
-    snprintf(root, sizeof(root), "/proc/%d/root", pid);
-  for (i = 0; i < 3; i++) {
-    int len = i == 0 ? snprintf(path_out, PATH_MAX, "%s%.*s/%s", root, dir_len,
-                                m->path, name)
-              : i == 1 ? snprintf(path_out, PATH_MAX, "%s%.*s/.debug/%s", root,
-                                  dir_len, m->path, name)
-                       : snprintf(path_out, PATH_MAX, "%s%.*s/%s", dir, dir_len,
-                                  m->path, name);
+	if (!name || !slash)
+		return -1;
+	if (pid > 0)
+		snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	for (i = 0; i < 3; i++) {
+		int len =
+		    i == 0 ? snprintf(path_out, PATH_MAX, "%s%.*s/%s", root, dir_len, m->path, name)
+		    : i == 1
+			? snprintf(path_out, PATH_MAX, "%s%.*s/.debug/%s", root, dir_len, m->path,
+				   name)
+			: snprintf(path_out, PATH_MAX, "%s%.*s/%s", dir, dir_len, m->path, name);
 
-    if (len < 0 || len >= PATH_MAX)
-      continue;
-    fd = open(path_out, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-      continue;
-    /* The module itself has the same name in its own directory: its CRC never
-     * matches.
-     */
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino != m->inode &&
-        file_crc32(fd, &got) == 0 && got == want) {
-      p_debug("symbols of '%s' from its debuglink '%s'", m->path, path_out);
-      return fd;
-    }
-    close(fd);
-  }
-  return -1;
+		if (len < 0 || len >= PATH_MAX)
+			continue;
+		fd = open(path_out, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		/* The module itself has the same name in its own directory: its CRC never matches.
+		 */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino != m->inode &&
+		    file_crc32(fd, &got) == 0 && got == want) {
+			p_debug("symbols of '%s' from its debuglink '%s'", m->path, path_out);
+			return fd;
+		}
+		close(fd);
+	}
+	return -1;
 }
 
-static struct elf_syms *load_debuglink(const struct symbolizer *s, int pid,
-                                       const struct mapping *m,
-                                       const struct elf_syms *syms,
-                                       char path_out[PATH_MAX]) {
-  struct elf_syms *debug;
-  int fd = open_debuglink(s, pid, m, syms, path_out);
+static struct elf_syms *load_debuglink(const struct symbolizer *s, int pid, const struct mapping *m,
+				       const struct elf_syms *syms, char path_out[PATH_MAX])
+{
+	struct elf_syms *debug;
+	int fd = open_debuglink(s, pid, m, syms, path_out);
 
-  if (fd < 0)
-    return NULL;
-  debug = elf_syms__load_fd(fd);
-  close(fd);
-  if (debug && !elf_syms__count(debug)) {
-    elf_syms__free(debug);
-    return NULL;
-  }
-  return debug;
+	if (fd < 0)
+		return NULL;
+	debug = elf_syms__load_fd(fd);
+	close(fd);
+	if (debug && !elf_syms__count(debug)) {
+		elf_syms__free(debug);
+		return NULL;
+	}
+	return debug;
 }
 
-/* Lines and inlines from the debug file when there is one, else from the
- * module. */
-static struct srcinfo *open_srcinfo(const char *debug_path, int module_fd) {
-  struct srcinfo *src = NULL;
-  int fd;
+/* Lines and inlines from the debug file when there is one, else from the module. */
+static struct srcinfo *open_srcinfo(const char *debug_path, int module_fd)
+{
+	struct srcinfo *src = NULL;
+	int fd;
 
-  if (debug_path) {
-    fd = open(debug_path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && !(src = srcinfo__open(fd)))
-      close(fd);
-    if (src)
-      return src;
-  }
-  fd = fcntl(module_fd, F_DUPFD_CLOEXEC, 0);
-  if (fd >= 0 && !(src = srcinfo__open(fd)))
-    close(fd);
-  return src;
+	if (debug_path) {
+		fd = open(debug_path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !(src = srcinfo__open(fd)))
+			close(fd);
+		if (src)
+			return src;
+	}
+	fd = fcntl(module_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd >= 0 && !(src = srcinfo__open(fd)))
+		close(fd);
+	return src;
 }
 
-static struct module *load_module(struct symbolizer *s, int pid,
-                                  const struct mapping *m) {
-  struct module *mod = find_module(s, m->dev, m->inode), *bigger;
-  char debug_path[PATH_MAX];
-  int fd;
+static struct module *load_module(struct symbolizer *s, int pid, const struct mapping *m)
+{
+	struct module *mod = find_module(s, m->dev, m->inode);
+	char debug_path[PATH_MAX];
+	int fd;
 
-  if (mod)
-    return mod;
-  if (s->nr_modules == s->modules_cap) {
-    size_t cap = s->modules_cap ? s->modules_cap * 2 : 32;
-
-    bigger = realloc(s->modules, cap * sizeof(*bigger));
-    if (!bigger)
-      return NULL;
-    s->modules = bigger;
-    s->modules_cap = cap;
-  }
-  mod = &s->modules[s->nr_modules];
-  mod->name = strdup(basename_of(m->path));
-  if (!mod->name)
-    return NULL;
-  mod->dev = m->dev;
-  mod->inode = m->inode;
-  mod->syms = NULL;
-  mod->debug_syms = NULL;
-  mod->src = NULL;
-  fd = pid > 0 ? mapping__open(pid, m) : open(m->path, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    mod->syms = elf_syms__load_fd(fd);
-    if (!mod->syms)
-      p_debug("no symbols from '%s': %s", m->path, strerror(errno));
-    else
-      mod->debug_syms =
-          load_debug_file(s, elf_syms__build_id(mod->syms), debug_path);
-    if (mod->syms && !mod->debug_syms)
-      mod->debug_syms = load_debuglink(s, pid, m, mod->syms, debug_path);
-    mod->src = open_srcinfo(mod->debug_syms ? debug_path : NULL, fd);
-    close(fd);
-  } else {
-    p_debug("cannot open '%s' of pid %d: %s", m->path, pid, strerror(-fd));
-  }
-  s->nr_modules++;
-  return mod;
+	if (mod)
+		return mod;
+	if (ARRAY_RESERVE(s->modules, s->modules_cap, s->nr_modules + 1, 32))
+		return NULL;
+	mod = &s->modules[s->nr_modules];
+	mod->name = strdup(basename_of(m->path));
+	if (!mod->name)
+		return NULL;
+	mod->dev = m->dev;
+	mod->inode = m->inode;
+	mod->syms = NULL;
+	mod->debug_syms = NULL;
+	mod->src = NULL;
+	fd = pid > 0 ? mapping__open(pid, m) : open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		mod->syms = elf_syms__load_fd(fd);
+		if (!mod->syms)
+			p_debug("no symbols from '%s': %s", m->path, strerror(errno));
+		else
+			mod->debug_syms =
+			    load_debug_file(s, elf_syms__build_id(mod->syms), debug_path);
+		if (mod->syms && !mod->debug_syms)
+			mod->debug_syms = load_debuglink(s, pid, m, mod->syms, debug_path);
+		mod->src = open_srcinfo(mod->debug_syms ? debug_path : NULL, fd);
+		close(fd);
+	} else {
+		p_debug("cannot open '%s' of pid %d: %s", m->path, pid, strerror(-fd));
+	}
+	s->nr_modules++;
+	return mod;
 }
 
-int symbolizer__refresh(struct symbolizer *s, int pid) {
-  struct procmaps *maps;
-  int err;
+int symbolizer__refresh(struct symbolizer *s, int pid)
+{
+	struct procmaps *maps;
+	int err;
 
-  err = procmaps__read(pid, &maps);
-  if (err)
-    return err; /* gone: keep what we had */
-  return symbolizer__update(s, pid, maps);
+	err = procmaps__read(pid, &maps);
+	if (err)
+		return err; /* gone: keep what we had */
+	return symbolizer__update(s, pid, maps);
 }
 
-int symbolizer__update(struct symbolizer *s, int pid, struct procmaps *maps) {
-  size_t i;
+int symbolizer__update(struct symbolizer *s, int pid, struct procmaps *maps)
+{
+	size_t i;
 
-  if (maps->nr == 0) {
-    /* A zombie's maps read empty: it is gone too. */
-    procmaps__free(maps);
-    return -ESRCH;
-  }
-  for (i = 0; i < maps->nr; i++)
-    if (maps->maps[i].exec && mapping__is_file(&maps->maps[i]))
-      load_module(s, pid, &maps->maps[i]);
-  return symbolizer__set_maps(s, pid, maps);
+	if (maps->nr == 0) {
+		/* A zombie's maps read empty: it is gone too. */
+		procmaps__free(maps);
+		return -ESRCH;
+	}
+	for (i = 0; i < maps->nr; i++)
+		if (maps->maps[i].exec && mapping__is_file(&maps->maps[i]))
+			load_module(s, pid, &maps->maps[i]);
+	return symbolizer__set_maps(s, pid, maps);
 }
 
-/* The symbol-table frame of addr; *mod and *vaddr are set when the module is
- * known. */
-static void resolve_symbol(struct symbolizer *s, int pid, uint64_t addr,
-                           int is_return, struct frame *out,
-                           struct module **mod_out, uint64_t *vaddr_out) {
-  struct proc_maps *p = find_proc(s, pid);
-  uint64_t lookup = is_return && addr ? addr - 1 : addr, file_off, vaddr,
-           sym_off;
-  const struct mapping *m;
-  struct module *mod;
-  const char *name;
+/* The symbol-table frame of addr; *mod and *vaddr are set when the module is known. */
+static void resolve_symbol(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+			   struct frame *out, struct module **mod_out, uint64_t *vaddr_out)
+{
+	struct proc_maps *p = find_proc(s, pid);
+	uint64_t lookup = is_return && addr ? addr - 1 : addr, file_off, vaddr, sym_off;
+	const struct mapping *m;
+	struct module *mod;
+	const char *name;
 
-  *mod_out = NULL;
-  memset(out, 0, sizeof(*out));
-  out->addr = addr;
-  out->offset = addr;
-  out->build_id = "";
-  m = p ? procmaps__find(p->maps, lookup) : NULL;
-  if (!m)
-    return;
-  file_off = addr - m->start + m->pgoff;
-  out->offset = file_off;
-  out->map_start = m->start;
-  out->map_limit = m->end;
-  out->map_offset = m->pgoff;
-  out->module = m->path[0] ? basename_of(m->path) : NULL;
-  if (!out->module)
-    out->offset = addr;
-  if (!mapping__is_file(m))
-    return;
-  mod = load_module(s, p->pid, m);
-  if (!mod || !mod->syms)
-    return;
-  out->module = mod->name;
-  out->build_id = elf_syms__build_id(mod->syms);
-  if (elf_syms__offset_to_vaddr(mod->syms, lookup - m->start + m->pgoff,
-                                &vaddr))
-    return;
-  *mod_out = mod;
-  *vaddr_out = vaddr;
-  /* The debug file's table is a superset (local functions too): ask it first.
-   */
-  if ((!mod->debug_syms ||
-       elf_syms__lookup(mod->debug_syms, vaddr, &name, &sym_off)) &&
-      elf_syms__lookup(mod->syms, vaddr, &name, &sym_off))
-    return;
-  out->symbol = readable_name(s, name);
-  /* Show the offset of the address itself, not of the byte before it. */
-  out->offset = sym_off + (addr - lookup);
+	*mod_out = NULL;
+	memset(out, 0, sizeof(*out));
+	out->addr = addr;
+	out->offset = addr;
+	out->build_id = "";
+	m = p ? procmaps__find(p->maps, lookup) : NULL;
+	if (!m)
+		return;
+	file_off = addr - m->start + m->pgoff;
+	out->offset = file_off;
+	out->map_start = m->start;
+	out->map_limit = m->end;
+	out->map_offset = m->pgoff;
+	out->module = m->path[0] ? basename_of(m->path) : NULL;
+	if (!out->module)
+		out->offset = addr;
+	if (!mapping__is_file(m))
+		return;
+	mod = load_module(s, p->pid, m);
+	if (!mod || !mod->syms)
+		return;
+	out->module = mod->name;
+	out->build_id = elf_syms__build_id(mod->syms);
+	if (elf_syms__offset_to_vaddr(mod->syms, lookup - m->start + m->pgoff, &vaddr))
+		return;
+	*mod_out = mod;
+	*vaddr_out = vaddr;
+	/* The debug file's table is a superset (local functions too): ask it first. */
+	if ((!mod->debug_syms || elf_syms__lookup(mod->debug_syms, vaddr, &name, &sym_off)) &&
+	    elf_syms__lookup(mod->syms, vaddr, &name, &sym_off))
+		return;
+	out->symbol = readable_name(s, name);
+	/* Show the offset of the address itself, not of the byte before it. */
+	out->offset = sym_off + (addr - lookup);
 }
 
-void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr,
-                         int is_return, struct frame *out) {
-  struct module *mod;
-  uint64_t vaddr;
+void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+			 struct frame *out)
+{
+	struct module *mod;
+	uint64_t vaddr;
 
-  resolve_symbol(s, pid, addr, is_return, out, &mod, &vaddr);
+	resolve_symbol(s, pid, addr, is_return, out, &mod, &vaddr);
 }
 
-size_t symbolizer__resolve_frames(struct symbolizer *s, int pid, uint64_t addr,
-                                  int is_return, struct frame *out,
-                                  size_t max) {
-  struct src_loc locs[SYMBOLIZER_MAX_INLINE];
-  struct module *mod;
-  uint64_t vaddr = 0;
-  size_t nr, i;
+size_t symbolizer__resolve_frames(struct symbolizer *s, int pid, uint64_t addr, int is_return,
+				  struct frame *out, size_t max)
+{
+	struct src_loc locs[SYMBOLIZER_MAX_INLINE];
+	struct module *mod;
+	uint64_t vaddr = 0;
+	size_t nr, i;
 
-  if (!max)
-    return 0;
-  resolve_symbol(s, pid, addr, is_return, &out[0], &mod, &vaddr);
-  if (!mod || !mod->src)
-    return 1;
-  nr = srcinfo__lookup(mod->src, vaddr, locs,
-                       max < SYMBOLIZER_MAX_INLINE ? max
-                                                   : SYMBOLIZER_MAX_INLINE);
-  if (!nr)
-    return 1;
-  /* The outermost location is the symbol's own function; inlined ones come
-   * first. */
-  out[nr - 1] = out[0];
-  out[nr - 1].file = locs[nr - 1].file;
-  out[nr - 1].line = locs[nr - 1].line;
-  for (i = 0; i + 1 < nr; i++) {
-    out[i] = out[nr - 1];
-    out[i].symbol =
-        locs[i].function ? readable_name(s, locs[i].function) : NULL;
-    out[i].file = locs[i].file;
-    out[i].line = locs[i].line;
-    out[i].inlined = 1;
-    out[i].offset = 0;
-  }
-  return nr;
+	if (!max)
+		return 0;
+	resolve_symbol(s, pid, addr, is_return, &out[0], &mod, &vaddr);
+	if (!mod || !mod->src)
+		return 1;
+	nr = srcinfo__lookup(mod->src, vaddr, locs,
+			     max < SYMBOLIZER_MAX_INLINE ? max : SYMBOLIZER_MAX_INLINE);
+	if (!nr)
+		return 1;
+	/* The outermost location is the symbol's own function; inlined ones come first. */
+	out[nr - 1] = out[0];
+	out[nr - 1].file = locs[nr - 1].file;
+	out[nr - 1].line = locs[nr - 1].line;
+	for (i = 0; i + 1 < nr; i++) {
+		out[i] = out[nr - 1];
+		out[i].symbol = locs[i].function ? readable_name(s, locs[i].function) : NULL;
+		out[i].file = locs[i].file;
+		out[i].line = locs[i].line;
+		out[i].inlined = 1;
+		out[i].offset = 0;
+	}
+	return nr;
 }
 
-const char *frame__format(const struct frame *f, int style, char *buf,
-                          size_t len) {
-  int used;
+const char *frame__format(const struct frame *f, int style, char *buf, size_t len)
+{
+	int used;
 
-  if (style == FRAME_FULL && f->inlined) {
-    used = snprintf(buf, len, "%s (inlined)", f->symbol ? f->symbol : "?");
-    if (f->file && used >= 0 && (size_t)used < len)
-      snprintf(buf + used, len - (size_t)used, " %s:%d", f->file, f->line);
-    return buf;
-  }
-  if (f->symbol && style == FRAME_NAME)
-    snprintf(buf, len, "%s", f->symbol);
-  else if (f->symbol)
-    snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", f->symbol, f->offset,
-             f->module ? f->module : "?");
-  else if (f->module && style == FRAME_FULL && f->build_id && f->build_id[0])
-    /* Enough to symbolize later, elsewhere: file offset and build ID. */
-    snprintf(buf, len, "%s+0x%" PRIx64 " (build-id %s)", f->module, f->offset,
-             f->build_id);
-  else if (f->module)
-    snprintf(buf, len, "%s+0x%" PRIx64, f->module, f->offset);
-  else if (style == FRAME_NAME)
-    snprintf(buf, len, "[unknown]");
-  else
-    snprintf(buf, len, "0x%" PRIx64, f->addr);
-  used = (int)strlen(buf);
-  if (style == FRAME_FULL && f->file && (size_t)used + 1 < len)
-    snprintf(buf + used, len - (size_t)used, " %s:%d", f->file, f->line);
-  return buf;
+	if (style == FRAME_FULL && f->inlined) {
+		used = snprintf(buf, len, "%s (inlined)", f->symbol ? f->symbol : "?");
+		if (f->file && used >= 0 && (size_t)used < len)
+			snprintf(buf + used, len - (size_t)used, " %s:%d", f->file, f->line);
+		return buf;
+	}
+	if (f->symbol && style == FRAME_NAME)
+		snprintf(buf, len, "%s", f->symbol);
+	else if (f->symbol)
+		snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", f->symbol, f->offset,
+			 f->module ? f->module : "?");
+	else if (f->module && style == FRAME_FULL && f->build_id && f->build_id[0])
+		/* Enough to symbolize later, elsewhere: file offset and build ID. */
+		snprintf(buf, len, "%s+0x%" PRIx64 " (build-id %s)", f->module, f->offset,
+			 f->build_id);
+	else if (f->module)
+		snprintf(buf, len, "%s+0x%" PRIx64, f->module, f->offset);
+	else if (style == FRAME_NAME)
+		snprintf(buf, len, "[unknown]");
+	else
+		snprintf(buf, len, "0x%" PRIx64, f->addr);
+	used = (int)strlen(buf);
+	if (style == FRAME_FULL && f->file && (size_t)used + 1 < len)
+		snprintf(buf + used, len - (size_t)used, " %s:%d", f->file, f->line);
+	return buf;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "array.h"
 #include "targets.h"
 
 struct target *targets__find(const struct target_list *l, int pid)
@@ -16,19 +17,12 @@ struct target *targets__find(const struct target_list *l, int pid)
 
 struct target *targets__add(struct target_list *l, int pid, enum target_role role)
 {
-	struct target *t = targets__find(l, pid), **bigger;
+	struct target *t = targets__find(l, pid);
 
 	if (t)
 		return t;
-	if (l->nr == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-
-		bigger = realloc(l->list, cap * sizeof(*bigger));
-		if (!bigger)
-			return NULL;
-		l->list = bigger;
-		l->cap = cap;
-	}
+	if (ARRAY_RESERVE(l->list, l->cap, l->nr + 1, 16))
+		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cfi.h"
 #include "log.h"
 #include "unwinder.h"
@@ -76,21 +77,11 @@ static int append_rows(struct unwinder *u, struct unwind_module *mod, const char
 {
 	const struct ml_unwind_row *rows = cfi_table__rows(mod->table);
 	size_t nr = cfi_table__nr_rows(mod->table);
-	struct ml_unwind_row *bigger;
 
 	if (nr > UINT32_MAX - u->nr_rows || !has_room(u, nr, path))
 		return -E2BIG;
-	if (u->nr_rows + nr > u->rows_cap) {
-		size_t cap = u->rows_cap ? u->rows_cap : 65536;
-
-		while (cap < u->nr_rows + nr)
-			cap *= 2;
-		bigger = realloc(u->rows, cap * sizeof(*bigger));
-		if (!bigger)
-			return -ENOMEM;
-		u->rows = bigger;
-		u->rows_cap = cap;
-	}
+	if (ARRAY_RESERVE(u->rows, u->rows_cap, u->nr_rows + nr, 65536))
+		return -ENOMEM;
 	memcpy(u->rows + u->nr_rows, rows, nr * sizeof(*rows));
 	mod->row_start = (uint32_t)u->nr_rows;
 	mod->row_count = (uint32_t)nr;
@@ -125,19 +116,12 @@ static void load_table(struct unwinder *u, struct unwind_module *mod, int pid,
 
 static struct unwind_module *module_for(struct unwinder *u, int pid, const struct mapping *m)
 {
-	struct unwind_module *mod = find_module(u, m), *bigger;
+	struct unwind_module *mod = find_module(u, m);
 
 	if (mod)
 		return mod;
-	if (u->nr_modules == u->modules_cap) {
-		size_t cap = u->modules_cap ? u->modules_cap * 2 : 32;
-
-		bigger = realloc(u->modules, cap * sizeof(*bigger));
-		if (!bigger)
-			return NULL;
-		u->modules = bigger;
-		u->modules_cap = cap;
-	}
+	if (ARRAY_RESERVE(u->modules, u->modules_cap, u->nr_modules + 1, 32))
+		return NULL;
 	mod = &u->modules[u->nr_modules++];
 	memset(mod, 0, sizeof(*mod));
 	mod->dev = m->dev;
