@@ -290,6 +290,7 @@ demo: deps
 .PHONY: install
 install: memleakd
 	install -D -m 0755 memleakd $(DESTDIR)$(prefix)/sbin/memleakd
+	install -D -m 0644 man/memleakd.8 $(DESTDIR)$(prefix)/share/man/man8/memleakd.8
 
 .PHONY: format
 format:
