@@ -6,6 +6,7 @@
 # make demo       deps + build + trace the bundled demo leaker for ~10 s
 # make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from the running kernel
 # make format     clang-format every source file
+# make check-docs --help, man page and README agree (tests/docs/check_options.sh)
 # V=1             show the commands
 
 SHELL := /bin/bash
@@ -290,6 +291,12 @@ demo: deps
 .PHONY: install
 install: memleakd
 	install -D -m 0755 memleakd $(DESTDIR)$(prefix)/sbin/memleakd
+	install -D -m 0644 man/memleakd.8 $(DESTDIR)$(prefix)/share/man/man8/memleakd.8
+
+# --help, the man page and the README list the same options, exit codes and JSON fields.
+.PHONY: check-docs
+check-docs: memleakd
+	$(Q)bash tests/docs/check_options.sh ./memleakd
 
 .PHONY: format
 format:
