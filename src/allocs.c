@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Two open-addressing tables with linear probing: live allocations (32 bytes
- * a slot, kept at most 3/4 full) and an index from (pid, stack id) to a dense
- * array of stack_stats.
+ * a slot, kept at most 3/4 full) and an index from (pid, kind, stack id) to
+ * a dense array of stack_stats. An entry's kind is its stack's.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -53,9 +53,22 @@ static size_t live_home(const struct allocs *t, uint32_t pid, uint64_t addr)
 	return (size_t)mix64(addr ^ ((uint64_t)pid << 48) ^ pid) & t->live_mask;
 }
 
-static size_t stack_home(const struct allocs *t, uint32_t pid, int32_t stack_id)
+static size_t stack_home(const struct allocs *t, uint32_t pid, enum alloc_kind kind,
+			 int32_t stack_id)
 {
-	return (size_t)mix64(((uint64_t)pid << 32) | (uint32_t)stack_id) & t->stack_index_mask;
+	return (size_t)mix64((((uint64_t)pid << 32) | (uint32_t)stack_id) ^
+			     ((uint64_t)kind << 61)) &
+	       t->stack_index_mask;
+}
+
+const char *alloc_kind__name(enum alloc_kind kind)
+{
+	static const char *const names[NR_KINDS] = {
+	    [KIND_MALLOC] = "malloc",
+	    [KIND_MMAP] = "mmap",
+	};
+
+	return (unsigned int)kind < NR_KINDS ? names[kind] : "?";
 }
 
 struct allocs *allocs__new(void)
@@ -89,7 +102,8 @@ void allocs__destroy(struct allocs *t)
 
 static void stack_index_insert(struct allocs *t, uint32_t idx)
 {
-	size_t slot = stack_home(t, t->stacks[idx].pid, t->stacks[idx].stack_id);
+	const struct stack_stats *s = &t->stacks[idx];
+	size_t slot = stack_home(t, s->pid, s->kind, s->stack_id);
 
 	while (t->stack_index[slot])
 		slot = (slot + 1) & t->stack_index_mask;
@@ -111,17 +125,17 @@ static int stack_index_rebuild(struct allocs *t, size_t slots)
 	return 0;
 }
 
-/* Index of the stats of (pid, stack_id), created on first use; -ENOMEM. */
-static int64_t stack_get(struct allocs *t, uint32_t pid, int32_t stack_id)
+/* Index of the stats of (pid, kind, stack_id), created on first use; -ENOMEM. */
+static int64_t stack_get(struct allocs *t, uint32_t pid, enum alloc_kind kind, int32_t stack_id)
 {
-	size_t slot = stack_home(t, pid, stack_id);
+	size_t slot = stack_home(t, pid, kind, stack_id);
 	struct stack_stats *s;
 	uint32_t idx;
 	int err;
 
 	while ((idx = t->stack_index[slot])) {
 		s = &t->stacks[idx - 1];
-		if (s->pid == pid && s->stack_id == stack_id)
+		if (s->pid == pid && s->stack_id == stack_id && s->kind == kind)
 			return idx - 1;
 		slot = (slot + 1) & t->stack_index_mask;
 	}
@@ -132,6 +146,7 @@ static int64_t stack_get(struct allocs *t, uint32_t pid, int32_t stack_id)
 	s = &t->stacks[t->nr_stacks];
 	memset(s, 0, sizeof(*s));
 	s->pid = pid;
+	s->kind = kind;
 	s->stack_id = stack_id;
 	t->nr_stacks++;
 	/* Keep the index at most half full. */
@@ -149,12 +164,15 @@ static int64_t stack_get(struct allocs *t, uint32_t pid, int32_t stack_id)
 
 /* --- live allocations ----------------------------------------------------- */
 
-static struct live *live_find(const struct allocs *t, uint32_t pid, uint64_t addr)
+static struct live *live_find(const struct allocs *t, uint32_t pid, enum alloc_kind kind,
+			      uint64_t addr)
 {
 	size_t slot = live_home(t, pid, addr);
+	const struct live *e;
 
 	while (t->live[slot].addr) {
-		if (t->live[slot].addr == addr && t->live[slot].pid == pid)
+		e = &t->live[slot];
+		if (e->addr == addr && e->pid == pid && t->stacks[e->stack].kind == kind)
 			return &t->live[slot];
 		slot = (slot + 1) & t->live_mask;
 	}
@@ -221,8 +239,8 @@ static void account_free(struct allocs *t, const struct live *entry)
 	t->totals.frees++;
 }
 
-int allocs__record_alloc(struct allocs *t, uint32_t pid, uint64_t addr, uint64_t size,
-			 int32_t stack_id, uint64_t ts_ns)
+int allocs__record_alloc(struct allocs *t, uint32_t pid, enum alloc_kind kind, uint64_t addr,
+			 uint64_t size, int32_t stack_id, uint64_t ts_ns)
 {
 	struct live entry, *existing;
 	struct stack_stats *s;
@@ -230,14 +248,14 @@ int allocs__record_alloc(struct allocs *t, uint32_t pid, uint64_t addr, uint64_t
 
 	if (!addr)
 		return -EINVAL;
-	existing = live_find(t, pid, addr);
+	existing = live_find(t, pid, kind, addr);
 	if (existing) {
 		/* The address came back without a FREE in between: that FREE was lost. */
 		t->totals.missed_frees++;
 		account_free(t, existing);
 		live_remove(t, existing);
 	}
-	stack = stack_get(t, pid, stack_id);
+	stack = stack_get(t, pid, kind, stack_id);
 	if (stack < 0)
 		return (int)stack;
 	if ((t->live_used + 1) * 4 > (t->live_mask + 1) * 3 && live_grow(t))
@@ -262,9 +280,9 @@ int allocs__record_alloc(struct allocs *t, uint32_t pid, uint64_t addr, uint64_t
 	return 0;
 }
 
-int allocs__release_if_live(struct allocs *t, uint32_t pid, uint64_t addr)
+int allocs__release_if_live(struct allocs *t, uint32_t pid, enum alloc_kind kind, uint64_t addr)
 {
-	struct live *entry = addr ? live_find(t, pid, addr) : NULL;
+	struct live *entry = addr ? live_find(t, pid, kind, addr) : NULL;
 
 	if (!entry)
 		return -ENOENT;
@@ -273,9 +291,9 @@ int allocs__release_if_live(struct allocs *t, uint32_t pid, uint64_t addr)
 	return 0;
 }
 
-int allocs__record_free(struct allocs *t, uint32_t pid, uint64_t addr)
+int allocs__record_free(struct allocs *t, uint32_t pid, enum alloc_kind kind, uint64_t addr)
 {
-	struct live *entry = addr ? live_find(t, pid, addr) : NULL;
+	struct live *entry = addr ? live_find(t, pid, kind, addr) : NULL;
 
 	if (!entry) {
 		t->totals.unmatched_frees++;

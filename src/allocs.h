@@ -12,14 +12,22 @@
 struct allocs;
 
 /*
- * Anonymous mappings (--mmap) live in the same table under pid | this bit:
- * their own stacks and totals, never matched with malloc's blocks.
+ * What an entry of the table is. Each kind has its own stacks and totals,
+ * never matched with another kind's entries.
  */
-#define ALLOCS_MMAP_BIT 0x80000000u
+enum alloc_kind {
+	KIND_MALLOC, /* blocks of the malloc family and C++ new */
+	KIND_MMAP,   /* --mmap: anonymous mappings */
+	NR_KINDS
+};
+
+/* The kind as outputs name it: "malloc", "mmap". */
+const char *alloc_kind__name(enum alloc_kind kind);
 
 struct stack_stats {
 	uint32_t pid;
 	int32_t stack_id; /* negative: the stack capture failed with that -errno */
+	enum alloc_kind kind;
 	uint64_t outstanding_bytes;
 	uint64_t outstanding_count;
 	uint64_t alloc_bytes; /* lifetime, since attach */
@@ -41,13 +49,14 @@ struct allocs *allocs__new(void);
 void allocs__destroy(struct allocs *table);
 
 /* Records an allocation. 0 or -ENOMEM (the allocation is then not kept). */
-int allocs__record_alloc(struct allocs *table, uint32_t pid, uint64_t addr, uint64_t size,
-			 int32_t stack_id, uint64_t ts_ns);
+int allocs__record_alloc(struct allocs *table, uint32_t pid, enum alloc_kind kind, uint64_t addr,
+			 uint64_t size, int32_t stack_id, uint64_t ts_ns);
 /* Records a free. 0, or -ENOENT when the address was not live (counted). */
-int allocs__record_free(struct allocs *table, uint32_t pid, uint64_t addr);
+int allocs__record_free(struct allocs *table, uint32_t pid, enum alloc_kind kind, uint64_t addr);
 /* Same, but an address that is not live is not counted (munmap of a region never traced). */
-int allocs__release_if_live(struct allocs *table, uint32_t pid, uint64_t addr);
-/* Forgets everything of one process (it exited or exec'd). */
+int allocs__release_if_live(struct allocs *table, uint32_t pid, enum alloc_kind kind,
+			    uint64_t addr);
+/* Forgets everything of one process, of every kind (it exited or exec'd). */
 void allocs__drop_pid(struct allocs *table, uint32_t pid);
 
 const struct alloc_totals *allocs__totals(const struct allocs *table);

@@ -22,8 +22,7 @@ static uint64_t monotonic_ns(void)
 static bool comm_wanted(void *ctx, uint32_t pid)
 {
 	const struct run_tables *run = ctx;
-	const struct target *t =
-	    targets__find(lifecycle__targets(run->lifecycle), (int)(pid & ~ALLOCS_MMAP_BIT));
+	const struct target *t = targets__find(lifecycle__targets(run->lifecycle), (int)pid);
 	int i;
 
 	for (i = 0; t && i < run->opts->nr_comms; i++)
@@ -99,7 +98,7 @@ void assemble__record_history(const struct run_tables *run)
 	const struct stack_stats *all = allocs__stacks(run->allocs, &nr);
 
 	for (i = 0; i < nr; i++)
-		if (history__record(run->history, all[i].pid, all[i].stack_id,
+		if (history__record(run->history, all[i].pid, all[i].kind, all[i].stack_id,
 				    all[i].outstanding_bytes)) {
 			p_warn("out of memory: growth history incomplete");
 			return;

@@ -26,7 +26,7 @@ static void render_stack(FILE *out, const struct snapshot *snap, const struct sn
 	size_t i;
 
 	put_frame_name(out, snapshot__comm(snap, (int)stack->stats.pid));
-	if (stack->mmap_kind)
+	if (stack->stats.kind == KIND_MMAP)
 		fputs(";[mmap]", out);
 	if (problem) {
 		fputs(";[", out);

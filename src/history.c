@@ -13,14 +13,14 @@ struct entry {
 };
 
 struct history {
-	struct hmap entries; /* (pid, stack_id) -> struct entry */
+	struct hmap entries; /* (pid and kind, stack_id) -> struct entry */
 	size_t window;
 	struct trend_params params;
 };
 
-static struct hmap_key key_of(uint32_t pid, int32_t stack_id)
+static struct hmap_key key_of(uint32_t pid, enum alloc_kind kind, int32_t stack_id)
 {
-	return (struct hmap_key){.a = pid, .b = (uint32_t)stack_id};
+	return (struct hmap_key){.a = pid | (uint64_t)kind << 32, .b = (uint32_t)stack_id};
 }
 
 struct history *history__new(size_t window, const struct trend_params *params)
@@ -57,12 +57,13 @@ static void push(struct stack_history *s, size_t window, uint64_t value)
 	s->values[s->nr_values++] = value;
 }
 
-int history__record(struct history *h, uint32_t pid, int32_t stack_id, uint64_t outstanding)
+int history__record(struct history *h, uint32_t pid, enum alloc_kind kind, int32_t stack_id,
+		    uint64_t outstanding)
 {
 	struct entry *e;
 	bool candidate, fresh;
 
-	e = hmap__put(&h->entries, key_of(pid, stack_id), &fresh);
+	e = hmap__put(&h->entries, key_of(pid, kind, stack_id), &fresh);
 	if (!e)
 		return -ENOMEM;
 	if (fresh)
@@ -76,9 +77,10 @@ int history__record(struct history *h, uint32_t pid, int32_t stack_id, uint64_t 
 	return 0;
 }
 
-const struct stack_history *history__get(const struct history *h, uint32_t pid, int32_t stack_id)
+const struct stack_history *history__get(const struct history *h, uint32_t pid,
+					 enum alloc_kind kind, int32_t stack_id)
 {
-	const struct entry *e = hmap__get(&h->entries, key_of(pid, stack_id));
+	const struct entry *e = hmap__get(&h->entries, key_of(pid, kind, stack_id));
 
 	return e ? &e->hist : NULL;
 }
@@ -86,7 +88,7 @@ const struct stack_history *history__get(const struct history *h, uint32_t pid, 
 static bool of_pid(void *ctx, struct hmap_key key, void *value)
 {
 	(void)value;
-	return key.a == *(const uint32_t *)ctx;
+	return (uint32_t)key.a == *(const uint32_t *)ctx;
 }
 
 void history__drop_pid(struct history *h, uint32_t pid)

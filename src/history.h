@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "allocs.h"
 #include "trend.h"
 
 struct history;
@@ -27,11 +28,13 @@ struct stack_history {
 struct history *history__new(size_t window, const struct trend_params *params);
 void history__destroy(struct history *h);
 
-/* Appends this interval's value for (pid, stack_id) and judges it. 0 or -ENOMEM. */
-int history__record(struct history *h, uint32_t pid, int32_t stack_id, uint64_t outstanding);
+/* Appends this interval's value for (pid, kind, stack_id) and judges it. 0 or -ENOMEM. */
+int history__record(struct history *h, uint32_t pid, enum alloc_kind kind, int32_t stack_id,
+		    uint64_t outstanding);
 /* The history of a stack, or NULL when it was never recorded. */
-const struct stack_history *history__get(const struct history *h, uint32_t pid, int32_t stack_id);
-/* Forgets a process's stacks. */
+const struct stack_history *history__get(const struct history *h, uint32_t pid,
+					 enum alloc_kind kind, int32_t stack_id);
+/* Forgets a process's stacks, of every kind. */
 void history__drop_pid(struct history *h, uint32_t pid);
 
 #endif

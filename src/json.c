@@ -54,7 +54,7 @@ static void put_stack(FILE *out, const struct snapshot *snap, const struct snaps
 
 	fprintf(out, "{\"pid\":%u,\"comm\":", s->pid);
 	put_string(out, snapshot__comm(snap, (int)s->pid));
-	fprintf(out, ",\"kind\":\"%s\"", st->mmap_kind ? "mmap" : "malloc");
+	fprintf(out, ",\"kind\":\"%s\"", alloc_kind__name(st->stats.kind));
 	fprintf(out,
 		",\"outstanding_bytes\":%" PRIu64 ",\"outstanding_allocs\":%" PRIu64
 		",\"allocated_bytes\":%" PRIu64 ",\"allocated_allocs\":%" PRIu64

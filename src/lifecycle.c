@@ -233,10 +233,6 @@ static void forget_process(struct lifecycle *lc, int pid)
 {
 	allocs__drop_pid(lc->tables.allocs, (uint32_t)pid);
 	history__drop_pid(lc->tables.history, (uint32_t)pid);
-	if (lc->opts.trace_mmap) {
-		allocs__drop_pid(lc->tables.allocs, (uint32_t)pid | ALLOCS_MMAP_BIT);
-		history__drop_pid(lc->tables.history, (uint32_t)pid | ALLOCS_MMAP_BIT);
-	}
 	symbolizer__forget(lc->tables.symbolizer, pid);
 	tracer__forget_pid(lc->tracer, pid);
 }
@@ -269,7 +265,7 @@ void lifecycle__note_unknown(struct lifecycle *lc)
 	int pid;
 
 	for (i = 0; i < nr; i++) {
-		pid = (int)(all[i].pid & ~ALLOCS_MMAP_BIT);
+		pid = (int)all[i].pid;
 		if (all[i].outstanding_count && !targets__find(&lc->targets, pid))
 			lifecycle__note_process(lc, pid, ROLE_SEEN);
 	}

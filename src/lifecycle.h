@@ -28,7 +28,6 @@ struct lifecycle_opts {
 	bool shared_probes;
 	bool keep_exited; /* command mode: what an exited process held is its leak */
 	bool system_wide;
-	bool trace_mmap;
 };
 
 /* The tables a process's state is kept in; the lifecycle borrows them. */

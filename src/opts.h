@@ -16,7 +16,7 @@ struct opts {
 	char *const *command; /* -- COMMAND [ARGS]: argv tail, NULL-terminated; NULL if none */
 	int follow;	      /* -f: children of targets are traced too (fork, exec) */
 	int system_wide;      /* no -p and no command: every process */
-	int fail_on_leaks;    /* --fail-on-leaks[=BYTES]: exit EXIT_LEAKS past fail_bytes */
+	int fail_on_leaks;    /* --fail-on-leaks[=BYTES]: the leak gate, at fail_bytes */
 	uint64_t fail_bytes;  /* leaked bytes at which --fail-on-leaks fails (default 1) */
 	const char *comms[OPTS_MAX_COMMS]; /* --comm NAME: report only these processes */
 	int nr_comms;

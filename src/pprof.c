@@ -227,7 +227,7 @@ static Sample *sample_of(struct builder *b, const struct snapshot *snap,
 	s->n_value = 4;
 	s->label[s->n_label++] = label(b, "pid", NULL, st->stats.pid);
 	s->label[s->n_label++] = label(b, "comm", snapshot__comm(snap, (int)st->stats.pid), 0);
-	s->label[s->n_label++] = label(b, "kind", st->mmap_kind ? "mmap" : "malloc", 0);
+	s->label[s->n_label++] = label(b, "kind", alloc_kind__name(st->stats.kind), 0);
 	return s;
 }
 

@@ -196,7 +196,7 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 	fprintf(out, "%s#%zu %s (%" PRIu64 " B) in %" PRIu64 " %s, pid %u (%s)%s\n",
 		color && stack->hist && stack->hist->growing ? "\033[1m" : "", rank,
 		format_bytes(s->outstanding_bytes, a), s->outstanding_bytes, s->outstanding_count,
-		stack->mmap_kind ? "anonymous mappings [mmap]" : "allocations", s->pid,
+		s->kind == KIND_MMAP ? "anonymous mappings [mmap]" : "allocations", s->pid,
 		printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)),
 		color && stack->hist && stack->hist->growing ? "\033[0m" : "");
 	if (stack->suppressed_by)

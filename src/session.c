@@ -22,6 +22,7 @@
 #include "preflight.h"
 #include "sample.h"
 #include "session.h"
+#include "signals.h"
 #include "sizing.h"
 #include "snapshot.h"
 #include "symbolize.h"
@@ -60,43 +61,6 @@ struct session {
 	unsigned int seq;
 	uint64_t table_failures; /* allocations the table could not keep (out of memory) */
 };
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t forward_signal; /* command mode: a signal for the command */
-
-static void on_stop_signal(int signo)
-{
-	(void)signo;
-	stop_requested = 1;
-}
-
-/*
- * Command mode: the command decides when the run ends. Ctrl-C reaches it
- * directly (same process group); SIGTERM and SIGHUP sent to memleakd are
- * passed on to it. memleakd reports when it exits.
- */
-static void on_command_signal(int signo)
-{
-	if (signo == SIGTERM || signo == SIGHUP)
-		forward_signal = signo;
-}
-
-/* A second Ctrl-C gets the default action (SA_RESETHAND): a stuck exit can be forced. */
-static int install_signals(bool command_mode)
-{
-	struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND};
-	struct sigaction ignore = {.sa_handler = SIG_IGN};
-
-	if (command_mode)
-		sa = (struct sigaction){.sa_handler = on_command_signal, .sa_flags = SA_RESTART};
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
-	    sigaction(SIGHUP, &sa, NULL) || sigaction(SIGPIPE, &ignore, NULL))
-		return -errno;
-	if (command_mode && sigaction(SIGQUIT, &sa, NULL))
-		return -errno;
-	return 0;
-}
 
 /* Records why the run stops early; returns err for the caller to pass up. */
 static int fail(struct session *s, enum fault why, int err)
@@ -160,7 +124,7 @@ static int emit_snapshot(struct session *s, bool final)
 		p_warn("%llu allocations could not be recorded (out of memory)",
 		       (unsigned long long)s->table_failures);
 	if (outputs__write(s->outputs, snap) == -EPIPE)
-		stop_requested = 1; /* stdout is gone (closed pipe): nobody is reading */
+		signals__request_stop(); /* stdout is gone (closed pipe): nobody is reading */
 	s->outcome->leaked_bytes = snapshot__leaked_bytes(snap);
 	snapshot__free(snap);
 	if (!final)
@@ -190,17 +154,17 @@ static void on_event(void *ctx, const struct ml_event *e)
 	case ML_EV_ALLOC:
 	case ML_EV_MMAP:
 		size = sample__estimate(e->size, s->opts->sample_bytes);
-		if (allocs__record_alloc(s->allocs,
-					 e->type == ML_EV_MMAP ? e->pid | ALLOCS_MMAP_BIT : e->pid,
-					 e->addr, size, e->stack_id, e->ts_ns) == -ENOMEM)
+		if (allocs__record_alloc(s->allocs, e->pid,
+					 e->type == ML_EV_MMAP ? KIND_MMAP : KIND_MALLOC, e->addr,
+					 size, e->stack_id, e->ts_ns) == -ENOMEM)
 			s->table_failures++;
 		break;
 	case ML_EV_FREE:
-		allocs__record_free(s->allocs, e->pid, e->addr);
+		allocs__record_free(s->allocs, e->pid, KIND_MALLOC, e->addr);
 		break;
 	case ML_EV_MUNMAP:
 		/* free() unmapping its own chunks lands here too: only traced regions count. */
-		allocs__release_if_live(s->allocs, e->pid | ALLOCS_MMAP_BIT, e->addr);
+		allocs__release_if_live(s->allocs, e->pid, KIND_MMAP, e->addr);
 		break;
 	default:
 		lifecycle__on_event(s->lifecycle, e);
@@ -338,7 +302,6 @@ static int new_tables(struct session *s)
 	    .shared_probes = s->opts->follow || s->opts->system_wide,
 	    .keep_exited = s->opts->command != NULL,
 	    .system_wide = s->opts->system_wide,
-	    .trace_mmap = s->opts->trace_mmap,
 	};
 	struct lifecycle_tables tables;
 
@@ -401,7 +364,7 @@ static int start(struct session *s)
 	if (err)
 		return fail(s, FAULT_OUTPUT, err);
 	command__ignored_signals(&s->ignored_at_start);
-	err = install_signals(s->opts->command != NULL);
+	err = signals__install(s->opts->command != NULL);
 	if (err) {
 		p_err("cannot install signal handlers: %s", strerror(-err));
 		return fail(s, FAULT_RUN, err);
@@ -453,11 +416,10 @@ static void poll_command(struct session *s)
 {
 	struct outcome *o = s->outcome;
 	struct target *t;
+	int signo;
 
-	if (s->command && !o->command_done && forward_signal) {
-		kill(command__pid(s->command), forward_signal);
-		forward_signal = 0;
-	}
+	if (s->command && !o->command_done && (signo = signals__take_forward()))
+		kill(command__pid(s->command), signo);
 	if (!s->command || o->command_done || !command__reap(s->command, &o->command_status))
 		return;
 	tracer__drain(s->tracer);
@@ -485,7 +447,7 @@ static void run_loop(struct session *s)
 	uint64_t expirations;
 	int n, i;
 
-	while (!stop_requested && !run_finished(s)) {
+	while (!signals__stop_requested() && !run_finished(s)) {
 		if (s->opts->duration_s > 0 && seconds_since(&s->started) >= s->opts->duration_s)
 			break;
 		n = epoll_wait(s->epoll_fd, events, 16, wait_timeout_ms(s));

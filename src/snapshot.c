@@ -143,7 +143,7 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 		if (!all[i].outstanding_count)
 			continue;
 		for (j = 0, p = NULL; j < snap->nr_procs && !p; j++)
-			if (snap->procs[j].pid == (int)(all[i].pid & ~ALLOCS_MMAP_BIT))
+			if (snap->procs[j].pid == (int)all[i].pid)
 				p = &snap->procs[j];
 		if (!p)
 			continue;
@@ -252,8 +252,9 @@ static struct ranked *rank_live(const struct allocs *table, const struct snapsho
 		}
 		live[n].stats = &all[i];
 		live[n].oldest_ns = oldest[i];
-		live[n].hist =
-		    opts->history ? history__get(opts->history, all[i].pid, all[i].stack_id) : NULL;
+		live[n].hist = opts->history ? history__get(opts->history, all[i].pid, all[i].kind,
+							    all[i].stack_id)
+					     : NULL;
 		*nr_growing += live[n].hist && live[n].hist->growing;
 		n++;
 	}
@@ -291,9 +292,6 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 		struct snapshot_stack *st = &snap->stacks[i];
 
 		st->stats = *live[i].stats;
-		/* The table keeps mappings under pid | ALLOCS_MMAP_BIT; renderers see the pid. */
-		st->mmap_kind = (st->stats.pid & ALLOCS_MMAP_BIT) != 0;
-		st->stats.pid &= ~ALLOCS_MMAP_BIT;
 		st->hist = live[i].hist;
 		if (live[i].oldest_ns != UINT64_MAX && opts->now_ns > live[i].oldest_ns)
 			st->oldest_age_s = (double)(opts->now_ns - live[i].oldest_ns) / 1e9;

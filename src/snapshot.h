@@ -39,7 +39,6 @@ struct snapshot_stack {
 	const struct stack_history *hist; /* series and growth verdict, or NULL */
 	double oldest_age_s;		  /* age of its oldest outstanding allocation */
 	const char *suppressed_by;	  /* the --suppress pattern a frame matched, or NULL */
-	bool mmap_kind;			  /* an anonymous mapping (--mmap), not a malloc block */
 };
 
 struct snapshot {

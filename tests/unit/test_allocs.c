@@ -116,8 +116,8 @@ static int teardown_table(void **state)
 }
 
 #define ALLOC_OK(t, pid, addr, size, stack)                                                        \
-	check_eq(allocs__record_alloc((t), (pid), (addr), (size), (stack), 0), 0)
-#define FREE_OK(t, pid, addr) check_eq(allocs__record_free((t), (pid), (addr)), 0)
+	check_eq(allocs__record_alloc((t), (pid), KIND_MALLOC, (addr), (size), (stack), 0), 0)
+#define FREE_OK(t, pid, addr) check_eq(allocs__record_free((t), (pid), KIND_MALLOC, (addr)), 0)
 
 /* --- tests --------------------------------------------------------------- */
 
@@ -213,7 +213,7 @@ static void test_unmatched_free(void **state)
 	const struct stack_stats *s;
 
 	/* Never allocated (allocated before attach): counted, nothing goes negative. */
-	check_eq(allocs__record_free(t, 1, 0xdead0), -ENOENT);
+	check_eq(allocs__record_free(t, 1, KIND_MALLOC, 0xdead0), -ENOENT);
 	tot = allocs__totals(t);
 	check_eq(tot->unmatched_frees, 1);
 	check_eq(tot->frees, 0);
@@ -223,12 +223,12 @@ static void test_unmatched_free(void **state)
 	/* Double free: the second one is unmatched and must not subtract again. */
 	ALLOC_OK(t, 1, 0xbeef0, 128, 2);
 	FREE_OK(t, 1, 0xbeef0);
-	check_eq(allocs__record_free(t, 1, 0xbeef0), -ENOENT);
+	check_eq(allocs__record_free(t, 1, KIND_MALLOC, 0xbeef0), -ENOENT);
 	/* Right address, wrong process. */
 	ALLOC_OK(t, 1, 0xcafe0, 16, 2);
-	check_eq(allocs__record_free(t, 2, 0xcafe0), -ENOENT);
+	check_eq(allocs__record_free(t, 2, KIND_MALLOC, 0xcafe0), -ENOENT);
 	/* free(NULL) is legal and frees nothing. */
-	check_eq(allocs__record_free(t, 1, 0), -ENOENT);
+	check_eq(allocs__record_free(t, 1, KIND_MALLOC, 0), -ENOENT);
 
 	tot = allocs__totals(t);
 	check_eq(tot->unmatched_frees, 4);
@@ -248,7 +248,7 @@ static void test_null_address_rejected(void **state)
 	struct allocs *t = *state;
 
 	/* Address 0 marks empty slots inside the table: it must never be stored. */
-	check_eq(allocs__record_alloc(t, 1, 0, 10, 1, 0), -EINVAL);
+	check_eq(allocs__record_alloc(t, 1, KIND_MALLOC, 0, 10, 1, 0), -EINVAL);
 	check_eq(allocs__totals(t)->allocs, 0);
 	check_eq(allocs__live_count(t), 0);
 	check_consistent(t);
@@ -290,7 +290,7 @@ static void test_address_reuse_counts_missed_free(void **state)
 	tot = allocs__totals(t);
 	check_eq(tot->outstanding_bytes, 0);
 	check_eq(tot->unmatched_frees, 0);
-	check_eq(allocs__record_free(t, 9, 0x7000), -ENOENT);
+	check_eq(allocs__record_free(t, 9, KIND_MALLOC, 0x7000), -ENOENT);
 	check_consistent(t);
 }
 
@@ -419,7 +419,7 @@ static void test_drop_pid(void **state)
 	check_consistent(t);
 
 	/* The dropped process's blocks are gone: their frees no longer match. */
-	check_eq(allocs__record_free(t, a, 0x7f0000000000ULL), -ENOENT);
+	check_eq(allocs__record_free(t, a, KIND_MALLOC, 0x7f0000000000ULL), -ENOENT);
 
 	/* New allocations of b land on its existing stacks (the index was rebuilt). */
 	ALLOC_OK(t, b, 0x1000, 1000, 3);
@@ -430,7 +430,7 @@ static void test_drop_pid(void **state)
 	/* Every block of b is still there and is freed against the right stack. */
 	for (i = 0; i < nr; i++) {
 		uint64_t addr = 0x7f0000000000ULL + i * 32;
-		int ret = allocs__record_free(t, b, addr);
+		int ret = allocs__record_free(t, b, KIND_MALLOC, addr);
 
 		if (ret)
 			fail_msg("free #%zu of pid %u at %#" PRIx64 " after drop: got %d, want 0",
@@ -465,8 +465,8 @@ static void test_drop_unknown_and_all(void **state)
 	/* A pid whose stacks hold nothing: the stacks go, pid 1 keeps its block. */
 	ALLOC_OK(t, 7, 0x20, 30, 2);
 	ALLOC_OK(t, 7, 0x30, 30, 3);
-	check_eq(allocs__record_free(t, 7, 0x20), 0);
-	check_eq(allocs__record_free(t, 7, 0x30), 0);
+	check_eq(allocs__record_free(t, 7, KIND_MALLOC, 0x20), 0);
+	check_eq(allocs__record_free(t, 7, KIND_MALLOC, 0x30), 0);
 	allocs__stacks(t, &n);
 	check_eq(n, 3);
 	allocs__drop_pid(t, 7);
@@ -474,7 +474,7 @@ static void test_drop_unknown_and_all(void **state)
 	check_eq(n, 1);
 	check_eq(must_find_stack(t, 1, 1)->outstanding_bytes, 10);
 	check_consistent(t);
-	check_eq(allocs__record_free(t, 1, 0x10), 0);
+	check_eq(allocs__record_free(t, 1, KIND_MALLOC, 0x10), 0);
 	ALLOC_OK(t, 1, 0x10, 10, 1);
 	allocs__drop_pid(t, 1);
 	check_eq(allocs__totals(t)->outstanding_bytes, 0);
@@ -514,7 +514,7 @@ static void test_growth_and_random_frees(void **state)
 #define SIZE(i)	 ((uint64_t)((i) % 1000) + 1)
 #define STACK(i) ((int32_t)((i) % nr_stacks))
 	for (i = 0; i < nr; i++) {
-		int ret = allocs__record_alloc(t, 4242, ADDR(i), SIZE(i), STACK(i), i);
+		int ret = allocs__record_alloc(t, 4242, KIND_MALLOC, ADDR(i), SIZE(i), STACK(i), i);
 
 		if (ret)
 			fail_msg("alloc #%zu: got %d, want 0", i, ret);
@@ -535,7 +535,7 @@ static void test_growth_and_random_frees(void **state)
 	shuffle(order, nr, 0x9e3779b97f4a7c15ULL);
 	for (k = 0; k < nr / 2; k++) {
 		size_t j = order[k];
-		int ret = allocs__record_free(t, 4242, ADDR(j));
+		int ret = allocs__record_free(t, 4242, KIND_MALLOC, ADDR(j));
 
 		if (ret)
 			fail_msg("free #%zu (block %zu at %#llx): got %d, want 0", k, j,
@@ -570,7 +570,7 @@ static void test_growth_and_random_frees(void **state)
 
 	/* Freed blocks are gone... */
 	for (k = 0; k < nr / 2; k += 101) {
-		int ret = allocs__record_free(t, 4242, ADDR(order[k]));
+		int ret = allocs__record_free(t, 4242, KIND_MALLOC, ADDR(order[k]));
 
 		if (ret != -ENOENT)
 			fail_msg("second free of block %zu: got %d, want -ENOENT", order[k], ret);
@@ -583,11 +583,11 @@ static void test_growth_and_random_frees(void **state)
 
 		if (!live[j])
 			continue;
-		ret = allocs__record_free(t, 4242, ADDR(j));
+		ret = allocs__record_free(t, 4242, KIND_MALLOC, ADDR(j));
 		if (ret)
 			fail_msg("free of surviving block %zu at %#llx: got %d, want 0", j,
 				 (unsigned long long)ADDR(j), ret);
-		ret = allocs__record_free(t, 4242, ADDR(j));
+		ret = allocs__record_free(t, 4242, KIND_MALLOC, ADDR(j));
 		if (ret != -ENOENT)
 			fail_msg("double free of block %zu: got %d, want -ENOENT", j, ret);
 	}
@@ -637,7 +637,7 @@ static void test_drop_pid_after_random_frees(void **state)
 	check_eq(allocs__totals(t)->outstanding_bytes, b_bytes);
 	check_consistent(t);
 	for (i = 1; i < nr; i += 2) {
-		int ret = allocs__record_free(t, 2, 0x10000000ULL + (i / 2) * 16);
+		int ret = allocs__record_free(t, 2, KIND_MALLOC, 0x10000000ULL + (i / 2) * 16);
 
 		if (ret != (freed[i] ? -ENOENT : 0))
 			fail_msg("free of pid 2 block %zu (freed before drop: %d): got %d", i,
@@ -648,6 +648,39 @@ static void test_drop_pid_after_random_frees(void **state)
 	check_consistent(t);
 	free(order);
 	free(freed);
+}
+
+/* The same address as a malloc block and as a mapping: two entries, two stacks, never mixed. */
+static void test_kinds_apart(void **state)
+{
+	struct allocs *t = *state;
+	const struct stack_stats *stacks;
+	size_t nr, i;
+
+	check_eq(allocs__record_alloc(t, 5, KIND_MALLOC, 0x7000, 100, 3, 0), 0);
+	check_eq(allocs__record_alloc(t, 5, KIND_MMAP, 0x7000, 4096, 3, 0), 0);
+	check_eq(allocs__totals(t)->missed_frees, 0); /* not one address reused */
+	stacks = allocs__stacks(t, &nr);
+	check_eq(nr, 2);
+	for (i = 0; i < nr; i++) {
+		check_eq(stacks[i].pid, 5);
+		check_eq(stacks[i].stack_id, 3);
+		check_u64(stacks[i].outstanding_bytes, stacks[i].kind == KIND_MMAP ? 4096 : 100);
+	}
+	assert_string_equal(alloc_kind__name(KIND_MALLOC), "malloc");
+	assert_string_equal(alloc_kind__name(KIND_MMAP), "mmap");
+	/* A munmap finds the mapping only; free() the block only. */
+	check_eq(allocs__release_if_live(t, 5, KIND_MMAP, 0x7000), 0);
+	check_eq(allocs__release_if_live(t, 5, KIND_MMAP, 0x7000), -ENOENT);
+	check_u64(allocs__totals(t)->outstanding_bytes, 100);
+	check_eq(allocs__record_alloc(t, 5, KIND_MMAP, 0x9000, 8192, 4, 0), 0);
+	check_eq(allocs__record_free(t, 5, KIND_MALLOC, 0x9000), -ENOENT);
+	check_eq(allocs__totals(t)->unmatched_frees, 1);
+	/* A process's exit drops every kind it held. */
+	allocs__drop_pid(t, 5);
+	check_u64(allocs__totals(t)->outstanding_bytes, 0);
+	check_eq(allocs__live_count(t), 0);
+	check_consistent(t);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_table, teardown_table)
@@ -669,6 +702,7 @@ int main(void)
 	    T(test_drop_unknown_and_all),
 	    T(test_growth_and_random_frees),
 	    T(test_drop_pid_after_random_frees),
+	    T(test_kinds_apart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

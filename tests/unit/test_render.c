@@ -513,7 +513,8 @@ static struct allocs *make_table(void)
 	int i;
 
 	assert_non_null(t);
-#define A(pid, id, size) check_eq(allocs__record_alloc(t, (pid), addr += 0x100, (size), (id), 0), 0)
+#define A(pid, id, size)                                                                           \
+	check_eq(allocs__record_alloc(t, (pid), KIND_MALLOC, addr += 0x100, (size), (id), 0), 0)
 	/* Inserted in an order unrelated to the expected one. */
 	A(4242, 8, 5);
 	A(4242, 7, 10);
@@ -529,7 +530,7 @@ static struct allocs *make_table(void)
 	A(4242, 2, 1000);
 	/* Stack 3 is drained: listed by allocs, but not live. */
 	A(4242, 3, 50);
-	check_eq(allocs__record_free(t, 4242, addr), 0);
+	check_eq(allocs__record_free(t, 4242, KIND_MALLOC, addr), 0);
 #undef A
 	return t;
 }
@@ -768,7 +769,7 @@ static int own_read_stack(void *ctx, int32_t stack_id, uint64_t *ips, size_t max
 
 /*
  * Suppressed stacks move last and their bytes are summed apart; mappings
- * (pid | ALLOCS_MMAP_BIT) come out as their pid with the mmap kind; each
+ * (kind KIND_MMAP) come out with their pid and the mmap kind; each
  * process gets its totals.
  */
 static void test_snapshot_suppress_mmap_procs(void **state)
@@ -789,22 +790,23 @@ static void test_snapshot_suppress_mmap_procs(void **state)
 	assert_non_null(s);
 	assert_non_null(t);
 	check_eq(symbolizer__refresh(s, (int)me), 0);
-	check_eq(allocs__record_alloc(t, me, 0x1000, 5000, 1, 0), 0); /* suppressed, biggest */
-	check_eq(allocs__record_alloc(t, me, 0x2000, 300, 2, 0), 0);
-	check_eq(allocs__record_alloc(t, me | ALLOCS_MMAP_BIT, 0x7000000, 65536, 2, 0), 0);
+	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x1000, 5000, 1, 0),
+		 0); /* suppressed, biggest */
+	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x2000, 300, 2, 0), 0);
+	check_eq(allocs__record_alloc(t, me, KIND_MMAP, 0x7000000, 65536, 2, 0), 0);
 	/* munmap of a region never traced: not live, and not an unmatched free either. */
-	check_eq(allocs__release_if_live(t, me | ALLOCS_MMAP_BIT, 0x8000000), -ENOENT);
-	check_eq(allocs__release_if_live(t, me | ALLOCS_MMAP_BIT, 0x2000), -ENOENT);
+	check_eq(allocs__release_if_live(t, me, KIND_MMAP, 0x8000000), -ENOENT);
+	check_eq(allocs__release_if_live(t, me, KIND_MMAP, 0x2000), -ENOENT);
 	check_eq(allocs__totals(t)->unmatched_frees, 0);
 
 	check_eq(snapshot__build(t, &opts, &snap), 0);
 	check_eq(snap->nr_stacks, 3);
 	/* The mapping: the pid without the bit, the mmap kind, not suppressed. */
 	check_eq(snap->stacks[0].stats.pid, me);
-	check_eq(snap->stacks[0].mmap_kind, 1);
+	check_eq(snap->stacks[0].stats.kind, KIND_MMAP);
 	check_eq(snap->stacks[0].stats.outstanding_bytes, 65536);
 	assert_null(snap->stacks[0].suppressed_by);
-	check_eq(snap->stacks[1].mmap_kind, 0);
+	check_eq(snap->stacks[1].stats.kind, KIND_MALLOC);
 	check_eq(snap->stacks[1].stats.outstanding_bytes, 300);
 	/* The biggest stack is suppressed: last. */
 	check_str(snap->stacks[2].suppressed_by, "test_suppression_*");

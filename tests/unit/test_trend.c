@@ -38,8 +38,8 @@ static size_t first_flag(const uint64_t *x, size_t n, size_t window)
 	assert_non_null(h);
 	assert_int_equal(x[0], 0);
 	for (i = 1; i < n && !flagged; i++) {
-		check_eq(history__record(h, 7, 1, x[i]), 0);
-		if (history__get(h, 7, 1)->growing)
+		check_eq(history__record(h, 7, KIND_MALLOC, 1, x[i]), 0);
+		if (history__get(h, 7, KIND_MALLOC, 1)->growing)
 			flagged = i;
 	}
 	history__destroy(h);
@@ -194,25 +194,25 @@ static void test_history_store(void **state)
 
 	(void)state;
 	assert_null(history__new(1, &trend_defaults));
-	assert_null(history__get(h, 1, 1));
+	assert_null(history__get(h, 1, KIND_MALLOC, 1));
 	/* Many stacks of two processes: growth of the table keeps every series. */
 	for (id = -5; id < 500; id++) {
-		check_eq(history__record(h, 1, id, (uint64_t)(id + 10)), 0);
-		check_eq(history__record(h, 2, id, 7), 0);
+		check_eq(history__record(h, 1, KIND_MALLOC, id, (uint64_t)(id + 10)), 0);
+		check_eq(history__record(h, 2, KIND_MALLOC, id, 7), 0);
 	}
 	for (id = 0; id < 6; id++)
-		check_eq(history__record(h, 1, 3, 100 * (uint64_t)id), 0);
-	sh = history__get(h, 1, 3);
+		check_eq(history__record(h, 1, KIND_MALLOC, 3, 100 * (uint64_t)id), 0);
+	sh = history__get(h, 1, KIND_MALLOC, 3);
 	assert_non_null(sh);
 	check_eq(sh->nr_values, 4); /* the window keeps the newest 4 */
 	check_u64(sh->values[0], 200);
 	check_u64(sh->values[3], 500);
-	sh = history__get(h, 2, 499);
+	sh = history__get(h, 2, KIND_MALLOC, 499);
 	check_eq(sh->nr_values, 2); /* the 0 before it was seen, then 7 */
 	check_u64(sh->values[0], 0);
 	history__drop_pid(h, 2);
-	assert_null(history__get(h, 2, 499));
-	assert_non_null(history__get(h, 1, 499));
+	assert_null(history__get(h, 2, KIND_MALLOC, 499));
+	assert_non_null(history__get(h, 1, KIND_MALLOC, 499));
 	history__destroy(h);
 	history__destroy(NULL);
 }

@@ -55,9 +55,10 @@ static void on_event(void *ctx, const struct ml_event *e)
 
 	c->records++;
 	if (e->type == ML_EV_ALLOC)
-		allocs__record_alloc(c->allocs, e->pid, e->addr, e->size, e->stack_id, e->ts_ns);
+		allocs__record_alloc(c->allocs, e->pid, KIND_MALLOC, e->addr, e->size, e->stack_id,
+				     e->ts_ns);
 	else if (e->type == ML_EV_FREE)
-		allocs__record_free(c->allocs, e->pid, e->addr);
+		allocs__record_free(c->allocs, e->pid, KIND_MALLOC, e->addr);
 }
 
 static void *produce(void *arg)
@@ -120,9 +121,9 @@ static int run(double seconds, double rate)
 	cpu = now_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	tracer__counters(p.tracer, counters);
 	printf("%-10s %12.0f %12.0f %10" PRIu64 " %9.0f%% %14.0f %8zu\n",
-	       rate > 0 ? "paced" : "flat out", (double)p.produced / wall,
-	       (double)c.records / wall, counters[ML_CNT_RB_DROPS], 100.0 * cpu / wall,
-	       cpu > 0 ? (double)c.records / cpu : 0, topts.ringbuf_bytes >> 20);
+	       rate > 0 ? "paced" : "flat out", (double)p.produced / wall, (double)c.records / wall,
+	       counters[ML_CNT_RB_DROPS], 100.0 * cpu / wall, cpu > 0 ? (double)c.records / cpu : 0,
+	       topts.ringbuf_bytes >> 20);
 	if (p.error)
 		fprintf(stderr, "drain_bench: producer failed: %s\n", strerror(-p.error));
 	close(epfd);
@@ -136,8 +137,8 @@ int main(int argc, char **argv)
 	double seconds = argc > 1 ? atof(argv[1]) : 3;
 	int i, failed = 0;
 
-	printf("%-10s %12s %12s %10s %10s %14s %8s\n", "producer", "made/s", "drained/s",
-	       "drops", "drain CPU", "per CPU-second", "ring MiB");
+	printf("%-10s %12s %12s %10s %10s %14s %8s\n", "producer", "made/s", "drained/s", "drops",
+	       "drain CPU", "per CPU-second", "ring MiB");
 	if (argc <= 2) {
 		failed |= run(seconds, 2e6);
 		failed |= run(seconds, 0);

@@ -55,14 +55,14 @@ static void throughput(size_t events, size_t live)
 		exit(1);
 	for (i = 0; i < live; i++) {
 		addrs[i] = next += 64;
-		allocs__record_alloc(t, 100, addrs[i], 64, (int32_t)(i % 1000), i);
+		allocs__record_alloc(t, 100, KIND_MALLOC, addrs[i], 64, (int32_t)(i % 1000), i);
 	}
 	start = now_s();
 	for (i = 0; i < events / 2; i++) {
 		slot = next_random() % live;
-		allocs__record_free(t, 100, addrs[slot]);
+		allocs__record_free(t, 100, KIND_MALLOC, addrs[slot]);
 		addrs[slot] = next += 64;
-		allocs__record_alloc(t, 100, addrs[slot], 16 + next_random() % 4096,
+		allocs__record_alloc(t, 100, KIND_MALLOC, addrs[slot], 16 + next_random() % 4096,
 				     (int32_t)(next_random() % 1000), i);
 	}
 	printf("table: %.1f M events/s on one core (%zu M events, %zu live, 1000 stacks)\n",
@@ -85,7 +85,7 @@ static void many_live(size_t live)
 		exit(1);
 	start = now_s();
 	for (i = 0; i < live; i++)
-		if (allocs__record_alloc(t, 100, 0x10000 + 64 * (uint64_t)i, 48,
+		if (allocs__record_alloc(t, 100, KIND_MALLOC, 0x10000 + 64 * (uint64_t)i, 48,
 					 (int32_t)(i % 5000), i)) {
 			printf("table: out of memory at %zu live allocations\n", i);
 			exit(1);
