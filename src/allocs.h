@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Live allocations keyed by (pid, address) and per-stack totals keyed by
- * (pid, stack id). Pure logic: no BPF, no globals; driven by events.
+ * Live allocations keyed by (pid, kind, address) and per-stack totals keyed by
+ * (pid, kind, stack id). Pure logic: no BPF, no globals; driven by events.
  */
 #ifndef MEMLEAKD_ALLOCS_H
 #define MEMLEAKD_ALLOCS_H
