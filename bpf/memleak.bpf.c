@@ -568,11 +568,9 @@ int dl_debug_state(struct pt_regs *ctx)
 /*
  * tools/bench/drain_bench: synthetic records at full speed, through the same
  * ring buffer and wakeup policy, run with BPF_PROG_TEST_RUN (never attached).
- * Each run emits BENCH_BATCH records: ALLOC and FREE of the same block, in
+ * Each run emits ML_BENCH_BATCH records: ALLOC and FREE of the same block, in
  * turn, for pid 1 with stack ids 0..63.
  */
-#define BENCH_BATCH 4096
-
 struct bench_state {
 	__u64 base;
 };
@@ -604,6 +602,6 @@ int bench_produce(void *ctx)
 {
 	struct bench_state st = {.base = (bpf_ktime_get_ns() & 0xffffffffULL) << 16};
 
-	bpf_loop(BENCH_BATCH, bench_emit, &st, 0);
+	bpf_loop(ML_BENCH_BATCH, bench_emit, &st, 0);
 	return 0;
 }

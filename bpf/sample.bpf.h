@@ -11,14 +11,12 @@
 #ifndef MEMLEAKD_SAMPLE_BPF_H
 #define MEMLEAKD_SAMPLE_BPF_H
 
-#define SAMPLE_QUANTILES 1024
-
 const volatile __u64 sample_bytes = 0; /* 0: every allocation */
 
 /* Quantiles of the exponential distribution of mean sample_bytes (userspace fills them). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SAMPLE_QUANTILES);
+	__uint(max_entries, ML_SAMPLE_QUANTILES);
 	__type(key, __u32);
 	__type(value, __u64);
 } sample_steps SEC(".maps");
@@ -30,22 +28,16 @@ struct {
 	__type(value, __s64);
 } sample_countdown SEC(".maps");
 
-struct sampled_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 addr;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1); /* sized by userspace when sampling */
-	__type(key, struct sampled_key);
+	__type(key, struct ml_sampled_key);
 	__type(value, __u8);
 } sampled SEC(".maps");
 
 static __always_inline __u64 next_sample_step(void)
 {
-	__u32 index = bpf_get_prandom_u32() % SAMPLE_QUANTILES;
+	__u32 index = bpf_get_prandom_u32() % ML_SAMPLE_QUANTILES;
 	__u64 *step = bpf_map_lookup_elem(&sample_steps, &index);
 
 	return step && *step ? *step : sample_bytes;
@@ -54,7 +46,7 @@ static __always_inline __u64 next_sample_step(void)
 /* True when this allocation is sampled (always without sampling); remembers it. */
 static __always_inline bool sample_alloc(__u64 addr, __u64 size)
 {
-	struct sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
+	struct ml_sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
 	__u32 zero = 0;
 	__s64 *left;
 	__u8 one = 1;
@@ -78,7 +70,7 @@ static __always_inline bool sample_alloc(__u64 addr, __u64 size)
 /* True when the freed block was sampled (always without sampling); forgets it. */
 static __always_inline bool sample_free(__u64 addr)
 {
-	struct sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
+	struct ml_sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
 
 	if (!sample_bytes)
 		return true;

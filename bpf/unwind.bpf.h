@@ -7,8 +7,8 @@
 #ifndef MEMLEAKD_UNWIND_BPF_H
 #define MEMLEAKD_UNWIND_BPF_H
 
-/* Enough halvings for the largest row table (ML_MAX_UNWIND_ROWS_LOG2). */
-#define ROW_SEARCH_STEPS 26
+/* Enough halvings for the largest row table: log2(ML_MAX_UNWIND_ROWS) + 1. */
+#define ROW_SEARCH_STEPS (ML_MAX_UNWIND_ROWS_LOG2 + 1)
 #define MAP_SEARCH_STEPS 9 /* log2(ML_MAX_UNWIND_MAPS) + 1 */
 /* Walkers one CPU may run at once: a uprobe program can be preempted by another. */
 #define UNWIND_NEST_MAX	 4

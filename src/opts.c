@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
+#include "memleak.h"
 #include "opts.h"
 
 #ifndef MEMLEAKD_VERSION
@@ -322,11 +325,10 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 				    arg);
 		return OPTS_RUN;
 	case OPT_UNWIND_ROWS:
-		if (parse_uint(arg, 1024, 1u << 26, &number))
-			return fail(
-			    err, err_len,
-			    "invalid --unwind-rows '%s': give a count between 1024 and 67108864",
-			    arg);
+		if (parse_uint(arg, 1024, ML_MAX_UNWIND_ROWS, &number))
+			return fail(err, err_len,
+				    "invalid --unwind-rows '%s': give a count between 1024 and %u",
+				    arg, ML_MAX_UNWIND_ROWS);
 		o->unwind_rows = (size_t)number;
 		return OPTS_RUN;
 	case OPT_JSON:

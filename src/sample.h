@@ -7,12 +7,13 @@
 #ifndef MEMLEAKD_SAMPLE_H
 #define MEMLEAKD_SAMPLE_H
 
+#include <linux/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define SAMPLE_QUANTILES 1024 /* = the BPF side's table size */
+#include "memleak.h"
 
-/* Fills steps[SAMPLE_QUANTILES] with quantiles of Exp(mean): -mean * ln(1 - (i + 0.5) / n). */
+/* Fills steps[ML_SAMPLE_QUANTILES] with quantiles of Exp(mean): -mean * ln(1 - (i + 0.5) / n). */
 void sample__steps(uint64_t mean, uint64_t *steps);
 
 /*

@@ -259,11 +259,11 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 
 static int load_sample_steps(struct tracer *t, uint64_t mean)
 {
-	uint64_t steps[SAMPLE_QUANTILES];
+	uint64_t steps[ML_SAMPLE_QUANTILES];
 	__u32 i;
 
 	sample__steps(mean, steps);
-	for (i = 0; i < SAMPLE_QUANTILES; i++)
+	for (i = 0; i < ML_SAMPLE_QUANTILES; i++)
 		if (bpf_map__update_elem(t->skel->maps.sample_steps, &i, sizeof(i), &steps[i],
 					 sizeof(steps[i]), BPF_ANY))
 			return -errno;
@@ -537,10 +537,7 @@ int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_pr
 /* Deletes every sampled-block key of pid; keys are collected first, as deleting moves the walk. */
 static void forget_sampled(struct tracer *t, __u32 pid)
 {
-	struct sampled_key {
-		__u32 tgid, pad;
-		__u64 addr;
-	} key, next, *doomed = NULL, *bigger;
+	struct ml_sampled_key key, next, *doomed = NULL, *bigger;
 	int fd = bpf_map__fd(t->skel->maps.sampled);
 	size_t nr = 0, cap = 0, i;
 	void *prev = NULL;

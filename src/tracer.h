@@ -88,7 +88,7 @@ int tracer__drain(struct tracer *t);
 int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX]);
 /* snapshot's stack_reader_fn: raw frames of stack_id, cached after the first read. */
 int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max_ips);
-/* tools/bench: one run of the synthetic producer (4096 records). 0 or -errno. */
+/* tools/bench: one run of the synthetic producer (ML_BENCH_BATCH records). 0 or -errno. */
 int tracer__bench_produce(struct tracer *t);
 /* Detaches every probe and frees everything; accepts NULL. */
 void tracer__destroy(struct tracer *t);

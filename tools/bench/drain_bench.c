@@ -24,7 +24,6 @@
 #include "sizing.h"
 #include "tracer.h"
 
-#define BATCH	 4096 /* records per bench_produce run (BENCH_BATCH) */
 #define DRAIN_MS 20
 
 struct consumer {
@@ -68,14 +67,14 @@ static void *produce(void *arg)
 	while (!atomic_load(&p->stop)) {
 		if (p->rate > 0) {
 			/* Paced: the next batch is due when the rate says so. */
-			due = start + (double)(p->produced + BATCH) / p->rate;
+			due = start + (double)(p->produced + ML_BENCH_BATCH) / p->rate;
 			while (now_s(CLOCK_MONOTONIC) < due && !atomic_load(&p->stop))
 				usleep(200);
 		}
 		p->error = tracer__bench_produce(p->tracer);
 		if (p->error)
 			break;
-		p->produced += BATCH;
+		p->produced += ML_BENCH_BATCH;
 	}
 	return NULL;
 }
@@ -120,9 +119,9 @@ static int run(double seconds, double rate)
 	cpu = now_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 	tracer__counters(p.tracer, counters);
 	printf("%-10s %12.0f %12.0f %10" PRIu64 " %9.0f%% %14.0f %8zu\n",
-	       rate > 0 ? "paced" : "flat out", (double)p.produced / wall,
-	       (double)c.records / wall, counters[ML_CNT_RB_DROPS], 100.0 * cpu / wall,
-	       cpu > 0 ? (double)c.records / cpu : 0, topts.ringbuf_bytes >> 20);
+	       rate > 0 ? "paced" : "flat out", (double)p.produced / wall, (double)c.records / wall,
+	       counters[ML_CNT_RB_DROPS], 100.0 * cpu / wall, cpu > 0 ? (double)c.records / cpu : 0,
+	       topts.ringbuf_bytes >> 20);
 	if (p.error)
 		fprintf(stderr, "drain_bench: producer failed: %s\n", strerror(-p.error));
 	close(epfd);
@@ -136,8 +135,8 @@ int main(int argc, char **argv)
 	double seconds = argc > 1 ? atof(argv[1]) : 3;
 	int i, failed = 0;
 
-	printf("%-10s %12s %12s %10s %10s %14s %8s\n", "producer", "made/s", "drained/s",
-	       "drops", "drain CPU", "per CPU-second", "ring MiB");
+	printf("%-10s %12s %12s %10s %10s %14s %8s\n", "producer", "made/s", "drained/s", "drops",
+	       "drain CPU", "per CPU-second", "ring MiB");
 	if (argc <= 2) {
 		failed |= run(seconds, 2e6);
 		failed |= run(seconds, 0);
