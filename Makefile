@@ -19,6 +19,7 @@ DESTDIR ?=
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
 PKG_CONFIG ?= pkg-config
 
 MACHINE := $(shell uname -m)
@@ -104,9 +105,22 @@ $(BUILD)/obj/pprof.o $(BUILD)/san/pprof.o: $(BUILD)/gen/profile.pb-c.h
 # The tracer includes the generated skeleton.
 $(BUILD)/obj/tracer.o $(BUILD)/san/tracer.o: $(BUILD)/memleak.skel.h
 
-$(BUILD)/memleak.bpf.o: bpf/memleak.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
+# BPF compilation units, linked into one object by bpftool's static linker
+# (as retsnoop does); bpf/memleak.bpf.h declares what crosses units.
+BPF_UNITS := memleak unwind sample
+BPF_UNIT_OBJS := $(BPF_UNITS:%=$(BUILD)/bpf/%.bpf.o)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+# Debug info stripped before the skeleton embeds the object: libbpf and
+# CO-RE need only .BTF and .BTF.ext, which llvm-strip -g keeps.
+$(BUILD)/memleak.bpf.o: $(BPF_UNIT_OBJS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(BUILD)/memleak.skel.h: $(BUILD)/memleak.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -300,3 +314,4 @@ clean:
 	rm -rf $(BUILD) memleakd
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(BPF_UNIT_OBJS:.o=.d)

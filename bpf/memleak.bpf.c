@@ -6,12 +6,12 @@
  *
  * Nothing is dropped silently: every path that loses a record bumps a slot
  * of the "counters" map (see memleak.h).
+ *
+ * The DWARF walker (unwind.bpf.c) and byte sampling (sample.bpf.c) are
+ * units of their own, linked in by bpftool gen object; memleak.bpf.h says
+ * what crosses.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
-#include "memleak.h"
+#include "memleak.bpf.h"
 
 #define EFAULT	      14 /* errno values are not in vmlinux.h */
 #define EEXIST	      17
@@ -89,12 +89,7 @@ struct {
 	__uint(max_entries, 8 << 20); /* resized by userspace before load */
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ML_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
+struct ml_counters_map counters SEC(".maps");
 
 /* Targets by PID in memleakd's namespace, for the exit tracepoint. */
 struct {
@@ -111,36 +106,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } loading SEC(".maps");
-
-static __always_inline void count(__u32 slot)
-{
-	__u64 *value = bpf_map_lookup_elem(&counters, &slot);
-
-	/* Per-CPU, but a preemptible uprobe program can interleave with itself. */
-	if (value)
-		__sync_fetch_and_add(value, 1);
-}
-
-/* PID and TID as memleakd sees them, even when it runs in a PID namespace. */
-static __always_inline void current_ids(__u32 *pid, __u32 *tid)
-{
-	struct bpf_pidns_info ns = {};
-	__u64 id;
-
-	if (pidns_dev) {
-		if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)) == 0) {
-			*pid = ns.tgid;
-			*tid = ns.pid;
-			return;
-		}
-		*pid = 0;
-		*tid = 0;
-		return;
-	}
-	id = bpf_get_current_pid_tgid();
-	*pid = id >> 32;
-	*tid = (__u32)id;
-}
 
 static __always_inline __u64 wakeup_flag(void)
 {
@@ -178,9 +143,6 @@ static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack
 {
 	emit_stack(type, addr, size, stack_id, 0);
 }
-
-#include "unwind.bpf.h"
-#include "sample.bpf.h"
 
 static __always_inline bool is_target(__u32 pid)
 {
@@ -486,7 +448,6 @@ static __always_inline __u32 task_pid_seen(struct task_struct *task)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	struct ml_unwind_proc *maps;
 	__u32 pid, tid, child_pid;
 	__u8 one = 1;
 	bool target;
@@ -507,9 +468,8 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 		return 0;
 	}
 	/* ...and unwound: it maps what its parent maps. */
-	maps = unwind_dwarf ? bpf_map_lookup_elem(&unwind_procs, &pid) : NULL;
-	if (maps)
-		bpf_map_update_elem(&unwind_procs, &child_pid, maps, BPF_ANY);
+	if (unwind_dwarf)
+		unwind_inherit(pid, child_pid);
 	emit_stack(ML_EV_FORK, child_pid, 0, 0, 0);
 	return 0;
 }
