@@ -255,11 +255,31 @@ $(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(wildcard src/*.h)
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz/fuzz_elf
 
+# Bench-only BPF programs: objects and skeletons of their own, never in memleakd's.
+BENCH_BPF_OBJS := $(BUILD)/bench/floor.bpf.o $(BUILD)/bench/producer.bpf.o
+.SECONDARY: $(BENCH_BPF_OBJS)
+$(BUILD)/bench/%.bpf.o: tools/bench/%.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
 # The daemon's drain path against a BPF producer: the tracer, no session.
-$(BUILD)/bench/drain_bench: tools/bench/drain_bench.c $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/session.o,$(OBJS))
+$(BUILD)/bench/drain_bench: tools/bench/drain_bench.c $(BUILD)/bench/producer.skel.h \
+		$(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/session.o,$(OBJS))
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench -o $@ $(filter-out %.h,$^) $(DEP_LIBS)
+
+# memleakd's probes with empty programs: the floor run.sh compares against.
+$(BUILD)/bench/floor: tools/bench/floor.c $(BUILD)/bench/floor.skel.h $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench -o $@ $(filter-out %.h,$^) $(DEP_LIBS)
 
 $(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
 	$(call msg,CC,$@)
@@ -267,7 +287,8 @@ $(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
 
 .PHONY: bench
-bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench $(BUILD)/bench/drain_bench
+bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench $(BUILD)/bench/drain_bench \
+	$(BUILD)/bench/floor
 	BUILD=$(BUILD) bash tools/bench/run.sh
 
 .PHONY: unit-tests san-build fixtures
@@ -314,4 +335,4 @@ clean:
 	rm -rf $(BUILD) memleakd
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
--include $(BPF_UNIT_OBJS:.o=.d)
+-include $(BPF_UNIT_OBJS:.o=.d) $(BENCH_BPF_OBJS:.o=.d)

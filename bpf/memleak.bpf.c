@@ -27,7 +27,6 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this fill */
 const volatile __u64 pidns_dev = 0;	     /* memleakd's PID namespace, 0 = init */
 const volatile __u64 pidns_ino = 0;
 const volatile bool unwind_dwarf = false; /* --unwind dwarf: walk .eh_frame tables */
-const volatile bool floor_mode = false;	  /* --floor: every probe returns at once (cost floor) */
 /*
  * Probes attached to whole files (command mode, -f, system-wide): the
  * programs decide which processes count. Otherwise perf_event_open's pid
@@ -107,14 +106,6 @@ struct {
 	__type(value, __u8);
 } loading SEC(".maps");
 
-static __always_inline __u64 wakeup_flag(void)
-{
-	/* Waking the reader per record costs ~7 us; it drains on a timer instead. */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
-}
-
 static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32 stack_id,
 				       __u64 stack_key)
 {
@@ -134,7 +125,8 @@ static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32
 	e->ts_ns = bpf_ktime_get_ns();
 	e->stack_key = stack_key;
 	/* A process waits stopped on lifecycle records: they wake the reader at once. */
-	flags = type >= ML_EV_EXIT && type <= ML_EV_READY ? BPF_RB_FORCE_WAKEUP : wakeup_flag();
+	flags = type >= ML_EV_EXIT && type <= ML_EV_READY ? BPF_RB_FORCE_WAKEUP
+							  : ringbuf_wakeup(&events, wakeup_bytes);
 	bpf_ringbuf_submit(e, flags);
 	count(ML_CNT_EVENTS);
 }
@@ -179,7 +171,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	struct stash fresh = {};
 	struct stash *s;
 
-	if (floor_mode || !current_traced())
+	if (!current_traced())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	sp = PT_REGS_SP(ctx);
@@ -249,8 +241,6 @@ static __always_inline int leave(struct pt_regs *ctx)
 	struct stash call;
 	struct stash *s;
 
-	if (floor_mode)
-		return 0;
 	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
 	if (!s) {
@@ -378,7 +368,7 @@ int BPF_KPROBE(munmap_enter, void *addr, size_t len)
 	struct stash *s;
 	__u64 id;
 
-	if (floor_mode || !addr || !current_traced())
+	if (!addr || !current_traced())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
@@ -401,7 +391,7 @@ int BPF_KPROBE(free_enter, void *ptr)
 	struct stash *s;
 	__u64 id;
 
-	if (floor_mode || !ptr || !current_traced())
+	if (!ptr || !current_traced())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
@@ -522,46 +512,5 @@ int dl_debug_state(struct pt_regs *ctx)
 	if (stop_on_exec && is_target(pid))
 		bpf_send_signal(SIGSTOP);
 	emit(ML_EV_READY, 0, 0, 0);
-	return 0;
-}
-
-/*
- * tools/bench/drain_bench: synthetic records at full speed, through the same
- * ring buffer and wakeup policy, run with BPF_PROG_TEST_RUN (never attached).
- * Each run emits ML_BENCH_BATCH records: ALLOC and FREE of the same block, in
- * turn, for pid 1 with stack ids 0..63.
- */
-struct bench_state {
-	__u64 base;
-};
-
-static long bench_emit(__u32 i, void *ctx)
-{
-	struct bench_state *st = ctx;
-	struct ml_event *e;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(ML_CNT_RB_DROPS);
-		return 0;
-	}
-	e->type = i & 1 ? ML_EV_FREE : ML_EV_ALLOC;
-	e->pid = 1;
-	e->tid = 1;
-	e->stack_id = (__s32)((i >> 1) & 63);
-	e->addr = st->base + ((__u64)(i >> 1) << 4);
-	e->size = 64;
-	e->ts_ns = 0;
-	e->stack_key = 0;
-	bpf_ringbuf_submit(e, wakeup_flag());
-	return 0;
-}
-
-SEC("raw_tp")
-int bench_produce(void *ctx)
-{
-	struct bench_state st = {.base = (bpf_ktime_get_ns() & 0xffffffffULL) << 16};
-
-	bpf_loop(ML_BENCH_BATCH, bench_emit, &st, 0);
 	return 0;
 }

@@ -804,7 +804,6 @@ static int open_tracer(struct session *s)
 		    : sizing__ringbuf_bytes((unsigned int)sysconf(_SC_NPROCESSORS_ONLN),
 					    DRAIN_PERIOD_MS, FASTEST_TRAP_NS, RECORD_BYTES),
 	    .unwind_dwarf = s->unwinder != NULL,
-	    .floor = s->opts->floor,
 	    .sample_bytes = s->opts->sample_bytes,
 	    .unwind_rows = s->opts->unwind_rows,
 	    .filter_targets = s->shared_probes,
