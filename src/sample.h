@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Byte-based sampling, the userspace half (bpf/sample.bpf.h draws the
+ * Byte-based sampling, the userspace half (bpf/sample.bpf.c draws the
  * samples): the exponential step table the kernel draws from, and the
  * unbiased estimate a sampled block stands for. Pure.
  */

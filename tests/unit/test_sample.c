@@ -45,7 +45,7 @@ static void test_estimate_limits(void **state)
 	assert_true(sample__estimate(100 << 20, 65536) == 100 << 20);
 }
 
-/* The kernel's countdown (bpf/sample.bpf.h), in userspace, over mixed sizes. */
+/* The kernel's countdown (bpf/sample.bpf.c), in userspace, over mixed sizes. */
 static void test_unbiased_by_size(void **state)
 {
 	uint64_t steps[ML_SAMPLE_QUANTILES], rng = 42, mean = 16384, size, truth[3] = {0},
