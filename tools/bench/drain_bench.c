@@ -4,8 +4,9 @@
  * (producer.bpf.c's bench_produce, run with BPF_PROG_TEST_RUN on another
  * thread) writes ALLOC/FREE pairs into memleakd's own ring buffer with the
  * real wakeup policy; this thread drains them the way the daemon does
- * (epoll with a 20 ms timeout, tracer__drain, allocs table). Reports the rate drained,
- * the drops, and this thread's CPU time, at a paced rate and flat out.
+ * (epoll with a 20 ms timeout, tracer__drain, allocs table). Reports the
+ * rate drained, the drops, and this thread's CPU time, at a paced rate and
+ * flat out.
  *
  * usage: drain_bench [SECONDS [RATE...]]   (root; RATE in events/s, 0 = flat out)
  */
