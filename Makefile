@@ -20,6 +20,7 @@ DESTDIR ?=
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
 PKG_CONFIG ?= pkg-config
 
 MACHINE := $(shell uname -m)
@@ -105,9 +106,22 @@ $(BUILD)/obj/pprof.o $(BUILD)/san/pprof.o: $(BUILD)/gen/profile.pb-c.h
 # The tracer includes the generated skeleton.
 $(BUILD)/obj/tracer.o $(BUILD)/san/tracer.o: $(BUILD)/memleak.skel.h
 
-$(BUILD)/memleak.bpf.o: bpf/memleak.bpf.c $(wildcard bpf/*.h) vmlinux/$(ARCH)/vmlinux.h | $(BUILD)
+# BPF compilation units, linked into one object by bpftool's static linker
+# (as retsnoop does); bpf/memleak.bpf.h declares what crosses units.
+BPF_UNITS := memleak unwind sample
+BPF_UNIT_OBJS := $(BPF_UNITS:%=$(BUILD)/bpf/%.bpf.o)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+# Debug info stripped before the skeleton embeds the object: libbpf and
+# CO-RE need only .BTF and .BTF.ext, which llvm-strip -g keeps.
+$(BUILD)/memleak.bpf.o: $(BPF_UNIT_OBJS)
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(BUILD)/memleak.skel.h: $(BUILD)/memleak.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -242,11 +256,31 @@ $(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(wildcard src/*.h)
 .PHONY: fuzz
 fuzz: $(BUILD)/fuzz/fuzz_elf
 
+# Bench-only BPF programs: objects and skeletons of their own, never in memleakd's.
+BENCH_BPF_OBJS := $(BUILD)/bench/floor.bpf.o $(BUILD)/bench/producer.bpf.o
+.SECONDARY: $(BENCH_BPF_OBJS)
+$(BUILD)/bench/%.bpf.o: tools/bench/%.bpf.c vmlinux/$(ARCH)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
 # The daemon's drain path against a BPF producer: the tracer, no session.
-$(BUILD)/bench/drain_bench: tools/bench/drain_bench.c $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/session.o,$(OBJS))
+$(BUILD)/bench/drain_bench: tools/bench/drain_bench.c $(BUILD)/bench/producer.skel.h \
+		$(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/session.o,$(OBJS))
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench -o $@ $(filter-out %.h,$^) $(DEP_LIBS)
+
+# memleakd's probes with empty programs: the floor run.sh compares against.
+$(BUILD)/bench/floor: tools/bench/floor.c $(BUILD)/bench/floor.skel.h $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench -o $@ $(filter-out %.h,$^) $(DEP_LIBS)
 
 $(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
 	$(call msg,CC,$@)
@@ -254,7 +288,8 @@ $(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
 
 .PHONY: bench
-bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench $(BUILD)/bench/drain_bench
+bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench $(BUILD)/bench/drain_bench \
+	$(BUILD)/bench/floor
 	BUILD=$(BUILD) bash tools/bench/run.sh
 
 .PHONY: unit-tests san-build fixtures
@@ -307,3 +342,4 @@ clean:
 	rm -rf $(BUILD) memleakd
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(BPF_UNIT_OBJS:.o=.d) $(BENCH_BPF_OBJS:.o=.d)

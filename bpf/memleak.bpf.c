@@ -6,12 +6,12 @@
  *
  * Nothing is dropped silently: every path that loses a record bumps a slot
  * of the "counters" map (see memleak.h).
+ *
+ * The DWARF walker (unwind.bpf.c) and byte sampling (sample.bpf.c) are
+ * units of their own, linked in by bpftool gen object; memleak.bpf.h says
+ * what crosses.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-#include <bpf/bpf_core_read.h>
-#include "memleak.h"
+#include "memleak.bpf.h"
 
 #define EFAULT	      14 /* errno values are not in vmlinux.h */
 #define EEXIST	      17
@@ -27,7 +27,6 @@ const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this fill */
 const volatile __u64 pidns_dev = 0;	     /* memleakd's PID namespace, 0 = init */
 const volatile __u64 pidns_ino = 0;
 const volatile bool unwind_dwarf = false; /* --unwind dwarf: walk .eh_frame tables */
-const volatile bool floor_mode = false;	  /* --floor: every probe returns at once (cost floor) */
 /*
  * Probes attached to whole files (command mode, -f, system-wide): the
  * programs decide which processes count. Otherwise perf_event_open's pid
@@ -89,12 +88,7 @@ struct {
 	__uint(max_entries, 8 << 20); /* resized by userspace before load */
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ML_CNT_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
+struct ml_counters_map counters SEC(".maps");
 
 /* Targets by PID in memleakd's namespace, for the exit tracepoint. */
 struct {
@@ -111,44 +105,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } loading SEC(".maps");
-
-static __always_inline void count(__u32 slot)
-{
-	__u64 *value = bpf_map_lookup_elem(&counters, &slot);
-
-	/* Per-CPU, but a preemptible uprobe program can interleave with itself. */
-	if (value)
-		__sync_fetch_and_add(value, 1);
-}
-
-/* PID and TID as memleakd sees them, even when it runs in a PID namespace. */
-static __always_inline void current_ids(__u32 *pid, __u32 *tid)
-{
-	struct bpf_pidns_info ns = {};
-	__u64 id;
-
-	if (pidns_dev) {
-		if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)) == 0) {
-			*pid = ns.tgid;
-			*tid = ns.pid;
-			return;
-		}
-		*pid = 0;
-		*tid = 0;
-		return;
-	}
-	id = bpf_get_current_pid_tgid();
-	*pid = id >> 32;
-	*tid = (__u32)id;
-}
-
-static __always_inline __u64 wakeup_flag(void)
-{
-	/* Waking the reader per record costs ~7 us; it drains on a timer instead. */
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
-}
 
 static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32 stack_id,
 				       __u64 stack_key)
@@ -169,7 +125,8 @@ static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32
 	e->ts_ns = bpf_ktime_get_ns();
 	e->stack_key = stack_key;
 	/* A process waits stopped on lifecycle records: they wake the reader at once. */
-	flags = type >= ML_EV_EXIT && type <= ML_EV_READY ? BPF_RB_FORCE_WAKEUP : wakeup_flag();
+	flags = type >= ML_EV_EXIT && type <= ML_EV_READY ? BPF_RB_FORCE_WAKEUP
+							  : ringbuf_wakeup(&events, wakeup_bytes);
 	bpf_ringbuf_submit(e, flags);
 	count(ML_CNT_EVENTS);
 }
@@ -178,9 +135,6 @@ static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack
 {
 	emit_stack(type, addr, size, stack_id, 0);
 }
-
-#include "unwind.bpf.h"
-#include "sample.bpf.h"
 
 static __always_inline bool is_target(__u32 pid)
 {
@@ -217,7 +171,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	struct stash fresh = {};
 	struct stash *s;
 
-	if (floor_mode || !current_traced())
+	if (!current_traced())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	sp = PT_REGS_SP(ctx);
@@ -287,8 +241,6 @@ static __always_inline int leave(struct pt_regs *ctx)
 	struct stash call;
 	struct stash *s;
 
-	if (floor_mode)
-		return 0;
 	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
 	if (!s) {
@@ -416,7 +368,7 @@ int BPF_KPROBE(munmap_enter, void *addr, size_t len)
 	struct stash *s;
 	__u64 id;
 
-	if (floor_mode || !addr || !current_traced())
+	if (!addr || !current_traced())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
@@ -439,7 +391,7 @@ int BPF_KPROBE(free_enter, void *ptr)
 	struct stash *s;
 	__u64 id;
 
-	if (floor_mode || !ptr || !current_traced())
+	if (!ptr || !current_traced())
 		return 0;
 	id = bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stashes, &id);
@@ -486,7 +438,6 @@ static __always_inline __u32 task_pid_seen(struct task_struct *task)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	struct ml_unwind_proc *maps;
 	__u32 pid, tid, child_pid;
 	__u8 one = 1;
 	bool target;
@@ -507,9 +458,8 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 		return 0;
 	}
 	/* ...and unwound: it maps what its parent maps. */
-	maps = unwind_dwarf ? bpf_map_lookup_elem(&unwind_procs, &pid) : NULL;
-	if (maps)
-		bpf_map_update_elem(&unwind_procs, &child_pid, maps, BPF_ANY);
+	if (unwind_dwarf)
+		unwind_inherit(pid, child_pid);
 	emit_stack(ML_EV_FORK, child_pid, 0, 0, 0);
 	return 0;
 }
@@ -562,48 +512,5 @@ int dl_debug_state(struct pt_regs *ctx)
 	if (stop_on_exec && is_target(pid))
 		bpf_send_signal(SIGSTOP);
 	emit(ML_EV_READY, 0, 0, 0);
-	return 0;
-}
-
-/*
- * tools/bench/drain_bench: synthetic records at full speed, through the same
- * ring buffer and wakeup policy, run with BPF_PROG_TEST_RUN (never attached).
- * Each run emits BENCH_BATCH records: ALLOC and FREE of the same block, in
- * turn, for pid 1 with stack ids 0..63.
- */
-#define BENCH_BATCH 4096
-
-struct bench_state {
-	__u64 base;
-};
-
-static long bench_emit(__u32 i, void *ctx)
-{
-	struct bench_state *st = ctx;
-	struct ml_event *e;
-
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(ML_CNT_RB_DROPS);
-		return 0;
-	}
-	e->type = i & 1 ? ML_EV_FREE : ML_EV_ALLOC;
-	e->pid = 1;
-	e->tid = 1;
-	e->stack_id = (__s32)((i >> 1) & 63);
-	e->addr = st->base + ((__u64)(i >> 1) << 4);
-	e->size = 64;
-	e->ts_ns = 0;
-	e->stack_key = 0;
-	bpf_ringbuf_submit(e, wakeup_flag());
-	return 0;
-}
-
-SEC("raw_tp")
-int bench_produce(void *ctx)
-{
-	struct bench_state st = {.base = (bpf_ktime_get_ns() & 0xffffffffULL) << 16};
-
-	bpf_loop(BENCH_BATCH, bench_emit, &st, 0);
 	return 0;
 }

@@ -63,6 +63,13 @@ struct ml_unwind_map {
 	__u32 row_count; /* 0: no table, use the frame pointer */
 };
 
+/*
+ * Rows the kernel's row array can hold at most (the sum over every traced
+ * module); the BPF binary search is sized for it.
+ */
+#define ML_MAX_UNWIND_ROWS_LOG2 26
+#define ML_MAX_UNWIND_ROWS	(1u << ML_MAX_UNWIND_ROWS_LOG2)
+
 /* Mappings per traced process, sorted by start; looked up by binary search. */
 #define ML_MAX_UNWIND_MAPS 256
 struct ml_unwind_proc {
@@ -76,6 +83,23 @@ struct ml_stack {
 	__u64 nr;
 	__u64 ips[ML_MAX_STACK_DEPTH];
 };
+
+/* --- Byte-based sampling (--sample-bytes) ------------------------------- */
+
+/* Quantiles of the exponential step distribution: userspace fills, BPF draws. */
+#define ML_SAMPLE_QUANTILES 1024
+
+/* Key of the kernel's set of sampled live blocks. 16 bytes. */
+struct ml_sampled_key {
+	__u32 tgid; /* tgid in the init namespace (bpf_get_current_pid_tgid) */
+	__u32 pad;
+	__u64 addr;
+};
+
+/* --- tools/bench/drain_bench ----------------------------------------------- */
+
+/* Records one run of the synthetic producer writes (an ALLOC/FREE pair per two). */
+#define ML_BENCH_BATCH 4096
 
 /*
  * Loss and health counters, one slot each in the per-CPU "counters" map.
@@ -105,6 +129,7 @@ struct ml_stack {
 _Static_assert(sizeof(struct ml_event) == 48, "ml_event is part of the wire protocol");
 _Static_assert(sizeof(struct ml_unwind_row) == 12, "ml_unwind_row is part of the wire protocol");
 _Static_assert(sizeof(struct ml_unwind_map) == 32, "ml_unwind_map is part of the wire protocol");
+_Static_assert(sizeof(struct ml_sampled_key) == 16, "ml_sampled_key is part of the wire protocol");
 #endif
 
 #endif /* MEMLEAKD_WIRE_H */

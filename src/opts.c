@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
+#include "memleak.h"
 #include "opts.h"
 
 #ifndef MEMLEAKD_VERSION
@@ -44,7 +47,6 @@ enum {
 	OPT_UNWIND,
 	OPT_UNWIND_ROWS,
 	OPT_NO_DEMANGLE,
-	OPT_FLOOR,
 	OPT_SAMPLE_BYTES,
 	OPT_JSON,
 	OPT_PPROF,
@@ -74,7 +76,6 @@ static const struct option long_options[] = {
     {"unwind", required_argument, NULL, OPT_UNWIND},
     {"unwind-rows", required_argument, NULL, OPT_UNWIND_ROWS},
     {"no-demangle", no_argument, NULL, OPT_NO_DEMANGLE},
-    {"floor", no_argument, NULL, OPT_FLOOR},
     {"sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES},
     {"json", required_argument, NULL, OPT_JSON},
     {"pprof", required_argument, NULL, OPT_PPROF},
@@ -153,8 +154,6 @@ static const char usage_text[] =
     "                         like tcmalloc): bytes become estimates; default: all\n"
     "      --ringbuf BYTES    ring buffer size, a power of two (default: what every CPU\n"
     "                         can produce in 20 ms at the fastest uprobe rate, x2)\n"
-    "      --floor            attach every probe with empty programs and report nothing\n"
-    "                         useful: the cost floor of uprobes (tools/bench)\n"
     "  -v, --verbose          -v info, -vv debug, -vvv libbpf and verifier output\n"
     "  -h, --help             this text\n"
     "      --version          print the version\n"
@@ -323,11 +322,10 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 				    arg);
 		return OPTS_RUN;
 	case OPT_UNWIND_ROWS:
-		if (parse_uint(arg, 1024, 1u << 26, &number))
-			return fail(
-			    err, err_len,
-			    "invalid --unwind-rows '%s': give a count between 1024 and 67108864",
-			    arg);
+		if (parse_uint(arg, 1024, ML_MAX_UNWIND_ROWS, &number))
+			return fail(err, err_len,
+				    "invalid --unwind-rows '%s': give a count between 1024 and %u",
+				    arg, ML_MAX_UNWIND_ROWS);
 		o->unwind_rows = (size_t)number;
 		return OPTS_RUN;
 	case OPT_JSON:
@@ -367,9 +365,6 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 			o->sort = 1;
 		else
 			return fail(err, err_len, "invalid --sort '%s': give bytes or growth", arg);
-		return OPTS_RUN;
-	case OPT_FLOOR:
-		o->floor = 1;
 		return OPTS_RUN;
 	case OPT_SAMPLE_BYTES:
 		if (opts__parse_bytes(arg, &o->sample_bytes) || o->sample_bytes > (1ULL << 40))

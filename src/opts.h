@@ -41,7 +41,6 @@ struct opts {
 	int unwind;		  /* --unwind: UNWIND_* */
 	size_t unwind_rows;	  /* --unwind-rows N: row array size; 0 = what the targets need */
 	int demangle;		  /* 0 with --no-demangle */
-	int floor;		  /* --floor: probes with empty programs (tools/bench) */
 	uint64_t sample_bytes;	  /* --sample-bytes N: mean bytes between samples; 0 = all */
 	size_t ringbuf_bytes;	  /* --ringbuf BYTES: 0 = sized from the CPUs and trap rate */
 	int verbosity;		  /* -v, -vv, -vvv */

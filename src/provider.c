@@ -42,6 +42,36 @@ const char *const alloc_fn_names[FN_COUNT] = {
     [FN_MUNMAP] = "munmap",
 };
 
+/* True when an earlier entry point has the same address (glibc: memalign = aligned_alloc). */
+static bool is_alias(const struct provider *prov, int fn)
+{
+	int i;
+
+	for (i = 0; i < fn; i++)
+		if (prov->offsets[i] == prov->offsets[fn])
+			return true;
+	return false;
+}
+
+size_t provider__probe_points(const struct provider *prov, int with_mmap, struct probe_point *out)
+{
+	size_t nr = 0;
+	int fn;
+
+	for (fn = 0; fn < FN_COUNT; fn++) {
+		if ((fn == FN_MMAP || fn == FN_MUNMAP) && !with_mmap)
+			continue;
+		if (prov->offsets[fn] == PROVIDER_NO_OFFSET || is_alias(prov, fn))
+			continue;
+		/* The entry probe may sit past the first instruction; the return probe cannot. */
+		out[nr++] = (struct probe_point){fn, prov->sites[fn], 0};
+		/* Everything but free, the deletes and munmap returns a block. */
+		if (!alloc_fn_frees(fn) && fn != FN_MUNMAP)
+			out[nr++] = (struct probe_point){fn, prov->offsets[fn], 1};
+	}
+	return nr;
+}
+
 static bool seen(const struct providers *p, const struct mapping *m)
 {
 	size_t i;

@@ -74,6 +74,26 @@ struct providers {
 	size_t nr;
 };
 
+/* One uprobe of a provider's attach plan. */
+struct probe_point {
+	enum alloc_fn fn;
+	uint64_t offset; /* file offset of the probed instruction */
+	int retprobe;	 /* the return probe, on the function's first instruction */
+};
+
+/* Most points one provider yields: an entry and a return probe per entry point. */
+#define PROBE_POINTS_MAX (2 * FN_COUNT)
+
+/*
+ * The uprobes that trace prov, in attach order (memleakd's tracer and
+ * tools/bench/floor walk the same plan): for each entry point prov defines
+ * (mmap and munmap only with with_mmap), the entry probe at its chosen site,
+ * then, for those returning a block, the return probe. An entry point at
+ * the address of an earlier one (glibc: memalign = aligned_alloc) is left
+ * out. Fills out[PROBE_POINTS_MAX]; returns the number of points.
+ */
+size_t provider__probe_points(const struct provider *prov, int with_mmap, struct probe_point *out);
+
 /*
  * Files by device and inode, so that each is read once: the ones known not
  * to be a provider (or not a loader), or already probed.

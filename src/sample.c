@@ -8,8 +8,8 @@ void sample__steps(uint64_t mean, uint64_t *steps)
 	size_t i;
 	double step;
 
-	for (i = 0; i < SAMPLE_QUANTILES; i++) {
-		step = -(double)mean * log(1.0 - ((double)i + 0.5) / SAMPLE_QUANTILES);
+	for (i = 0; i < ML_SAMPLE_QUANTILES; i++) {
+		step = -(double)mean * log(1.0 - ((double)i + 0.5) / ML_SAMPLE_QUANTILES);
 		steps[i] = step < 1 ? 1 : (uint64_t)(step + 0.5);
 	}
 }

@@ -38,7 +38,6 @@
 #define FASTEST_TRAP_NS	  700
 #define RECORD_BYTES	  (sizeof(struct ml_event) + 8) /* with the ring buffer's header */
 #define UNWIND_ROWS_SPARE (1u << 20)			/* rows left for libraries loaded later */
-#define UNWIND_ROWS_MAX	  (1u << 26)
 #define UNWIND_REFRESH_S  0.5 /* a dlopen'ed library gets its table this fast */
 
 struct session {
@@ -180,8 +179,8 @@ static size_t unwind_rows_for(const struct session *s)
 
 	if (!rows) {
 		rows = unwinder__nr_rows(s->unwinder) + UNWIND_ROWS_SPARE;
-		if (rows > UNWIND_ROWS_MAX)
-			rows = UNWIND_ROWS_MAX;
+		if (rows > ML_MAX_UNWIND_ROWS)
+			rows = ML_MAX_UNWIND_ROWS;
 	}
 	return rows;
 }
@@ -198,7 +197,6 @@ static int open_tracer(struct session *s)
 		    : sizing__ringbuf_bytes((unsigned int)sysconf(_SC_NPROCESSORS_ONLN),
 					    DRAIN_PERIOD_MS, FASTEST_TRAP_NS, RECORD_BYTES),
 	    .unwind_dwarf = s->unwinder != NULL,
-	    .floor = s->opts->floor,
 	    .sample_bytes = s->opts->sample_bytes,
 	    .unwind_rows = s->opts->unwind_rows,
 	    .filter_targets = s->opts->follow || s->opts->system_wide,

@@ -77,44 +77,37 @@ struct tracer {
 };
 
 /*
- * The attach table: one row per allocator entry point. A row's return probe
- * takes the stack; rows whose function the provider lacks are skipped unless
- * required.
+ * The attach table: the program each allocator entry point's entry probe
+ * runs (provider__probe_points() says where the probes go); every return
+ * probe runs alloc_return, which takes the stack.
  */
-struct probe_spec {
-	enum alloc_fn fn;
-	const char *entry_prog;
-	int has_return;
-	int required;
-};
-
-static const struct probe_spec probe_table[] = {
-    {FN_MALLOC, "malloc_enter", 1, 1},
-    {FN_CALLOC, "calloc_enter", 1, 0},
-    {FN_REALLOC, "realloc_enter", 1, 0},
-    {FN_REALLOCARRAY, "reallocarray_enter", 1, 0},
-    {FN_POSIX_MEMALIGN, "posix_memalign_enter", 1, 0},
-    {FN_ALIGNED_ALLOC, "memalign_enter", 1, 0},
-    {FN_MEMALIGN, "memalign_enter", 1, 0},
-    {FN_VALLOC, "valloc_enter", 1, 0},
-    {FN_PVALLOC, "valloc_enter", 1, 0},
-    {FN_NEW, "malloc_enter", 1, 0},
-    {FN_NEW_ARRAY, "malloc_enter", 1, 0},
-    {FN_NEW_NOTHROW, "malloc_enter", 1, 0},
-    {FN_NEW_ARRAY_NOTHROW, "malloc_enter", 1, 0},
-    {FN_NEW_ALIGNED, "malloc_enter", 1, 0},
-    {FN_NEW_ARRAY_ALIGNED, "malloc_enter", 1, 0},
-    {FN_DELETE, "free_enter", 0, 0},
-    {FN_DELETE_ARRAY, "free_enter", 0, 0},
-    {FN_DELETE_SIZED, "free_enter", 0, 0},
-    {FN_DELETE_ARRAY_SIZED, "free_enter", 0, 0},
-    {FN_DELETE_ALIGNED, "free_enter", 0, 0},
-    {FN_DELETE_ARRAY_ALIGNED, "free_enter", 0, 0},
-    {FN_DELETE_SIZED_ALIGNED, "free_enter", 0, 0},
-    {FN_DELETE_ARRAY_SIZED_ALIGNED, "free_enter", 0, 0},
-    {FN_FREE, "free_enter", 0, 0},
-    {FN_MMAP, "mmap_enter", 1, 0},
-    {FN_MUNMAP, "munmap_enter", 0, 0},
+static const char *const entry_progs[FN_COUNT] = {
+    [FN_MALLOC] = "malloc_enter",
+    [FN_CALLOC] = "calloc_enter",
+    [FN_REALLOC] = "realloc_enter",
+    [FN_REALLOCARRAY] = "reallocarray_enter",
+    [FN_POSIX_MEMALIGN] = "posix_memalign_enter",
+    [FN_ALIGNED_ALLOC] = "memalign_enter",
+    [FN_MEMALIGN] = "memalign_enter",
+    [FN_VALLOC] = "valloc_enter",
+    [FN_PVALLOC] = "valloc_enter",
+    [FN_NEW] = "malloc_enter",
+    [FN_NEW_ARRAY] = "malloc_enter",
+    [FN_NEW_NOTHROW] = "malloc_enter",
+    [FN_NEW_ARRAY_NOTHROW] = "malloc_enter",
+    [FN_NEW_ALIGNED] = "malloc_enter",
+    [FN_NEW_ARRAY_ALIGNED] = "malloc_enter",
+    [FN_DELETE] = "free_enter",
+    [FN_DELETE_ARRAY] = "free_enter",
+    [FN_DELETE_SIZED] = "free_enter",
+    [FN_DELETE_ARRAY_SIZED] = "free_enter",
+    [FN_DELETE_ALIGNED] = "free_enter",
+    [FN_DELETE_ARRAY_ALIGNED] = "free_enter",
+    [FN_DELETE_SIZED_ALIGNED] = "free_enter",
+    [FN_DELETE_ARRAY_SIZED_ALIGNED] = "free_enter",
+    [FN_FREE] = "free_enter",
+    [FN_MMAP] = "mmap_enter",
+    [FN_MUNMAP] = "munmap_enter",
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -231,7 +224,6 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 2;
 	set_pidns(skel);
 	skel->rodata->unwind_dwarf = opts->unwind_dwarf != 0;
-	skel->rodata->floor_mode = opts->floor != 0;
 	skel->rodata->filter_targets = opts->filter_targets != 0;
 	skel->rodata->system_wide = opts->system_wide != 0;
 	skel->rodata->follow_forks = opts->follow_forks != 0;
@@ -259,11 +251,11 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 
 static int load_sample_steps(struct tracer *t, uint64_t mean)
 {
-	uint64_t steps[SAMPLE_QUANTILES];
+	uint64_t steps[ML_SAMPLE_QUANTILES];
 	__u32 i;
 
 	sample__steps(mean, steps);
-	for (i = 0; i < SAMPLE_QUANTILES; i++)
+	for (i = 0; i < ML_SAMPLE_QUANTILES; i++)
 		if (bpf_map__update_elem(t->skel->maps.sample_steps, &i, sizeof(i), &steps[i],
 					 sizeof(steps[i]), BPF_ANY))
 			return -errno;
@@ -372,52 +364,35 @@ static int attach_one(struct tracer *t, int pid, const char *file, const char *p
 	return err;
 }
 
-/* True when an earlier row already probes the same address (glibc: memalign = aligned_alloc). */
-static int is_alias(const struct provider *prov, size_t row)
-{
-	size_t i;
-
-	for (i = 0; i < row; i++)
-		if (prov->offsets[probe_table[i].fn] == prov->offsets[probe_table[row].fn])
-			return 1;
-	return 0;
-}
-
 static int attach_provider(struct tracer *t, int pid, const struct provider *prov, char *err_msg,
 			   size_t err_len)
 {
-	size_t row;
+	struct probe_point points[PROBE_POINTS_MAX];
+	size_t nr, i;
 	int err;
 
-	for (row = 0; row < sizeof(probe_table) / sizeof(probe_table[0]); row++) {
-		const struct probe_spec *spec = &probe_table[row];
-		uint64_t offset = prov->offsets[spec->fn];
+	if (prov->offsets[FN_MALLOC] == PROVIDER_NO_OFFSET) {
+		snprintf(err_msg, err_len, "'%s' has no malloc", prov->path);
+		return -ENOENT;
+	}
+	nr = provider__probe_points(prov, t->trace_mmap, points);
+	for (i = 0; i < nr; i++) {
+		const struct probe_point *pt = &points[i];
 
-		if ((spec->fn == FN_MMAP || spec->fn == FN_MUNMAP) && !t->trace_mmap)
-			continue;
-		if (offset == PROVIDER_NO_OFFSET || is_alias(prov, row)) {
-			if (offset == PROVIDER_NO_OFFSET && spec->required) {
-				snprintf(err_msg, err_len, "'%s' has no %s", prov->path,
-					 alloc_fn_names[spec->fn]);
-				return -ENOENT;
-			}
-			continue;
-		}
-		/* The entry probe may sit past the first instruction; the return probe cannot. */
-		err = attach_one(t, pid, prov->attach_path, spec->entry_prog, prov->sites[spec->fn],
-				 0, 0);
-		if (!err && spec->has_return)
-			err = attach_one(t, pid, prov->attach_path, spec->entry_prog, offset, 1, 0);
+		err = attach_one(t, pid, prov->attach_path, entry_progs[pt->fn], pt->offset,
+				 pt->retprobe, 0);
 		if (err) {
 			snprintf(err_msg, err_len,
 				 "cannot attach to %s in '%s' (offset 0x%llx): %s",
-				 alloc_fn_names[spec->fn], prov->path, (unsigned long long)offset,
-				 strerror(-err));
+				 alloc_fn_names[pt->fn], prov->path,
+				 (unsigned long long)prov->offsets[pt->fn], strerror(-err));
 			return err;
 		}
-		p_info("%s%.0d: %s probed at %s+0x%llx (%s)", pid < 0 ? "every process" : "pid ",
-		       pid < 0 ? 0 : pid, alloc_fn_names[spec->fn], prov->path,
-		       (unsigned long long)prov->sites[spec->fn], prov->site_why[spec->fn]);
+		if (!pt->retprobe)
+			p_info("%s%.0d: %s probed at %s+0x%llx (%s)",
+			       pid < 0 ? "every process" : "pid ", pid < 0 ? 0 : pid,
+			       alloc_fn_names[pt->fn], prov->path, (unsigned long long)pt->offset,
+			       prov->site_why[pt->fn]);
 	}
 	return 0;
 }
@@ -537,10 +512,7 @@ int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_pr
 /* Deletes every sampled-block key of pid; keys are collected first, as deleting moves the walk. */
 static void forget_sampled(struct tracer *t, __u32 pid)
 {
-	struct sampled_key {
-		__u32 tgid, pad;
-		__u64 addr;
-	} key, next, *doomed = NULL, *bigger;
+	struct ml_sampled_key key, next, *doomed = NULL, *bigger;
 	int fd = bpf_map__fd(t->skel->maps.sampled);
 	size_t nr = 0, cap = 0, i;
 	void *prev = NULL;
@@ -708,13 +680,9 @@ int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max
 	return (int)i;
 }
 
-int tracer__bench_produce(struct tracer *t)
+int tracer__ringbuf_fd(const struct tracer *t)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, run);
-
-	if (bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.bench_produce), &run))
-		return -errno;
-	return 0;
+	return bpf_map__fd(t->skel->maps.events);
 }
 
 void tracer__destroy(struct tracer *t)

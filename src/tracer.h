@@ -25,7 +25,6 @@ struct tracer_opts {
 	unsigned int stack_slots;
 	size_t ringbuf_bytes;  /* power of two, multiple of the page size */
 	int unwind_dwarf;      /* walk .eh_frame tables in BPF instead of frame pointers */
-	int floor;	       /* every probe attached, every program returns at once */
 	uint64_t sample_bytes; /* byte-based sampling mean; 0 = every allocation */
 	size_t unwind_rows;    /* capacity of the unwind row array (dwarf only) */
 	/*
@@ -88,8 +87,11 @@ int tracer__drain(struct tracer *t);
 int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX]);
 /* snapshot's stack_reader_fn: raw frames of stack_id, cached after the first read. */
 int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max_ips);
-/* tools/bench: one run of the synthetic producer (4096 records). 0 or -errno. */
-int tracer__bench_produce(struct tracer *t);
+/*
+ * The ring buffer map's fd. For tools/bench/drain_bench, whose own BPF
+ * producer writes into this very buffer (bpf_map__reuse_fd).
+ */
+int tracer__ringbuf_fd(const struct tracer *t);
 /* Detaches every probe and frees everything; accepts NULL. */
 void tracer__destroy(struct tracer *t);
 

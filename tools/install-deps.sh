@@ -4,7 +4,7 @@
 # Idempotent: installs nothing when everything is present.
 set -eu
 packages=(
-	make gcc clang llvm pkg-config	# build; clang compiles the BPF side
+	make gcc clang llvm pkg-config	# build; clang compiles the BPF side, llvm-strip strips it
 	libclang-rt-14-dev		# libFuzzer for the ELF/DWARF fuzz target
 	libbpf-dev bpftool		# loader library and skeleton generator
 	libelf-dev libdw-dev zlib1g-dev	# ELF symbols, DWARF CFI for unwind tables

@@ -463,19 +463,6 @@ test_stack_map_pruning() {
 		fail "the leak's stack is not resolved:" "$(head -5 "$folded")" || return 1
 }
 
-# --floor attaches every probe but records nothing (tools/bench's baseline).
-test_floor_mode() {
-	start_fixture leaker malloc 50 || return 1
-	start_memleakd -p "$FIXTURE_PID" -i 1 -d 3 --floor || return 1
-	grep -q "^memleakd: ready" "$ML_ERR" || return 1
-	kill -USR1 "$FIXTURE_PID"
-	wait_exit "$ML_PID" 20 || return 1
-	[ "$EXIT_CODE" = 0 ] || fail "exit code $EXIT_CODE" || return 1
-	grep -q "^no outstanding allocations" "$ML_OUT" ||
-		fail "--floor recorded allocations:" "$(tail -12 "$ML_OUT")" || return 1
-	grep -q "since attach 0 allocations, 0 frees" "$ML_OUT" || fail "events in floor mode" || return 1
-}
-
 # C++ names are demangled unless --no-demangle.
 test_demangle() {
 	local folded="$WORK/cxx.folded" raw="$WORK/cxx-raw.folded"

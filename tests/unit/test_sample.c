@@ -18,20 +18,21 @@
 
 static void test_steps_mean(void **state)
 {
-	uint64_t steps[SAMPLE_QUANTILES];
+	uint64_t steps[ML_SAMPLE_QUANTILES];
 	double sum = 0;
 	size_t i;
 
 	(void)state;
 	sample__steps(65536, steps);
-	for (i = 0; i < SAMPLE_QUANTILES; i++) {
+	for (i = 0; i < ML_SAMPLE_QUANTILES; i++) {
 		sum += (double)steps[i];
 		assert_true(steps[i] >= 1);
 		if (i)
 			assert_true(steps[i] >= steps[i - 1]); /* quantiles rise */
 	}
 	/* The mean of Exp(65536), within the table's discretisation. */
-	assert_true(sum / SAMPLE_QUANTILES > 65536 * 0.98 && sum / SAMPLE_QUANTILES < 65536 * 1.02);
+	assert_true(sum / ML_SAMPLE_QUANTILES > 65536 * 0.98 &&
+		    sum / ML_SAMPLE_QUANTILES < 65536 * 1.02);
 }
 
 static void test_estimate_limits(void **state)
@@ -44,11 +45,11 @@ static void test_estimate_limits(void **state)
 	assert_true(sample__estimate(100 << 20, 65536) == 100 << 20);
 }
 
-/* The kernel's countdown (bpf/sample.bpf.h), in userspace, over mixed sizes. */
+/* The kernel's countdown (bpf/sample.bpf.c), in userspace, over mixed sizes. */
 static void test_unbiased_by_size(void **state)
 {
-	uint64_t steps[SAMPLE_QUANTILES], rng = 42, mean = 16384, size, truth[3] = {0},
-					  estimate[3] = {0};
+	uint64_t steps[ML_SAMPLE_QUANTILES], rng = 42, mean = 16384, size, truth[3] = {0},
+					     estimate[3] = {0};
 	static const uint64_t sizes[3] = {32, 4000, 100000};
 	int64_t left = 0;
 	size_t i, kind;
@@ -62,7 +63,7 @@ static void test_unbiased_by_size(void **state)
 		left -= (int64_t)size;
 		if (left > 0)
 			continue;
-		left = (int64_t)steps[rng_next(&rng) % SAMPLE_QUANTILES];
+		left = (int64_t)steps[rng_next(&rng) % ML_SAMPLE_QUANTILES];
 		estimate[kind] += sample__estimate(size, mean);
 	}
 	for (kind = 0; kind < 3; kind++) {

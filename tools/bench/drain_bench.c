@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * How many records the daemon drains on one core: a BPF program
- * (bench_produce, run with BPF_PROG_TEST_RUN on another thread) writes
- * ALLOC/FREE pairs into memleakd's own ring buffer with the real wakeup
- * policy; this thread drains them the way the daemon does (epoll with a
- * 20 ms timeout, tracer__drain, allocs table). Reports the rate drained,
- * the drops, and this thread's CPU time, at a paced rate and flat out.
+ * (producer.bpf.c's bench_produce, run with BPF_PROG_TEST_RUN on another
+ * thread) writes ALLOC/FREE pairs into memleakd's own ring buffer with the
+ * real wakeup policy; this thread drains them the way the daemon does
+ * (epoll with a 20 ms timeout, tracer__drain, allocs table). Reports the
+ * rate drained, the drops, and this thread's CPU time, at a paced rate and
+ * flat out.
  *
  * usage: drain_bench [SECONDS [RATE...]]   (root; RATE in events/s, 0 = flat out)
  */
@@ -20,11 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "allocs.h"
+#include "producer.skel.h"
 #include "sizing.h"
 #include "tracer.h"
 
-#define BATCH	 4096 /* records per bench_produce run (BENCH_BATCH) */
 #define DRAIN_MS 20
 
 struct consumer {
@@ -33,7 +37,7 @@ struct consumer {
 };
 
 struct producer {
-	struct tracer *tracer;
+	struct producer_bpf *skel;
 	double rate; /* events/s; 0: flat out */
 	double seconds;
 	atomic_bool stop;
@@ -63,20 +67,22 @@ static void on_event(void *ctx, const struct ml_event *e)
 
 static void *produce(void *arg)
 {
+	LIBBPF_OPTS(bpf_test_run_opts, run);
 	struct producer *p = arg;
 	double start = now_s(CLOCK_MONOTONIC), due;
 
 	while (!atomic_load(&p->stop)) {
 		if (p->rate > 0) {
 			/* Paced: the next batch is due when the rate says so. */
-			due = start + (double)(p->produced + BATCH) / p->rate;
+			due = start + (double)(p->produced + ML_BENCH_BATCH) / p->rate;
 			while (now_s(CLOCK_MONOTONIC) < due && !atomic_load(&p->stop))
 				usleep(200);
 		}
-		p->error = tracer__bench_produce(p->tracer);
-		if (p->error)
+		if (bpf_prog_test_run_opts(bpf_program__fd(p->skel->progs.bench_produce), &run)) {
+			p->error = -errno;
 			break;
-		p->produced += BATCH;
+		}
+		p->produced += ML_BENCH_BATCH;
 	}
 	return NULL;
 }
@@ -92,42 +98,62 @@ static int run(double seconds, double rate)
 	    .ctx = &c,
 	};
 	struct producer p = {.rate = rate, .seconds = seconds};
-	uint64_t counters[ML_CNT_MAX];
+	struct tracer *tracer;
 	struct epoll_event ev = {.events = EPOLLIN}, got;
 	double t0, cpu0, wall, cpu;
 	pthread_t thread;
 	int epfd, err;
 
-	err = tracer__open(&topts, &p.tracer);
+	err = tracer__open(&topts, &tracer);
 	if (err) {
 		fprintf(stderr, "drain_bench: cannot load the BPF object: %s (root needed)\n",
 			strerror(-err));
 		return 1;
 	}
+	/*
+	 * The producer is a BPF object of its own, kept out of memleakd's, but
+	 * it must write into the buffer the tracer drains: its ring buffer map
+	 * is replaced by the tracer's before load. The tracer gives the map's
+	 * fd and nothing else, so the bench cannot reach into its skeleton.
+	 */
+	p.skel = producer_bpf__open();
+	err = p.skel ? 0 : -errno;
+	if (!err)
+		err = bpf_map__reuse_fd(p.skel->maps.events, tracer__ringbuf_fd(tracer));
+	if (!err) {
+		p.skel->rodata->wakeup_bytes = topts.ringbuf_bytes / 2;
+		err = producer_bpf__load(p.skel);
+	}
+	if (err) {
+		fprintf(stderr, "drain_bench: cannot load the producer: %s\n", strerror(-err));
+		producer_bpf__destroy(p.skel);
+		tracer__destroy(tracer);
+		return 1;
+	}
 	epfd = epoll_create1(0);
-	ev.data.fd = tracer__epoll_fd(p.tracer);
+	ev.data.fd = tracer__epoll_fd(tracer);
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	t0 = now_s(CLOCK_MONOTONIC);
 	cpu0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 	pthread_create(&thread, NULL, produce, &p);
 	while (now_s(CLOCK_MONOTONIC) - t0 < seconds) {
 		epoll_wait(epfd, &got, 1, DRAIN_MS);
-		tracer__drain(p.tracer);
+		tracer__drain(tracer);
 	}
 	atomic_store(&p.stop, true);
 	pthread_join(thread, NULL);
-	tracer__drain(p.tracer);
+	tracer__drain(tracer);
 	wall = now_s(CLOCK_MONOTONIC) - t0;
 	cpu = now_s(CLOCK_THREAD_CPUTIME_ID) - cpu0;
-	tracer__counters(p.tracer, counters);
 	printf("%-10s %12.0f %12.0f %10" PRIu64 " %9.0f%% %14.0f %8zu\n",
 	       rate > 0 ? "paced" : "flat out", (double)p.produced / wall, (double)c.records / wall,
-	       counters[ML_CNT_RB_DROPS], 100.0 * cpu / wall, cpu > 0 ? (double)c.records / cpu : 0,
-	       topts.ringbuf_bytes >> 20);
+	       (uint64_t)p.skel->bss->drops, 100.0 * cpu / wall,
+	       cpu > 0 ? (double)c.records / cpu : 0, topts.ringbuf_bytes >> 20);
 	if (p.error)
 		fprintf(stderr, "drain_bench: producer failed: %s\n", strerror(-p.error));
 	close(epfd);
-	tracer__destroy(p.tracer);
+	producer_bpf__destroy(p.skel);
+	tracer__destroy(tracer);
 	allocs__destroy(c.allocs);
 	return p.error ? 1 : 0;
 }

@@ -4,7 +4,7 @@
 # invocation, modes alternating round by round (medians printed):
 #
 #   untraced   the program alone
-#   floor      memleakd --floor: the same uprobes, empty BPF programs
+#   floor      tools/bench/floor: memleakd's uprobes, empty BPF programs
 #   fp         memleakd --unwind fp (frame-pointer stacks)
 #   dwarf      memleakd (DWARF stacks, the default)
 #   sampled    memleakd --sample-bytes 64k (DWARF stacks for the sampled blocks only)
@@ -21,12 +21,15 @@ set -u
 : "${BUILD:=build}"
 MEMLEAKD=${MEMLEAKD:-./memleakd}
 BENCH="$BUILD/bench/mallocbench"
+FLOOR="$BUILD/bench/floor"
 ROUNDS=${1:-3}
 WORK=$(mktemp -d /tmp/memleakd-bench.XXXXXX)
 trap 'kill -KILL $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (uprobes)" >&2; exit 1; }
-[ -x "$BENCH" ] || { echo "bench: $BENCH missing; run 'make bench'" >&2; exit 1; }
+for b in "$BENCH" "$FLOOR"; do
+	[ -x "$b" ] || { echo "bench: $b missing; run 'make bench'" >&2; exit 1; }
+done
 
 modes=(untraced floor fp dwarf sampled)
 command -v bpftrace >/dev/null && modes+=(bpftrace)
@@ -41,7 +44,7 @@ wait_line() { # FILE REGEX
 start_tracer() {
 	local err="$WORK/tracer.err"
 	case $1 in
-	floor) "$MEMLEAKD" -p "$2" -i 3600 --floor >/dev/null 2>"$err" & ;;
+	floor) "$FLOOR" -p "$2" >/dev/null 2>"$err" & ;;
 	fp) "$MEMLEAKD" -p "$2" -i 3600 --unwind fp >/dev/null 2>"$err" & ;;
 	dwarf) "$MEMLEAKD" -p "$2" -i 3600 >/dev/null 2>"$err" & ;;
 	sampled) "$MEMLEAKD" -p "$2" -i 3600 --sample-bytes 64k >/dev/null 2>"$err" & ;;
@@ -50,6 +53,7 @@ start_tracer() {
 	TRACER=$!
 	case $1 in
 	bpftrace) wait_line "$err" 'Attaching' && sleep 1 ;; # bpftrace says it before it is done
+	floor) wait_line "$err" '^floor: ready' ;;
 	*) wait_line "$err" '^memleakd: ready' ;;
 	esac || { echo "bench: $1 did not start:" >&2; cat "$err" >&2; return 1; }
 }

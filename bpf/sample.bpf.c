@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Byte-based sampling (--sample-bytes N), as tcmalloc and Go's heap
  * profiler do it: a countdown of bytes drawn from an exponential
@@ -6,19 +6,16 @@
  * the chance of a block being seen is 1 - exp(-size / N) and userspace can
  * scale it back without bias by size. Only sampled blocks are remembered
  * here, so the frees of the others never leave the kernel.
- * Included by memleak.bpf.c only.
+ * memleak.bpf.h's sample_alloc()/sample_free() call in only when sampling.
  */
-#ifndef MEMLEAKD_SAMPLE_BPF_H
-#define MEMLEAKD_SAMPLE_BPF_H
-
-#define SAMPLE_QUANTILES 1024
+#include "memleak.bpf.h"
 
 const volatile __u64 sample_bytes = 0; /* 0: every allocation */
 
 /* Quantiles of the exponential distribution of mean sample_bytes (userspace fills them). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SAMPLE_QUANTILES);
+	__uint(max_entries, ML_SAMPLE_QUANTILES);
 	__type(key, __u32);
 	__type(value, __u64);
 } sample_steps SEC(".maps");
@@ -30,37 +27,29 @@ struct {
 	__type(value, __s64);
 } sample_countdown SEC(".maps");
 
-struct sampled_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 addr;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1); /* sized by userspace when sampling */
-	__type(key, struct sampled_key);
+	__type(key, struct ml_sampled_key);
 	__type(value, __u8);
 } sampled SEC(".maps");
 
 static __always_inline __u64 next_sample_step(void)
 {
-	__u32 index = bpf_get_prandom_u32() % SAMPLE_QUANTILES;
+	__u32 index = bpf_get_prandom_u32() % ML_SAMPLE_QUANTILES;
 	__u64 *step = bpf_map_lookup_elem(&sample_steps, &index);
 
 	return step && *step ? *step : sample_bytes;
 }
 
-/* True when this allocation is sampled (always without sampling); remembers it. */
-static __always_inline bool sample_alloc(__u64 addr, __u64 size)
+/* True when this allocation is sampled; remembers it. */
+__hidden bool sample_take(__u64 addr, __u64 size)
 {
-	struct sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
+	struct ml_sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
 	__u32 zero = 0;
 	__s64 *left;
 	__u8 one = 1;
 
-	if (!sample_bytes)
-		return true;
 	left = bpf_map_lookup_elem(&sample_countdown, &zero);
 	if (!left)
 		return true;
@@ -75,14 +64,10 @@ static __always_inline bool sample_alloc(__u64 addr, __u64 size)
 	return true;
 }
 
-/* True when the freed block was sampled (always without sampling); forgets it. */
-static __always_inline bool sample_free(__u64 addr)
+/* True when the freed block was sampled; forgets it. */
+__hidden bool sample_forget(__u64 addr)
 {
-	struct sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
+	struct ml_sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
 
-	if (!sample_bytes)
-		return true;
 	return bpf_map_delete_elem(&sampled, &key) == 0;
 }
-
-#endif

@@ -1,14 +1,14 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The DWARF stack walker: follows the unwind rows userspace built from each
  * module's .eh_frame (see src/cfi.c), so code without frame pointers still
- * yields its whole call chain. Included by memleak.bpf.c only.
+ * yields its whole call chain. memleak.bpf.c calls dwarf_unwind() from its
+ * return probes and unwind_inherit() when a target forks.
  */
-#ifndef MEMLEAKD_UNWIND_BPF_H
-#define MEMLEAKD_UNWIND_BPF_H
+#include "memleak.bpf.h"
 
-/* Enough halvings for the largest row table (ML_MAX_UNWIND_ROWS_LOG2). */
-#define ROW_SEARCH_STEPS 26
+/* Enough halvings for the largest row table: log2(ML_MAX_UNWIND_ROWS) + 1. */
+#define ROW_SEARCH_STEPS (ML_MAX_UNWIND_ROWS_LOG2 + 1)
 #define MAP_SEARCH_STEPS 9 /* log2(ML_MAX_UNWIND_MAPS) + 1 */
 /* Walkers one CPU may run at once: a uprobe program can be preempted by another. */
 #define UNWIND_NEST_MAX	 4
@@ -223,7 +223,7 @@ static long unwind_step(__u32 index, void *data)
  * return address in the allocator's caller) and stores it in dwarf_stacks.
  * Returns the stack's key, or 0 when no stack was stored.
  */
-static __always_inline __u64 dwarf_unwind(struct pt_regs *ctx)
+__hidden __u64 dwarf_unwind(struct pt_regs *ctx)
 {
 	__u32 zero = 0, slot, *nesting, pid, tid;
 	struct walk w = {};
@@ -271,4 +271,11 @@ out:
 	return key;
 }
 
-#endif
+/* The child of a traced fork maps what its parent maps: before its first allocation. */
+__hidden void unwind_inherit(__u32 parent, __u32 child)
+{
+	struct ml_unwind_proc *maps = bpf_map_lookup_elem(&unwind_procs, &parent);
+
+	if (maps)
+		bpf_map_update_elem(&unwind_procs, &child, maps, BPF_ANY);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What crosses the BPF compilation units (memleak.bpf.c, unwind.bpf.c,
+ * sample.bpf.c), which bpftool gen object links into one object: the maps
+ * and load-time knobs more than one unit uses (defined in one, declared
+ * extern here), small helpers inlined into each, and the functions one
+ * unit calls in another. Cross-unit functions are __hidden: the linker
+ * keeps them out of the object's global symbols and the verifier checks
+ * them as static subprograms, in the context of each call.
+ * Seen only by clang -target bpf.
+ */
+#ifndef MEMLEAKD_MEMLEAK_BPF_H
+#define MEMLEAKD_MEMLEAK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "memleak.h"
+
+/* Loss and health counters, ML_CNT_* (memleak.h); defined in memleak.bpf.c. */
+struct ml_counters_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ML_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+extern struct ml_counters_map counters SEC(".maps");
+
+/* memleakd's PID namespace, 0 = init (memleak.bpf.c). */
+extern const volatile __u64 pidns_dev;
+extern const volatile __u64 pidns_ino;
+/* --sample-bytes mean, 0: every allocation (sample.bpf.c). */
+extern const volatile __u64 sample_bytes;
+
+static __always_inline void count(__u32 slot)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &slot);
+
+	/* Per-CPU, but a preemptible uprobe program can interleave with itself. */
+	if (value)
+		__sync_fetch_and_add(value, 1);
+}
+
+/* PID and TID as memleakd sees them, even when it runs in a PID namespace. */
+static __always_inline void current_ids(__u32 *pid, __u32 *tid)
+{
+	struct bpf_pidns_info ns = {};
+	__u64 id;
+
+	if (pidns_dev) {
+		if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)) == 0) {
+			*pid = ns.tgid;
+			*tid = ns.pid;
+			return;
+		}
+		*pid = 0;
+		*tid = 0;
+		return;
+	}
+	id = bpf_get_current_pid_tgid();
+	*pid = id >> 32;
+	*tid = (__u32)id;
+}
+
+/*
+ * The submit flag of a ring buffer record. Waking the reader per record
+ * costs ~7 us; it drains on a timer instead, woken early only past
+ * threshold bytes of unread records. tools/bench's producer uses it too.
+ */
+static __always_inline __u64 ringbuf_wakeup(void *ringbuf, __u64 threshold)
+{
+	if (bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA) >= threshold)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* --- unwind.bpf.c -------------------------------------------------------- */
+
+/*
+ * Walks the user stack from the registers of a return probe and stores it
+ * in dwarf_stacks. The stack's key, or 0 when no stack was stored.
+ */
+__hidden __u64 dwarf_unwind(struct pt_regs *ctx);
+/* A forked child maps what its parent maps: it starts with the parent's mappings. */
+__hidden void unwind_inherit(__u32 parent, __u32 child);
+
+/* --- sample.bpf.c -------------------------------------------------------- */
+
+__hidden bool sample_take(__u64 addr, __u64 size);
+__hidden bool sample_forget(__u64 addr);
+
+/* True when this allocation is sampled (always without sampling); remembers it. */
+static __always_inline bool sample_alloc(__u64 addr, __u64 size)
+{
+	/* Not sampling: no call at all (the verifier drops the branch). */
+	return !sample_bytes || sample_take(addr, size);
+}
+
+/* True when the freed block was sampled (always without sampling); forgets it. */
+static __always_inline bool sample_free(__u64 addr)
+{
+	return !sample_bytes || sample_forget(addr);
+}
+
+#endif
