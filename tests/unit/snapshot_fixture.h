@@ -194,6 +194,4 @@ static __attribute__((unused)) struct snapshot *make_snapshot(void)
 	return snap;
 }
 
-int main(void);
-
 #endif

@@ -330,6 +330,8 @@ static void test_suppression_match(void **state)
 	assert_null(snapshot__match_suppression("main", patterns, 0));
 }
 
+int main(void);
+
 /* Stacks of this very process: id 1 leads into test_suppression_match, others into main. */
 static int own_read_stack(void *ctx, int32_t stack_id, uint64_t *ips, size_t max_ips)
 {
