@@ -259,7 +259,9 @@ bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench $(BUILD)/b
 .PHONY: unit-tests san-build fixtures
 unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(SYMFIX_VARIANTS) \
 	    $(BUILD)/fixtures/fidelity-fp $(BUILD)/fixtures/fidelity-nofp \
-	    $(BUILD)/fixtures/leaker-debugframe
+	    $(BUILD)/fixtures/leaker-debugframe \
+	    $(BUILD)/fixtures/lifecycle-static $(BUILD)/fixtures/lifecycle-musl \
+	    $(BUILD)/fixtures/no_malloc
 san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
 fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/leaker-debugframe \
 	  $(BUILD)/fixtures/libleaklib.so \
