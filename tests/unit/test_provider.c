@@ -77,14 +77,26 @@ static void unmap_file(struct mapped *mp)
 	munmap(mp->addr, mp->len);
 }
 
-/* Skips the test when this process may not open its own /proc/self/map_files. */
-static void require_map_files(const struct mapping *m)
+/*
+ * Skips the test when this process may not open its own /proc/PID/map_files
+ * entries. Called first, before the test allocates: skip() does not return.
+ */
+static void require_map_files(void)
 {
+	struct procmaps *pm;
 	char path[96];
 	int fd;
 
+	size_t i;
+
+	check_eq(procmaps__read(getpid(), &pm), 0);
+	/* A file's mapping: only those have a map_files entry (ASan's shadow comes first). */
+	for (i = 0; i < pm->nr && !mapping__is_file(&pm->maps[i]); i++)
+		;
+	assert_true(i < pm->nr);
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)getpid(),
-		 m->start, m->end);
+		 pm->maps[i].start, pm->maps[i].end);
+	procmaps__free(pm);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && (errno == EPERM || errno == EACCES)) {
 		print_message("skipped: %s needs CAP_SYS_ADMIN\n", path);
@@ -206,9 +218,9 @@ static void test_own_libc(void **state)
 	size_t i;
 
 	(void)state;
+	require_map_files();
 	check_eq(procmaps__read(getpid(), &pm), 0);
 	libc = own_mapping(pm, "/libc.so.6");
-	require_map_files(libc);
 	check_eq(providers__from_maps(getpid(), pm, NULL, &p), 0);
 	prov = provider_of(p, libc);
 	if (!prov)
@@ -257,16 +269,17 @@ static void test_own_libc(void **state)
 /* Files found not to be providers join the skip set; a file in it is not read. */
 static void test_skip_set(void **state)
 {
-	struct file_set *skip = file_set__new();
+	struct file_set *skip;
 	struct providers *p = NULL;
 	struct procmaps *pm;
 	const struct mapping *libc, *self;
 
 	(void)state;
+	require_map_files();
+	skip = file_set__new();
 	assert_non_null(skip);
 	check_eq(procmaps__read(getpid(), &pm), 0);
 	libc = own_mapping(pm, "/libc.so.6");
-	require_map_files(libc);
 	self = procmaps__find(pm, (uint64_t)(uintptr_t)&test_skip_set);
 	assert_non_null(self);
 	check_eq(providers__from_maps(getpid(), pm, skip, &p), 0);
@@ -295,10 +308,10 @@ static void test_static_executables(void **state)
 	size_t i;
 
 	(void)state;
+	require_map_files();
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s", fixture_path(names[i]));
 		map_file(&mp, path);
-		require_map_files(&mp.m);
 		check_eq(providers__from_maps(getpid(), &mp.pm, NULL, &p), 0);
 		if (p->nr != 1)
 			fail_msg("%s: %zu providers, want 1", names[i], p->nr);
@@ -319,17 +332,18 @@ static void test_static_executables(void **state)
 /* Not providers: a program without malloc (remembered), a file that is not ELF. */
 static void test_not_providers(void **state)
 {
-	struct file_set *skip = file_set__new();
+	struct file_set *skip;
 	struct providers *p = NULL;
 	struct mapped mp;
 	char path[PATH_MAX], text[] = "/tmp/memleakd-provider-XXXXXX";
 	int fd;
 
 	(void)state;
+	require_map_files();
+	skip = file_set__new();
 	assert_non_null(skip);
 	snprintf(path, sizeof(path), "%s", fixture_path("no_malloc"));
 	map_file(&mp, path);
-	require_map_files(&mp.m);
 	check_eq(providers__from_maps(getpid(), &mp.pm, skip, &p), 0);
 	check_eq(p->nr, 0);
 	assert_true(file_set__has(skip, mp.m.dev, mp.m.inode));
@@ -363,13 +377,10 @@ static void test_gone(void **state)
 {
 	struct providers *p = NULL;
 	struct mapped mp;
-	struct procmaps *pm;
 	pid_t pid;
 
 	(void)state;
-	check_eq(procmaps__read(getpid(), &pm), 0);
-	require_map_files(own_mapping(pm, "/libc.so.6"));
-	procmaps__free(pm);
+	require_map_files();
 	map_file(&mp, fixture_path("lifecycle-static"));
 	unmap_file(&mp);
 	check_eq(providers__from_maps(getpid(), &mp.pm, NULL, &p), 0);
@@ -402,7 +413,7 @@ static struct r_debug *dt_debug(void)
 /* ld.so's _dl_debug_state, and r_state's distance from it, match this process's r_debug. */
 static void test_loader_hook(void **state)
 {
-	struct file_set *not_loaders = file_set__new();
+	struct file_set *not_loaders;
 	struct loader_hook hook = {0};
 	const struct mapping *ld, *self;
 	struct procmaps *pm;
@@ -410,10 +421,11 @@ static void test_loader_hook(void **state)
 	struct r_debug *r_debug;
 
 	(void)state;
+	require_map_files();
+	not_loaders = file_set__new();
 	assert_non_null(not_loaders);
 	check_eq(procmaps__read(getpid(), &pm), 0);
 	ld = own_mapping(pm, "/ld-linux-x86-64.so.2");
-	require_map_files(ld);
 	check_eq(providers__find_loader(getpid(), pm, not_loaders, &hook), 0);
 	check_eq(hook.inode, ld->inode);
 	check_u64(hook.offset, offset_of(ld->path, "_dl_debug_state"));
@@ -439,14 +451,15 @@ static void test_loader_hook(void **state)
 /* A static musl program has no loader; it is remembered as not one. */
 static void test_no_loader(void **state)
 {
-	struct file_set *not_loaders = file_set__new();
+	struct file_set *not_loaders;
 	struct loader_hook hook = {0};
 	struct mapped mp;
 
 	(void)state;
+	require_map_files();
+	not_loaders = file_set__new();
 	assert_non_null(not_loaders);
 	map_file(&mp, fixture_path("lifecycle-musl"));
-	require_map_files(&mp.m);
 	check_eq(providers__find_loader(getpid(), &mp.pm, not_loaders, &hook), -ENOENT);
 	assert_true(file_set__has(not_loaders, mp.m.dev, mp.m.inode));
 	/* Without a set as well. */
