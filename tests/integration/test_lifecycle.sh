@@ -95,28 +95,38 @@ test_pid_exec() {
 	only_blamed "$folded" cmd_leak 5000
 }
 
-# ours_loaded: how many of memleakd's BPF programs the kernel holds.
-ours_loaded() {
-	bpftool prog show 2>/dev/null | grep -cE "name (malloc_enter|free_enter|alloc_return|process_exit)\b"
+# held_ids PID KEY: the BPF object ids (KEY prog_id or link_id) of the fds PID holds.
+held_ids() {
+	awk -v key="$2:" '$1 == key {print $2}' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u
 }
 
 # A SIGKILLed memleakd leaves nothing attached: links, perf events, programs.
+# Its own, by id: other memleakds may come and go on the machine meanwhile.
 test_sigkill_leaves_no_probes() {
-	local before i
-	before=$(ours_loaded)
+	local progs links id i left
 	start_fixture leaker malloc 1
 	start_memleakd -p "$FIXTURE_PID" -i 1
-	[ "$(ours_loaded)" -gt "$before" ] || fail "memleakd's programs not visible in bpftool while running"
+	progs=$(held_ids "$ML_PID" prog_id)
+	links=$(held_ids "$ML_PID" link_id)
+	for id in $progs; do
+		bpftool prog show id "$id" 2>/dev/null
+	done | grep -qE "name (malloc_enter|free_enter|alloc_return|process_exit)\b" ||
+		fail "memleakd's programs not visible in bpftool while running (its prog ids: $progs)"
 	bpftool perf list 2>/dev/null | grep -q "pid $ML_PID " ||
 		fail "bpftool perf shows no uprobe of pid $ML_PID while running"
 	kill -KILL "$ML_PID"
 	wait "$ML_PID" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
-		[ "$(ours_loaded)" -le "$before" ] && break
+		left=
+		for id in $progs; do
+			bpftool prog show id "$id" >/dev/null 2>&1 && left="$left $id"
+		done
+		[ -z "$left" ] && break
 		sleep 0.1
 	done
-	[ "$(ours_loaded)" -le "$before" ] || fail "programs still loaded after SIGKILL: $(bpftool prog show | grep -E 'malloc_enter|free_enter')"
+	[ -z "$left" ] || fail "programs still loaded after SIGKILL:" "$(for id in $left; do bpftool prog show id "$id"; done)"
 	! bpftool perf list 2>/dev/null | grep -q "pid $ML_PID " || fail "perf links of pid $ML_PID remain"
-	! bpftool link list 2>/dev/null | grep -qE "prog [0-9]+ .*(malloc_enter|free_enter|process_exit)" ||
-		fail "bpf links remain: $(bpftool link list)"
+	for id in $links; do
+		! bpftool link show id "$id" >/dev/null 2>&1 || fail "bpf link $id remains:" "$(bpftool link show id "$id")"
+	done
 }
