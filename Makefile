@@ -67,9 +67,6 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/san-%)
 
-FIXTURE_SRCS := $(wildcard tests/fixtures/*.c)
-FIXTURES := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%)
-
 .PHONY: all
 all: memleakd
 
@@ -149,93 +146,8 @@ $(BUILD)/tests/san-test_%: tests/unit/test_%.c $(SAN_LIB_OBJS) | $(BUILD)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Wno-missing-prototypes -o $@ $^ $(DEP_LIBS) -lcmocka -ldl
 
-# Fixtures keep frame pointers and their own call chains (no inlining).
-FIXTURE_CFLAGS := -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Wno-deprecated-declarations
-$(BUILD)/fixtures/%: tests/fixtures/%.c | $(BUILD)/fixtures
-	$(call msg,FIXTURE,$@)
-	$(Q)$(CC) $(FIXTURE_CFLAGS) -o $@ $<
-
-# A program with no allocator at all: no libc, static.
-$(BUILD)/fixtures/no_malloc: tests/fixtures/no_malloc.c | $(BUILD)/fixtures
-	$(call msg,FIXTURE,$@)
-	$(Q)$(CC) -O1 -static -nostdlib -fno-stack-protector -o $@ $<
-
-$(BUILD)/fixtures/libsymfix.so: tests/fixtures/lib/symfix.c | $(BUILD)/fixtures
-	$(call msg,FIXTURE,$@)
-	$(Q)$(CC) -O1 -g -fPIC -shared -o $@ $<
-
-# A stripped copy and its debug file under build-id/xx/rest.debug, as
-# Debian's -dbg packages lay them out below /usr/lib/debug.
-$(BUILD)/fixtures/libsymfix-stripped.so: $(BUILD)/fixtures/libsymfix.so
-	$(call msg,FIXTURE,$@)
-	$(Q)rm -rf $(BUILD)/fixtures/debug
-	$(Q)id=$$(readelf -n $< | awk '/Build ID/ {print $$3}'); \
-	  test -n "$$id" && mkdir -p $(BUILD)/fixtures/debug/.build-id/$${id:0:2} && \
-	  objcopy --only-keep-debug $< $(BUILD)/fixtures/debug/.build-id/$${id:0:2}/$${id:2}.debug
-	$(Q)strip --strip-all -o $@ $<
-
-# Stripped copies found through .gnu_debuglink (one with a debug file whose
-# CRC no longer matches) and through MiniDebugInfo (.gnu_debugdata).
-$(BUILD)/fixtures/libsymfix-debuglink.so: $(BUILD)/fixtures/libsymfix.so
-	$(call msg,FIXTURE,$@)
-	$(Q)objcopy --only-keep-debug $< $(@:.so=.debug)
-	$(Q)strip --strip-all -o $@ $<
-	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=$(notdir $(@:.so=.debug)) $(notdir $@)
-$(BUILD)/fixtures/libsymfix-badlink.so: $(BUILD)/fixtures/libsymfix.so
-	$(call msg,FIXTURE,$@)
-	$(Q)objcopy --only-keep-debug $< $(@:.so=.debug)
-	$(Q)strip --strip-all -o $@ $<
-	$(Q)cd $(@D) && objcopy --add-gnu-debuglink=$(notdir $(@:.so=.debug)) $(notdir $@)
-	$(Q)printf 'x' >> $(@:.so=.debug)
-$(BUILD)/fixtures/libsymfix-mini.so: $(BUILD)/fixtures/libsymfix.so
-	$(call msg,FIXTURE,$@)
-	$(Q)echo symfix_hidden > $@.keep
-	$(Q)objcopy --only-keep-debug $< $@.debug
-	$(Q)objcopy -S --remove-section .gdb_index --remove-section .comment \
-	  --keep-symbols=$@.keep $@.debug $@.mini
-	$(Q)rm -f $@.mini.xz && xz $@.mini
-	$(Q)strip --strip-all -o $@ $<
-	$(Q)objcopy --add-section .gnu_debugdata=$@.mini.xz $@
-	$(Q)rm -f $@.keep $@.debug $@.mini.xz
-
-SYMFIX_VARIANTS := $(BUILD)/fixtures/libsymfix-stripped.so $(BUILD)/fixtures/libsymfix-debuglink.so \
-	$(BUILD)/fixtures/libsymfix-badlink.so $(BUILD)/fixtures/libsymfix-mini.so
-
-# Loaded by dlopener after attach; no frame pointers, so only its table names its callers.
-$(BUILD)/fixtures/libleaklib.so: tests/fixtures/lib/leaklib.c | $(BUILD)/fixtures
-	$(call msg,FIXTURE,$@)
-	$(Q)$(CC) -O2 -g -fPIC -shared -fomit-frame-pointer -fno-optimize-sibling-calls -o $@ $<
-
-# The leaker with only .debug_frame (no .eh_frame) and no frame pointers.
-$(BUILD)/fixtures/leaker-debugframe: tests/fixtures/leaker.c | $(BUILD)/fixtures
-	$(call msg,FIXTURE,$@)
-	$(Q)$(CC) -O1 -g -fomit-frame-pointer -fno-inline -fno-optimize-sibling-calls \
-	  -fno-asynchronous-unwind-tables -fno-unwind-tables -Wall -o $@ $<
-
-# The lifecycle fixture linked statically: glibc's malloc inside the binary, and musl's.
-$(BUILD)/fixtures/lifecycle-static: tests/fixtures/lifecycle.c | $(BUILD)/fixtures
-	$(call msg,FIXTURE,$@)
-	$(Q)$(CC) $(FIXTURE_CFLAGS) -static -o $@ $<
-$(BUILD)/fixtures/lifecycle-musl: tests/fixtures/lifecycle.c | $(BUILD)/fixtures
-	$(call msg,FIXTURE,$@)
-	$(Q)musl-gcc $(FIXTURE_CFLAGS) -static -o $@ $<
-
-# C++ new/delete under another allocator: plain (for LD_PRELOAD) and linked to jemalloc.
-$(BUILD)/fixtures/cxxleak: tests/fixtures/cxxleak.cc | $(BUILD)/fixtures
-	$(call msg,CXX,$@)
-	$(Q)$(CXX) -O2 -g -Wall -o $@ $<
-$(BUILD)/fixtures/cxxleak-jemalloc: tests/fixtures/cxxleak.cc | $(BUILD)/fixtures
-	$(call msg,CXX,$@)
-	$(Q)$(CXX) -O2 -g -Wall -o $@ $< /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-
-# Stack-fidelity fixture (tools/fidelity.py): -O2 C++, with and without frame pointers.
-FIDELITY_CXXFLAGS := -O2 -g -Wall -Wextra
-$(BUILD)/fixtures/fidelity-fp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
-	$(call msg,CXX,$@)
-	$(Q)$(CXX) $(FIDELITY_CXXFLAGS) -fno-omit-frame-pointer -o $@ $<
-$(BUILD)/fixtures/fidelity-nofp: tests/fixtures/fidelity.cc | $(BUILD)/fixtures
-	$(call msg,CXX,$@)
-	$(Q)$(CXX) $(FIDELITY_CXXFLAGS) -fomit-frame-pointer -o $@ $<
+# The fixtures the tests run and read, built into $(BUILD)/fixtures.
+include tests/fixtures/fixtures.mk
 
 # Benchmarks: never part of 'make test'. Frame pointers on, so fp mode walks
 # as many frames as dwarf mode and the two compare like for like.
@@ -293,16 +205,9 @@ bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench $(BUILD)/b
 	BUILD=$(BUILD) bash tools/bench/run.sh
 
 .PHONY: unit-tests san-build fixtures
-unit-tests: $(UNIT_BINS) $(BUILD)/fixtures/libsymfix.so $(SYMFIX_VARIANTS) \
-	    $(BUILD)/fixtures/fidelity-fp $(BUILD)/fixtures/fidelity-nofp \
-	    $(BUILD)/fixtures/leaker-debugframe
+unit-tests: $(UNIT_BINS) $(UNIT_FIXTURES)
 san-build: $(SAN_UNIT_BINS) $(BUILD)/memleakd-san
-fixtures: $(FIXTURES) $(BUILD)/fixtures/libsymfix.so $(BUILD)/fixtures/leaker-debugframe \
-	  $(BUILD)/fixtures/libleaklib.so \
-	  $(BUILD)/fixtures/fidelity-fp \
-	  $(BUILD)/fixtures/fidelity-nofp \
-	  $(BUILD)/fixtures/lifecycle-static $(BUILD)/fixtures/lifecycle-musl \
-	  $(BUILD)/fixtures/cxxleak $(BUILD)/fixtures/cxxleak-jemalloc
+fixtures: $(ALL_FIXTURES)
 
 .PHONY: test check
 test check: memleakd unit-tests san-build fixtures fuzz $(BUILD)/demo_leaker

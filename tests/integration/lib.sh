@@ -1,25 +1,63 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Helpers for the integration tests: start fixtures and memleakd, wait for
 # their readiness lines, and assert with messages that say expected vs got.
+#
+# run.sh runs each test function in a subshell of its own. fail prints its
+# message and ends the test there, so a check is one line:
+#
+#	grep -q "final report" "$ML_OUT" || fail "no final report:" "$(cat "$ML_OUT")"
+#	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
+#
+# The helpers that start or wait for something (start_fixture, start_memleakd,
+# finish_traced, run_command, expect_error, only_blamed) fail the test
+# themselves. A process a test starts in the background goes to track_pid:
+# run.sh kills it when the test ends, passed or not.
 
 : "${BUILD:=build}"
 : "${MEMLEAKD:=./memleakd}"
 FIX="$BUILD/fixtures"
 WORK=$(mktemp -d /tmp/memleakd-it.XXXXXX)
-PIDS_TO_KILL=()
+PIDS_FILE="$WORK/pids"
+# Made by fail: the test failed, even when fail ran in a nested subshell ($(...), a pipe).
+FAILED_MARK="$WORK/test.failed"
+
+# track_pid PID: killed when the current test ends.
+track_pid() {
+	echo "$1" >>"$PIDS_FILE"
+}
+
+# kill_tracked: SIGKILL to every tracked process, then forgets them.
+kill_tracked() {
+	local p
+	[ -e "$PIDS_FILE" ] || return 0
+	while read -r p; do
+		kill -KILL "$p" 2>/dev/null
+	done <"$PIDS_FILE"
+	rm -f "$PIDS_FILE"
+}
 
 MAIN_SHELL=$BASHPID
 cleanup_all() {
-	local p
 	# Forked children (a fixture before its exec) inherit the trap: only the main shell cleans.
 	[ "$BASHPID" = "$MAIN_SHELL" ] || return 0
-	for p in "${PIDS_TO_KILL[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
+	kill_tracked
 	wait 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup_all EXIT
+
+# fail MESSAGE...: prints the message and ends the test (its subshell) as failed.
+fail() {
+	echo "$*"
+	: >"$FAILED_MARK"
+	exit 1
+}
+
+# expect_eq WHAT EXPECTED GOT [CONTEXT...]: fails with "WHAT: expected E, got G" unless equal.
+expect_eq() {
+	[ "$2" = "$3" ] && return 0
+	fail "$1: expected $2, got $3" "${@:4}"
+}
 
 # wait_for FILE REGEX [SECONDS]: 0 once a line of FILE matches.
 wait_for() {
@@ -38,8 +76,8 @@ start_fixture() {
 	FIXTURE_OUT="$WORK/$name.$RANDOM.out"
 	"$FIX/$name" "$@" >"$FIXTURE_OUT" 2>&1 &
 	FIXTURE_PID=$!
-	PIDS_TO_KILL+=("$FIXTURE_PID")
-	wait_for "$FIXTURE_OUT" '^ready' 10 || { echo "fixture $name did not start"; return 1; }
+	track_pid "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^ready' 10 || fail "fixture $name did not start:" "$(cat "$FIXTURE_OUT")"
 }
 
 # start_memleakd ARGS...: sets ML_PID, ML_OUT, ML_ERR; waits for "ready".
@@ -48,12 +86,9 @@ start_memleakd() {
 	ML_ERR="$WORK/ml.$RANDOM.err"
 	${ML_WRAPPER:-} "$MEMLEAKD" "$@" >"$ML_OUT" 2>"$ML_ERR" &
 	ML_PID=$!
-	PIDS_TO_KILL+=("$ML_PID")
-	if ! wait_for "$ML_ERR" '^memleakd: ready' 60; then
-		echo "memleakd did not get ready; stderr:"
-		sed 's/^/    /' "$ML_ERR"
-		return 1
-	fi
+	track_pid "$ML_PID"
+	wait_for "$ML_ERR" '^memleakd: ready' 60 ||
+		fail "memleakd did not get ready; stderr:" "$(sed 's/^/    /' "$ML_ERR")"
 }
 
 # finish_traced REGEX: SIGUSR1 starts the fixture's work; once its output
@@ -61,10 +96,10 @@ start_memleakd() {
 # SIGINT (EXIT_CODE set) and has written its final outputs.
 finish_traced() {
 	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" "$1" 30 || fail "fixture did not print '$1':" "$(cat "$FIXTURE_OUT")" || return 1
+	wait_for "$FIXTURE_OUT" "$1" 30 || fail "fixture did not print '$1':" "$(cat "$FIXTURE_OUT")"
 	sleep 0.5
 	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT" || return 1
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT"
 }
 
 # wait_exit PID SECONDS: sets EXIT_CODE; 1 if still running after SECONDS.
@@ -96,7 +131,48 @@ within() {
 	awk -v pct="$1" -v e="$2" -v g="$3" 'BEGIN { d = g - e; if (d < 0) d = -d; exit !(e > 0 && d * 100 <= pct * e) }'
 }
 
-fail() {
-	echo "$*"
-	return 1
+# expect_error CODE REGEX ARGS...: memleakd exits with CODE and says REGEX on stderr.
+expect_error() {
+	local code=$1 regex=$2 err="$WORK/err.$RANDOM"
+	shift 2
+	timeout 30 "$MEMLEAKD" "$@" >/dev/null 2>"$err"
+	EXIT_CODE=$?
+	[ "$EXIT_CODE" = "$code" ] || fail "memleakd $*: exit code expected $code, got $EXIT_CODE; stderr: $(cat "$err")"
+	grep -Eq -- "$regex" "$err" || fail "memleakd $*: stderr lacks /$regex/: $(cat "$err")"
+	[ "$(wc -l <"$err")" -le 2 ] || fail "memleakd $*: expected a one-line error, got: $(cat "$err")"
+}
+
+# run_command CODE ARGS...: memleakd ARGS (a command after --) exits with CODE;
+# sets CMD_OUT (stdout) and CMD_ERR (stderr).
+run_command() {
+	local code=$1
+	shift
+	CMD_OUT="$WORK/cmd.$RANDOM.out"
+	CMD_ERR="$WORK/cmd.$RANDOM.err"
+	timeout 60 "$MEMLEAKD" "$@" >"$CMD_OUT" 2>"$CMD_ERR" </dev/null
+	EXIT_CODE=$?
+	[ "$EXIT_CODE" = "$code" ] ||
+		fail "memleakd $*: exit code expected $code, got $EXIT_CODE; stderr:" "$(cat "$CMD_ERR")" "stdout:" "$(cat "$CMD_OUT")"
+}
+
+# blamed FOLDED FUNCTION: the bytes the folded file gives stacks through FUNCTION.
+blamed() {
+	awk -v fn="$2" 'index($0, ";" fn ";") || index($0, ";" fn " ") { sum += $NF } END { print sum + 0 }' "$1"
+}
+
+# only_blamed FOLDED FUNCTION BYTES [FUNCTION BYTES...]: exactly these functions
+# hold memory outside suppressed stacks, with these bytes; nothing else does.
+only_blamed() {
+	local folded=$1 total=0 fn bytes got all
+	shift
+	while [ $# -gt 0 ]; do
+		fn=$1 bytes=$2
+		shift 2
+		got=$(blamed "$folded" "$fn")
+		[ "$got" = "$bytes" ] || fail "$fn: expected $bytes B, got $got; folded:" "$(cat "$folded")"
+		total=$((total + bytes))
+	done
+	# Suppressed stacks (libc's stdio buffers, loader tables) are not blamed.
+	all=$(grep -vE '_IO_file_doallocate|_dl_non_dynamic_init|_dl_init|call_init' "$folded" | awk '{s += $NF} END {print s + 0}')
+	[ "$all" = "$total" ] || fail "expected $total B blamed in all, got $all; folded:" "$(cat "$folded")"
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The growth detector on synthetic series, one value per 1 s interval:
- * leaks (monotone, noisy, slow) are flagged, and caches that plateau,
- * steps, sawtooths, spikes and noise are not.
+ * The growth detector (src/trend.h) on synthetic series, one value per 1 s
+ * interval: leaks (monotone, noisy, slow) are flagged, and caches that
+ * plateau, steps, sawtooths, spikes and noise are not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
 #include <cmocka.h>
 
 #include "checks.h"
+
 #include "history.h"
 #include "trend.h"
 
@@ -186,37 +186,6 @@ static void test_min_rate(void **state)
 	assert_true(judge(x, 10).z > 2);
 }
 
-static void test_history_store(void **state)
-{
-	struct history *h = history__new(4, &trend_defaults);
-	const struct stack_history *sh;
-	int32_t id;
-
-	(void)state;
-	assert_null(history__new(1, &trend_defaults));
-	assert_null(history__get(h, 1, KIND_MALLOC, 1));
-	/* Many stacks of two processes: growth of the table keeps every series. */
-	for (id = -5; id < 500; id++) {
-		check_eq(history__record(h, 1, KIND_MALLOC, id, (uint64_t)(id + 10)), 0);
-		check_eq(history__record(h, 2, KIND_MALLOC, id, 7), 0);
-	}
-	for (id = 0; id < 6; id++)
-		check_eq(history__record(h, 1, KIND_MALLOC, 3, 100 * (uint64_t)id), 0);
-	sh = history__get(h, 1, KIND_MALLOC, 3);
-	assert_non_null(sh);
-	check_eq(sh->nr_values, 4); /* the window keeps the newest 4 */
-	check_u64(sh->values[0], 200);
-	check_u64(sh->values[3], 500);
-	sh = history__get(h, 2, KIND_MALLOC, 499);
-	check_eq(sh->nr_values, 2); /* the 0 before it was seen, then 7 */
-	check_u64(sh->values[0], 0);
-	history__drop_pid(h, 2);
-	assert_null(history__get(h, 2, KIND_MALLOC, 499));
-	assert_non_null(history__get(h, 1, KIND_MALLOC, 499));
-	history__destroy(h);
-	history__destroy(NULL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,7 +198,6 @@ int main(void)
 	    cmocka_unit_test(test_noise_never_flagged),
 	    cmocka_unit_test(test_short_and_long_series),
 	    cmocka_unit_test(test_min_rate),
-	    cmocka_unit_test(test_history_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The process list (src/targets.h) and command mode's child handling
- * (src/command.h): held before exec, exec failures reported, exit status
- * and signals described.
+ * Command mode's child handling (src/command.h): held before exec, exec
+ * failures reported, exit status and signals described.
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,7 +10,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,44 +18,6 @@
 #include "checks.h"
 
 #include "command.h"
-#include "targets.h"
-
-static void test_targets_list(void **state)
-{
-	struct target_list l = {0};
-	struct target *first, *again;
-	int pid;
-
-	(void)state;
-	first = targets__add(&l, 100, ROLE_PID);
-	assert_non_null(first);
-	check_eq(first->pidfd, -1);
-	assert_string_equal(first->comm, "?");
-	/* Adding a known pid returns its entry. */
-	check_eq(targets__add(&l, 100, ROLE_CHILD) == first, 1);
-	check_eq(first->role, ROLE_PID);
-	/* Entries keep their address while the list grows past its capacity. */
-	for (pid = 101; pid < 200; pid++)
-		assert_non_null(targets__add(&l, pid, ROLE_SEEN));
-	check_eq(l.nr, 100);
-	check_eq(targets__find(&l, 100) == first, 1);
-	again = targets__find(&l, 150);
-	assert_non_null(again);
-	check_eq(again->role, ROLE_SEEN);
-	/* Removing an exited entry keeps the exited count right. */
-	again->exited = true;
-	l.nr_exited++;
-	targets__remove(&l, 150);
-	assert_null(targets__find(&l, 150));
-	check_eq(l.nr, 99);
-	check_eq(l.nr_exited, 0);
-	targets__remove(&l, 9999); /* unknown: nothing happens */
-	check_eq(l.nr, 99);
-	check_eq(targets__find(&l, 199)->pid, 199);
-	targets__free(&l);
-	check_eq(l.nr, 0);
-	targets__free(&l);
-}
 
 static int run_ignoring(char *const argv[], const sigset_t *ignored, int *status, char *err,
 			size_t err_len)
@@ -154,7 +114,6 @@ static void test_command_never_released(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_targets_list),
 	    cmocka_unit_test(test_command_status),
 	    cmocka_unit_test(test_command_never_released),
 	};

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A snapshot built by hand and renderers into strings, shared by the tests
+ * of the snapshot and of each exporter (report, folded, JSON, flame graph,
+ * pprof).
+ */
+#ifndef MEMLEAKD_TEST_SNAPSHOT_FIXTURE_H
+#define MEMLEAKD_TEST_SNAPSHOT_FIXTURE_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "checks.h"
+
+#include "folded.h"
+#include "report.h"
+#include "snapshot.h"
+
+/* A string that may be NULL, compared with a string that may be NULL. */
+#define check_str(got, want)                                                                       \
+	do {                                                                                       \
+		const char *got_ = (got), *want_ = (want);                                         \
+		if ((got_ == NULL) != (want_ == NULL) || (got_ && strcmp(got_, want_)))            \
+			fail_msg("%s:\n--- got ---\n%s\n--- want ---\n%s", #got,                   \
+				 got_ ? got_ : "NULL", want_ ? want_ : "NULL");                    \
+	} while (0)
+
+#define check_contains(text, needle)                                                               \
+	do {                                                                                       \
+		if (!strstr((text), (needle)))                                                     \
+			fail_msg("\"%s\" not found in:\n%s", (needle), (text));                    \
+	} while (0)
+
+/* --- rendering into strings ----------------------------------------------- */
+
+static __attribute__((unused)) char *render_folded(const struct snapshot *snap)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	check_eq(folded__render(out, snap), 0);
+	fclose(out);
+	return text;
+}
+
+typedef int (*render_fn)(FILE *out, const struct snapshot *snap);
+
+static __attribute__((unused)) char *render_with(render_fn render, const struct snapshot *snap,
+						 size_t *len)
+{
+	char *text = NULL;
+	FILE *out = open_memstream(&text, len);
+
+	assert_non_null(out);
+	check_eq(render(out, snap), 0);
+	fclose(out);
+	return text;
+}
+
+static __attribute__((unused)) size_t count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (text = strstr(text, needle)); text += strlen(needle))
+		n++;
+	return n;
+}
+
+static __attribute__((unused)) char *render_report(const struct snapshot *snap, unsigned int top)
+{
+	const struct report_opts opts = {.top = top};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	check_eq(report__render(out, snap, &opts), 0);
+	fclose(out);
+	return text;
+}
+
+/* --- a snapshot built by hand --------------------------------------------- */
+
+static __attribute__((unused)) struct frame *frames_of(const struct frame *src, size_t n)
+{
+	struct frame *f = calloc(n, sizeof(*f));
+
+	assert_non_null(f);
+	memcpy(f, src, n * sizeof(*f));
+	return f;
+}
+
+static __attribute__((unused)) void set_stats(struct snapshot_stack *st, uint32_t pid, int32_t id,
+					      uint64_t bytes, uint64_t count, uint64_t alloc_bytes,
+					      uint64_t alloc_count)
+{
+	st->stats.pid = pid;
+	st->stats.stack_id = id;
+	st->stats.outstanding_bytes = bytes;
+	st->stats.outstanding_count = count;
+	st->stats.alloc_bytes = alloc_bytes;
+	st->stats.alloc_count = alloc_count;
+	st->stats.free_bytes = alloc_bytes - bytes;
+	st->stats.free_count = alloc_count - count;
+}
+
+/*
+ * Five stacks shown out of six live: a fully symbolized one, a lost capture
+ * (-EEXIST), one mixing symbol / module-only / unknown frames with ';' in
+ * names, one whose frames could not be read, and an empty one.
+ */
+static __attribute__((unused)) struct snapshot *make_snapshot(void)
+{
+	static const struct frame leak[] = {
+	    {.addr = 0x55550000101aULL, .symbol = "leak_inner", .offset = 0x1a, .module = "app"},
+	    {.addr = 0x55550000202bULL, .symbol = "leak_mid", .offset = 0x2b, .module = "app"},
+	    {.addr = 0x555500003010ULL, .symbol = "main", .offset = 0x10, .module = "app"},
+	    {.addr = 0x7f0000000080ULL,
+	     .symbol = "__libc_start_main",
+	     .offset = 0x80,
+	     .module = "libc.so.6"},
+	};
+	static const struct frame mixed[] = {
+	    {.addr = 0x7f0000100001ULL, .symbol = "odd;name", .offset = 0x1, .module = "lib;x.so"},
+	    {.addr = 0x7f0000201234ULL, .offset = 0x1234, .module = "libfoo.so"},
+	    {.addr = 0x7f00dead, .offset = 0x7f00dead},
+	};
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	size_t i;
+
+	assert_non_null(snap);
+	snap->elapsed_s = 12.5;
+	snap->wall_time_s = 13 * 3600 + 14 * 60 + 15; /* 13:14:15 UTC on day one */
+	snap->seq = 3;
+	snap->totals.outstanding_bytes = 5000;
+	snap->totals.outstanding_count = 9;
+	snap->totals.allocs = 100;
+	snap->totals.frees = 91;
+	snap->totals.unmatched_frees = 7;
+	snap->totals.missed_frees = 2;
+	for (i = 0; i < ML_CNT_MAX; i++)
+		snap->counters[i] = 10 + i; /* distinct, so a swapped counter shows */
+
+	snap->procs = calloc(2, sizeof(*snap->procs));
+	assert_non_null(snap->procs);
+	snap->procs[0].pid = 42;
+	strcpy(snap->procs[0].comm, "app");
+	snap->procs[1].pid = 43;
+	strcpy(snap->procs[1].comm, "we;ird");
+	snap->procs[1].exited = true;
+	snap->nr_procs = 2;
+
+	snap->nr_live_stacks = 6;
+	snap->nr_stacks = 5;
+	snap->nr_partial = 4;
+	snap->partial_bytes = 1928;
+	snap->unwind_mode = "dwarf";
+	snap->nr_growing = 1;
+	snap->window = 10;
+	snap->interval_s = 1.0;
+	snap->stacks = calloc(snap->nr_stacks, sizeof(*snap->stacks));
+	assert_non_null(snap->stacks);
+
+	set_stats(&snap->stacks[0], 42, 5, 3072, 3, 4096, 4);
+	snap->stacks[0].frames = frames_of(leak, 4);
+	snap->stacks[0].nr_frames = 4;
+
+	set_stats(&snap->stacks[1], 42, -EEXIST, 1000, 1, 1000, 1);
+
+	set_stats(&snap->stacks[2], 43, 9, 512, 2, 512, 2);
+	snap->stacks[2].frames = frames_of(mixed, 3);
+	snap->stacks[2].nr_frames = 3;
+
+	set_stats(&snap->stacks[3], 99, 11, 10, 1, 10, 1);
+	snap->stacks[3].read_error = -ENOENT;
+
+	set_stats(&snap->stacks[4], 42, 12, 8, 1, 8, 1);
+	return snap;
+}
+
+#endif

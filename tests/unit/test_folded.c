@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The folded export (src/folded.h), compared against exact text: flame graph
+ * tools parse it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "checks.h"
+#include "snapshot_fixture.h"
+
+#include "folded.h"
+#include "snapshot.h"
+
+static const char expected_folded[] =
+    "app;__libc_start_main;main;leak_mid;leak_inner 3072\n"
+    "app;[stack lost: stack map collision (raise --stack-slots)] 1000\n"
+    "we:ird;[unknown];libfoo.so+0x1234;odd:name 512\n"
+    "?;[stack lost: no longer in the stack map] 10\n"
+    "app;[stack empty] 8\n";
+
+static void test_folded_exact(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	char *text;
+
+	(void)state;
+	text = render_folded(snap);
+	check_str(text, expected_folded);
+	free(text);
+	snapshot__free(snap);
+}
+
+static void test_folded_control_characters(void **state)
+{
+	static const struct frame hostile[] = {
+	    {.addr = 0x1000, .symbol = "new\nline", .offset = 1, .module = "m"},
+	    {.addr = 0x2000, .symbol = "esc\x1b[2J;del\x7f", .offset = 1, .module = "m"},
+	};
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	char *text;
+
+	(void)state;
+	assert_non_null(snap);
+	snap->procs = calloc(1, sizeof(*snap->procs));
+	assert_non_null(snap->procs);
+	snap->procs[0].pid = 7;
+	strcpy(snap->procs[0].comm, "tab\tcomm");
+	snap->nr_procs = 1;
+	snap->nr_stacks = snap->nr_live_stacks = 1;
+	snap->stacks = calloc(1, sizeof(*snap->stacks));
+	assert_non_null(snap->stacks);
+	set_stats(&snap->stacks[0], 7, 1, 64, 1, 64, 1);
+	snap->stacks[0].frames = frames_of(hostile, 2);
+	snap->stacks[0].nr_frames = 2;
+
+	/* One record per line, whatever the names contain. */
+	text = render_folded(snap);
+	check_str(text, "tab?comm;esc?[2J:del?;new?line 64\n");
+	free(text);
+	snapshot__free(snap);
+}
+
+static void test_folded_empty_and_io_error(void **state)
+{
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	char *text;
+	FILE *full;
+
+	(void)state;
+	assert_non_null(snap);
+	text = render_folded(snap);
+	check_str(text, "");
+	free(text);
+	snapshot__free(snap);
+
+	/* A full disk must be reported, not ignored. */
+	full = fopen("/dev/full", "w");
+	if (!full) {
+		print_message("(no /dev/full: I/O error path not checked)\n");
+		return;
+	}
+	snap = make_snapshot();
+	check_eq(folded__render(full, snap), -EIO);
+	fclose(full);
+	snapshot__free(snap);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_folded_exact),
+	    cmocka_unit_test(test_folded_control_characters),
+	    cmocka_unit_test(test_folded_empty_and_io_error),
+	};
+
+	/* The report prints local time: pin it so the expected text is exact. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Per-process unwind table assembly (src/unwinder.h) on this test binary's
+ * own mappings, and its capacity limits.
+ */
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <link.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include "checks.h"
+
+#include "procmaps.h"
+#include "unwinder.h"
+
+/* This very process: its mappings point into the concatenated rows correctly. */
+static void test_unwinder_self(void **state)
+{
+	struct ml_unwind_proc *proc = calloc(1, sizeof(*proc));
+	struct unwinder *u = unwinder__new();
+	struct procmaps *maps = NULL;
+	const struct ml_unwind_row *rows, *row;
+	uint64_t pc = (uint64_t)(uintptr_t)&test_unwinder_self;
+	size_t nr, with, without, i;
+	uint32_t first, k;
+
+	(void)state;
+	assert_non_null(proc);
+	assert_non_null(u);
+	check_eq(procmaps__read(getpid(), &maps), 0);
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	assert_true(proc->nr >= 2); /* this binary and libc at least */
+	for (i = 1; i < proc->nr; i++)
+		assert_true(proc->maps[i].start >= proc->maps[i - 1].end);
+
+	rows = unwinder__take_new_rows(u, &first, &nr);
+	check_eq(first, 0);
+	check_eq(nr, unwinder__nr_rows(u));
+	assert_non_null(rows);
+	for (i = 0; i < proc->nr && !(pc >= proc->maps[i].start && pc < proc->maps[i].end); i++)
+		;
+	assert_true(i < proc->nr);
+	assert_true(proc->maps[i].row_count > 0);
+	/* The same search as the BPF walker, on the mirror: a function entry is CFA = rsp + 8. */
+	row = NULL;
+	for (k = proc->maps[i].row_start; k < proc->maps[i].row_start + proc->maps[i].row_count;
+	     k++)
+		if (rows[k].pc <= pc - proc->maps[i].bias)
+			row = &rows[k];
+	assert_non_null(row);
+	check_eq(row->cfa_kind, ML_CFA_RSP);
+	check_eq(row->cfa_off, 8);
+
+	/* A second look at the same process adds no rows and nothing new to copy. */
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	assert_null(unwinder__take_new_rows(u, &first, &nr));
+	check_eq(nr, 0);
+	unwinder__module_counts(u, &with, &without);
+	assert_true(with >= 2);
+	procmaps__free(maps);
+	unwinder__destroy(u);
+	free(proc);
+}
+
+/* A full row array: later modules get no table (frame-pointer fallback), no failure. */
+static void test_unwinder_capacity(void **state)
+{
+	struct ml_unwind_proc *proc = calloc(1, sizeof(*proc));
+	struct unwinder *u = unwinder__new();
+	struct procmaps *maps = NULL;
+	size_t with, without, i;
+
+	(void)state;
+	assert_non_null(proc);
+	unwinder__set_capacity(u, 16);
+	check_eq(procmaps__read(getpid(), &maps), 0);
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	check_eq(unwinder__nr_rows(u), 0);
+	unwinder__module_counts(u, &with, &without);
+	check_eq(with, 0);
+	assert_true(without >= 2);
+	for (i = 0; i < proc->nr; i++)
+		check_eq(proc->maps[i].row_count, 0);
+	procmaps__free(maps);
+	unwinder__destroy(u);
+	unwinder__destroy(NULL);
+	free(proc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_unwinder_self),
+	    cmocka_unit_test(test_unwinder_capacity),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
