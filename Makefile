@@ -58,8 +58,9 @@ GEN_OBJ := $(BUILD)/obj/profile.pb-c.o
 GEN_SAN_OBJ := $(BUILD)/san/profile.pb-c.o
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(GEN_OBJ)
 SAN_OBJS := $(SRCS:src/%.c=$(BUILD)/san/%.o) $(GEN_SAN_OBJ)
-# Everything but the wiring (main, session) and libbpf (tracer) is pure logic unit tests link.
-NOT_PURE := main session tracer lifecycle attach assemble
+# Everything but the wiring (main, session, lifecycle, attach, assemble) and libbpf
+# (tracer, tracer_attach) is pure logic unit tests link.
+NOT_PURE := main session tracer tracer_attach lifecycle attach assemble
 LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/obj/%.o),$(OBJS))
 SAN_LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/san/%.o),$(SAN_OBJS))
 
@@ -101,7 +102,7 @@ $(GEN_SAN_OBJ): $(BUILD)/gen/profile.pb-c.c | $(BUILD)/san
 $(BUILD)/obj/pprof.o $(BUILD)/san/pprof.o: $(BUILD)/gen/profile.pb-c.h
 
 # The tracer includes the generated skeleton.
-$(BUILD)/obj/tracer.o $(BUILD)/san/tracer.o: $(BUILD)/memleak.skel.h
+$(BUILD)/obj/tracer.o $(BUILD)/san/tracer.o $(BUILD)/obj/tracer_attach.o $(BUILD)/san/tracer_attach.o: $(BUILD)/memleak.skel.h
 
 # BPF compilation units, linked into one object by bpftool's static linker
 # (as retsnoop does); bpf/memleak.bpf.h declares what crosses units.

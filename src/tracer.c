@@ -11,10 +11,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "array.h"
 #include "log.h"
-#include "sample.h"
 #include "memleak.skel.h"
+#include "sample.h"
 #include "tracer.h"
+#include "tracer_priv.h"
 
 /* Sampled live blocks the kernel remembers (their frees are the only ones sent). */
 #define SAMPLED_MAX (1u << 20)
@@ -28,87 +30,6 @@
 
 /* The init PID namespace's inode number (PROC_PID_INIT_INO in the kernel). */
 #define INIT_PID_NS_INO 0xEFFFFFFCULL
-
-/* dwarf mode: 64-bit stack keys from BPF, interned as dense ids. */
-struct key_index {
-	uint64_t *keys; /* open addressing, 0 = empty */
-	uint32_t *ids;
-	size_t cap, nr;
-	uint64_t *by_id; /* id -> key */
-};
-
-struct drain_ctx {
-	tracer_event_fn on_event;
-	void *ctx;
-	struct key_index *index; /* NULL in fp mode */
-	unsigned int max_ids;
-};
-
-struct cached_stack {
-	uint32_t nr;
-	uint64_t ips[];
-};
-
-/* A file probed for a pid (-1: for every process). */
-struct attached_file {
-	int pid;
-	dev_t dev;
-	uint64_t inode;
-	int loader; /* the _dl_debug_state probe, not the allocator's */
-};
-
-struct tracer {
-	struct memleak_bpf *skel;
-	struct attached_file *files;
-	size_t nr_files;
-	struct ring_buffer *rb;
-	struct bpf_link **links;
-	size_t nr_links, links_cap;
-	struct cached_stack **stacks; /* by stack id; ids are never reused */
-	unsigned int stack_slots;
-	unsigned int max_ids; /* stack ids handed out at most (the stacks array's size) */
-	uint64_t pruned;      /* stacks deleted from the kernel map so far */
-	int nr_cpus;
-	int unwind_dwarf;
-	int trace_mmap;
-	uint64_t sample_bytes;
-	struct key_index index;
-	struct drain_ctx drain;
-};
-
-/*
- * The attach table: the program each allocator entry point's entry probe
- * runs (provider__probe_points() says where the probes go); every return
- * probe runs alloc_return, which takes the stack.
- */
-static const char *const entry_progs[FN_COUNT] = {
-    [FN_MALLOC] = "malloc_enter",
-    [FN_CALLOC] = "calloc_enter",
-    [FN_REALLOC] = "realloc_enter",
-    [FN_REALLOCARRAY] = "reallocarray_enter",
-    [FN_POSIX_MEMALIGN] = "posix_memalign_enter",
-    [FN_ALIGNED_ALLOC] = "memalign_enter",
-    [FN_MEMALIGN] = "memalign_enter",
-    [FN_VALLOC] = "valloc_enter",
-    [FN_PVALLOC] = "valloc_enter",
-    [FN_NEW] = "malloc_enter",
-    [FN_NEW_ARRAY] = "malloc_enter",
-    [FN_NEW_NOTHROW] = "malloc_enter",
-    [FN_NEW_ARRAY_NOTHROW] = "malloc_enter",
-    [FN_NEW_ALIGNED] = "malloc_enter",
-    [FN_NEW_ARRAY_ALIGNED] = "malloc_enter",
-    [FN_DELETE] = "free_enter",
-    [FN_DELETE_ARRAY] = "free_enter",
-    [FN_DELETE_SIZED] = "free_enter",
-    [FN_DELETE_ARRAY_SIZED] = "free_enter",
-    [FN_DELETE_ALIGNED] = "free_enter",
-    [FN_DELETE_ARRAY_ALIGNED] = "free_enter",
-    [FN_DELETE_SIZED_ALIGNED] = "free_enter",
-    [FN_DELETE_ARRAY_SIZED_ALIGNED] = "free_enter",
-    [FN_FREE] = "free_enter",
-    [FN_MMAP] = "mmap_enter",
-    [FN_MUNMAP] = "munmap_enter",
-};
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -325,78 +246,6 @@ fail:
 	return err;
 }
 
-static int keep_link(struct tracer *t, struct bpf_link *link)
-{
-	struct bpf_link **bigger;
-
-	if (t->nr_links == t->links_cap) {
-		size_t cap = t->links_cap ? t->links_cap * 2 : 32;
-
-		bigger = realloc(t->links, cap * sizeof(*bigger));
-		if (!bigger)
-			return -ENOMEM;
-		t->links = bigger;
-		t->links_cap = cap;
-	}
-	t->links[t->nr_links++] = link;
-	return 0;
-}
-
-static int attach_one(struct tracer *t, int pid, const char *file, const char *prog_name,
-		      uint64_t offset, int retprobe, uint64_t cookie)
-{
-	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .retprobe = retprobe, .bpf_cookie = cookie);
-	struct bpf_program *prog;
-	struct bpf_link *link;
-	int err;
-
-	prog =
-	    bpf_object__find_program_by_name(t->skel->obj, retprobe ? "alloc_return" : prog_name);
-	if (!prog)
-		return -ENOENT;
-	/* pid goes to perf_event_open: other processes never take the trap. */
-	link = bpf_program__attach_uprobe_opts(prog, pid, file, (size_t)offset, &uopts);
-	if (!link)
-		return -errno;
-	err = keep_link(t, link);
-	if (err)
-		bpf_link__destroy(link);
-	return err;
-}
-
-static int attach_provider(struct tracer *t, int pid, const struct provider *prov, char *err_msg,
-			   size_t err_len)
-{
-	struct probe_point points[PROBE_POINTS_MAX];
-	size_t nr, i;
-	int err;
-
-	if (prov->offsets[FN_MALLOC] == PROVIDER_NO_OFFSET) {
-		snprintf(err_msg, err_len, "'%s' has no malloc", prov->path);
-		return -ENOENT;
-	}
-	nr = provider__probe_points(prov, t->trace_mmap, points);
-	for (i = 0; i < nr; i++) {
-		const struct probe_point *pt = &points[i];
-
-		err = attach_one(t, pid, prov->attach_path, entry_progs[pt->fn], pt->offset,
-				 pt->retprobe, 0);
-		if (err) {
-			snprintf(err_msg, err_len,
-				 "cannot attach to %s in '%s' (offset 0x%llx): %s",
-				 alloc_fn_names[pt->fn], prov->path,
-				 (unsigned long long)prov->offsets[pt->fn], strerror(-err));
-			return err;
-		}
-		if (!pt->retprobe)
-			p_info("%s%.0d: %s probed at %s+0x%llx (%s)",
-			       pid < 0 ? "every process" : "pid ", pid < 0 ? 0 : pid,
-			       alloc_fn_names[pt->fn], prov->path, (unsigned long long)pt->offset,
-			       prov->site_why[pt->fn]);
-	}
-	return 0;
-}
-
 int tracer__add_target(struct tracer *t, int pid)
 {
 	__u32 key = (__u32)pid;
@@ -413,63 +262,6 @@ void tracer__remove_target(struct tracer *t, int pid)
 	__u32 key = (__u32)pid;
 
 	bpf_map__delete_elem(t->skel->maps.targets, &key, sizeof(key), 0);
-}
-
-static bool file_attached(const struct tracer *t, int pid, dev_t dev, uint64_t inode, int loader)
-{
-	size_t i;
-
-	for (i = 0; i < t->nr_files; i++)
-		if (t->files[i].pid == pid && t->files[i].dev == dev &&
-		    t->files[i].inode == inode && t->files[i].loader == loader)
-			return true;
-	return false;
-}
-
-static int remember_file(struct tracer *t, int pid, dev_t dev, uint64_t inode, int loader)
-{
-	struct attached_file *bigger = realloc(t->files, (t->nr_files + 1) * sizeof(*bigger));
-
-	if (!bigger)
-		return -ENOMEM;
-	t->files = bigger;
-	t->files[t->nr_files++] = (struct attached_file){pid, dev, inode, loader};
-	return 0;
-}
-
-int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provider *prov,
-			    char *err_msg, size_t err_len)
-{
-	size_t first_link = t->nr_links;
-	int err;
-
-	err_msg[0] = '\0';
-	if (file_attached(t, attach_pid, prov->dev, prov->inode, 0))
-		return 1;
-	err = attach_provider(t, attach_pid, prov, err_msg, err_len);
-	if (!err)
-		err = remember_file(t, attach_pid, prov->dev, prov->inode, 0);
-	if (err) {
-		if (!err_msg[0])
-			snprintf(err_msg, err_len, "cannot attach to '%s': %s", prov->path,
-				 strerror(-err));
-		while (t->nr_links > first_link)
-			bpf_link__destroy(t->links[--t->nr_links]);
-	}
-	return err;
-}
-
-int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
-			  uint64_t inode, uint64_t offset, int64_t to_state)
-{
-	int err;
-
-	if (file_attached(t, attach_pid, dev, inode, 1))
-		return 1;
-	err = attach_one(t, attach_pid, file, "dl_debug_state", offset, 0, (uint64_t)to_state);
-	if (!err)
-		err = remember_file(t, attach_pid, dev, inode, 1);
-	return err;
 }
 
 int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32_t first, size_t nr)
@@ -512,7 +304,7 @@ int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_pr
 /* Deletes every sampled-block key of pid; keys are collected first, as deleting moves the walk. */
 static void forget_sampled(struct tracer *t, __u32 pid)
 {
-	struct ml_sampled_key key, next, *doomed = NULL, *bigger;
+	struct ml_sampled_key key, next, *doomed = NULL;
 	int fd = bpf_map__fd(t->skel->maps.sampled);
 	size_t nr = 0, cap = 0, i;
 	void *prev = NULL;
@@ -522,13 +314,8 @@ static void forget_sampled(struct tracer *t, __u32 pid)
 		prev = &key;
 		if (key.tgid != pid)
 			continue;
-		if (nr == cap) {
-			cap = cap ? cap * 2 : 1024;
-			bigger = realloc(doomed, cap * sizeof(*doomed));
-			if (!bigger)
-				break;
-			doomed = bigger;
-		}
+		if (ARRAY_RESERVE(doomed, cap, nr + 1, 1024))
+			break;
 		doomed[nr++] = key;
 	}
 	for (i = 0; i < nr; i++)
@@ -589,11 +376,6 @@ int tracer__prune_stacks(struct tracer *t, const bool *in_use, size_t nr_in_use)
 uint64_t tracer__pruned_stacks(const struct tracer *t)
 {
 	return t->pruned;
-}
-
-size_t tracer__nr_links(const struct tracer *t)
-{
-	return t->nr_links;
 }
 
 int tracer__epoll_fd(const struct tracer *t)

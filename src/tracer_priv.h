@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The tracer's own state, shared by its two files: tracer.c (load,
+ * configure, drain, counters, stacks) and tracer_attach.c (the probe table
+ * and its links). Nothing outside the tracer includes this.
+ */
+#ifndef MEMLEAKD_TRACER_PRIV_H
+#define MEMLEAKD_TRACER_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tracer.h"
+
+/* dwarf mode: 64-bit stack keys from BPF, interned as dense ids. */
+struct key_index {
+	uint64_t *keys; /* open addressing, 0 = empty */
+	uint32_t *ids;
+	size_t cap, nr;
+	uint64_t *by_id; /* id -> key */
+};
+
+struct drain_ctx {
+	tracer_event_fn on_event;
+	void *ctx;
+	struct key_index *index; /* NULL in fp mode */
+	unsigned int max_ids;
+};
+
+struct cached_stack {
+	uint32_t nr;
+	uint64_t ips[];
+};
+
+/* A file probed for a pid (-1: for every process). */
+struct attached_file {
+	int pid;
+	dev_t dev;
+	uint64_t inode;
+	int loader; /* the _dl_debug_state probe, not the allocator's */
+};
+
+struct tracer {
+	struct memleak_bpf *skel;
+	struct attached_file *files;
+	size_t nr_files, files_cap;
+	struct ring_buffer *rb;
+	struct bpf_link **links;
+	size_t nr_links, links_cap;
+	struct cached_stack **stacks; /* by stack id; ids are never reused */
+	unsigned int stack_slots;
+	unsigned int max_ids; /* stack ids handed out at most (the stacks array's size) */
+	uint64_t pruned;      /* stacks deleted from the kernel map so far */
+	int nr_cpus;
+	int unwind_dwarf;
+	int trace_mmap;
+	uint64_t sample_bytes;
+	struct key_index index;
+	struct drain_ctx drain;
+};
+
+#endif
