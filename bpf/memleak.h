@@ -96,11 +96,6 @@ struct ml_sampled_key {
 	__u64 addr;
 };
 
-/* --- tools/bench/drain_bench ----------------------------------------------- */
-
-/* Records one run of the synthetic producer writes (an ALLOC/FREE pair per two). */
-#define ML_BENCH_BATCH 4096
-
 /*
  * Loss and health counters, one slot each in the per-CPU "counters" map.
  * Userspace sums the CPUs. Every way an allocation or free can be missed

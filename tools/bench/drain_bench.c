@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "allocs.h"
+#include "bench.h"
 #include "producer.skel.h"
 #include "sizing.h"
 #include "tracer.h"
@@ -74,7 +75,7 @@ static void *produce(void *arg)
 	while (!atomic_load(&p->stop)) {
 		if (p->rate > 0) {
 			/* Paced: the next batch is due when the rate says so. */
-			due = start + (double)(p->produced + ML_BENCH_BATCH) / p->rate;
+			due = start + (double)(p->produced + BENCH_BATCH) / p->rate;
 			while (now_s(CLOCK_MONOTONIC) < due && !atomic_load(&p->stop))
 				usleep(200);
 		}
@@ -82,7 +83,7 @@ static void *produce(void *arg)
 			p->error = -errno;
 			break;
 		}
-		p->produced += ML_BENCH_BATCH;
+		p->produced += BENCH_BATCH;
 	}
 	return NULL;
 }

@@ -5,9 +5,10 @@
  * own: drain_bench hands the tracer's map to this object before load
  * (bpf_map__reuse_fd), so the records take the daemon's real drain path,
  * with the daemon's layout (struct ml_event) and wakeup policy. Each run
- * emits ML_BENCH_BATCH records: ALLOC and FREE of the same block, in turn,
+ * emits BENCH_BATCH records: ALLOC and FREE of the same block, in turn,
  * for pid 1 with stack ids 0..63.
  */
+#include "bench.h"
 #include "memleak.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -53,6 +54,6 @@ int bench_produce(void *ctx)
 {
 	struct bench_state st = {.base = (bpf_ktime_get_ns() & 0xffffffffULL) << 16};
 
-	bpf_loop(ML_BENCH_BATCH, bench_emit, &st, 0);
+	bpf_loop(BENCH_BATCH, bench_emit, &st, 0);
 	return 0;
 }
