@@ -9,7 +9,8 @@
 #include "proc.h"
 
 /* Opens a -p target and finds its allocator. 0 or -errno. */
-static int prepare_target(struct target *t, struct providers **provs, enum fault *why)
+static int prepare_target(struct elf_files *files, struct target *t, struct providers **provs,
+			  enum fault *why)
 {
 	int pid = t->pid, err;
 
@@ -23,7 +24,7 @@ static int prepare_target(struct target *t, struct providers **provs, enum fault
 		return err;
 	}
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
-	err = providers__find(pid, provs);
+	err = providers__find(files, pid, provs);
 	if (err) {
 		p_err("cannot read the memory map of pid %d (%s): %s", pid, t->comm,
 		      strerror(-err));
@@ -57,7 +58,7 @@ int attach__prepare_pids(struct lifecycle *lc, const int *pids, int nr_pids,
 			*why = FAULT_RUN;
 			return -ENOMEM;
 		}
-		err = prepare_target(t, &(*provs)[i], why);
+		err = prepare_target(lifecycle__files(lc), t, &(*provs)[i], why);
 		if (err)
 			return err;
 	}

@@ -72,6 +72,11 @@ struct target_list *lifecycle__targets(struct lifecycle *lc)
 	return &lc->targets;
 }
 
+struct elf_files *lifecycle__files(struct lifecycle *lc)
+{
+	return lc->tables.files;
+}
+
 uint64_t lifecycle__attach_failures(const struct lifecycle *lc)
 {
 	return lc->attach_failures;
@@ -115,7 +120,7 @@ static void probe_new_files(struct lifecycle *lc, struct target *t, const struct
 	size_t i;
 	int err, attach_pid = lifecycle__attach_pid(lc, t->pid);
 
-	err = providers__from_maps(t->pid, maps, lc->skip_files, &provs);
+	err = providers__from_maps(lc->tables.files, t->pid, maps, lc->skip_files, &provs);
 	for (i = 0; !err && i < provs->nr; i++) {
 		err = tracer__attach_provider(lc->tracer, attach_pid, &provs->list[i], why,
 					      sizeof(why));
@@ -130,7 +135,8 @@ static void probe_new_files(struct lifecycle *lc, struct target *t, const struct
 			file_set__add(lc->skip_files, provs->list[i].dev, provs->list[i].inode);
 		err = 0;
 	}
-	if (want_loader && !providers__find_loader(t->pid, maps, lc->not_loaders, &hook) &&
+	if (want_loader &&
+	    !providers__find_loader(lc->tables.files, t->pid, maps, lc->not_loaders, &hook) &&
 	    tracer__attach_loader(lc->tracer, attach_pid, hook.attach_path, hook.dev, hook.inode,
 				  hook.offset, hook.to_state) < 0) {
 		lc->attach_failures++;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "allocs.h"
+#include "elffile.h"
 #include "history.h"
 #include "memleak.h"
 #include "symbolize.h"
@@ -32,6 +33,7 @@ struct lifecycle_opts {
 
 /* The tables a process's state is kept in; the lifecycle borrows them. */
 struct lifecycle_tables {
+	struct elf_files *files; /* every ELF file read, once */
 	struct allocs *allocs;
 	struct history *history;
 	struct symbolizer *symbolizer;
@@ -52,6 +54,8 @@ void lifecycle__set_tracer(struct lifecycle *lc, struct tracer *tracer);
 void lifecycle__destroy(struct lifecycle *lc, bool resume_held);
 
 struct target_list *lifecycle__targets(struct lifecycle *lc);
+/* The run's ELF files. */
+struct elf_files *lifecycle__files(struct lifecycle *lc);
 /* New images whose allocator or loader could not be probed. */
 uint64_t lifecycle__attach_failures(const struct lifecycle *lc);
 /* The pid a probe for pid is attached with: -1 (every process) with shared probes. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -8,6 +9,21 @@
 #include "privs.h"
 
 #define SYSFS_BTF "/sys/kernel/btf/vmlinux"
+
+/*
+ * One fd stays open per distinct ELF file the targets map (elffile.c);
+ * system-wide that can pass a soft limit of 1,024. Up to the hard limit.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &lim))
+			p_debug("cannot raise the open-file limit: %s", strerror(errno));
+	}
+}
 
 int preflight__check(enum fault *why)
 {
@@ -27,5 +43,6 @@ int preflight__check(enum fault *why)
 		*why = FAULT_KERNEL;
 		return err;
 	}
+	raise_fd_limit();
 	return 0;
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Before anything is loaded: the privileges and the kernel memleakd needs. */
+/*
+ * Before anything is loaded: the privileges and the kernel memleakd needs;
+ * the open-file limit raised to its hard limit.
+ */
 #ifndef MEMLEAKD_PREFLIGHT_H
 #define MEMLEAKD_PREFLIGHT_H
 

@@ -160,35 +160,35 @@ int file_set__add(struct file_set *set, dev_t dev, uint64_t inode)
 	return hmap__put(&set->files, file_key(dev, inode), &fresh) ? 0 : -ENOMEM;
 }
 
-static int add_provider(struct providers *p, int pid, const struct mapping *m,
-			struct file_set *skip)
+static int add_provider(struct providers *p, struct elf_files *files, int pid,
+			const struct mapping *m, struct file_set *skip)
 {
 	struct provider prov = {0}, *bigger;
-	struct elf_syms *syms;
-	int fd;
+	const struct elf_syms *syms;
+	struct elf_file *f;
+	int err = 0;
 
+	/*
+	 * map_files names the exact inode mapped, whatever the target's mount
+	 * namespace: the probes go there, so it must be there now (a mapping
+	 * gone meanwhile is not a provider), even when the file is cached.
+	 */
 	snprintf(prov.attach_path, sizeof(prov.attach_path),
 		 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
-	/* map_files names the exact inode mapped, whatever the target's mount namespace. */
-	fd = open(prov.attach_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	f = access(prov.attach_path, F_OK) ? NULL : elf_files__get(files, pid, m, &err);
+	if (!f && !err)
+		err = -errno;
+	if (!f) {
 		p_debug("cannot open '%s' (%s) of pid %d: %s", prov.attach_path, m->path, pid,
-			strerror(errno));
-		return errno == ENOENT ? 0 : -errno;
+			strerror(-err));
+		return err == -ENOENT || err == -ESTALE ? 0 : err;
 	}
-	syms = elf_syms__load_fd(fd);
-	if (!syms) {
-		close(fd);
+	syms = elf_file__syms(f);
+	if (!syms)
 		return 0; /* not an ELF file we can read: not a provider */
-	}
-	if (!find_entry_points(fd, syms, &prov)) {
-		elf_syms__free(syms);
-		close(fd);
+	if (!find_entry_points(f->fd, syms, &prov))
 		/* Never a provider, whoever maps it: not read again. */
 		return skip ? file_set__add(skip, m->dev, m->inode) : 0;
-	}
-	elf_syms__free(syms);
-	close(fd);
 	prov.path = strdup(m->path);
 	if (!prov.path)
 		return -ENOMEM;
@@ -204,23 +204,28 @@ static int add_provider(struct providers *p, int pid, const struct mapping *m,
 	return 0;
 }
 
-int providers__from_maps(int pid, const struct procmaps *maps, struct file_set *skip,
-			 struct providers **out)
+int providers__from_maps(struct elf_files *files, int pid, const struct procmaps *maps,
+			 struct file_set *skip, struct providers **out)
 {
+	struct elf_files *own = files ? NULL : elf_files__new();
 	struct providers *p = calloc(1, sizeof(*p));
 	size_t i;
 	int err = 0;
 
-	if (!p)
+	if (!p || (!files && !own)) {
+		free(p);
+		elf_files__free(own);
 		return -ENOMEM;
+	}
 	for (i = 0; i < maps->nr && !err; i++) {
 		const struct mapping *m = &maps->maps[i];
 
 		if (!m->exec || !mapping__is_file(m) || seen(p, m) ||
 		    file_set__has(skip, m->dev, m->inode))
 			continue;
-		err = add_provider(p, pid, m, skip);
+		err = add_provider(p, files ? files : own, pid, m, skip);
 	}
+	elf_files__free(own);
 	if (err) {
 		providers__free(p);
 		return err;
@@ -229,7 +234,7 @@ int providers__from_maps(int pid, const struct procmaps *maps, struct file_set *
 	return 0;
 }
 
-int providers__find(int pid, struct providers **out)
+int providers__find(struct elf_files *files, int pid, struct providers **out)
 {
 	struct procmaps *maps;
 	int err;
@@ -237,7 +242,7 @@ int providers__find(int pid, struct providers **out)
 	err = procmaps__read(pid, &maps);
 	if (err)
 		return err;
-	err = providers__from_maps(pid, maps, NULL, out);
+	err = providers__from_maps(files, pid, maps, NULL, out);
 	procmaps__free(maps);
 	return err;
 }
@@ -257,20 +262,24 @@ void providers__free(struct providers *p)
 /* r_state's place in glibc's struct r_debug: int r_version, then two pointers. */
 #define R_DEBUG_STATE_OFFSET 24
 
-static int loader_from_mapping(int pid, const struct mapping *m, struct loader_hook *out)
+static int loader_from_mapping(struct elf_files *files, int pid, const struct mapping *m,
+			       struct loader_hook *out)
 {
 	struct elf_sym_info hook;
-	struct elf_syms *syms;
+	const struct elf_syms *syms;
+	struct elf_file *f;
 	uint64_t r_debug;
-	int fd, err = -ENOENT;
+	int err = 0;
 
 	snprintf(out->attach_path, sizeof(out->attach_path),
 		 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
-	fd = open(out->attach_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno; /* unmapped meanwhile, or gone */
-	syms = elf_syms__load_fd(fd);
-	close(fd);
+	f = access(out->attach_path, F_OK) ? NULL : elf_files__get(files, pid, m, &err);
+	if (!f && !err)
+		err = -errno;
+	if (!f) /* unmapped meanwhile, or gone */
+		return err == -ENOENT || err == -ESTALE ? -ESRCH : err;
+	err = -ENOENT;
+	syms = elf_file__syms(f);
 	if (!syms)
 		return -ENOENT;
 	if (!elf_syms__find(syms, "_dl_debug_state", &hook) && !hook.ifunc &&
@@ -282,27 +291,32 @@ static int loader_from_mapping(int pid, const struct mapping *m, struct loader_h
 		out->inode = m->inode;
 		err = 0;
 	}
-	elf_syms__free(syms);
 	return err;
 }
 
-int providers__find_loader(int pid, const struct procmaps *maps, struct file_set *not_loaders,
-			   struct loader_hook *out)
+int providers__find_loader(struct elf_files *files, int pid, const struct procmaps *maps,
+			   struct file_set *not_loaders, struct loader_hook *out)
 {
+	struct elf_files *own = files ? NULL : elf_files__new();
 	size_t i;
-	int err;
+	int err = -ENOENT;
 
+	if (!files && !own)
+		return -ENOMEM;
 	for (i = 0; i < maps->nr; i++) {
 		const struct mapping *m = &maps->maps[i];
 
 		if (!m->exec || !mapping__is_file(m) ||
 		    file_set__has(not_loaders, m->dev, m->inode))
 			continue;
-		err = loader_from_mapping(pid, m, out);
+		err = loader_from_mapping(files ? files : own, pid, m, out);
 		if (err != -ENOENT)
-			return err;
-		if (not_loaders && file_set__add(not_loaders, m->dev, m->inode))
-			return -ENOMEM;
+			break;
+		if (not_loaders && file_set__add(not_loaders, m->dev, m->inode)) {
+			err = -ENOMEM;
+			break;
+		}
 	}
-	return -ENOENT;
+	elf_files__free(own);
+	return err;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "elffile.h"
 #include "probesite.h"
 #include "procmaps.h"
 
@@ -108,16 +109,17 @@ int file_set__add(struct file_set *set, dev_t dev, uint64_t inode);
 
 /*
  * Scans /proc/PID/maps. 0 with nr == 0 when nothing defines malloc;
- * -ENOENT/-ESRCH when the process is gone; -errno otherwise.
+ * -ENOENT/-ESRCH when the process is gone; -errno otherwise. Files are read
+ * through files, the run's ELF cache (NULL: a private one, for this call).
  */
-int providers__find(int pid, struct providers **out);
+int providers__find(struct elf_files *files, int pid, struct providers **out);
 /*
  * Same, on maps already read; files are opened through /proc/PID/. Files
  * in skip (may be NULL) are not read; files found not to be providers are
  * added to it.
  */
-int providers__from_maps(int pid, const struct procmaps *maps, struct file_set *skip,
-			 struct providers **out);
+int providers__from_maps(struct elf_files *files, int pid, const struct procmaps *maps,
+			 struct file_set *skip, struct providers **out);
 void providers__free(struct providers *p);
 
 /* The dynamic loader a process maps: where its debugger hook is. */
@@ -134,7 +136,7 @@ struct loader_hook {
  * -errno. Files in not_loaders (may be NULL) are skipped, and files read
  * that are not a loader are added to it.
  */
-int providers__find_loader(int pid, const struct procmaps *maps, struct file_set *not_loaders,
-			   struct loader_hook *out);
+int providers__find_loader(struct elf_files *files, int pid, const struct procmaps *maps,
+			   struct file_set *not_loaders, struct loader_hook *out);
 
 #endif

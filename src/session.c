@@ -48,6 +48,7 @@ struct session {
 	struct tracer *tracer;
 	struct unwinder *unwinder; /* NULL with --unwind fp */
 	struct history *history;   /* outstanding bytes per stack per interval */
+	struct elf_files *files;   /* every ELF file the targets map, opened once */
 	struct lifecycle *lifecycle;
 	struct outputs *outputs;
 	struct providers **initial_provs; /* per -p target, until attached */
@@ -305,19 +306,24 @@ static int new_tables(struct session *s)
 
 	tparams.interval_s = s->opts->interval_s;
 	tparams.min_rate = s->opts->min_growth;
+	s->files = elf_files__new();
 	s->allocs = allocs__new();
 	s->symbolizer = symbolizer__new();
 	s->history = history__new(s->opts->window, &tparams);
 	if (s->opts->unwind != UNWIND_FP)
 		s->unwinder = unwinder__new();
-	tables = (struct lifecycle_tables){s->allocs, s->history, s->symbolizer, s->unwinder};
-	if (s->allocs && s->symbolizer && s->history &&
+	tables =
+	    (struct lifecycle_tables){s->files, s->allocs, s->history, s->symbolizer, s->unwinder};
+	if (s->files && s->allocs && s->symbolizer && s->history &&
 	    (s->unwinder || s->opts->unwind == UNWIND_FP))
 		s->lifecycle = lifecycle__new(&lopts, &tables);
 	if (!s->lifecycle) {
 		p_err("out of memory");
 		return fail(s, FAULT_RUN, -ENOMEM);
 	}
+	symbolizer__use_files(s->symbolizer, s->files);
+	if (s->unwinder)
+		unwinder__use_files(s->unwinder, s->files);
 	symbolizer__set_demangle(s->symbolizer, s->opts->demangle);
 	return 0;
 }
@@ -487,6 +493,7 @@ static void cleanup(struct session *s)
 	history__destroy(s->history);
 	outputs__close(s->outputs);
 	allocs__destroy(s->allocs);
+	elf_files__free(s->files); /* after everything that reads through it */
 }
 
 int session__run(const struct opts *opts, struct outcome *outcome)

@@ -12,6 +12,7 @@
 
 #include "array.h"
 #include "demangle.h"
+#include "elffile.h"
 #include "elfsyms.h"
 #include "hmap.h"
 #include "log.h"
@@ -22,7 +23,7 @@ struct module {
 	dev_t dev;
 	uint64_t inode;
 	char *name;		     /* basename of the path it was first seen under */
-	struct elf_syms *syms;	     /* NULL when the file could not be read */
+	const struct elf_syms *syms; /* the file cache's; NULL when it could not be read */
 	struct elf_syms *debug_syms; /* full symbols from the build-id debug file, or NULL */
 	struct srcinfo *src;	     /* DWARF lines and inlines (debug file or module), or NULL */
 };
@@ -38,7 +39,9 @@ struct demangled {
 };
 
 struct symbolizer {
-	char *debug_dir; /* NULL: DEFAULT_DEBUG_DIR */
+	struct elf_files *files;     /* the run's ELF files, or own_files */
+	struct elf_files *own_files; /* made on first use when none was given */
+	char *debug_dir;	     /* NULL: DEFAULT_DEBUG_DIR */
 	bool demangle;
 	struct hmap names; /* raw name's address -> struct demangled */
 	struct module *modules;
@@ -58,6 +61,11 @@ struct symbolizer *symbolizer__new(void)
 	s->demangle = true;
 	hmap__init(&s->names, sizeof(struct demangled));
 	return s;
+}
+
+void symbolizer__use_files(struct symbolizer *s, struct elf_files *files)
+{
+	s->files = files;
 }
 
 void symbolizer__set_demangle(struct symbolizer *s, bool on)
@@ -100,7 +108,6 @@ void symbolizer__destroy(struct symbolizer *s)
 	if (!s)
 		return;
 	for (i = 0; i < s->nr_modules; i++) {
-		elf_syms__free(s->modules[i].syms);
 		elf_syms__free(s->modules[i].debug_syms);
 		srcinfo__close(s->modules[i].src);
 		free(s->modules[i].name);
@@ -114,6 +121,7 @@ void symbolizer__destroy(struct symbolizer *s)
 	free(s->modules);
 	free(s->procs);
 	free(s->debug_dir);
+	elf_files__free(s->own_files);
 	free(s);
 }
 
@@ -304,7 +312,8 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 {
 	struct module *mod = find_module(s, m->dev, m->inode);
 	char debug_path[PATH_MAX];
-	int fd;
+	struct elf_file *f;
+	int err = 0;
 
 	if (mod)
 		return mod;
@@ -319,20 +328,22 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 	mod->syms = NULL;
 	mod->debug_syms = NULL;
 	mod->src = NULL;
-	fd = pid > 0 ? mapping__open(pid, m) : open(m->path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		mod->syms = elf_syms__load_fd(fd);
+	if (!s->files)
+		s->files = s->own_files = elf_files__new();
+	f = s->files ? elf_files__get(s->files, pid, m, &err) : NULL;
+	if (f) {
+		mod->syms = elf_file__syms(f);
 		if (!mod->syms)
-			p_debug("no symbols from '%s': %s", m->path, strerror(errno));
+			p_debug("no symbols from '%s': %s", m->path, strerror(-f->syms_err));
 		else
 			mod->debug_syms =
 			    load_debug_file(s, elf_syms__build_id(mod->syms), debug_path);
 		if (mod->syms && !mod->debug_syms)
 			mod->debug_syms = load_debuglink(s, pid, m, mod->syms, debug_path);
-		mod->src = open_srcinfo(mod->debug_syms ? debug_path : NULL, fd);
-		close(fd);
+		mod->src = open_srcinfo(mod->debug_syms ? debug_path : NULL, f->fd);
 	} else {
-		p_debug("cannot open '%s' of pid %d: %s", m->path, pid, strerror(-fd));
+		p_debug("cannot open '%s' of pid %d: %s", m->path, pid,
+			strerror(s->files ? -err : ENOMEM));
 	}
 	s->nr_modules++;
 	return mod;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "elffile.h"
 #include "procmaps.h"
 
 struct symbolizer;
@@ -37,6 +38,11 @@ struct symbolizer *symbolizer__new(void);
  * there, when present and carrying the same build ID. 0 or -ENOMEM.
  */
 int symbolizer__set_debug_dir(struct symbolizer *s, const char *dir);
+/*
+ * Reads ELF files through the run's cache (the provider search and the
+ * unwinder share it), which must outlive s. Without it, s keeps its own.
+ */
+void symbolizer__use_files(struct symbolizer *s, struct elf_files *files);
 /* Demangle C++ and Rust names (on by default). */
 void symbolizer__set_demangle(struct symbolizer *s, bool on);
 void symbolizer__destroy(struct symbolizer *s);

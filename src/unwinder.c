@@ -7,6 +7,7 @@
 
 #include "array.h"
 #include "cfi.h"
+#include "elffile.h"
 #include "log.h"
 #include "unwinder.h"
 
@@ -19,6 +20,8 @@ struct unwind_module {
 };
 
 struct unwinder {
+	struct elf_files *files;     /* the run's ELF files, or own_files */
+	struct elf_files *own_files; /* made on first use when none was given */
 	struct unwind_module *modules;
 	size_t nr_modules, modules_cap;
 	struct ml_unwind_row *rows; /* mirror of the BPF array, all modules */
@@ -43,7 +46,13 @@ void unwinder__destroy(struct unwinder *u)
 		cfi_table__free(u->modules[i].table);
 	free(u->modules);
 	free(u->rows);
+	elf_files__free(u->own_files);
 	free(u);
+}
+
+void unwinder__use_files(struct unwinder *u, struct elf_files *files)
+{
+	u->files = files;
 }
 
 void unwinder__set_capacity(struct unwinder *u, size_t max_rows)
@@ -92,14 +101,17 @@ static int append_rows(struct unwinder *u, struct unwind_module *mod, const char
 static void load_table(struct unwinder *u, struct unwind_module *mod, int pid,
 		       const struct mapping *m)
 {
-	int fd = mapping__open(pid, m), err;
+	struct elf_file *f;
+	int err = -ENOMEM;
 
-	if (fd < 0) {
-		p_debug("no unwind table for '%s' of pid %d: %s", m->path, pid, strerror(-fd));
+	if (!u->files)
+		u->files = u->own_files = elf_files__new();
+	f = u->files ? elf_files__get(u->files, pid, m, &err) : NULL;
+	if (!f) {
+		p_debug("no unwind table for '%s' of pid %d: %s", m->path, pid, strerror(-err));
 		return;
 	}
-	err = cfi_table__build(fd, &mod->table);
-	close(fd);
+	err = cfi_table__build(f->fd, &mod->table);
 	if (!err)
 		err = append_rows(u, mod, m->path);
 	if (err) {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "elffile.h"
 #include "memleak.h"
 #include "procmaps.h"
 
@@ -19,6 +20,11 @@ struct unwinder;
 
 struct unwinder *unwinder__new(void);
 void unwinder__destroy(struct unwinder *u);
+/*
+ * Reads ELF files through the run's cache (shared with the provider search
+ * and the symbolizer), which must outlive u. Without it, u keeps its own.
+ */
+void unwinder__use_files(struct unwinder *u, struct elf_files *files);
 
 /*
  * Most rows the BPF map holds; modules that no longer fit get no table

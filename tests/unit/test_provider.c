@@ -221,7 +221,7 @@ static void test_own_libc(void **state)
 	require_map_files();
 	check_eq(procmaps__read(getpid(), &pm), 0);
 	libc = own_mapping(pm, "/libc.so.6");
-	check_eq(providers__from_maps(getpid(), pm, NULL, &p), 0);
+	check_eq(providers__from_maps(NULL, getpid(), pm, NULL, &p), 0);
 	prov = provider_of(p, libc);
 	if (!prov)
 		fail_msg("libc (%s) is not among the %zu providers", libc->path, p->nr);
@@ -257,7 +257,7 @@ static void test_own_libc(void **state)
 				     p->list[i].inode == p->list[j].inode);
 	}
 	/* providers__find reads the same maps itself. */
-	check_eq(providers__find(getpid(), &again), 0);
+	check_eq(providers__find(NULL, getpid(), &again), 0);
 	check_eq(again->nr, p->nr);
 	assert_non_null(provider_of(again, libc));
 	providers__free(again);
@@ -282,14 +282,14 @@ static void test_skip_set(void **state)
 	libc = own_mapping(pm, "/libc.so.6");
 	self = procmaps__find(pm, (uint64_t)(uintptr_t)&test_skip_set);
 	assert_non_null(self);
-	check_eq(providers__from_maps(getpid(), pm, skip, &p), 0);
+	check_eq(providers__from_maps(NULL, getpid(), pm, skip, &p), 0);
 	assert_non_null(provider_of(p, libc));
 	assert_true(file_set__has(skip, self->dev, self->inode)); /* read, no malloc */
 	assert_false(file_set__has(skip, libc->dev, libc->inode));
 	providers__free(p);
 	/* libc in the set: not read, so not found. */
 	check_eq(file_set__add(skip, libc->dev, libc->inode), 0);
-	check_eq(providers__from_maps(getpid(), pm, skip, &p), 0);
+	check_eq(providers__from_maps(NULL, getpid(), pm, skip, &p), 0);
 	assert_null(provider_of(p, libc));
 	providers__free(p);
 	file_set__free(skip);
@@ -312,7 +312,7 @@ static void test_static_executables(void **state)
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "%s", fixture_path(names[i]));
 		map_file(&mp, path);
-		check_eq(providers__from_maps(getpid(), &mp.pm, NULL, &p), 0);
+		check_eq(providers__from_maps(NULL, getpid(), &mp.pm, NULL, &p), 0);
 		if (p->nr != 1)
 			fail_msg("%s: %zu providers, want 1", names[i], p->nr);
 		check_str(p->list[0].path, mp.path);
@@ -322,7 +322,7 @@ static void test_static_executables(void **state)
 		providers__free(p);
 		/* Listed twice (two executable mappings of one file): one provider. */
 		twice[0] = twice[1] = mp.m;
-		check_eq(providers__from_maps(getpid(), &pm, NULL, &p), 0);
+		check_eq(providers__from_maps(NULL, getpid(), &pm, NULL, &p), 0);
 		check_eq(p->nr, 1);
 		providers__free(p);
 		unmap_file(&mp);
@@ -344,7 +344,7 @@ static void test_not_providers(void **state)
 	assert_non_null(skip);
 	snprintf(path, sizeof(path), "%s", fixture_path("no_malloc"));
 	map_file(&mp, path);
-	check_eq(providers__from_maps(getpid(), &mp.pm, skip, &p), 0);
+	check_eq(providers__from_maps(NULL, getpid(), &mp.pm, skip, &p), 0);
 	check_eq(p->nr, 0);
 	assert_true(file_set__has(skip, mp.m.dev, mp.m.inode));
 	providers__free(p);
@@ -353,7 +353,7 @@ static void test_not_providers(void **state)
 	skip = file_set__new();
 	assert_non_null(skip);
 	mp.m.exec = false;
-	check_eq(providers__from_maps(getpid(), &mp.pm, skip, &p), 0);
+	check_eq(providers__from_maps(NULL, getpid(), &mp.pm, skip, &p), 0);
 	check_eq(p->nr, 0);
 	assert_false(file_set__has(skip, mp.m.dev, mp.m.inode));
 	providers__free(p);
@@ -364,7 +364,7 @@ static void test_not_providers(void **state)
 	assert_true(write(fd, "malloc free\n", 12) == 12);
 	close(fd);
 	map_file(&mp, text);
-	check_eq(providers__from_maps(getpid(), &mp.pm, skip, &p), 0);
+	check_eq(providers__from_maps(NULL, getpid(), &mp.pm, skip, &p), 0);
 	check_eq(p->nr, 0);
 	providers__free(p);
 	unmap_file(&mp);
@@ -383,7 +383,7 @@ static void test_gone(void **state)
 	require_map_files();
 	map_file(&mp, fixture_path("lifecycle-static"));
 	unmap_file(&mp);
-	check_eq(providers__from_maps(getpid(), &mp.pm, NULL, &p), 0);
+	check_eq(providers__from_maps(NULL, getpid(), &mp.pm, NULL, &p), 0);
 	check_eq(p->nr, 0);
 	providers__free(p);
 	/* A child reaped: its pid is free (and not reused this soon). */
@@ -393,7 +393,7 @@ static void test_gone(void **state)
 		_exit(0);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	p = NULL;
-	if (!providers__find(pid, &p))
+	if (!providers__find(NULL, pid, &p))
 		fail_msg("providers__find on reaped pid %d succeeded", (int)pid);
 	assert_null(p);
 }
@@ -426,7 +426,7 @@ static void test_loader_hook(void **state)
 	assert_non_null(not_loaders);
 	check_eq(procmaps__read(getpid(), &pm), 0);
 	ld = own_mapping(pm, "/ld-linux-x86-64.so.2");
-	check_eq(providers__find_loader(getpid(), pm, not_loaders, &hook), 0);
+	check_eq(providers__find_loader(NULL, getpid(), pm, not_loaders, &hook), 0);
 	check_eq(hook.inode, ld->inode);
 	check_u64(hook.offset, offset_of(ld->path, "_dl_debug_state"));
 	/* In memory: the executable mapping holds the hook's file offset. */
@@ -443,7 +443,7 @@ static void test_loader_hook(void **state)
 	assert_false(file_set__has(not_loaders, ld->dev, ld->inode));
 	/* The loader in the set: skipped, so no loader at all. */
 	check_eq(file_set__add(not_loaders, ld->dev, ld->inode), 0);
-	check_eq(providers__find_loader(getpid(), pm, not_loaders, &hook), -ENOENT);
+	check_eq(providers__find_loader(NULL, getpid(), pm, not_loaders, &hook), -ENOENT);
 	file_set__free(not_loaders);
 	procmaps__free(pm);
 }
@@ -460,10 +460,10 @@ static void test_no_loader(void **state)
 	not_loaders = file_set__new();
 	assert_non_null(not_loaders);
 	map_file(&mp, fixture_path("lifecycle-musl"));
-	check_eq(providers__find_loader(getpid(), &mp.pm, not_loaders, &hook), -ENOENT);
+	check_eq(providers__find_loader(NULL, getpid(), &mp.pm, not_loaders, &hook), -ENOENT);
 	assert_true(file_set__has(not_loaders, mp.m.dev, mp.m.inode));
 	/* Without a set as well. */
-	check_eq(providers__find_loader(getpid(), &mp.pm, NULL, &hook), -ENOENT);
+	check_eq(providers__find_loader(NULL, getpid(), &mp.pm, NULL, &hook), -ENOENT);
 	unmap_file(&mp);
 	file_set__free(not_loaders);
 }

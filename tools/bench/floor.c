@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	err = providers__find(pid, &provs);
+	err = providers__find(NULL, pid, &provs);
 	if (err || !provs->nr) {
 		fprintf(stderr, "floor: no allocator found in pid %d: %s\n", pid,
 			err ? strerror(-err) : "nothing defines malloc");

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ELF files traced processes map, one entry per (device, inode): each
+ * is opened once, through the mapping of the first process seen with it,
+ * and its symbol table is read once, for whoever asks first — the
+ * allocator search (provider), the symbolizer or the unwinder. The open
+ * fd pins the inode, so a (device, inode) key cannot come back as another
+ * file while the entry lives. Files are untrusted: reading them is elfsyms'
+ * and cfi's business, both bounded.
+ */
+#ifndef MEMLEAKD_ELFFILE_H
+#define MEMLEAKD_ELFFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "elfsyms.h"
+#include "procmaps.h"
+
+struct elf_files;
+
+struct elf_file {
+	dev_t dev;
+	uint64_t inode;
+	int fd;		       /* read-only; the cache's to close */
+	struct elf_syms *syms; /* read on the first elf_file__syms() */
+	int syms_err;	       /* -errno when they could not be read */
+	bool syms_tried;
+};
+
+struct elf_files *elf_files__new(void);
+/* Closes every file; accepts NULL. */
+void elf_files__free(struct elf_files *files);
+
+/*
+ * The file pid maps at m (pid <= 0: m->path, for tests), opened on first
+ * sight: NULL with *err = -errno when it cannot be opened now (not
+ * remembered: another process mapping it may succeed), -ENOMEM included.
+ */
+struct elf_file *elf_files__get(struct elf_files *files, int pid, const struct mapping *m,
+				int *err);
+/* Its symbols and load segments, read once; NULL when unreadable (f->syms_err). */
+const struct elf_syms *elf_file__syms(struct elf_file *f);
+/* Files opened so far. */
+size_t elf_files__nr(const struct elf_files *files);
+
+#endif
