@@ -314,6 +314,7 @@ void lifecycle__poll_liveness(struct lifecycle *lc)
 
 static void on_fork(struct lifecycle *lc, int parent, int child)
 {
+	const struct target *from;
 	struct target *t;
 
 	/* Its allocations so far are the parent's copies; it starts with a clean slate. */
@@ -321,6 +322,12 @@ static void on_fork(struct lifecycle *lc, int parent, int child)
 	if (!t)
 		return;
 	p_debug("pid %d forked pid %d", parent, child);
+	/* fork copies the name: right even when the child is gone before /proc says it. */
+	from = targets__find(&lc->targets, parent);
+	if (from && from != t)
+		memcpy(t->comm, from->comm, sizeof(t->comm));
+	/* Its parent's maps until its own can be read: it may be gone by then. */
+	symbolizer__inherit(lc->tables.symbolizer, parent, child);
 	lifecycle__maps_changed(lc, t, MAPS_UNWIND | MAPS_SYMBOLS);
 }
 

@@ -165,6 +165,28 @@ int mapping__open(int pid, const struct mapping *m)
 	return fd;
 }
 
+int procmaps__dup(const struct procmaps *pm, struct procmaps **out)
+{
+	struct procmaps *copy = calloc(1, sizeof(*copy));
+	size_t i;
+
+	if (!copy)
+		return -ENOMEM;
+	copy->maps = calloc(pm->nr ? pm->nr : 1, sizeof(*copy->maps));
+	for (i = 0; copy->maps && i < pm->nr; i++, copy->nr++) {
+		copy->maps[i] = pm->maps[i];
+		copy->maps[i].path = strdup(pm->maps[i].path);
+		if (!copy->maps[i].path)
+			break;
+	}
+	if (!copy->maps || copy->nr < pm->nr) {
+		procmaps__free(copy);
+		return -ENOMEM;
+	}
+	*out = copy;
+	return 0;
+}
+
 void procmaps__free(struct procmaps *pm)
 {
 	size_t i;

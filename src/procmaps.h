@@ -40,6 +40,8 @@ bool mapping__is_file(const struct mapping *m);
  * its inode matches. An fd or -errno.
  */
 int mapping__open(int pid, const struct mapping *m);
+/* A deep copy of pm. 0 or -ENOMEM. */
+int procmaps__dup(const struct procmaps *pm, struct procmaps **out);
 void procmaps__free(struct procmaps *pm);
 
 #endif

@@ -154,6 +154,18 @@ int symbolizer__set_maps(struct symbolizer *s, int pid, struct procmaps *maps)
 	return 0;
 }
 
+int symbolizer__inherit(struct symbolizer *s, int parent, int child)
+{
+	struct proc_maps *p = find_proc(s, parent);
+	struct procmaps *copy;
+	int err;
+
+	if (!p)
+		return -ENOENT;
+	err = procmaps__dup(p->maps, &copy);
+	return err ? err : symbolizer__set_maps(s, child, copy);
+}
+
 void symbolizer__forget(struct symbolizer *s, int pid)
 {
 	struct proc_maps *p = find_proc(s, pid);

@@ -57,6 +57,12 @@ int symbolizer__refresh(struct symbolizer *s, int pid);
 int symbolizer__update(struct symbolizer *s, int pid, struct procmaps *maps);
 /* Installs maps for pid (takes ownership); used by refresh and by tests. */
 int symbolizer__set_maps(struct symbolizer *s, int pid, struct procmaps *maps);
+/*
+ * A forked child maps what its parent maps: gives child a copy of the
+ * parent's last maps (a child that exits before its maps can be read still
+ * resolves). 0, -ENOENT when the parent has none, -ENOMEM.
+ */
+int symbolizer__inherit(struct symbolizer *s, int parent, int child);
 void symbolizer__forget(struct symbolizer *s, int pid);
 
 /*

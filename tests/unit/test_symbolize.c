@@ -117,6 +117,33 @@ static void test_symbolizer_self_exe(void **state)
 	symbolizer__destroy(s);
 }
 
+/* A forked child resolves through its parent's maps, even once the child is gone; a shared file
+ * cache serves both. */
+static void test_symbolizer_inherit(void **state)
+{
+	struct elf_files *files = elf_files__new();
+	struct symbolizer *s = symbolizer__new();
+	uint64_t addr = (uintptr_t)&symtest_anchor + 2;
+	const int child = 0x7ffffff0; /* never a live pid here */
+	struct frame f;
+
+	(void)state;
+	assert_non_null(files);
+	assert_non_null(s);
+	symbolizer__use_files(s, files);
+	check_eq(symbolizer__inherit(s, getpid(), child), -ENOENT); /* the parent has none yet */
+	check_eq(symbolizer__refresh(s, getpid()), 0);
+	assert_true(elf_files__nr(files) > 0); /* read through the shared cache */
+	check_eq(symbolizer__inherit(s, getpid(), child), 0);
+	/* The copy is the child's own: the parent's maps may go. */
+	symbolizer__forget(s, getpid());
+	symbolizer__resolve(s, child, addr, 1, &f);
+	check_str(f.symbol, "symtest_anchor");
+	check_hex(f.offset, 2);
+	symbolizer__destroy(s);
+	elf_files__free(files);
+}
+
 static void test_symbolizer_unmapped(void **state)
 {
 	struct symbolizer *s = symbolizer__new();
@@ -537,6 +564,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_symbolizer_dlopen),
 	    cmocka_unit_test(test_symbolizer_self_exe),
+	    cmocka_unit_test(test_symbolizer_inherit),
 	    cmocka_unit_test(test_symbolizer_unmapped),
 	    cmocka_unit_test(test_symbolizer_synthetic_maps),
 	    cmocka_unit_test(test_symbolizer_unnamed_anonymous),
