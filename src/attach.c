@@ -101,14 +101,19 @@ int attach__prepare_all(struct lifecycle *lc, enum fault *why)
 	return 0;
 }
 
+/* One line through p_note, which keeps comm and paths from driving the terminal. */
 static void describe_target(const struct target *t, const struct providers *provs)
 {
-	size_t i;
+	char *paths = NULL;
+	size_t len = 0, i;
+	FILE *list = open_memstream(&paths, &len);
 
-	fprintf(stderr, "memleakd: tracing pid %d (%s) through", t->pid, t->comm);
-	for (i = 0; i < provs->nr; i++)
-		fprintf(stderr, "%s %s", i ? "," : "", provs->list[i].path);
-	fputc('\n', stderr);
+	for (i = 0; list && i < provs->nr; i++)
+		fprintf(list, "%s %s", i ? "," : "", provs->list[i].path);
+	if (list)
+		fclose(list);
+	p_note("tracing pid %d (%s) through%s", t->pid, t->comm, paths ? paths : "");
+	free(paths);
 }
 
 int attach__pids(struct lifecycle *lc, struct tracer *tracer, struct providers **provs,

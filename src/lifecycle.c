@@ -291,8 +291,7 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 	}
 	/* A dead process must not look like a leak of the living. */
 	if (t->role != ROLE_SEEN)
-		fprintf(stderr, "memleakd: pid %d (%s) exited; its allocations are dropped\n",
-			t->pid, t->comm);
+		p_note("pid %d (%s) exited; its allocations are dropped", t->pid, t->comm);
 	forget_process(lc, t->pid);
 	if (t->role == ROLE_SEEN || t->role == ROLE_CHILD)
 		targets__remove(&lc->targets, t->pid);

@@ -6,17 +6,16 @@
 #include <time.h>
 
 #include "report.h"
+#include "textsafe.h"
 #include "units.h"
 
-/* Symbol names and comm come from the target: never let them drive the terminal. */
+/*
+ * Symbol names, paths and comm come from the target: never let them drive
+ * the terminal (control characters, C1, bidi overrides, invalid UTF-8).
+ */
 static const char *printable(const char *text, char *buf, size_t len)
 {
-	size_t i;
-
-	for (i = 0; text[i] && i + 1 < len; i++)
-		buf[i] = ((unsigned char)text[i] < 0x20 || text[i] == 0x7f) ? '?' : text[i];
-	buf[i] = '\0';
-	return buf;
+	return textsafe__terminal(text, buf, len);
 }
 
 const char *report__sparkline(const uint64_t *values, size_t n, char *buf, size_t len)
@@ -200,7 +199,8 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 		printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)),
 		color && stack->hist && stack->hist->growing ? "\033[0m" : "");
 	if (stack->suppressed_by)
-		fprintf(out, "    suppressed: a frame matches '%s'\n", stack->suppressed_by);
+		fprintf(out, "    suppressed: a frame matches '%s'\n",
+			printable(stack->suppressed_by, clean, sizeof(clean)));
 	fprintf(out, "    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
 		format_bytes(s->alloc_bytes, b), s->alloc_count, format_bytes(s->free_bytes, c),
 		s->free_count);

@@ -39,8 +39,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	if (level == LIBBPF_WARN && log__level() < LOG_INFO)
 		return 0; /* failures reach the user as one line from the caller */
-	fputs("memleakd: libbpf: ", stderr);
-	return vfprintf(stderr, fmt, args);
+	p_libbpf(fmt, args);
+	return 0;
 }
 
 static size_t key_slot(const struct key_index *x, uint64_t key)

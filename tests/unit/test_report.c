@@ -25,6 +25,7 @@
 
 #include "report.h"
 #include "snapshot.h"
+#include "textsafe.h"
 
 /* Control characters as \xNN (newlines kept), for printing untrusted text. */
 static void escape_text(const char *text, char *out, size_t len)
@@ -205,6 +206,69 @@ static void test_report_control_characters(void **state)
 	free(text);
 }
 
+/*
+ * Past C0: UTF-8 encoded C1 controls (U+009B is CSI to xterm), raw C1 and
+ * other invalid UTF-8, and bidi overrides (which reorder what the reader
+ * sees) never reach stdout; UTF-8 names are kept as they are.
+ */
+static void test_report_c1_bidi_invalid(void **state)
+{
+	static const struct frame hostile[] = {
+	    {.addr = 0x1000,
+	     .symbol = "csi\xc2\x9b"
+		       "31mred",
+	     .offset = 1,
+	     .module = "m"},
+	    {.addr = 0x2000, .symbol = "rlo\xe2\x80\xaegnp.exe", .offset = 1, .module = "m\x9b"},
+	    {.addr = 0x3000, .symbol = "bad\xff\xfe\xc3(", .offset = 1, .module = "m"},
+	    {.addr = 0x4000, .symbol = "caf\xc3\xa9_\xe5\x90\x8d", .offset = 1, .module = "m"},
+	};
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	enum text_class cls;
+	const char *p;
+	uint32_t cp;
+	char *text;
+
+	(void)state;
+	assert_non_null(snap);
+	snap->procs = calloc(1, sizeof(*snap->procs));
+	assert_non_null(snap->procs);
+	snap->procs[0].pid = 7;
+	strcpy(snap->procs[0].comm, "\xc2\x9b"
+				    "2J\xc2\x9b"
+				    "31mX");
+	snap->nr_procs = 1;
+	snap->nr_stacks = snap->nr_live_stacks = 1;
+	snap->stacks = calloc(1, sizeof(*snap->stacks));
+	assert_non_null(snap->stacks);
+	set_stats(&snap->stacks[0], 7, 1, 64, 1, 64, 1);
+	snap->stacks[0].frames = frames_of(hostile, 4);
+	snap->stacks[0].nr_frames = 4;
+	text = render_report(snap, 10);
+	snapshot__free(snap);
+
+	for (p = text; *p; p += textsafe__next(p, &cp, &cls)) {
+		textsafe__next(p, &cp, &cls);
+		if (cls == TEXT_PLAIN || *p == '\n')
+			continue;
+		{
+			ptrdiff_t at = p - text;
+
+			free(text);
+			fail_msg("%s U+%04X at byte %td of the report",
+				 cls == TEXT_INVALID ? "invalid UTF-8 byte" : "control character",
+				 cp, at);
+		}
+	}
+	check_contains(text, "pid 7 (?2J?31mX)");
+	check_contains(text, "csi?31mred+0x1 (m)");
+	check_contains(text, "rlo?gnp.exe+0x1 (m?)");
+	check_contains(text, "bad??"
+			     "?(+0x1 (m)");
+	check_contains(text, "caf\xc3\xa9_\xe5\x90\x8d+0x1 (m)");
+	free(text);
+}
+
 static void test_sparkline(void **state)
 {
 	static const uint64_t rising[] = {0, 1, 2, 3, 4, 5, 6, 7}, flat[] = {5, 5, 5};
@@ -221,8 +285,11 @@ static void test_sparkline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_report_exact), cmocka_unit_test(test_report_all_stacks),
-	    cmocka_unit_test(test_report_empty), cmocka_unit_test(test_report_control_characters),
+	    cmocka_unit_test(test_report_exact),
+	    cmocka_unit_test(test_report_all_stacks),
+	    cmocka_unit_test(test_report_empty),
+	    cmocka_unit_test(test_report_control_characters),
+	    cmocka_unit_test(test_report_c1_bidi_invalid),
 	    cmocka_unit_test(test_sparkline),
 	};
 
