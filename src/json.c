@@ -4,24 +4,35 @@
 #include <math.h>
 
 #include "json.h"
+#include "textsafe.h"
 
-/* A JSON string; bytes outside printable ASCII are escaped, so any input is valid JSON. */
+/*
+ * A JSON string: valid UTF-8 is copied through (a UTF-8 name reads back as
+ * itself), controls (C0, DEL, C1, bidi overrides) are \u-escaped so that
+ * viewing the file cannot drive a terminal, and each byte that is not
+ * well-formed UTF-8 becomes U+FFFD: any input gives valid JSON and valid text.
+ */
 static void put_string(FILE *out, const char *text)
 {
-	const unsigned char *p = (const unsigned char *)text;
+	enum text_class cls;
+	size_t unit;
+	uint32_t cp;
 
 	if (!text) {
 		fputs("null", out);
 		return;
 	}
 	fputc('"', out);
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(out, "\\u%04x", *p);
+	for (; *text; text += unit) {
+		unit = textsafe__next(text, &cp, &cls);
+		if (cls == TEXT_INVALID)
+			fputs("\\ufffd", out);
+		else if (cls == TEXT_CONTROL)
+			fprintf(out, "\\u%04x", (unsigned int)cp);
+		else if (*text == '"' || *text == '\\')
+			fprintf(out, "\\%c", *text);
 		else
-			fputc(*p, out);
+			fwrite(text, 1, unit, out);
 	}
 	fputc('"', out);
 }

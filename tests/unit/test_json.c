@@ -25,6 +25,7 @@
 
 #include "json.h"
 #include "snapshot.h"
+#include "textsafe.h"
 
 /* The exporters on the synthetic snapshot: names escaped, structure whole. */
 static void test_json_line(void **state)
@@ -53,11 +54,61 @@ static void test_json_line(void **state)
 	check_eq(count_of(text, "{"), count_of(text, "}"));
 	check_eq(count_of(text, "["), count_of(text, "]"));
 	free(text);
-	/* Quotes, backslashes, control and non-ASCII bytes: escaped, still one line. */
+	/* Quotes, backslashes and control bytes escaped; an invalid byte is U+FFFD. */
 	strcpy(snap->procs[0].comm, "a\"b\\c\n\xff");
 	text = render_with(json__render, snap, &len);
-	check_contains(text, "\"comm\":\"a\\\"b\\\\c\\u000a\\u00ff\"");
+	check_contains(text, "\"comm\":\"a\\\"b\\\\c\\u000a\\ufffd\"");
 	check_eq(count_of(text, "\n"), 1);
+	free(text);
+	snapshot__free(snap);
+}
+
+/* The text of every string in the line is valid UTF-8 without raw controls but the line end. */
+static void check_clean_utf8(const char *text)
+{
+	enum text_class cls;
+	const char *p;
+	uint32_t cp;
+
+	for (p = text; *p; p += textsafe__next(p, &cp, &cls)) {
+		textsafe__next(p, &cp, &cls);
+		if (cls != TEXT_PLAIN && !(*p == '\n' && !p[1]))
+			fail_msg("%s U+%04X at byte %td of:\n%s",
+				 cls == TEXT_INVALID ? "invalid UTF-8" : "raw control", cp,
+				 p - text, text);
+	}
+}
+
+/*
+ * UTF-8 names come back as themselves (not as Latin-1 mojibake of their
+ * bytes); C1 and bidi controls as \u escapes; invalid bytes as U+FFFD.
+ */
+static void test_json_utf8(void **state)
+{
+	static const struct frame names[] = {
+	    {.addr = 0x1000, .symbol = "caf\xc3\xa9_\xe5\x90\x8d_\xf0\x9f\x98\x80", .module = "m"},
+	    {.addr = 0x2000, .symbol = "bad\xff\xfe\xc3(", .module = "lib\xe2\x82"},
+	    {.addr = 0x3000,
+	     .symbol = "csi\xc2\x9b"
+		       "2J\xe2\x80\xae\x7f",
+	     .module = "m"},
+	};
+	struct snapshot *snap = make_snapshot();
+	size_t len;
+	char *text;
+
+	(void)state;
+	strcpy(snap->procs[0].comm, "n\xc3\xa4me\xc3");
+	free(snap->stacks[0].frames);
+	snap->stacks[0].frames = frames_of(names, 3);
+	snap->stacks[0].nr_frames = 3;
+	text = render_with(json__render, snap, &len);
+	check_clean_utf8(text);
+	check_contains(text, "\"comm\":\"n\xc3\xa4me\\ufffd\"");
+	check_contains(text, "\"symbol\":\"caf\xc3\xa9_\xe5\x90\x8d_\xf0\x9f\x98\x80\"");
+	check_contains(text,
+		       "\"symbol\":\"bad\\ufffd\\ufffd\\ufffd(\",\"module\":\"lib\\ufffd\\ufffd\"");
+	check_contains(text, "\"symbol\":\"csi\\u009b2J\\u202e\\u007f\"");
 	free(text);
 	snapshot__free(snap);
 }
@@ -66,6 +117,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_line),
+	    cmocka_unit_test(test_json_utf8),
 	};
 
 	/* The report prints local time: pin it so the expected text is exact. */
