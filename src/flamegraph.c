@@ -2,22 +2,25 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "array.h"
 #include "flamegraph.h"
+#include "textsafe.h"
 #include "units.h"
 
 #define WIDTH	     1200.0
 #define FRAME_HEIGHT 17
 #define TOP_MARGIN   58
-#define MIN_WIDTH_PX 0.3 /* narrower boxes are left out: invisible, and they bloat the file */
-#define NAME_LEN     256
+#define MIN_WIDTH_PX 0.3  /* narrower boxes are left out: invisible, and they bloat the file */
+#define NAME_LEN     256  /* bytes of a box's name, cut at a character boundary */
+#define FORMAT_LEN   1024 /* a frame formatted before the cut */
 #define NO_NODE	     ((size_t)-1) /* out of memory */
 
 struct node {
-	char name[NAME_LEN];
+	char name[NAME_LEN]; /* valid UTF-8 without controls (textsafe__utf8) */
 	uint64_t bytes;
 	uint64_t growing_bytes;
 	double growth; /* bytes/s summed over the growing stacks through this node */
@@ -30,24 +33,31 @@ struct tree {
 	size_t max_depth;
 };
 
-static size_t add_node(struct tree *t, const char *name)
+/* clean: a name already made safe and cut to NAME_LEN. */
+static size_t add_node(struct tree *t, const char *clean)
 {
 	if (ARRAY_RESERVE(t->nodes, t->cap, t->nr + 1, 256))
 		return NO_NODE;
 	memset(&t->nodes[t->nr], 0, sizeof(t->nodes[0]));
-	snprintf(t->nodes[t->nr].name, NAME_LEN, "%s", name);
+	memcpy(t->nodes[t->nr].name, clean, strlen(clean) + 1);
 	return t->nr++;
 }
 
-/* The child of parent called name, created when missing; NO_NODE when out of memory. */
+/*
+ * The child of parent called name, created when missing; NO_NODE when out of
+ * memory. Names come from the target: the SVG must stay well-formed XML, so
+ * invalid UTF-8 becomes U+FFFD and the cut never splits a character.
+ */
 static size_t child(struct tree *t, size_t parent, const char *name)
 {
+	char clean[NAME_LEN];
 	size_t c, made;
 
+	textsafe__utf8(name, clean, sizeof(clean));
 	for (c = t->nodes[parent].first_child; c; c = t->nodes[c].next_sibling)
-		if (!strcmp(t->nodes[c].name, name))
+		if (!strcmp(t->nodes[c].name, clean))
 			return c;
-	made = add_node(t, name);
+	made = add_node(t, clean);
 	if (made == NO_NODE)
 		return NO_NODE;
 	t->nodes[made].next_sibling = t->nodes[parent].first_child;
@@ -68,7 +78,7 @@ static void credit(struct node *n, const struct snapshot_stack *st)
 
 static int add_stack(struct tree *t, const struct snapshot *snap, const struct snapshot_stack *st)
 {
-	char name[NAME_LEN];
+	char name[FORMAT_LEN];
 	const char *problem = snapshot__stack_problem(st);
 	size_t at, depth = 1, i;
 
@@ -96,24 +106,46 @@ static int add_stack(struct tree *t, const struct snapshot *snap, const struct s
 	return 0;
 }
 
-static void put_escaped(FILE *out, const char *text)
+/*
+ * At most max_chars characters of text as XML character data. Node names
+ * are already valid UTF-8 without controls; the XML markup characters are
+ * escaped, and U+FFFE/U+FFFF, which XML does not allow, become U+FFFD.
+ */
+static void put_escaped(FILE *out, const char *text, size_t max_chars)
 {
-	const unsigned char *p = (const unsigned char *)text;
+	enum text_class cls;
+	size_t unit;
+	uint32_t cp;
 
-	for (; *p; p++) {
-		if (*p == '&')
+	for (; *text && max_chars; text += unit, max_chars--) {
+		unit = textsafe__next(text, &cp, &cls);
+		if (cls != TEXT_PLAIN)
+			fputc('?', out); /* not in a node name; kept for any other caller */
+		else if (cp == '&')
 			fputs("&amp;", out);
-		else if (*p == '<')
+		else if (cp == '<')
 			fputs("&lt;", out);
-		else if (*p == '>')
+		else if (cp == '>')
 			fputs("&gt;", out);
-		else if (*p == '"')
+		else if (cp == '"')
 			fputs("&quot;", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fputc('?', out);
+		else if (cp == 0xfffe || cp == 0xffff)
+			fputs(TEXTSAFE_REPLACEMENT, out);
 		else
-			fputc(*p, out);
+			fwrite(text, 1, unit, out);
 	}
+}
+
+/* Characters (not bytes) in text: what the label's width depends on. */
+static size_t nr_chars(const char *text)
+{
+	enum text_class cls;
+	uint32_t cp;
+	size_t n = 0;
+
+	for (; *text; text += textsafe__next(text, &cp, &cls))
+		n++;
+	return n;
 }
 
 /* Warm colours keyed by the name, so a function keeps its colour between files. */
@@ -145,7 +177,7 @@ static void draw(FILE *out, const struct tree *t, size_t idx, double x, size_t d
 		return;
 	fill_of(n, fill, sizeof(fill));
 	fprintf(out, "<g%s><title>", n->growing_bytes ? " class=\"growing\"" : "");
-	put_escaped(out, n->name);
+	put_escaped(out, n->name, SIZE_MAX);
 	fprintf(out, " \xe2\x80\x94 %s (%" PRIu64 " B, %.1f%%)", format_bytes(n->bytes, human),
 		n->bytes,
 		100.0 * (double)n->bytes / (double)(t->nodes[0].bytes ? t->nodes[0].bytes : 1));
@@ -160,13 +192,11 @@ static void draw(FILE *out, const struct tree *t, size_t idx, double x, size_t d
 	chars = (size_t)((w - 6) / 7);
 	if (chars >= 5) {
 		fprintf(out, "<text x=\"%.2f\" y=\"%.0f\">", x + 3, y + FRAME_HEIGHT - 5);
-		if (strlen(n->name) <= chars) {
-			put_escaped(out, n->name);
+		if (nr_chars(n->name) <= chars) {
+			put_escaped(out, n->name, SIZE_MAX);
 		} else {
-			char cut[NAME_LEN];
-
-			snprintf(cut, sizeof(cut), "%.*s..", (int)(chars - 2), n->name);
-			put_escaped(out, cut);
+			put_escaped(out, n->name, chars - 2);
+			fputs("..", out);
 		}
 		fputs("</text>", out);
 	}

@@ -18,6 +18,7 @@ packages=(
 	g++ gdb python3			# stack-fidelity check: C++ fixture, gdb's backtrace as truth
 	musl-tools			# tests: a static musl binary
 	libjemalloc2 libtcmalloc-minimal4	# tests: preloaded allocators
+	libxml2-utils			# tests: xmllint checks the SVG is well-formed
 	clang-format
 )
 missing=()

@@ -25,6 +25,7 @@
 
 #include "flamegraph.h"
 #include "snapshot.h"
+#include "textsafe.h"
 
 static void test_flamegraph_svg(void **state)
 {
@@ -53,10 +54,129 @@ static void test_flamegraph_svg(void **state)
 	snapshot__free(snap);
 }
 
+/* Valid UTF-8 with only the characters XML 1.0 allows (tab, newline and CR aside, no C0). */
+static void check_xml_chars(const char *text)
+{
+	enum text_class cls;
+	const char *p;
+	uint32_t cp;
+
+	for (p = text; *p; p += textsafe__next(p, &cp, &cls)) {
+		textsafe__next(p, &cp, &cls);
+		if (cls == TEXT_INVALID || (cp < 0x20 && cp != '\n') || cp == 0xfffe ||
+		    cp == 0xffff)
+			fail_msg("%s U+%04X at byte %td of the SVG",
+				 cls == TEXT_INVALID ? "invalid UTF-8 byte" : "character", cp,
+				 p - text);
+	}
+}
+
+/* xmllint --noout on the document, when installed (libxml2-utils). */
+static void check_xmllint(const char *text, size_t len)
+{
+	char path[] = "/tmp/memleakd-svgtest-XXXXXX", command[128], output[4096] = "";
+	int fd = mkstemp(path), status;
+	size_t got;
+	FILE *lint;
+
+	if (system("command -v xmllint >/dev/null 2>&1")) {
+		print_message("(xmllint not installed: only the built-in UTF-8 check ran)\n");
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		return;
+	}
+	assert_true(fd >= 0);
+	check_eq(write(fd, text, len), (long long)len);
+	close(fd);
+	snprintf(command, sizeof(command), "xmllint --noout %s 2>&1", path);
+	lint = popen(command, "r");
+	assert_non_null(lint);
+	got = fread(output, 1, sizeof(output) - 1, lint);
+	output[got] = '\0';
+	status = pclose(lint);
+	unlink(path);
+	if (status)
+		fail_msg("xmllint rejects the SVG (status %d):\n%s", status, output);
+}
+
+/*
+ * Names with invalid UTF-8 (the audit's "\xff\xfe\xc3("), C1 controls,
+ * U+FFFF, and UTF-8 names longer than a box's name or its label, which the
+ * old byte-wise cuts split mid-character: the document stays well-formed.
+ */
+static void test_flamegraph_hostile_names(void **state)
+{
+	struct frame frames[4] = {
+	    {.addr = 0x1000, .symbol = "xsvg_bad\xff\xfe\xc3(_nam", .module = "m"},
+	    {.addr = 0x2000,
+	     .symbol = "csi\xc2\x9b"
+		       "31m\xef\xbf\xbf",
+	     .module = "m"},
+	    {.addr = 0x3000, .module = "m"},
+	    {.addr = 0x4000, .module = "m"},
+	};
+	char long_name[400], shorter[512];
+	struct snapshot *snap = make_snapshot();
+	size_t len, i;
+	char *text;
+
+	(void)state;
+	/* 'a' then 2-byte characters: byte 255, the old cut, falls inside one. */
+	strcpy(long_name, "a");
+	for (i = 0; i < 150; i++)
+		strcat(long_name, "\xc3\xa9");
+	frames[2].symbol = long_name;
+	/* 200 characters: wider than the widest label (167), cut by characters. */
+	shorter[0] = '\0';
+	for (i = 0; i < 100; i++)
+		strcat(shorter, "\xc3\xa9\xe5\x90\x8d" + (i % 2 ? 2 : 0));
+	frames[3].symbol = shorter;
+	strcpy(snap->procs[0].comm, "n\xc3\xa4me\xc3");
+	free(snap->stacks[0].frames);
+	snap->stacks[0].frames = frames_of(frames, 4);
+	snap->stacks[0].nr_frames = 4;
+	text = render_with(flamegraph__render, snap, &len);
+	check_xml_chars(text);
+	check_xmllint(text, len);
+	check_contains(text, "<title>xsvg_bad\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(_nam ");
+	check_contains(text, "<title>csi?31m\xef\xbf\xbd ");
+	check_contains(text, "<title>n\xc3\xa4me\xef\xbf\xbd ");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* Stacks sharing a frame whose name is longer than a box's share its box. */
+static void test_flamegraph_long_names_merge(void **state)
+{
+	struct frame frames[1] = {{.addr = 0x1000, .module = "m"}};
+	char long_name[600];
+	struct snapshot *snap = make_snapshot();
+	size_t len;
+	char *text;
+
+	(void)state;
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	frames[0].symbol = long_name;
+	free(snap->stacks[0].frames);
+	snap->stacks[0].frames = frames_of(frames, 1);
+	snap->stacks[0].nr_frames = 1;
+	snap->stacks[4].frames = frames_of(frames, 1); /* pid 42 too */
+	snap->stacks[4].nr_frames = 1;
+	text = render_with(flamegraph__render, snap, &len);
+	check_eq(count_of(text, "<title>xxxxxxxx"), 1);
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flamegraph_svg),
+	    cmocka_unit_test(test_flamegraph_hostile_names),
+	    cmocka_unit_test(test_flamegraph_long_names_merge),
 	};
 
 	/* The report prints local time: pin it so the expected text is exact. */
