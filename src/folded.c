@@ -3,19 +3,29 @@
 #include <inttypes.h>
 
 #include "folded.h"
+#include "textsafe.h"
 
-/* ';' separates frames and a newline ends the record: neither may leak in. */
+/*
+ * ';' separates frames and a newline ends the record: neither may leak in.
+ * The file is UTF-8 text people cat and tools parse: controls (C0, DEL, C1,
+ * bidi overrides) become '?', bytes that are not UTF-8 become U+FFFD.
+ */
 static void put_frame_name(FILE *out, const char *name)
 {
-	for (; *name; name++) {
-		unsigned char ch = (unsigned char)*name;
+	enum text_class cls;
+	size_t unit;
+	uint32_t cp;
 
-		if (ch == ';')
-			fputc(':', out);
-		else if (ch < 0x20 || ch == 0x7f)
+	for (; *name; name += unit) {
+		unit = textsafe__next(name, &cp, &cls);
+		if (cls == TEXT_INVALID)
+			fputs(TEXTSAFE_REPLACEMENT, out);
+		else if (cls == TEXT_CONTROL)
 			fputc('?', out);
+		else if (cp == ';')
+			fputc(':', out);
 		else
-			fputc(ch, out);
+			fwrite(name, 1, unit, out);
 	}
 }
 

@@ -75,6 +75,41 @@ static void test_folded_control_characters(void **state)
 	snapshot__free(snap);
 }
 
+/* Past C0: C1 (raw or UTF-8 encoded), bidi overrides, invalid UTF-8; UTF-8 names kept. */
+static void test_folded_utf8(void **state)
+{
+	static const struct frame hostile[] = {
+	    {.addr = 0x1000, .symbol = "caf\xc3\xa9;\xe5\x90\x8d", .offset = 1, .module = "m"},
+	    {.addr = 0x2000, .symbol = "bad\xff\xfe\xc3(", .offset = 1, .module = "m"},
+	    {.addr = 0x3000,
+	     .symbol = "c1\xc2\x9b\x9b"
+		       "rlo\xe2\x80\xae",
+	     .offset = 1,
+	     .module = "m"},
+	};
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	char *text;
+
+	(void)state;
+	assert_non_null(snap);
+	snap->procs = calloc(1, sizeof(*snap->procs));
+	assert_non_null(snap->procs);
+	snap->procs[0].pid = 7;
+	strcpy(snap->procs[0].comm, "n\xc3\xa4me\xc3");
+	snap->nr_procs = 1;
+	snap->nr_stacks = snap->nr_live_stacks = 1;
+	snap->stacks = calloc(1, sizeof(*snap->stacks));
+	assert_non_null(snap->stacks);
+	set_stats(&snap->stacks[0], 7, 1, 64, 1, 64, 1);
+	snap->stacks[0].frames = frames_of(hostile, 3);
+	snap->stacks[0].nr_frames = 3;
+	text = render_folded(snap);
+	check_str(text, "n\xc3\xa4me\xef\xbf\xbd;c1?\xef\xbf\xbdrlo?;"
+			"bad\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd(;caf\xc3\xa9:\xe5\x90\x8d 64\n");
+	free(text);
+	snapshot__free(snap);
+}
+
 static void test_folded_empty_and_io_error(void **state)
 {
 	struct snapshot *snap = calloc(1, sizeof(*snap));
@@ -105,6 +140,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_folded_exact),
 	    cmocka_unit_test(test_folded_control_characters),
+	    cmocka_unit_test(test_folded_utf8),
 	    cmocka_unit_test(test_folded_empty_and_io_error),
 	};
 
