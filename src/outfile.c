@@ -15,6 +15,21 @@ struct outfile {
 	FILE *stream;
 };
 
+/*
+ * The mode a new file gets from open(path, O_CREAT, 0666): what the user's
+ * umask allows, as for any file a tool writes. With umask 077 the outputs
+ * (system-wide ones describe every user's processes) stay private; with the
+ * usual 022 they are 0644, as before. memleakd is single-threaded, so
+ * reading the umask (which means setting it) races with nothing.
+ */
+static mode_t created_file_mode(void)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	return 0666 & ~mask;
+}
+
 struct outfile *outfile__begin(const char *path)
 {
 	struct outfile *f = calloc(1, sizeof(*f));
@@ -27,11 +42,14 @@ struct outfile *outfile__begin(const char *path)
 		f->tmp_path = NULL;
 		goto fail;
 	}
-	/* mkstemp: O_CREAT|O_EXCL with mode 0600, so no planted file or link is used. */
+	/*
+	 * mkstemp: O_CREAT|O_EXCL with mode 0600, so no planted file or link is
+	 * used; widened to what the umask allows once it is ours.
+	 */
 	fd = mkostemp(f->tmp_path, O_CLOEXEC);
 	if (fd < 0)
 		goto fail;
-	if (fchmod(fd, 0644) || !(f->stream = fdopen(fd, "w"))) {
+	if (fchmod(fd, created_file_mode()) || !(f->stream = fdopen(fd, "w"))) {
 		saved = errno;
 		close(fd);
 		unlink(f->tmp_path);

@@ -268,6 +268,37 @@ static void test_outfile_replaces_symlink(void **state)
 	tmpdir_remove(&d, (const char *const[]){"out.folded", "victim", NULL});
 }
 
+/* The mode of a committed file under umask mask. */
+static mode_t mode_under_umask(const struct tmpdir *d, mode_t mask)
+{
+	char path[128];
+	struct outfile *f;
+	struct stat st;
+	mode_t saved = umask(mask);
+
+	snprintf(path, sizeof(path), "%s/leaks.svg", d->path);
+	f = outfile__begin(path);
+	umask(saved);
+	assert_non_null(f);
+	fputs("x\n", outfile__stream(f));
+	check_eq(outfile__commit(f), 0);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* Output files honour the umask (0666 & ~umask), like any file a tool creates. */
+static void test_outfile_mode_follows_umask(void **state)
+{
+	struct tmpdir d;
+
+	(void)state;
+	tmpdir_make(&d);
+	check_hex(mode_under_umask(&d, 077), 0600);
+	check_hex(mode_under_umask(&d, 022), 0644);
+	check_hex(mode_under_umask(&d, 027), 0640);
+	tmpdir_remove(&d, (const char *const[]){"leaks.svg", NULL});
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +307,7 @@ int main(void)
 	    cmocka_unit_test(test_outfile_check_writable),
 	    cmocka_unit_test(test_outfile_commit_fails),
 	    cmocka_unit_test(test_outfile_replaces_symlink),
+	    cmocka_unit_test(test_outfile_mode_follows_umask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
