@@ -8,6 +8,7 @@
 #include "array.h"
 #include "cfi.h"
 #include "elffile.h"
+#include "hmap.h"
 #include "log.h"
 #include "unwinder.h"
 
@@ -29,11 +30,17 @@ struct unwinder {
 	size_t flushed; /* rows already handed out by take_new_rows */
 	size_t capacity;
 	bool warned_full;
+	/* PIDs told they map too many files: maps are re-read every 0.5 s, say it once. */
+	struct hmap warned_many_maps;
 };
 
 struct unwinder *unwinder__new(void)
 {
-	return calloc(1, sizeof(struct unwinder));
+	struct unwinder *u = calloc(1, sizeof(struct unwinder));
+
+	if (u)
+		hmap__init(&u->warned_many_maps, 0);
+	return u;
 }
 
 void unwinder__destroy(struct unwinder *u)
@@ -46,6 +53,7 @@ void unwinder__destroy(struct unwinder *u)
 		cfi_table__free(u->modules[i].table);
 	free(u->modules);
 	free(u->rows);
+	hmap__free(&u->warned_many_maps);
 	elf_files__free(u->own_files);
 	free(u);
 }
@@ -160,6 +168,18 @@ static void fill_map(const struct unwind_module *mod, const struct mapping *m,
 	out->row_count = mod->row_count;
 }
 
+/* Once per pid (a reused PID stays quiet: the warning is about a rare shape, not state). */
+static void warn_many_maps(struct unwinder *u, int pid)
+{
+	bool fresh = false;
+
+	if (!hmap__put(&u->warned_many_maps, (struct hmap_key){.a = (uint64_t)pid}, &fresh) ||
+	    !fresh)
+		return;
+	p_warn("pid %d maps more than %d executable files: frames in the rest use frame pointers",
+	       pid, ML_MAX_UNWIND_MAPS);
+}
+
 int unwinder__add_process(struct unwinder *u, int pid, const struct procmaps *maps,
 			  struct ml_unwind_proc *proc)
 {
@@ -172,9 +192,7 @@ int unwinder__add_process(struct unwinder *u, int pid, const struct procmaps *ma
 		if (!m->exec || !mapping__is_file(m))
 			continue;
 		if (proc->nr == ML_MAX_UNWIND_MAPS) {
-			p_warn("pid %d maps more than %d executable files: frames in the rest use "
-			       "frame pointers",
-			       pid, ML_MAX_UNWIND_MAPS);
+			warn_many_maps(u, pid);
 			break;
 		}
 		if (proc->nr && m->start < proc->maps[proc->nr - 1].end)

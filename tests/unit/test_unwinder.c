@@ -107,11 +107,68 @@ static void test_unwinder_capacity(void **state)
 	free(proc);
 }
 
+/* Lines of stderr that mention needle while add_process runs rounds times per pid. */
+static size_t warnings_for(struct unwinder *u, const struct procmaps *maps, const int *pids,
+			   size_t nr_pids, size_t rounds, const char *needle)
+{
+	struct ml_unwind_proc *proc = calloc(1, sizeof(*proc));
+	FILE *captured = tmpfile();
+	int saved_fd = dup(STDERR_FILENO);
+	size_t i, j, count = 0;
+	char line[512];
+
+	assert_non_null(proc);
+	assert_non_null(captured);
+	assert_true(saved_fd >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(captured), STDERR_FILENO) >= 0);
+	for (i = 0; i < rounds; i++)
+		for (j = 0; j < nr_pids; j++)
+			unwinder__add_process(u, pids[j], maps, proc);
+	fflush(stderr);
+	assert_true(dup2(saved_fd, STDERR_FILENO) >= 0);
+	close(saved_fd);
+	rewind(captured);
+	while (fgets(line, sizeof(line), captured))
+		count += strstr(line, needle) != NULL;
+	fclose(captured);
+	free(proc);
+	return count;
+}
+
+/*
+ * More executable files than the BPF map holds: the warning comes once per
+ * process, not at every maps refresh (every 0.5 s for the life of the process).
+ */
+static void test_unwinder_too_many_maps_warned_once(void **state)
+{
+	struct procmaps maps = {.nr = ML_MAX_UNWIND_MAPS + 44};
+	struct unwinder *u = unwinder__new();
+	const int pids[] = {999999, 999998};
+	size_t i;
+
+	(void)state;
+	assert_non_null(u);
+	maps.maps = calloc(maps.nr, sizeof(*maps.maps));
+	assert_non_null(maps.maps);
+	for (i = 0; i < maps.nr; i++) /* one file mapped many times; nobody can open it */
+		maps.maps[i] = (struct mapping){.start = 0x10000 * (i + 1),
+						.end = 0x10000 * (i + 1) + 0x1000,
+						.inode = 12345,
+						.exec = true,
+						.path = "/nonexistent/libmany.so"};
+	check_eq(warnings_for(u, &maps, pids, 1, 10, "maps more than"), 1);
+	check_eq(warnings_for(u, &maps, pids, 2, 10, "maps more than"), 1); /* the second pid */
+	free(maps.maps);
+	unwinder__destroy(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_unwinder_self),
 	    cmocka_unit_test(test_unwinder_capacity),
+	    cmocka_unit_test(test_unwinder_too_many_maps_warned_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
