@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "flamegraph.h"
@@ -45,21 +47,83 @@ static int check_writable(const char *option, const char *path)
 	return err;
 }
 
-/* Appended to, never truncated; a symlink planted at the path is refused. */
-static FILE *open_json(const char *path)
+/*
+ * Why an opened --json file must not be used, or NULL. memleakd runs as root
+ * and the path may be in a directory others write to (/tmp): a file another
+ * user owns (they could have forged earlier lines, and root must not append
+ * to it), a second hard link to someone's file, or anything but a regular
+ * file (a FIFO someone reads, a device).
+ */
+static const char *json_file_problem(const struct stat *st, uid_t euid, char *buf, size_t len)
 {
-	int fd;
-	FILE *f;
+	if (!S_ISREG(st->st_mode))
+		return S_ISFIFO(st->st_mode) ? "it is a FIFO, not a regular file"
+					     : "it is not a regular file";
+	if (st->st_uid != euid) {
+		snprintf(buf, len, "it belongs to another user (uid %u)", (unsigned int)st->st_uid);
+		return buf;
+	}
+	if (st->st_nlink != 1) {
+		snprintf(buf, len, "it has %ju hard links", (uintmax_t)st->st_nlink);
+		return buf;
+	}
+	return NULL;
+}
 
-	if (!strcmp(path, "-"))
-		return stdout;
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "a");
-	if (!f)
+/* The cause of a failed open, for the one-line error. */
+static const char *json_open_problem(int err)
+{
+	if (err == ELOOP)
+		return "it is a symlink";
+	if (err == ENXIO)
+		return "it is a FIFO nobody reads (or a device that is not there)";
+	return strerror(err);
+}
+
+/*
+ * Appended to, never truncated. A planted symlink is refused (O_NOFOLLOW),
+ * a FIFO cannot block start-up (O_NONBLOCK, cleared once the file is
+ * checked), and the file must pass json_file_problem. 0 or -errno, the
+ * cause and the fix printed.
+ */
+static int open_json(const char *path, FILE **out)
+{
+	char why_buf[64];
+	const char *why;
+	struct stat st;
+	int fd, flags, err;
+
+	if (!strcmp(path, "-")) {
+		*out = stdout;
+		return 0;
+	}
+	fd = open(path,
+		  O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK,
+		  0666);
+	if (fd < 0) {
+		err = errno;
+		p_err("cannot open --json file '%s': %s; choose another path", path,
+		      json_open_problem(err));
+		return -err;
+	}
+	if (fstat(fd, &st)) {
+		why = strerror(errno);
+	} else {
+		why = json_file_problem(&st, geteuid(), why_buf, sizeof(why_buf));
+		flags = fcntl(fd, F_GETFL);
+		if (!why && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)))
+			why = strerror(errno);
+	}
+	if (!why && !(*out = fdopen(fd, "a")))
+		why = strerror(errno);
+	if (why) {
+		p_err("refusing --json file '%s': %s; remove it or choose another path (memleakd "
+		      "creates the file, or appends to a regular file of your own)",
+		      path, why);
 		close(fd);
-	return f;
+		return -EPERM;
+	}
+	return 0;
 }
 
 int outputs__check(const struct opts *opts)
@@ -84,12 +148,12 @@ int outputs__open(const struct opts *opts, struct outputs **out)
 		return -ENOMEM;
 	outs->opts = opts;
 	outs->report = (struct report_opts){.top = opts->top, .color = use_color()};
-	if (opts->json_path && !(outs->json = open_json(opts->json_path))) {
-		err = -errno;
-		p_err("cannot open --json file '%s': %s; choose a writable path (not a symlink)",
-		      opts->json_path, strerror(errno));
-		free(outs);
-		return err;
+	if (opts->json_path) {
+		err = open_json(opts->json_path, &outs->json);
+		if (err) {
+			free(outs);
+			return err;
+		}
 	}
 	*out = outs;
 	return 0;

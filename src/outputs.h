@@ -15,8 +15,10 @@ struct outputs;
 /* Checks that every output file can be written. 0 or -errno, cause and fix printed. */
 int outputs__check(const struct opts *opts);
 /*
- * Opens --json (appended to; a symlink planted at the path is refused).
- * 0 or -errno, the cause and fix printed.
+ * Opens --json, appended to. Only a regular file with one link, owned by
+ * the effective user, is used (created when missing): a symlink, FIFO,
+ * device, or another user's file planted at the path is refused without
+ * blocking. 0 or -errno, the cause and fix printed.
  */
 int outputs__open(const struct opts *opts, struct outputs **out);
 /*
