@@ -489,8 +489,12 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 
 /*
  * The dynamic loader's debugger hook (_dl_debug_state), called when the
- * link map changes. The cookie is the distance from the hook to
- * _r_debug.r_state; 0 when unknown (every call counts).
+ * link map changes: after an exec's libraries are mapped, and at every
+ * dlopen and dlclose. The cookie is the distance from the hook to
+ * _r_debug.r_state; 0 when unknown (every call counts). A traced process
+ * is held at RT_CONSISTENT (before a dlopened library's constructors run)
+ * until memleakd has read its new mappings, so allocations inside a library
+ * it just loaded unwind through it and name it.
  */
 SEC("uprobe")
 int dl_debug_state(struct pt_regs *ctx)
@@ -498,18 +502,24 @@ int dl_debug_state(struct pt_regs *ctx)
 	__s64 to_state = (__s64)bpf_get_attach_cookie(ctx);
 	__u32 pid, tid;
 	int state = RT_CONSISTENT;
+	bool after_exec, target;
 
 	current_ids(&pid, &tid);
-	if (!pid || !bpf_map_lookup_elem(&loading, &pid))
+	if (!pid || pid == self_pid)
 		return 0;
-	/* The first call announces loading (RT_ADD); the libraries are mapped at RT_CONSISTENT. */
+	after_exec = bpf_map_lookup_elem(&loading, &pid) != NULL;
+	target = is_target(pid);
+	if (!after_exec && !target && !system_wide)
+		return 0;
+	/* The first call announces a change (RT_ADD, RT_DELETE); complete at RT_CONSISTENT. */
 	if (to_state &&
 	    bpf_probe_read_user(&state, sizeof(state), (void *)(PT_REGS_IP(ctx) + to_state)))
 		return 0;
 	if (state != RT_CONSISTENT)
 		return 0;
-	bpf_map_delete_elem(&loading, &pid);
-	if (stop_on_exec && is_target(pid))
+	if (after_exec)
+		bpf_map_delete_elem(&loading, &pid);
+	if (stop_on_exec && target)
 		bpf_send_signal(SIGSTOP);
 	emit(ML_EV_READY, 0, 0, 0);
 	return 0;

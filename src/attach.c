@@ -143,6 +143,8 @@ int attach__pids(struct lifecycle *lc, struct tracer *tracer, struct providers *
 			return err;
 		}
 		describe_target(t, provs[i]);
+		/* The loader's hook: a library it loads later is read before it runs. */
+		lifecycle__maps_changed(lc, t, MAPS_PROBES | MAPS_LOADER);
 	}
 	return 0;
 }

@@ -45,6 +45,20 @@ test_dlopen_after_attach() {
 		fail "expected $leaked B under main;use_library;leaklib_make;leaklib_inner, got '$got':" "$(cat "$folded")"
 }
 
+# The same library, called the moment dlopen returns: the process is held
+# at the loader's hook until memleakd has read the new mapping, so the
+# library's frames unwind and are named (not the file mapped there before).
+test_dlopen_immediate_use() {
+	local folded="$WORK/dlopen0.folded" leaked got
+	start_fixture dlopener "$PWD/$FIX/libleaklib.so" 200 0
+	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded"
+	finish_traced '^leaked'
+	leaked=$(sed -n 's/^leaked //p' "$FIXTURE_OUT")
+	got=$(folded_bytes "$folded" ";main;use_library;leaklib_make;leaklib_inner")
+	[ "$got" = "$leaked" ] ||
+		fail "expected $leaked B under main;use_library;leaklib_make;leaklib_inner, got '$got':" "$(cat "$folded")"
+}
+
 # The binary is deleted from disk while it runs (an upgrade replaced it):
 # unwind tables and symbols still come from the mapped file (map_files).
 test_deleted_binary() {
