@@ -40,15 +40,23 @@ else
   msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# Packagers may override CFLAGS; the warnings below are always on.
+# Packagers may override CFLAGS; the warnings and hardening below are always on.
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# A root daemon that parses files other users control. _FORTIFY_SOURCE needs
+# optimization (glibc warns without, and -Werror), so only when CFLAGS has an -O
+# and does not choose a level of its own (dpkg-buildflags passes =2).
+FORTIFY := $(if $(findstring _FORTIFY_SOURCE,$(CFLAGS)),,$(if $(filter -O -O1 -O2 -O3 -Os -Og -Ofast,$(CFLAGS)),-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3))
+HARDENING := $(FORTIFY) -fstack-protector-strong -fstack-clash-protection -fPIE
+HARDENING_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
 LIBS_PC := libbpf libelf libdw zlib liblzma libprotobuf-c
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -liberty -lm
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -I$(BUILD) -I$(BUILD)/gen -Isrc -Ibpf \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) -I$(BUILD) -I$(BUILD)/gen -Isrc -Ibpf \
 	$(DEP_CFLAGS)
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# ASan checks memory accesses itself; its interceptors and glibc's __*_chk do not mix.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-U_FORTIFY_SOURCE
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall -Werror
 
@@ -73,11 +81,11 @@ all: memleakd
 
 memleakd: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
 
 $(BUILD)/memleakd-san: $(SAN_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	$(call msg,CC,$@)
@@ -95,10 +103,10 @@ $(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h: proto/profile.proto
 # Generated code: compiled without this project's -Werror warnings.
 $(GEN_OBJ): $(BUILD)/gen/profile.pb-c.c | $(BUILD)/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) -std=c11 $(CFLAGS) -I$(BUILD)/gen $(DEP_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) -std=c11 $(HARDENING) $(CFLAGS) -I$(BUILD)/gen $(DEP_CFLAGS) -c -o $@ $<
 $(GEN_SAN_OBJ): $(BUILD)/gen/profile.pb-c.c | $(BUILD)/san
 	$(call msg,CC,$@)
-	$(Q)$(CC) -std=c11 $(CFLAGS) $(SAN_FLAGS) -I$(BUILD)/gen $(DEP_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) -std=c11 $(HARDENING) $(CFLAGS) $(SAN_FLAGS) -I$(BUILD)/gen $(DEP_CFLAGS) -c -o $@ $<
 $(BUILD)/obj/pprof.o $(BUILD)/san/pprof.o: $(BUILD)/gen/profile.pb-c.h
 
 # The tracer includes the generated skeleton.
@@ -141,11 +149,12 @@ $(BUILD) $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/fixtures:
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $^ $(DEP_LIBS) -lcmocka -ldl
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lcmocka -ldl
 
 $(BUILD)/tests/san-test_%: tests/unit/test_%.c $(SAN_LIB_OBJS) | $(BUILD)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Wno-missing-prototypes -o $@ $^ $(DEP_LIBS) -lcmocka -ldl
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Wno-missing-prototypes $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS) \
+	  -lcmocka -ldl
 
 # The fixtures the tests run and read, built into $(BUILD)/fixtures.
 include tests/fixtures/fixtures.mk
