@@ -5,6 +5,7 @@
 #include <libelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "debugsize.h"
@@ -34,6 +35,35 @@ struct srcinfo {
 	struct hmap unit_checks;
 };
 
+/*
+ * libdw takes strings in .debug_str and .debug_line_str (DW_FORM_strp,
+ * DW_AT_comp_dir) at their offset and runs strlen on them: in a section
+ * read into memory, one without a final NUL is read past its end.
+ */
+static bool strings_terminated(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	size_t shstrndx;
+	const char *name;
+	Elf_Data *data;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) ||
+		    !(name = elf_strptr(elf, shstrndx, shdr.sh_name)) ||
+		    !(strstr(name, "debug_str") || strstr(name, "debug_line_str")) ||
+		    strstr(name, "offsets"))
+			continue;
+		data = elf_getdata(scn, NULL); /* read (and decompressed) by dwarf_begin_elf */
+		if (data && data->d_buf && data->d_size &&
+		    ((const char *)data->d_buf)[data->d_size - 1] != '\0')
+			return false;
+	}
+	return true;
+}
+
 struct srcinfo *srcinfo__open(int fd)
 {
 	struct srcinfo *si;
@@ -51,7 +81,7 @@ struct srcinfo *srcinfo__open(int fd)
 		elf_end(elf);
 		return NULL;
 	}
-	si = calloc(1, sizeof(*si));
+	si = strings_terminated(elf) ? calloc(1, sizeof(*si)) : NULL;
 	if (!si) {
 		dwarf_end(dwarf);
 		elf_end(elf);
