@@ -166,17 +166,26 @@ $(BUILD)/bench/mallocbench: tools/bench/mallocbench.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -pthread -Itests/fixtures -o $@ $<
 
-# Fuzzing the ELF/DWARF readers with libFuzzer (clang), ASan and UBSan.
+# Fuzzing what reads target-controlled input with libFuzzer (clang), ASan and
+# UBSan: the ELF/DWARF readers (fuzz_elf), /proc/PID/maps (fuzz_procmaps),
+# entry-probe sites (fuzz_probesite) and the demangler (fuzz_demangle). The
+# pure sources are compiled once, instrumented, and linked into each.
 FUZZ_SRCS := $(filter-out $(NOT_PURE:%=src/%.c) src/pprof.c src/outputs.c,$(SRCS))
-FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
-$(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(wildcard src/*.h)
-	$(call msg,FUZZ,$@)
+FUZZ_OBJS := $(FUZZ_SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fno-sanitize-recover=all \
+	-Isrc -Ibpf $(DEP_CFLAGS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+.SECONDARY: $(FUZZ_OBJS)
+$(BUILD)/fuzz/obj/%.o: src/%.c
+	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(FUZZ_FLAGS) -Isrc -Ibpf \
-	  $(DEP_CFLAGS) -o $@ tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(DEP_LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) $(DEP_LIBS)
 
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz/fuzz_elf
+fuzz: $(FUZZ_TARGETS)
 
 # Bench-only BPF programs: objects and skeletons of their own, never in memleakd's.
 BENCH_BPF_OBJS := $(BUILD)/bench/floor.bpf.o $(BUILD)/bench/producer.bpf.o
@@ -256,5 +265,5 @@ format:
 clean:
 	rm -rf $(BUILD) memleakd
 
--include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
 -include $(BPF_UNIT_OBJS:.o=.d) $(BENCH_BPF_OBJS:.o=.d)
