@@ -385,25 +385,29 @@ static int open_eh_frame(Elf *elf, Dwarf_CFI **cfi)
 	return 0;
 }
 
-/* Every section libdw could take for .debug_frame (.debug_frame, .zdebug_frame), checked. */
-static int check_debug_frame(Elf *elf)
+/* The next section after scn libdw could take for .debug_frame (.debug_frame, .zdebug_frame). */
+static Elf_Scn *next_debug_frame(Elf *elf, size_t shstrndx, Elf_Scn *scn)
+{
+	GElf_Shdr shdr;
+	const char *name;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && (name = elf_strptr(elf, shstrndx, shdr.sh_name)) &&
+		    strstr(name, "debug_frame"))
+			return scn;
+	return NULL;
+}
+
+/* Every .debug_frame section, as dwarf_begin_elf read (and decompressed) it, checked. */
+static int check_debug_frame(Elf *elf, size_t shstrndx)
 {
 	struct cfi_scan_input in;
 	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
-	size_t shstrndx;
-	const char *name;
 	Elf_Data *data;
 	int err;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return -EINVAL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr) ||
-		    !(name = elf_strptr(elf, shstrndx, shdr.sh_name)) ||
-		    !strstr(name, "debug_frame"))
-			continue;
-		data = elf_getdata(scn, NULL); /* decompressed by dwarf_begin_elf */
+	while ((scn = next_debug_frame(elf, shstrndx, scn))) {
+		data = elf_getdata(scn, NULL);
 		if (!data || !data->d_buf)
 			continue;
 		scan_input_init(elf, &in);
@@ -417,22 +421,25 @@ static int check_debug_frame(Elf *elf)
 }
 
 /*
- * libdw's .debug_frame CFI, once checked; dwarf_begin_elf reads the whole
- * DWARF into memory, so not for a file with more than MAX_DEBUG_BYTES.
+ * libdw's .debug_frame CFI, once checked. dwarf_begin_elf reads the whole
+ * DWARF into memory: only for a file that has a .debug_frame, with at most
+ * MAX_DEBUG_BYTES of DWARF.
  */
 static int open_debug_frame(Elf *elf, Dwarf **dwarf, Dwarf_CFI **cfi)
 {
+	size_t shstrndx;
 	uint64_t bytes;
 	int err;
 
 	*dwarf = NULL;
 	*cfi = NULL;
-	if (debugsize__of(elf, &bytes) || bytes == 0 || bytes > MAX_DEBUG_BYTES)
+	if (elf_getshdrstrndx(elf, &shstrndx) || !next_debug_frame(elf, shstrndx, NULL) ||
+	    debugsize__of(elf, &bytes) || bytes > MAX_DEBUG_BYTES)
 		return 0;
 	*dwarf = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!*dwarf)
 		return 0;
-	err = check_debug_frame(elf);
+	err = check_debug_frame(elf, shstrndx);
 	if (err)
 		return err;
 	*cfi = dwarf_getcfi(*dwarf);
