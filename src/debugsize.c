@@ -5,6 +5,13 @@
 
 #include "debugsize.h"
 
+/*
+ * DWARF compresses 3-10 times; a section claiming more than this is a
+ * decompression bomb (1 KB of zlib can claim a gigabyte).
+ */
+#define MAX_RATIO 32
+#define SLACK	  (1u << 20)
+
 /* A GNU .zdebug_* section starts with "ZLIB" and its size, 8 bytes big-endian. */
 static uint64_t zdebug_size(Elf_Scn *scn)
 {
@@ -21,17 +28,23 @@ static uint64_t zdebug_size(Elf_Scn *scn)
 	return size;
 }
 
-static uint64_t section_size(Elf_Scn *scn, const GElf_Shdr *shdr, const char *name)
+/* Its size once uncompressed; -E2BIG for a bomb. */
+static int section_size(Elf_Scn *scn, const GElf_Shdr *shdr, const char *name, uint64_t *size)
 {
 	GElf_Chdr chdr;
 
+	*size = 0;
 	if (shdr->sh_type == SHT_NOBITS)
 		return 0;
 	if (shdr->sh_flags & SHF_COMPRESSED)
-		return gelf_getchdr(scn, &chdr) ? chdr.ch_size : 0;
-	if (!strncmp(name, ".zdebug", 7))
-		return zdebug_size(scn);
-	return shdr->sh_size;
+		*size = gelf_getchdr(scn, &chdr) ? chdr.ch_size : 0;
+	else if (!strncmp(name, ".zdebug", 7))
+		*size = zdebug_size(scn);
+	else
+		*size = shdr->sh_size;
+	if (*size / MAX_RATIO > shdr->sh_size + SLACK)
+		return -E2BIG;
+	return 0;
 }
 
 int debugsize__of(Elf *elf, uint64_t *bytes)
@@ -52,7 +65,8 @@ int debugsize__of(Elf *elf, uint64_t *bytes)
 		name = elf_strptr(elf, shstrndx, shdr.sh_name);
 		if (!name || (strncmp(name, ".debug", 6) && strncmp(name, ".zdebug", 7)))
 			continue;
-		size = section_size(scn, &shdr, name);
+		if (section_size(scn, &shdr, name, &size))
+			return -E2BIG;
 		if (*bytes + size < *bytes)
 			return -EINVAL;
 		*bytes += size;

@@ -11,7 +11,11 @@
 #include <libelf.h>
 #include <stdint.h>
 
-/* 0 with the total in *bytes, or -EINVAL for a file whose sections cannot be read. */
+/*
+ * 0 with the total in *bytes; -E2BIG when a compressed section claims more
+ * than 32 times its size (a decompression bomb), -EINVAL when the sections
+ * cannot be read.
+ */
 int debugsize__of(Elf *elf, uint64_t *bytes);
 
 #endif

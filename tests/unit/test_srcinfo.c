@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -237,6 +238,25 @@ static void test_srcinfo_unterminated_strings(void **state)
 	unlink(copy);
 }
 
+/*
+ * A .zdebug_info of 500 KiB that inflates to 512 MiB: read into memory,
+ * libdw used to inflate it all (514 MB resident for one file). Refused
+ * from its compression ratio now, before libdw sees it.
+ */
+static void test_srcinfo_decompression_bomb(void **state)
+{
+	int fd = open(fixture_path("hostile-zbomb.so"), O_RDONLY | O_CLOEXEC);
+	struct rusage before, after;
+
+	(void)state;
+	assert_true(fd >= 0);
+	getrusage(RUSAGE_SELF, &before);
+	assert_null(srcinfo__open(fd));
+	getrusage(RUSAGE_SELF, &after);
+	assert_true(after.ru_maxrss - before.ru_maxrss < 64 * 1024); /* KiB */
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +265,7 @@ int main(void)
 	    cmocka_unit_test(test_srcinfo_holds_no_fd),
 	    cmocka_unit_test(test_srcinfo_deep_scopes),
 	    cmocka_unit_test(test_srcinfo_unterminated_strings),
+	    cmocka_unit_test(test_srcinfo_decompression_bomb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
