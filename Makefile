@@ -40,15 +40,23 @@ else
   msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# Packagers may override CFLAGS; the warnings below are always on.
+# Packagers may override CFLAGS; the warnings and hardening below are always on.
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# A root daemon that parses files other users control. _FORTIFY_SOURCE needs
+# optimization (glibc warns without, and -Werror), so only when CFLAGS has an -O
+# and does not choose a level of its own (dpkg-buildflags passes =2).
+FORTIFY := $(if $(findstring _FORTIFY_SOURCE,$(CFLAGS)),,$(if $(filter -O -O1 -O2 -O3 -Os -Og -Ofast,$(CFLAGS)),-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3))
+HARDENING := $(FORTIFY) -fstack-protector-strong -fstack-clash-protection -fPIE
+HARDENING_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
 LIBS_PC := libbpf libelf libdw zlib liblzma libprotobuf-c
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -liberty -lm
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) -I$(BUILD) -I$(BUILD)/gen -Isrc -Ibpf \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) -I$(BUILD) -I$(BUILD)/gen -Isrc -Ibpf \
 	$(DEP_CFLAGS)
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# ASan checks memory accesses itself; its interceptors and glibc's __*_chk do not mix.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-U_FORTIFY_SOURCE
 
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf -Wall -Werror
 
@@ -73,11 +81,11 @@ all: memleakd
 
 memleakd: $(OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
 
 $(BUILD)/memleakd-san: $(SAN_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS) $(LDFLAGS)
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	$(call msg,CC,$@)
@@ -95,10 +103,10 @@ $(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h: proto/profile.proto
 # Generated code: compiled without this project's -Werror warnings.
 $(GEN_OBJ): $(BUILD)/gen/profile.pb-c.c | $(BUILD)/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) -std=c11 $(CFLAGS) -I$(BUILD)/gen $(DEP_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) -std=c11 $(HARDENING) $(CFLAGS) -I$(BUILD)/gen $(DEP_CFLAGS) -c -o $@ $<
 $(GEN_SAN_OBJ): $(BUILD)/gen/profile.pb-c.c | $(BUILD)/san
 	$(call msg,CC,$@)
-	$(Q)$(CC) -std=c11 $(CFLAGS) $(SAN_FLAGS) -I$(BUILD)/gen $(DEP_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) -std=c11 $(HARDENING) $(CFLAGS) $(SAN_FLAGS) -I$(BUILD)/gen $(DEP_CFLAGS) -c -o $@ $<
 $(BUILD)/obj/pprof.o $(BUILD)/san/pprof.o: $(BUILD)/gen/profile.pb-c.h
 
 # The tracer includes the generated skeleton.
@@ -141,11 +149,12 @@ $(BUILD) $(BUILD)/obj $(BUILD)/san $(BUILD)/tests $(BUILD)/fixtures:
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $^ $(DEP_LIBS) -lcmocka -ldl
+	$(Q)$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lcmocka -ldl
 
 $(BUILD)/tests/san-test_%: tests/unit/test_%.c $(SAN_LIB_OBJS) | $(BUILD)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Wno-missing-prototypes -o $@ $^ $(DEP_LIBS) -lcmocka -ldl
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Wno-missing-prototypes $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS) \
+	  -lcmocka -ldl
 
 # The fixtures the tests run and read, built into $(BUILD)/fixtures.
 include tests/fixtures/fixtures.mk
@@ -157,17 +166,26 @@ $(BUILD)/bench/mallocbench: tools/bench/mallocbench.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer -Wall -Wextra -pthread -Itests/fixtures -o $@ $<
 
-# Fuzzing the ELF/DWARF readers with libFuzzer (clang), ASan and UBSan.
+# Fuzzing what reads target-controlled input with libFuzzer (clang), ASan and
+# UBSan: the ELF/DWARF readers (fuzz_elf), /proc/PID/maps (fuzz_procmaps),
+# entry-probe sites (fuzz_probesite) and the demangler (fuzz_demangle). The
+# pure sources are compiled once, instrumented, and linked into each.
 FUZZ_SRCS := $(filter-out $(NOT_PURE:%=src/%.c) src/pprof.c src/outputs.c,$(SRCS))
-FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
-$(BUILD)/fuzz/fuzz_elf: tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(wildcard src/*.h)
-	$(call msg,FUZZ,$@)
+FUZZ_OBJS := $(FUZZ_SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fno-sanitize-recover=all \
+	-Isrc -Ibpf $(DEP_CFLAGS)
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+.SECONDARY: $(FUZZ_OBJS)
+$(BUILD)/fuzz/obj/%.o: src/%.c
+	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(FUZZ_FLAGS) -Isrc -Ibpf \
-	  $(DEP_CFLAGS) -o $@ tests/fuzz/fuzz_elf.c $(FUZZ_SRCS) $(DEP_LIBS)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) $(DEP_LIBS)
 
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz/fuzz_elf
+fuzz: $(FUZZ_TARGETS)
 
 # Bench-only BPF programs: objects and skeletons of their own, never in memleakd's.
 BENCH_BPF_OBJS := $(BUILD)/bench/floor.bpf.o $(BUILD)/bench/producer.bpf.o
@@ -247,5 +265,5 @@ format:
 clean:
 	rm -rf $(BUILD) memleakd
 
--include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
 -include $(BPF_UNIT_OBJS:.o=.d) $(BENCH_BPF_OBJS:.o=.d)

@@ -11,6 +11,8 @@
 
 #include "array.h"
 #include "cfi.h"
+#include "cfi_scan.h"
+#include "debugsize.h"
 
 /* x86-64 DWARF register numbers. */
 #define DW_REG_RBP 6
@@ -18,18 +20,24 @@
 #define DW_REG_RA  16
 
 /* Caps what a hostile file can make us allocate or loop over. */
-#define MAX_ROWS     (16u << 20)
-#define MAX_LOOKUPS  (16u << 20)
-/* A hostile file (huge segments, endless FDE programs) must not stall the daemon. */
-#define MAX_BUILD_NS (2000000000ULL)
+#define MAX_ROWS	(16u << 20)
+#define MAX_LOOKUPS	(16u << 20)
+/*
+ * A hostile file (huge segments, endless FDE programs) must not stall the
+ * daemon: the clock is read at every lookup, and cfi_scan bounds what one
+ * lookup costs.
+ */
+#define MAX_BUILD_NS	(2000000000ULL)
+/* .debug_frame comes with the file's whole DWARF, which libdw reads into memory. */
+#define MAX_DEBUG_BYTES (256ULL << 20)
 /*
  * Step through code no FDE covers: by 16 bytes (function alignment) at
  * first, doubling every GAP_PATIENCE misses up to GAP_STEP_MAX, so a huge
  * gap costs a few thousand lookups, not millions.
  */
-#define GAP_STEP     16
-#define GAP_STEP_MAX 4096
-#define GAP_PATIENCE 64
+#define GAP_STEP	16
+#define GAP_STEP_MAX	4096
+#define GAP_PATIENCE	64
 
 #define MAX_EXEC_SEGMENTS 16
 
@@ -195,7 +203,6 @@ static int frame_at(struct cfi_table *t, const struct cfi_sources *src, uint64_t
 	return -1;
 }
 
-/* Rows for [start, end) of one executable segment. */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -204,16 +211,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* -E2BIG or -ETIMEDOUT once a file has cost too much; checked every 1024 lookups. */
+/* -E2BIG or -ETIMEDOUT once a file has cost too much; checked at every lookup. */
 static int over_budget(struct cfi_table *t, size_t lookups)
 {
 	if (lookups > MAX_LOOKUPS)
 		return -E2BIG;
-	if (lookups % 1024 == 0 && now_ns() - t->started_ns > MAX_BUILD_NS)
+	if (now_ns() - t->started_ns > MAX_BUILD_NS)
 		return -ETIMEDOUT;
 	return 0;
 }
 
+/* Rows for [start, end) of one executable segment. */
 static int add_segment(struct cfi_table *t, const struct cfi_sources *cfi, uint64_t start,
 		       uint64_t end, size_t *lookups)
 {
@@ -295,6 +303,149 @@ static int add_segments(struct cfi_table *t, Elf *elf, const struct cfi_sources 
 	return err;
 }
 
+/* The .eh_frame (and .eh_frame_hdr) dwarf_getcfi_elf picks: the first pair, else the last. */
+struct eh_frame_sections {
+	Elf_Scn *frame, *hdr;
+	GElf_Shdr frame_shdr, hdr_shdr;
+};
+
+static void find_eh_frame(Elf *elf, struct eh_frame_sections *eh)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	size_t shstrndx;
+	const char *name;
+
+	memset(eh, 0, sizeof(*eh));
+	if (elf_getshdrstrndx(elf, &shstrndx) || shstrndx == 0)
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS ||
+		    !(name = elf_strptr(elf, shstrndx, shdr.sh_name)))
+			continue;
+		if (!strcmp(name, ".eh_frame_hdr")) {
+			eh->hdr = scn;
+			eh->hdr_shdr = shdr;
+		} else if (!strcmp(name, ".eh_frame")) {
+			eh->frame = scn;
+			eh->frame_shdr = shdr;
+		} else {
+			continue;
+		}
+		if (eh->frame && eh->hdr)
+			return;
+	}
+	eh->hdr = NULL;
+}
+
+static void scan_input_init(Elf *elf, struct cfi_scan_input *in)
+{
+	const char *ident = elf_getident(elf, NULL);
+
+	memset(in, 0, sizeof(*in));
+	in->big_endian = ident && ident[EI_DATA] == ELFDATA2MSB;
+	in->addr_size = ident && ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
+}
+
+/*
+ * libdw's .eh_frame CFI, once cfi_scan has checked what libdw will read.
+ * Without an .eh_frame section libdw would follow PT_GNU_EH_FRAME to the
+ * end of the file, unchecked: no .eh_frame CFI then. 0, -E2BIG, -EINVAL.
+ */
+static int open_eh_frame(Elf *elf, Dwarf_CFI **cfi)
+{
+	struct eh_frame_sections eh;
+	struct cfi_scan_input in;
+	Elf_Data *frame, *hdr = NULL;
+	int err;
+
+	*cfi = NULL;
+	find_eh_frame(elf, &eh);
+	if (!eh.frame)
+		return 0;
+	frame = elf_rawdata(eh.frame, NULL);
+	if (eh.hdr)
+		hdr = elf_rawdata(eh.hdr, NULL);
+	if (!frame || !frame->d_buf)
+		return 0;
+	scan_input_init(elf, &in);
+	in.frame = frame->d_buf;
+	in.frame_size = frame->d_size;
+	in.frame_vaddr = eh.frame_shdr.sh_addr;
+	in.eh_frame = true;
+	if (hdr && hdr->d_buf) {
+		in.hdr = hdr->d_buf;
+		in.hdr_size = hdr->d_size;
+		in.hdr_vaddr = eh.hdr_shdr.sh_addr;
+	}
+	err = cfi_scan__check(&in);
+	if (err)
+		return err;
+	*cfi = dwarf_getcfi_elf(elf);
+	return 0;
+}
+
+/* The next section after scn libdw could take for .debug_frame (.debug_frame, .zdebug_frame). */
+static Elf_Scn *next_debug_frame(Elf *elf, size_t shstrndx, Elf_Scn *scn)
+{
+	GElf_Shdr shdr;
+	const char *name;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && (name = elf_strptr(elf, shstrndx, shdr.sh_name)) &&
+		    strstr(name, "debug_frame"))
+			return scn;
+	return NULL;
+}
+
+/* Every .debug_frame section, as dwarf_begin_elf read (and decompressed) it, checked. */
+static int check_debug_frame(Elf *elf, size_t shstrndx)
+{
+	struct cfi_scan_input in;
+	Elf_Scn *scn = NULL;
+	Elf_Data *data;
+	int err;
+
+	while ((scn = next_debug_frame(elf, shstrndx, scn))) {
+		data = elf_getdata(scn, NULL);
+		if (!data || !data->d_buf)
+			continue;
+		scan_input_init(elf, &in);
+		in.frame = data->d_buf;
+		in.frame_size = data->d_size;
+		err = cfi_scan__check(&in);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * libdw's .debug_frame CFI, once checked. dwarf_begin_elf reads the whole
+ * DWARF into memory: only for a file that has a .debug_frame, with at most
+ * MAX_DEBUG_BYTES of DWARF.
+ */
+static int open_debug_frame(Elf *elf, Dwarf **dwarf, Dwarf_CFI **cfi)
+{
+	size_t shstrndx;
+	uint64_t bytes;
+	int err;
+
+	*dwarf = NULL;
+	*cfi = NULL;
+	if (elf_getshdrstrndx(elf, &shstrndx) || !next_debug_frame(elf, shstrndx, NULL) ||
+	    debugsize__of(elf, &bytes) || bytes > MAX_DEBUG_BYTES)
+		return 0;
+	*dwarf = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
+	if (!*dwarf)
+		return 0;
+	err = check_debug_frame(elf, shstrndx);
+	if (err)
+		return err;
+	*cfi = dwarf_getcfi(*dwarf);
+	return 0;
+}
+
 int cfi_table__build(int fd, struct cfi_table **out)
 {
 	struct cfi_sources cfi = {0};
@@ -304,7 +455,8 @@ int cfi_table__build(int fd, struct cfi_table **out)
 	int err;
 
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	/* Read, not mapped: a file truncated under us is a read error, not SIGBUS. */
+	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf)
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
@@ -316,16 +468,17 @@ int cfi_table__build(int fd, struct cfi_table **out)
 		err = -EINVAL;
 		goto out;
 	}
-	cfi.eh_frame = dwarf_getcfi_elf(elf);
+	t->started_ns = now_ns();
+	err = open_eh_frame(elf, &cfi.eh_frame);
 	/* Code built with -fno-asynchronous-unwind-tables -g has only .debug_frame. */
-	dwarf = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (dwarf)
-		cfi.debug_frame = dwarf_getcfi(dwarf);
+	if (!err)
+		err = open_debug_frame(elf, &dwarf, &cfi.debug_frame);
+	if (err)
+		goto out;
 	if (!cfi.eh_frame && !cfi.debug_frame) {
 		err = -ENODATA;
 		goto out;
 	}
-	t->started_ns = now_ns();
 	err = add_segments(t, elf, &cfi);
 	t->stats.rows = t->nr;
 out:

@@ -26,8 +26,12 @@ struct cfi_stats {
 /*
  * Rows for every executable PT_LOAD segment of the ELF file open at fd,
  * sorted by pc (module vaddr), consecutive equal rules merged, from
- * .eh_frame or else .debug_frame. 0 or -errno: -ENODATA when it has neither, -E2BIG when its code
- * lies beyond 4 GiB or needs more rows than a table may hold, -EINVAL for a file that is not ELF.
+ * .eh_frame or else .debug_frame. The file is read, never mapped, and
+ * bounded: a CIE/FDE over cfi_scan's limits refuses the file, and the
+ * build gives up after 2 s. 0 or -errno: -ENODATA when it has neither,
+ * -E2BIG when its code lies beyond 4 GiB, needs more rows than a table may
+ * hold or its CFI is over the limits, -ETIMEDOUT past 2 s, -EINVAL for a
+ * file that is not ELF or whose CFI is malformed.
  */
 int cfi_table__build(int fd, struct cfi_table **out);
 const struct ml_unwind_row *cfi_table__rows(const struct cfi_table *t);

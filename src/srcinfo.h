@@ -20,11 +20,17 @@ struct src_loc {
 	int inlined; /* 1: inlined into the next location's function */
 };
 
-/* Reads the DWARF of the ELF file at fd (kept open); NULL when it has none. */
+/*
+ * Reads the DWARF of the ELF file at fd into memory (never mapped: a file
+ * truncated later cannot fault) and closes fd. NULL, fd left open for the
+ * caller, when it has none or more than 1 GiB of it.
+ */
 struct srcinfo *srcinfo__open(int fd);
 /*
  * Locations at vaddr, innermost first: each function inlined there, then
  * the function that contains it. Returns the count (0 = nothing known).
+ * A unit whose DIEs nest over 512 deep (libdw would recurse off the stack)
+ * gives file:line only, with function NULL.
  */
 size_t srcinfo__lookup(struct srcinfo *si, uint64_t vaddr, struct src_loc *out, size_t max);
 void srcinfo__close(struct srcinfo *si);

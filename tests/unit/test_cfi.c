@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -251,12 +253,62 @@ static void test_cfi_hostile_files(void **state)
 	free(good);
 }
 
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/*
+ * Audit finding 7: FDEs that make every lookup cost as much as the file (a
+ * million remember_states, 400 KB of remember/restore pairs, nesting 64
+ * deep, 60 000 rows of one 60 KB program) are refused before libdw runs
+ * them. Before: 9 s and 230 MB, or the 2 s budget spent (and overrun).
+ */
+static void test_cfi_hostile_programs(void **state)
+{
+	static const char *const names[] = {"hostile-cfi-remember.so", "hostile-cfi-pairs.so",
+					    "hostile-cfi-depth.so", "hostile-cfi-rows.so"};
+	struct rusage before, after;
+	struct timespec start;
+	struct cfi_table *t;
+	Dl_info libc;
+	size_t i;
+	int fd;
+
+	(void)state;
+	getrusage(RUSAGE_SELF, &before);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		fd = open(fixture_path(names[i]), O_RDONLY | O_CLOEXEC);
+		assert_true(fd >= 0);
+		t = NULL;
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		check_eq(cfi_table__build(fd, &t), -E2BIG);
+		assert_null(t);
+		if (seconds_since(&start) > 1.5)
+			fail_msg("%s took %.1f s", names[i], seconds_since(&start));
+		close(fd);
+	}
+	getrusage(RUSAGE_SELF, &after);
+	assert_true(after.ru_maxrss - before.ru_maxrss < 64 * 1024); /* KiB */
+
+	/* A real library's table is not refused: the libc this test runs on. */
+	assert_true(dladdr((void *)malloc, &libc) && libc.dli_fname);
+	t = table_of(libc.dli_fname);
+	check_sorted(t);
+	assert_true(cfi_table__nr_rows(t) > 1000);
+	cfi_table__free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cfi_no_frame_pointer), cmocka_unit_test(test_cfi_frame_pointer),
 	    cmocka_unit_test(test_cfi_debug_frame),	 cmocka_unit_test(test_cfi_plt_and_gaps),
 	    cmocka_unit_test(test_cfi_offset_to_vaddr),	 cmocka_unit_test(test_cfi_hostile_files),
+	    cmocka_unit_test(test_cfi_hostile_programs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
