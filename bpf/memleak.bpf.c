@@ -101,10 +101,13 @@ struct {
 
 struct ml_counters_map counters SEC(".maps");
 
-/* Processes BPF stopped at EXEC/READY: pid -> ts_ns of the record that says so. */
+/*
+ * Processes BPF stopped at EXEC/READY: pid -> ts_ns of the record that says
+ * so. Full (4096 execs waiting at once), a process runs on unheld, counted.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ML_MAX_TARGETS);
+	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, __u64);
 } held SEC(".maps");
