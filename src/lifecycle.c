@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,8 +28,13 @@ struct lifecycle {
 	struct file_set *not_loaders;
 	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
 	uint64_t attach_failures;
-	int watch_fd; /* epoll set of the targets' pidfds */
+	int watch_fd;			/* epoll set of the targets' pidfds */
+	size_t nr_pidfds, pidfd_budget; /* opened here; past the budget, targets are polled */
+	uint64_t polled_ns;		/* when targets without a pidfd were last polled */
 };
+
+/* Targets without a pidfd are polled this often (one /proc read each). */
+#define POLL_PERIOD_NS 250000000ULL
 
 /* Ids of dead processes whose PID was reused: above any PID (PID_MAX_LIMIT). */
 #define DEAD_ID_STEP (1 << 22)
@@ -40,12 +46,15 @@ struct lifecycle *lifecycle__new(const struct lifecycle_opts *opts,
 				 const struct lifecycle_tables *tables)
 {
 	struct lifecycle *lc = calloc(1, sizeof(*lc));
+	struct rlimit fds;
 
 	if (!lc)
 		return NULL;
 	lc->opts = *opts;
 	lc->tables = *tables;
 	lc->watch_fd = epoll_create1(EPOLL_CLOEXEC);
+	/* Half the fd limit at most (system-wide: one per process); the rest is for files. */
+	lc->pidfd_budget = getrlimit(RLIMIT_NOFILE, &fds) ? 512 : (size_t)(fds.rlim_cur / 2);
 	lc->skip_files = file_set__new();
 	lc->not_loaders = file_set__new();
 	lc->unwind_proc = malloc(sizeof(*lc->unwind_proc));
@@ -351,18 +360,22 @@ static void watch(struct lifecycle *lc, struct target *t)
 /* A pidfd and a start time for a new target: its exit is seen even without its EXIT record. */
 static void open_watch(struct lifecycle *lc, struct target *t)
 {
-	if (t->pidfd == -1) {
+	if (t->pidfd == -1 && lc->nr_pidfds < lc->pidfd_budget) {
 		t->pidfd = proc__open_pidfd(t->pid);
 		if (t->pidfd < 0 && t->pidfd != PROC_NO_PIDFD)
 			t->pidfd = -1; /* gone already, or out of fds: polled */
+		lc->nr_pidfds += t->pidfd >= 0;
 	}
 	watch(lc, t);
 }
 
-static void close_pidfd(struct target *t)
+static void close_pidfd(struct lifecycle *lc, struct target *t)
 {
-	if (t->pidfd >= 0)
+	if (t->pidfd >= 0) {
 		close(t->pidfd); /* leaves the watch set with it */
+		if (lc->nr_pidfds)
+			lc->nr_pidfds--;
+	}
 	t->pidfd = -1;
 }
 
@@ -483,7 +496,7 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 		return;
 	t->exited = true;
 	lc->targets.nr_exited++;
-	close_pidfd(t);
+	close_pidfd(lc, t);
 	/* Not tracer__remove_target: BPF did at the exit; the PID may be a new target's by now. */
 	if (lc->opts.keep_exited || (t->role == ROLE_PID && !lifecycle__pids_alive(lc))) {
 		/* The final report shows what it held at exit: its leaks. */
@@ -550,11 +563,15 @@ void lifecycle__reap(struct lifecycle *lc)
 
 void lifecycle__poll_liveness(struct lifecycle *lc)
 {
+	uint64_t now = monotonic_ns();
 	struct target *t;
 	char *stat;
 	size_t i;
 	int pid;
 
+	if (now - lc->polled_ns < POLL_PERIOD_NS)
+		return;
+	lc->polled_ns = now;
 	for (i = 0; i < lc->targets.nr; i++) {
 		t = lc->targets.list[i];
 		if (t->pidfd >= 0 || t->exited)

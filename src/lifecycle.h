@@ -83,8 +83,9 @@ void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e);
 void lifecycle__mark_exited(struct lifecycle *lc, struct target *t);
 /*
  * An epoll fd, readable when a target's pidfd is (it exited): then call
- * lifecycle__reap. Every target gets a pidfd when first noted; -p targets
- * (which come with theirs) join the set with lifecycle__watch_targets.
+ * lifecycle__reap. Every target gets a pidfd and its start time when first
+ * noted; -p targets (which come with their pidfd) join the set with
+ * lifecycle__watch_targets.
  */
 int lifecycle__watch_fd(const struct lifecycle *lc);
 void lifecycle__watch_targets(struct lifecycle *lc);
@@ -94,8 +95,10 @@ void lifecycle__watch_targets(struct lifecycle *lc);
  */
 void lifecycle__reap(struct lifecycle *lc);
 /*
- * Targets without a pidfd: gone when /proc says so (zombie, no such PID, or
- * another start time); drained first, then marked exited (and counted so).
+ * Targets without a pidfd (pidfd_open missing, or past the budget of half
+ * the fd limit), every 250 ms: gone when /proc says so (zombie, no such
+ * PID, or another start time); drained first, then marked exited (and
+ * counted so).
  */
 void lifecycle__poll_liveness(struct lifecycle *lc);
 /*
