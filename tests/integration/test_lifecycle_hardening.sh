@@ -55,6 +55,19 @@ test_exec_not_held_counted() {
 		fail "no execs not held counted:" "$(grep -E '^lost' "$out")"
 }
 
+# Finding 8: a hold whose record goes unhandled (MEMLEAKD_TEST_IGNORE_READY,
+# test only: READY records are ignored) ends after about 1 s, counted.
+test_exec_hold_swept() {
+	local out="$WORK/swept.out" err="$WORK/swept.err"
+	MEMLEAKD_TEST_IGNORE_READY=1 timeout 20 "$MEMLEAKD" -f -- "$FIX/lifecycle" leak 1 \
+		>"$out" 2>"$err" </dev/null
+	EXIT_CODE=$?
+	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$err")"
+	grep -Eq '^lost to lifecycles: .* [1-9][0-9]* exec holds expired' "$out" ||
+		fail "no expired hold counted:" "$(grep -E '^lost' "$out")" "$(cat "$err")"
+	grep -q "held at exec for more than 1 s" "$err" || fail "no warning:" "$(cat "$err")"
+}
+
 # Finding 10: a child whose EXIT record is lost is still found exited. The
 # audit lost it to a full ring buffer during a stall; the lifecycle ring
 # buffer keeps it now, so the test drops it on purpose.
