@@ -38,6 +38,11 @@ const volatile bool follow_forks = false; /* -f: a target's children become targ
 const volatile bool stop_on_exec = false; /* hold an exec'ing target until its probes are on */
 const volatile __u32 self_pid = 0;	  /* memleakd, in its own namespace */
 const volatile __u32 pidns_level = 0;	  /* depth of memleakd's PID namespace */
+/*
+ * Test only (MEMLEAKD_TEST_DROP_RECORDS): lifecycle records whose bit
+ * (1 << ML_EV_*) is set are treated as if both ring buffers were full.
+ */
+const volatile __u32 test_drop_records = 0;
 
 /* An allocator call in flight on one thread. */
 struct stash {
@@ -88,7 +93,24 @@ struct {
 	__uint(max_entries, 8 << 20); /* resized by userspace before load */
 } events SEC(".maps");
 
+/* Lifecycle records when "events" is full (see memleak.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, ML_LIFE_RINGBUF_BYTES);
+} life_events SEC(".maps");
+
 struct ml_counters_map counters SEC(".maps");
+
+/*
+ * Processes BPF stopped at EXEC/READY: pid -> ts_ns of the record that says
+ * so. Full (4096 execs waiting at once), a process runs on unheld, counted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} held SEC(".maps");
 
 /* Targets by PID in memleakd's namespace, for the exit tracepoint. */
 struct {
@@ -124,9 +146,7 @@ static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32
 	e->size = size;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->stack_key = stack_key;
-	/* A process waits stopped on lifecycle records: they wake the reader at once. */
-	flags = type >= ML_EV_EXIT && type <= ML_EV_READY ? BPF_RB_FORCE_WAKEUP
-							  : ringbuf_wakeup(&events, wakeup_bytes);
+	flags = ringbuf_wakeup(&events, wakeup_bytes);
 	bpf_ringbuf_submit(e, flags);
 	count(ML_CNT_EVENTS);
 }
@@ -134,6 +154,63 @@ static __always_inline void emit_stack(__u32 type, __u64 addr, __u64 size, __s32
 static __always_inline void emit(__u32 type, __u64 addr, __u64 size, __s32 stack_id)
 {
 	emit_stack(type, addr, size, stack_id, 0);
+}
+
+/* Room for a lifecycle record: in "events", else in "life_events"; NULL (counted) in neither. */
+static __always_inline struct ml_event *reserve_lifecycle(__u32 type)
+{
+	struct ml_event *e = NULL;
+
+	if (!(test_drop_records & (1u << type))) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e)
+			e = bpf_ringbuf_reserve(&life_events, sizeof(*e), 0);
+	}
+	if (!e)
+		count(ML_CNT_LIFE_LOST);
+	return e;
+}
+
+/* Fills and sends a reserved lifecycle record; a process may wait on it: wake the reader. */
+static __always_inline void submit_lifecycle(struct ml_event *e, __u32 type, __u64 addr,
+					     __u64 ts_ns)
+{
+	e->type = type;
+	current_ids(&e->pid, &e->tid);
+	e->stack_id = 0;
+	e->addr = addr;
+	e->size = 0;
+	e->ts_ns = ts_ns;
+	e->stack_key = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	count(ML_CNT_EVENTS);
+}
+
+/*
+ * Stops the current process until userspace continues it, only when its
+ * record e is reserved (it will arrive) and the hold is in the held map
+ * (so it is resumed even when the record is mishandled). Else it runs on,
+ * counted.
+ */
+static __always_inline void hold_current(struct ml_event *e, __u32 pid, __u64 ts_ns)
+{
+	if (!e || bpf_map_update_elem(&held, &pid, &ts_ns, BPF_ANY)) {
+		count(ML_CNT_EXEC_NOT_HELD);
+		return;
+	}
+	if (bpf_send_signal(SIGSTOP)) {
+		bpf_map_delete_elem(&held, &pid);
+		count(ML_CNT_EXEC_NOT_HELD);
+	}
+}
+
+/* A lifecycle record with nothing to hold. */
+static __always_inline void emit_lifecycle(__u32 type, __u64 addr)
+{
+	struct ml_event *e = reserve_lifecycle(type);
+
+	if (e)
+		submit_lifecycle(e, type, addr, bpf_ktime_get_ns());
 }
 
 static __always_inline bool is_target(__u32 pid)
@@ -416,7 +493,11 @@ int BPF_PROG(process_exit, struct task_struct *task)
 	if (!pid || pid == self_pid || (!system_wide && !is_target(pid)))
 		return 0;
 	bpf_map_delete_elem(&loading, &pid);
-	emit(ML_EV_EXIT, 0, 0, 0);
+	/* A held process killed while stopped: its PID must not be continued later. */
+	bpf_map_delete_elem(&held, &pid);
+	/* Here, before the PID can be reused: a process that takes it is no target by mistake. */
+	bpf_map_delete_elem(&targets, &pid);
+	emit_lifecycle(ML_EV_EXIT, 0);
 	return 0;
 }
 
@@ -460,13 +541,15 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	/* ...and unwound: it maps what its parent maps. */
 	if (unwind_dwarf)
 		unwind_inherit(pid, child_pid);
-	emit_stack(ML_EV_FORK, child_pid, 0, 0, 0);
+	emit_lifecycle(ML_EV_FORK, child_pid);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
+	__u64 now = bpf_ktime_get_ns();
+	struct ml_event *e;
 	__u32 pid, tid;
 	__u8 one = 1;
 	bool target;
@@ -479,11 +562,14 @@ int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux
 	/*
 	 * The new image's allocator may be a file no probe is on yet: the
 	 * process stops before its first instruction until memleakd has
-	 * attached and sends SIGCONT.
+	 * attached and sends SIGCONT. Only with its record reserved: a stop
+	 * nobody hears of would last for good.
 	 */
+	e = reserve_lifecycle(ML_EV_EXEC);
 	if (stop_on_exec && target)
-		bpf_send_signal(SIGSTOP);
-	emit(ML_EV_EXEC, 0, 0, 0);
+		hold_current(e, pid, now);
+	if (e)
+		submit_lifecycle(e, ML_EV_EXEC, 0, now);
 	return 0;
 }
 
@@ -500,7 +586,9 @@ SEC("uprobe")
 int dl_debug_state(struct pt_regs *ctx)
 {
 	__s64 to_state = (__s64)bpf_get_attach_cookie(ctx);
+	struct ml_event *e;
 	__u32 pid, tid;
+	__u64 now;
 	int state = RT_CONSISTENT;
 	bool after_exec, target;
 
@@ -519,8 +607,11 @@ int dl_debug_state(struct pt_regs *ctx)
 		return 0;
 	if (after_exec)
 		bpf_map_delete_elem(&loading, &pid);
+	now = bpf_ktime_get_ns();
+	e = reserve_lifecycle(ML_EV_READY);
 	if (stop_on_exec && target)
-		bpf_send_signal(SIGSTOP);
-	emit(ML_EV_READY, 0, 0, 0);
+		hold_current(e, pid, now);
+	if (e)
+		submit_lifecycle(e, ML_EV_READY, 0, now);
 	return 0;
 }

@@ -16,6 +16,15 @@
 #define ML_EV_MMAP   7 /* --mmap: an anonymous mapping (addr, size), like ALLOC */
 #define ML_EV_MUNMAP 8 /* --mmap: munmap(addr); only a traced mapping is released */
 
+/*
+ * EXIT, FORK, EXEC and READY records go to the "events" ring buffer like the
+ * others (their order with the allocation records is kept); when it is full
+ * they go to "life_events", a small buffer of their own that allocation
+ * floods cannot fill. A process stopped at EXEC/READY is in the "held" map
+ * (pid -> ts_ns of the record), so only what BPF stopped is ever continued.
+ */
+#define ML_LIFE_RINGBUF_BYTES (256u << 10)
+
 /* Frames kept per stack in the stack map (the kernel's ceiling is 127). */
 #define ML_MAX_STACK_DEPTH 127
 
@@ -118,7 +127,12 @@ struct ml_sampled_key {
 #define ML_CNT_STACK_NESTED    14 /* dwarf: unwinder busy on this CPU (preempted): no stack */
 #define ML_CNT_SAMPLE_FULL     15 /* sampling: the set of sampled live blocks was full */
 #define ML_CNT_TARGETS_FULL    16 /* -f: a child could not be added (too many targets) */
-#define ML_CNT_MAX	       17
+#define ML_CNT_EXEC_NOT_HELD   17 /* no room for the EXEC/READY record: the process ran on unheld */
+#define ML_CNT_LIFE_LOST       18 /* a FORK/EXEC/READY/EXIT record found both ring buffers full */
+/* Counted by the daemon, not the BPF side (tracer__count): */
+#define ML_CNT_EXIT_LOST       19 /* a target found gone without its EXIT record */
+#define ML_CNT_HOLD_EXPIRED    20 /* a process held at exec past HOLD_MAX_NS, resumed by the sweep */
+#define ML_CNT_MAX	       21
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct ml_event) == 48, "ml_event is part of the wire protocol");

@@ -304,6 +304,37 @@ int allocs__record_free(struct allocs *t, uint32_t pid, enum alloc_kind kind, ui
 	return 0;
 }
 
+int allocs__rename_pid(struct allocs *t, uint32_t pid, uint32_t new_pid)
+{
+	size_t slots = t->live_mask + 1, i;
+	struct live *old = t->live, *fresh;
+
+	fresh = calloc(slots, sizeof(*fresh));
+	if (!fresh)
+		return -ENOMEM;
+	for (i = 0; i < t->nr_stacks; i++)
+		if (t->stacks[i].pid == pid)
+			t->stacks[i].pid = new_pid;
+	/* Both tables hash the pid: rebuilt at their size. */
+	if (stack_index_rebuild(t, t->stack_index_mask + 1)) {
+		for (i = 0; i < t->nr_stacks; i++)
+			if (t->stacks[i].pid == new_pid)
+				t->stacks[i].pid = pid;
+		free(fresh);
+		return -ENOMEM;
+	}
+	t->live = fresh;
+	for (i = 0; i < slots; i++) {
+		if (!old[i].addr)
+			continue;
+		if (old[i].pid == pid)
+			old[i].pid = new_pid;
+		live_place(t, &old[i]);
+	}
+	free(old);
+	return 0;
+}
+
 void allocs__drop_pid(struct allocs *t, uint32_t pid)
 {
 	uint32_t *new_index_of;

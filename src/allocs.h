@@ -58,6 +58,11 @@ int allocs__release_if_live(struct allocs *table, uint32_t pid, enum alloc_kind 
 			    uint64_t addr);
 /* Forgets everything of one process, of every kind (it exited or exec'd). */
 void allocs__drop_pid(struct allocs *table, uint32_t pid);
+/*
+ * Files everything of pid under new_pid (which holds nothing yet): a dead
+ * process whose PID is reused keeps its blocks apart. 0 or -ENOMEM (unchanged).
+ */
+int allocs__rename_pid(struct allocs *table, uint32_t pid, uint32_t new_pid);
 
 const struct alloc_totals *allocs__totals(const struct allocs *table);
 /* All stacks seen, in no particular order; valid until the next change. */

@@ -102,14 +102,17 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 		",\"frames_without_cfi\":%" PRIu64 ",\"unwind_busy\":%" PRIu64
 		",\"sample_full\":%" PRIu64 ",\"unmatched_frees\":%" PRIu64
 		",\"missed_frees\":%" PRIu64 ",\"partial_stacks\":%zu,\"partial_bytes\":%" PRIu64
-		",\"children_not_followed\":%" PRIu64 ",\"attach_failures\":%" PRIu64 "}",
+		",\"children_not_followed\":%" PRIu64 ",\"attach_failures\":%" PRIu64
+		",\"execs_not_held\":%" PRIu64 ",\"lifecycle_records_lost\":%" PRIu64
+		",\"exit_records_lost\":%" PRIu64 ",\"exec_holds_expired\":%" PRIu64 "}",
 		c[ML_CNT_RB_DROPS], c[ML_CNT_STACK_COLLISION], c[ML_CNT_STACK_FAIL],
 		c[ML_CNT_STASH_MISS], c[ML_CNT_STASH_FULL], c[ML_CNT_STASH_STALE],
 		c[ML_CNT_REALLOC_FAILED], c[ML_CNT_MEMPTR_FAULT], c[ML_CNT_FILTERED],
 		c[ML_CNT_UNWIND_FAULT], c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI],
 		c[ML_CNT_STACK_NESTED], c[ML_CNT_SAMPLE_FULL], snap->totals.unmatched_frees,
 		snap->totals.missed_frees, snap->nr_partial, snap->partial_bytes,
-		c[ML_CNT_TARGETS_FULL], snap->attach_failures);
+		c[ML_CNT_TARGETS_FULL], snap->attach_failures, c[ML_CNT_EXEC_NOT_HELD],
+		c[ML_CNT_LIFE_LOST], c[ML_CNT_EXIT_LOST], c[ML_CNT_HOLD_EXPIRED]);
 }
 
 int json__render(FILE *out, const struct snapshot *snap)

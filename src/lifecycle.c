@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lifecycle.h"
@@ -22,22 +28,41 @@ struct lifecycle {
 	struct file_set *not_loaders;
 	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
 	uint64_t attach_failures;
+	int watch_fd;			/* epoll set of the targets' pidfds */
+	size_t nr_pidfds, pidfd_budget; /* opened here; past the budget, targets are polled */
+	uint64_t polled_ns;		/* when targets without a pidfd were last polled */
+	bool test_ignore_ready; /* MEMLEAKD_TEST_IGNORE_READY: tests of the hold sweep only */
 };
+
+/* Targets without a pidfd are polled this often (one /proc read each). */
+#define POLL_PERIOD_NS 250000000ULL
+
+/* Ids of dead processes whose PID was reused: above any PID (PID_MAX_LIMIT). */
+#define DEAD_ID_STEP (1 << 22)
+
+/* A process held at exec longer than this is continued by the sweep. */
+#define HOLD_MAX_NS 1000000000ULL
 
 struct lifecycle *lifecycle__new(const struct lifecycle_opts *opts,
 				 const struct lifecycle_tables *tables)
 {
 	struct lifecycle *lc = calloc(1, sizeof(*lc));
+	struct rlimit fds;
 
 	if (!lc)
 		return NULL;
 	lc->opts = *opts;
+	/* Test only: READY records go unhandled, so the sweep has holds to end. */
+	lc->test_ignore_ready = getenv("MEMLEAKD_TEST_IGNORE_READY") != NULL;
 	lc->tables = *tables;
+	lc->watch_fd = epoll_create1(EPOLL_CLOEXEC);
+	/* Half the fd limit at most (system-wide: one per process); the rest is for files. */
+	lc->pidfd_budget = getrlimit(RLIMIT_NOFILE, &fds) ? 512 : (size_t)(fds.rlim_cur / 2);
 	lc->skip_files = file_set__new();
 	lc->not_loaders = file_set__new();
 	lc->unwind_proc = malloc(sizeof(*lc->unwind_proc));
-	if (!lc->skip_files || !lc->not_loaders || !lc->unwind_proc) {
-		lifecycle__destroy(lc, false);
+	if (!lc->skip_files || !lc->not_loaders || !lc->unwind_proc || lc->watch_fd < 0) {
+		lifecycle__destroy(lc);
 		return NULL;
 	}
 	return lc;
@@ -48,18 +73,17 @@ void lifecycle__set_tracer(struct lifecycle *lc, struct tracer *tracer)
 	lc->tracer = tracer;
 }
 
-void lifecycle__destroy(struct lifecycle *lc, bool resume_held)
+void lifecycle__destroy(struct lifecycle *lc)
 {
 	size_t i;
 
 	if (!lc)
 		return;
-	for (i = 0; i < lc->targets.nr; i++) {
+	for (i = 0; i < lc->targets.nr; i++)
 		if (lc->targets.list[i]->pidfd >= 0)
 			close(lc->targets.list[i]->pidfd);
-		if (resume_held && !lc->targets.list[i]->exited)
-			kill(lc->targets.list[i]->pid, SIGCONT);
-	}
+	if (lc->watch_fd >= 0)
+		close(lc->watch_fd);
 	targets__free(&lc->targets);
 	file_set__free(lc->skip_files);
 	file_set__free(lc->not_loaders);
@@ -92,11 +116,70 @@ bool lifecycle__pids_alive(const struct lifecycle *lc)
 	return false;
 }
 
-/* SIGCONT for a process stopped at exec by the BPF side; harmless when it is not stopped. */
-static void resume(int pid)
+/* SIGCONT to pid, through its pidfd when the target has one (the PID may be reused). */
+static void send_cont(struct lifecycle *lc, int pid)
 {
-	if (kill(pid, SIGCONT) && errno != ESRCH)
+	const struct target *t = targets__find(&lc->targets, pid);
+	int err;
+
+	if (t && t->pidfd >= 0)
+		err = (int)syscall(SYS_pidfd_send_signal, t->pidfd, SIGCONT, NULL, 0);
+	else
+		err = kill(pid, SIGCONT);
+	if (err && errno != ESRCH)
 		p_warn("cannot resume pid %d: %s; run 'kill -CONT %d'", pid, strerror(errno), pid);
+}
+
+/*
+ * The EXEC/READY record (ts_ns held_ns) of pid was handled: continue pid if
+ * BPF stopped it for that record. A process stopped by anyone else stays so.
+ */
+static void resume(struct lifecycle *lc, int pid, uint64_t held_ns)
+{
+	if (lc->tracer && tracer__take_hold(lc->tracer, pid, held_ns))
+		send_cont(lc, pid);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
+void lifecycle__sweep_holds(struct lifecycle *lc)
+{
+	uint64_t now = monotonic_ns();
+	int pids[64];
+	size_t nr, i;
+
+	if (now < HOLD_MAX_NS || !lc->tracer)
+		return;
+	/* A record sent while the loop was busy (a long report) is handled, not swept. */
+	tracer__drain(lc->tracer);
+	nr = tracer__take_old_holds(lc->tracer, now - HOLD_MAX_NS, pids, 64);
+	for (i = 0; i < nr; i++) {
+		send_cont(lc, pids[i]);
+		tracer__count(lc->tracer, ML_CNT_HOLD_EXPIRED);
+		p_warn("pid %d: held at exec for more than 1 s without memleakd handling it: "
+		       "continued; its first allocations may be missed",
+		       pids[i]);
+	}
+}
+
+void lifecycle__release_holds(struct lifecycle *lc)
+{
+	int pids[64];
+	size_t nr, i;
+
+	if (!lc || !lc->tracer)
+		return;
+	do {
+		nr = tracer__take_old_holds(lc->tracer, UINT64_MAX, pids, 64);
+		for (i = 0; i < nr; i++)
+			send_cont(lc, pids[i]);
+	} while (nr == 64);
 }
 
 /* --- one reading of the maps, everything that depends on it ---------------- */
@@ -243,16 +326,148 @@ static void forget_process(struct lifecycle *lc, int pid)
 	tracer__forget_pid(lc->tracer, pid);
 }
 
-struct target *lifecycle__note_process(struct lifecycle *lc, int pid, enum target_role role)
+/* /proc/PID/stat's text (the caller frees it), or NULL when there is no such process. */
+static char *read_stat(int pid)
+{
+	char path[64], *text;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	return read_proc_file(path, &text, &len) ? NULL : text;
+}
+
+/* Notes t's start time, so a process that takes its PID later is not taken for it. */
+static void note_start_time(struct target *t)
+{
+	char *stat = read_stat(t->pid), state;
+
+	if (stat && targets__parse_stat(stat, &state, &t->start_time))
+		t->start_time = 0;
+	free(stat);
+}
+
+/* Puts t's pidfd in the watch set; a target without one is polled instead. */
+static void watch(struct lifecycle *lc, struct target *t)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (!t->start_time)
+		note_start_time(t);
+	if (t->pidfd < 0)
+		return;
+	ev.data.fd = t->pidfd;
+	if (epoll_ctl(lc->watch_fd, EPOLL_CTL_ADD, t->pidfd, &ev) && errno != EEXIST)
+		p_debug("pid %d: cannot watch its pidfd: %s", t->pid, strerror(errno));
+}
+
+/* A pidfd and a start time for a new target: its exit is seen even without its EXIT record. */
+static void open_watch(struct lifecycle *lc, struct target *t)
+{
+	if (t->pidfd == -1 && lc->nr_pidfds < lc->pidfd_budget) {
+		t->pidfd = proc__open_pidfd(t->pid);
+		if (t->pidfd < 0 && t->pidfd != PROC_NO_PIDFD)
+			t->pidfd = -1; /* gone already, or out of fds: polled */
+		lc->nr_pidfds += t->pidfd >= 0;
+	}
+	watch(lc, t);
+}
+
+static void close_pidfd(struct lifecycle *lc, struct target *t)
+{
+	if (t->pidfd >= 0) {
+		close(t->pidfd); /* leaves the watch set with it */
+		if (lc->nr_pidfds)
+			lc->nr_pidfds--;
+	}
+	t->pidfd = -1;
+}
+
+int lifecycle__watch_fd(const struct lifecycle *lc)
+{
+	return lc->watch_fd;
+}
+
+void lifecycle__watch_targets(struct lifecycle *lc)
+{
+	size_t i;
+
+	for (i = 0; i < lc->targets.nr; i++)
+		if (!lc->targets.list[i]->exited)
+			watch(lc, lc->targets.list[i]);
+}
+
+static void exited_without_record(struct lifecycle *lc, struct target *t);
+static bool pidfd_readable(int pidfd);
+
+/* Whether the process t names is gone (its PID may be another's already). */
+static bool process_gone(const struct target *t)
+{
+	char *stat;
+	bool gone;
+
+	if (t->pidfd >= 0)
+		return pidfd_readable(t->pidfd);
+	stat = read_stat(t->pid);
+	gone = targets__gone(t, stat);
+	free(stat);
+	return gone;
+}
+
+/*
+ * Command mode keeps the dead: when a new process takes the PID of one, the
+ * dead one's blocks, maps and entry move to an id no PID has, pid +
+ * n * DEAD_ID_STEP, so the new process neither revives nor erases them.
+ * False when out of memory (the two then share the PID's entry).
+ */
+static bool retire_dead(struct lifecycle *lc, struct target *t)
+{
+	int pid = t->pid, dead = pid;
+
+	while (dead <= INT_MAX - DEAD_ID_STEP && targets__find(&lc->targets, dead + DEAD_ID_STEP))
+		dead += DEAD_ID_STEP;
+	dead = dead <= INT_MAX - DEAD_ID_STEP ? dead + DEAD_ID_STEP : -1;
+	if (dead < 0 || allocs__rename_pid(lc->tables.allocs, (uint32_t)pid, (uint32_t)dead)) {
+		p_warn("pid %d (%s) exited and its PID was reused: out of memory, its blocks are "
+		       "merged with the new process's",
+		       pid, t->comm);
+		return false;
+	}
+	symbolizer__inherit(lc->tables.symbolizer, pid, dead);
+	symbolizer__forget(lc->tables.symbolizer, pid);
+	history__drop_pid(lc->tables.history, (uint32_t)pid);
+	p_info("pid %d (%s) exited and its PID was reused: listed as pid %d from now on", pid,
+	       t->comm, dead);
+	t->pid = dead;
+	return true;
+}
+
+/*
+ * pid's entry, for a process that is alive now: one left by a process that
+ * is gone is marked exited (its EXIT record was lost) and, kept, retired.
+ * NULL when there is none (or only the merged one: see retire_dead).
+ */
+static struct target *live_entry(struct lifecycle *lc, int pid)
 {
 	struct target *t = targets__find(&lc->targets, pid);
 
+	if (t && !t->exited && process_gone(t))
+		exited_without_record(lc, t);
+	t = targets__find(&lc->targets, pid); /* marked exited, it may be gone */
+	if (t && t->exited && retire_dead(lc, t))
+		return NULL;
 	if (t && t->exited) {
-		/* The PID was reused (command mode keeps the dead): this is a new process. */
 		t->exited = false;
 		lc->targets.nr_exited--;
 		proc__read_comm(pid, t->comm, sizeof(t->comm));
+		open_watch(lc, t);
 	}
+	return t;
+}
+
+struct target *lifecycle__note_process(struct lifecycle *lc, int pid, enum target_role role)
+{
+	struct target *t = live_entry(lc, pid);
+
 	if (t)
 		return t;
 	t = targets__add(&lc->targets, pid, role);
@@ -261,6 +476,7 @@ struct target *lifecycle__note_process(struct lifecycle *lc, int pid, enum targe
 		return NULL;
 	}
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
+	open_watch(lc, t);
 	return t;
 }
 
@@ -283,7 +499,8 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 		return;
 	t->exited = true;
 	lc->targets.nr_exited++;
-	tracer__remove_target(lc->tracer, t->pid);
+	close_pidfd(lc, t);
+	/* Not tracer__remove_target: BPF did at the exit; the PID may be a new target's by now. */
 	if (lc->opts.keep_exited || (t->role == ROLE_PID && !lifecycle__pids_alive(lc))) {
 		/* The final report shows what it held at exit: its leaks. */
 		p_info("pid %d (%s) exited", t->pid, t->comm);
@@ -297,17 +514,80 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 		targets__remove(&lc->targets, t->pid);
 }
 
-void lifecycle__poll_liveness(struct lifecycle *lc)
+/*
+ * t is gone and its records are drained: when its EXIT record did not mark
+ * it exited, that record was lost. Counted, and t marked exited now.
+ */
+static void exited_without_record(struct lifecycle *lc, struct target *t)
+{
+	if (t->exited)
+		return;
+	tracer__count(lc->tracer, ML_CNT_EXIT_LOST);
+	p_info("pid %d (%s) exited; its exit record was lost", t->pid, t->comm);
+	lifecycle__mark_exited(lc, t);
+}
+
+static bool pidfd_readable(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static struct target *find_by_pidfd(const struct lifecycle *lc, int pidfd)
 {
 	size_t i;
 
-	for (i = 0; i < lc->targets.nr; i++) {
-		struct target *t = lc->targets.list[i];
+	for (i = 0; i < lc->targets.nr; i++)
+		if (lc->targets.list[i]->pidfd == pidfd)
+			return lc->targets.list[i];
+	return NULL;
+}
 
-		if (t->pidfd != PROC_NO_PIDFD || t->exited || proc__alive(t->pid))
+void lifecycle__reap(struct lifecycle *lc)
+{
+	struct epoll_event ready[16];
+	struct target *t;
+	int n, i;
+
+	n = epoll_wait(lc->watch_fd, ready, 16, 0);
+	if (n <= 0)
+		return;
+	/* Their EXIT records (and last allocations) were queued before the pidfds woke. */
+	tracer__drain(lc->tracer);
+	for (i = 0; i < n; i++) {
+		/* The drain may have closed it, and a new pidfd taken its number. */
+		t = find_by_pidfd(lc, ready[i].data.fd);
+		if (t && pidfd_readable(t->pidfd))
+			exited_without_record(lc, t);
+	}
+}
+
+void lifecycle__poll_liveness(struct lifecycle *lc)
+{
+	uint64_t now = monotonic_ns();
+	struct target *t;
+	char *stat;
+	size_t i;
+	int pid;
+
+	if (now - lc->polled_ns < POLL_PERIOD_NS)
+		return;
+	lc->polled_ns = now;
+	for (i = 0; i < lc->targets.nr; i++) {
+		t = lc->targets.list[i];
+		if (t->pidfd >= 0 || t->exited)
 			continue;
-		tracer__drain(lc->tracer);
-		lifecycle__mark_exited(lc, t);
+		pid = t->pid;
+		stat = read_stat(pid);
+		if (targets__gone(t, stat)) {
+			tracer__drain(lc->tracer);
+			/* The drain may have removed it: look again. */
+			t = targets__find(&lc->targets, pid);
+			if (t && t->pidfd < 0)
+				exited_without_record(lc, t);
+		}
+		free(stat);
 	}
 }
 
@@ -330,15 +610,18 @@ static void on_fork(struct lifecycle *lc, int parent, int child)
 	lifecycle__maps_changed(lc, t, MAPS_UNWIND | MAPS_SYMBOLS);
 }
 
-/* The process is stopped (unless system-wide) until we resume it. */
-static void on_exec(struct lifecycle *lc, int pid)
+/* The process may be held (not system-wide) until we resume it. */
+static void on_exec(struct lifecycle *lc, int pid, uint64_t held_ns)
 {
 	struct target *t = targets__find(&lc->targets, pid);
 
+	/* The entry of a process gone before this one took its PID (its FORK record lost). */
+	if (t && (t->exited || process_gone(t)))
+		t = lifecycle__note_process(lc, pid, lc->opts.system_wide ? ROLE_SEEN : ROLE_CHILD);
 	if (!t && lc->opts.system_wide)
 		t = lifecycle__note_process(lc, pid, ROLE_SEEN);
 	if (!t) {
-		resume(pid);
+		resume(lc, pid, held_ns);
 		return;
 	}
 	/* The old image's memory is gone with it. */
@@ -348,25 +631,25 @@ static void on_exec(struct lifecycle *lc, int pid)
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
 	p_info("pid %d exec'd %s", pid, t->comm);
 	lifecycle__maps_changed(lc, t, MAPS_ALL);
-	if (!lc->opts.system_wide)
-		resume(pid);
+	resume(lc, pid, held_ns);
 }
 
-/* The loader mapped the new image's libraries; stopped like on_exec. */
-static void on_libraries_ready(struct lifecycle *lc, int pid)
+/* The loader mapped the new image's libraries; held like on_exec. */
+static void on_libraries_ready(struct lifecycle *lc, int pid, uint64_t held_ns)
 {
 	struct target *t = targets__find(&lc->targets, pid);
 
 	if (t)
 		lifecycle__maps_changed(lc, t, MAPS_PROBES | MAPS_UNWIND | MAPS_SYMBOLS);
-	if (!lc->opts.system_wide)
-		resume(pid);
+	resume(lc, pid, held_ns);
 }
 
 void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e)
 {
 	struct target *t;
 
+	if (e->type == ML_EV_READY && lc->test_ignore_ready)
+		return;
 	switch (e->type) {
 	case ML_EV_EXIT:
 		t = targets__find(&lc->targets, (int)e->pid);
@@ -379,10 +662,10 @@ void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e)
 		on_fork(lc, (int)e->pid, (int)e->addr);
 		break;
 	case ML_EV_EXEC:
-		on_exec(lc, (int)e->pid);
+		on_exec(lc, (int)e->pid, e->ts_ns);
 		break;
 	case ML_EV_READY:
-		on_libraries_ready(lc, (int)e->pid);
+		on_libraries_ready(lc, (int)e->pid, e->ts_ns);
 		break;
 	default:
 		break;

@@ -47,11 +47,8 @@ struct lifecycle *lifecycle__new(const struct lifecycle_opts *opts,
 				 const struct lifecycle_tables *tables);
 /* The BPF side, once loaded; until then only tables are built. */
 void lifecycle__set_tracer(struct lifecycle *lc, struct tracer *tracer);
-/*
- * Closes the targets' pidfds and, with resume_held, sends SIGCONT to every
- * live target (one held at exec must not stay stopped); frees lc. Accepts NULL.
- */
-void lifecycle__destroy(struct lifecycle *lc, bool resume_held);
+/* Closes the targets' pidfds and frees lc (holds: lifecycle__release_holds). Accepts NULL. */
+void lifecycle__destroy(struct lifecycle *lc);
 
 struct target_list *lifecycle__targets(struct lifecycle *lc);
 /* The run's ELF files. */
@@ -84,8 +81,33 @@ void lifecycle__note_unknown(struct lifecycle *lc);
 void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e);
 /* t is gone: kept (command mode, the last -p target) or forgotten. Idempotent. */
 void lifecycle__mark_exited(struct lifecycle *lc, struct target *t);
-/* Targets without a pidfd: polled; their last records are drained first. */
+/*
+ * An epoll fd, readable when a target's pidfd is (it exited): then call
+ * lifecycle__reap. Every target gets a pidfd and its start time when first
+ * noted; -p targets (which come with their pidfd) join the set with
+ * lifecycle__watch_targets.
+ */
+int lifecycle__watch_fd(const struct lifecycle *lc);
+void lifecycle__watch_targets(struct lifecycle *lc);
+/*
+ * Marks exited the targets whose pidfd woke, once their last records are
+ * drained; one that its EXIT record did not mark is counted (exit records lost).
+ */
+void lifecycle__reap(struct lifecycle *lc);
+/*
+ * Targets without a pidfd (pidfd_open missing, or past the budget of half
+ * the fd limit), every 250 ms: gone when /proc says so (zombie, no such
+ * PID, or another start time); drained first, then marked exited (and
+ * counted so).
+ */
 void lifecycle__poll_liveness(struct lifecycle *lc);
+/*
+ * Every loop: a process BPF held at exec longer than 1 s (its record went
+ * unhandled) is continued, and counted.
+ */
+void lifecycle__sweep_holds(struct lifecycle *lc);
+/* At exit, after tracer__detach: continues every process BPF still holds. */
+void lifecycle__release_holds(struct lifecycle *lc);
 
 /*
  * With probes on whole files, memleakd's own malloc traps once they are

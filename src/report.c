@@ -144,12 +144,16 @@ static void render_header(FILE *out, const struct snapshot *snap)
 		c[ML_CNT_UNWIND_DEPTH], c[ML_CNT_UNWIND_NOCFI], c[ML_CNT_STACK_NESTED]);
 	fprintf(out, "growing: %zu of %zu stacks (trend over the last %u intervals of %.1f s)\n",
 		snap->nr_growing, snap->nr_live_stacks, snap->window, snap->interval_s);
-	if (c[ML_CNT_TARGETS_FULL] || snap->attach_failures)
+	if (c[ML_CNT_TARGETS_FULL] || snap->attach_failures || c[ML_CNT_EXEC_NOT_HELD] ||
+	    c[ML_CNT_LIFE_LOST] || c[ML_CNT_EXIT_LOST] || c[ML_CNT_HOLD_EXPIRED])
 		fprintf(out,
 			"lost to lifecycles: %" PRIu64
 			" children not followed (target set full), %" PRIu64
-			" new images whose allocator could not be probed (see stderr)\n",
-			c[ML_CNT_TARGETS_FULL], snap->attach_failures);
+			" new images whose allocator could not be probed (see stderr), %" PRIu64
+			" execs not held, %" PRIu64 " lifecycle records lost, %" PRIu64
+			" exit records lost, %" PRIu64 " exec holds expired\n",
+			c[ML_CNT_TARGETS_FULL], snap->attach_failures, c[ML_CNT_EXEC_NOT_HELD],
+			c[ML_CNT_LIFE_LOST], c[ML_CNT_EXIT_LOST], c[ML_CNT_HOLD_EXPIRED]);
 	if (snap->nr_suppressed)
 		fprintf(out,
 			"suppressed: %zu stacks holding %s (libc's one-time buffers, library "

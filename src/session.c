@@ -330,10 +330,9 @@ static int new_tables(struct session *s)
 
 static int setup_waits(struct session *s)
 {
-	const struct target_list *targets = lifecycle__targets(s->lifecycle);
 	struct itimerspec every = {0};
 	struct epoll_event ev = {.events = EPOLLIN};
-	int fds[2], err = 0;
+	int fds[3], err = 0;
 	size_t i;
 
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -348,9 +347,12 @@ static int setup_waits(struct session *s)
 		return -errno;
 	fds[0] = s->timer_fd;
 	fds[1] = tracer__epoll_fd(s->tracer);
-	for (i = 0; !err && i < 2 + targets->nr; i++) {
-		ev.data.fd = i < 2 ? fds[i] : targets->list[i - 2]->pidfd;
-		if (ev.data.fd >= 0 && epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+	/* The targets' pidfds, in a set of their own. */
+	fds[2] = lifecycle__watch_fd(s->lifecycle);
+	lifecycle__watch_targets(s->lifecycle);
+	for (i = 0; !err && i < 3; i++) {
+		ev.data.fd = fds[i];
+		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 			err = -errno;
 	}
 	return err;
@@ -397,23 +399,6 @@ static int start(struct session *s)
 }
 
 /* --- the loop -------------------------------------------------------------- */
-
-/* A pidfd turned readable: the process is gone. Its EXIT record is already queued. */
-static void on_pidfd(struct session *s, int fd)
-{
-	const struct target_list *targets = lifecycle__targets(s->lifecycle);
-	size_t i;
-
-	tracer__drain(s->tracer);
-	for (i = 0; i < targets->nr; i++) {
-		if (targets->list[i]->pidfd != fd)
-			continue;
-		epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-		/* A no-op when the EXIT record did it. */
-		lifecycle__mark_exited(s->lifecycle, targets->list[i]);
-		return;
-	}
-}
 
 /* Command mode: the command's exit ends the run once its last records are in. */
 static void poll_command(struct session *s)
@@ -464,11 +449,12 @@ static void run_loop(struct session *s)
 			if (events[i].data.fd == s->timer_fd) {
 				if (read(s->timer_fd, &expirations, sizeof(expirations)) > 0)
 					emit_snapshot(s, false);
-			} else if (events[i].data.fd != tracer__epoll_fd(s->tracer)) {
-				on_pidfd(s, events[i].data.fd);
+			} else if (events[i].data.fd == lifecycle__watch_fd(s->lifecycle)) {
+				lifecycle__reap(s->lifecycle);
 			}
 		}
 		lifecycle__poll_liveness(s->lifecycle);
+		lifecycle__sweep_holds(s->lifecycle);
 		poll_command(s);
 		refresh_unwind(s);
 		if (outputs__error(s->outputs))
@@ -479,9 +465,11 @@ static void run_loop(struct session *s)
 static void cleanup(struct session *s)
 {
 	/* Detach first: nothing of ours stays in the target once we stop reading. */
+	tracer__detach(s->tracer);
+	/* One BPF stopped at exec while we were leaving must not stay stopped; no other. */
+	lifecycle__release_holds(s->lifecycle);
 	tracer__destroy(s->tracer);
-	/* One stopped at exec while we were leaving must not stay stopped. */
-	lifecycle__destroy(s->lifecycle, !s->opts->system_wide && s->tracer);
+	lifecycle__destroy(s->lifecycle);
 	attach__free_providers(s->initial_provs, s->opts->nr_pids);
 	command__free(s->command);
 	if (s->epoll_fd >= 0)

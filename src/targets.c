@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "array.h"
 #include "targets.h"
@@ -60,4 +62,41 @@ void targets__free(struct target_list *l)
 	}
 	free(l->list);
 	*l = (struct target_list){0};
+}
+
+int targets__parse_stat(const char *stat, char *state, uint64_t *start_time)
+{
+	const char *p = strrchr(stat, ')');
+	unsigned long long ticks;
+	char *end;
+	int field;
+
+	/* ") S ppid ...": the state is field 3, the start time field 22. */
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -EINVAL;
+	*state = p[2];
+	p += 3;
+	for (field = 3; field < 21; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EINVAL;
+	}
+	errno = 0;
+	ticks = strtoull(p + 1, &end, 10);
+	if (errno || end == p + 1 || (*end != ' ' && *end != '\n' && *end))
+		return -EINVAL;
+	*start_time = ticks;
+	return 0;
+}
+
+bool targets__gone(const struct target *t, const char *stat)
+{
+	uint64_t start_time;
+	char state;
+
+	if (!stat || targets__parse_stat(stat, &state, &start_time))
+		return true;
+	if (state == 'Z' || state == 'X')
+		return true;
+	return t->start_time && start_time != t->start_time;
 }

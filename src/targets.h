@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "memleak.h"
 #include "snapshot.h"
@@ -24,7 +25,9 @@ enum target_role {
 struct target {
 	int pid;
 	char comm[SNAPSHOT_COMM_LEN];
-	int pidfd; /* -1 when none (children, system-wide) */
+	int pidfd; /* -1 when none (gone at first sight, out of fds), PROC_NO_PIDFD */
+	/* Start time (/proc/PID/stat field 22, clock ticks after boot); 0: unknown. */
+	uint64_t start_time;
 	bool exited;
 	enum target_role role;
 	struct ml_unwind_proc *unwind_sent; /* what the walker has for this pid, or NULL */
@@ -44,5 +47,18 @@ struct target *targets__add(struct target_list *l, int pid, enum target_role rol
 /* Removes pid's entry and frees it (its pidfd is the caller's to close first). */
 void targets__remove(struct target_list *l, int pid);
 void targets__free(struct target_list *l);
+
+/*
+ * From the text of /proc/PID/stat: the state letter and the start time
+ * (field 22). The name may hold spaces and parentheses: the last ')' ends
+ * it. 0, or -EINVAL when the text is not a stat line.
+ */
+int targets__parse_stat(const char *stat, char *state, uint64_t *start_time);
+/*
+ * Whether the process t names is gone, from the text of /proc/PID/stat now
+ * (NULL: unreadable, no such PID): it is a zombie, or another process holds
+ * the PID (another start time; a start time of 0 in t is not compared).
+ */
+bool targets__gone(const struct target *t, const char *stat);
 
 #endif

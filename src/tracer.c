@@ -135,6 +135,29 @@ static void set_pidns(struct memleak_bpf *skel)
 	skel->rodata->pidns_level = pidns_level();
 }
 
+/*
+ * Test only: MEMLEAKD_TEST_DROP_RECORDS=exit,fork,exec,ready makes the BPF
+ * side lose those lifecycle records as if its ring buffers were full, so the
+ * tests reach the paths that recover from it.
+ */
+static __u32 test_drop_records(void)
+{
+	static const char *const names[] = {[ML_EV_EXIT] = "exit",
+					    [ML_EV_FORK] = "fork",
+					    [ML_EV_EXEC] = "exec",
+					    [ML_EV_READY] = "ready"};
+	const char *list = getenv("MEMLEAKD_TEST_DROP_RECORDS");
+	__u32 mask = 0, type;
+
+	for (type = ML_EV_EXIT; list && type <= ML_EV_READY; type++)
+		if (strstr(list, names[type]))
+			mask |= 1u << type;
+	if (mask)
+		p_warn("MEMLEAKD_TEST_DROP_RECORDS=%s: lifecycle records are dropped (tests only)",
+		       list);
+	return mask;
+}
+
 static int configure(struct tracer *t, const struct tracer_opts *opts)
 {
 	struct memleak_bpf *skel = t->skel;
@@ -151,6 +174,7 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	skel->rodata->stop_on_exec = opts->stop_on_exec != 0;
 	skel->rodata->self_pid = (__u32)getpid();
 	skel->rodata->sample_bytes = opts->sample_bytes;
+	skel->rodata->test_drop_records = test_drop_records();
 	/* The sampled live blocks, so the others' frees stay in the kernel. */
 	err = bpf_map__set_max_entries(skel->maps.sampled, opts->sample_bytes ? SAMPLED_MAX : 1);
 	if (err)
@@ -230,6 +254,11 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		err = -errno;
 		goto fail;
 	}
+	/* Drained after "events": a lifecycle record there only when "events" was full. */
+	err = ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.life_events), dispatch_record,
+			       &t->drain);
+	if (err)
+		goto fail;
 	/* The lifecycle tracepoints now; uprobes come per target and file. */
 	t->skel->links.process_exit = bpf_program__attach(t->skel->progs.process_exit);
 	t->skel->links.process_fork = bpf_program__attach(t->skel->progs.process_fork);
@@ -403,8 +432,50 @@ int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX])
 			return -errno;
 		for (cpu = 0; cpu < t->nr_cpus; cpu++)
 			counters[slot] += per_cpu[cpu];
+		counters[slot] += t->daemon_counts[slot];
 	}
 	return 0;
+}
+
+void tracer__count(struct tracer *t, unsigned int slot)
+{
+	if (t && slot < ML_CNT_MAX)
+		t->daemon_counts[slot]++;
+}
+
+bool tracer__take_hold(struct tracer *t, int pid, uint64_t held_ns)
+{
+	int fd = bpf_map__fd(t->skel->maps.held);
+	__u32 key = (__u32)pid;
+	__u64 since;
+
+	if (bpf_map_lookup_elem(fd, &key, &since) || (held_ns && since != held_ns))
+		return false;
+	/* The entry goes first: only one caller continues the process. */
+	return bpf_map_delete_elem(fd, &key) == 0;
+}
+
+size_t tracer__take_old_holds(struct tracer *t, uint64_t before_ns, int *pids, size_t max)
+{
+	int fd = bpf_map__fd(t->skel->maps.held);
+	__u32 key, next;
+	size_t nr = 0, i;
+	void *prev = NULL;
+	__u64 since;
+
+	/* Keys first: deleting while walking restarts the walk. */
+	while (nr < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &since) && since < before_ns)
+			pids[nr++] = (int)key;
+	}
+	for (i = 0; i < nr;)
+		if (tracer__take_hold(t, pids[i], 0))
+			i++;
+		else
+			pids[i] = pids[--nr];
+	return nr;
 }
 
 /* The frames of stack_id from the map of the mode in use; 0 or -1 with errno. */
@@ -467,10 +538,8 @@ int tracer__ringbuf_fd(const struct tracer *t)
 	return bpf_map__fd(t->skel->maps.events);
 }
 
-void tracer__destroy(struct tracer *t)
+void tracer__detach(struct tracer *t)
 {
-	unsigned int i;
-
 	if (!t)
 		return;
 	/*
@@ -480,6 +549,17 @@ void tracer__destroy(struct tracer *t)
 	 */
 	while (t->nr_links)
 		bpf_link__destroy(t->links[--t->nr_links]);
+	if (t->skel)
+		memleak_bpf__detach(t->skel);
+}
+
+void tracer__destroy(struct tracer *t)
+{
+	unsigned int i;
+
+	if (!t)
+		return;
+	tracer__detach(t);
 	free(t->links);
 	free(t->files);
 	ring_buffer__free(t->rb);

@@ -83,8 +83,26 @@ size_t tracer__nr_links(const struct tracer *t);
 int tracer__epoll_fd(const struct tracer *t);
 /* Hands every waiting record to on_event. Records consumed, or -errno. */
 int tracer__drain(struct tracer *t);
-/* Loss and health counters summed over CPUs. 0 or -errno. */
+/* Loss and health counters summed over CPUs, with the daemon's own. 0 or -errno. */
 int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX]);
+/* Counts one in a slot the daemon keeps (ML_CNT_EXIT_LOST, ML_CNT_HOLD_EXPIRED). */
+void tracer__count(struct tracer *t, unsigned int slot);
+/*
+ * Ends pid's hold at exec when BPF holds it since held_ns (the record's
+ * ts_ns; 0: whatever the time). True when it did: the caller continues pid.
+ * False for a process BPF never stopped (or whose hold ended already).
+ */
+bool tracer__take_hold(struct tracer *t, int pid, uint64_t held_ns);
+/*
+ * Ends the holds older than before_ns (CLOCK_MONOTONIC; UINT64_MAX: all)
+ * and puts their PIDs in pids[0..max). The number of PIDs stored.
+ */
+size_t tracer__take_old_holds(struct tracer *t, uint64_t before_ns, int *pids, size_t max);
+/*
+ * Detaches every probe and tracepoint: no process is held from now on.
+ * The maps stay readable until tracer__destroy. Accepts NULL.
+ */
+void tracer__detach(struct tracer *t);
 /* snapshot's stack_reader_fn: raw frames of stack_id, cached after the first read. */
 int tracer__read_stack(void *tracer, int32_t stack_id, uint64_t *ips, size_t max_ips);
 /*

@@ -58,6 +58,7 @@ struct tracer {
 	uint64_t sample_bytes;
 	struct key_index index;
 	struct drain_ctx drain;
+	uint64_t daemon_counts[ML_CNT_MAX]; /* slots the daemon counts (tracer__count) */
 };
 
 #endif
