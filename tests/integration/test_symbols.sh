@@ -16,3 +16,16 @@ test_versioned_names() {
 	grep -q '@@\?GLIBC' "$ML_OUT" && fail "a symbol version is left in the report:" "$(cat "$ML_OUT")"
 	echo "# folded: $(grep leak_inner "$folded" | head -1)"
 }
+
+# Audit finding 5: a leaking function named by a 423-byte mangled name whose
+# demangled text doubles with each parameter. The report comes on time with
+# the raw name, and memleakd stops on the first SIGINT.
+test_demangle_bomb() {
+	local folded="$WORK/bomb.folded"
+	start_fixture demangle-bomb
+	start_memleakd -p "$FIXTURE_PID" -i 1 --folded "$folded"
+	finish_traced '^leaked'
+	expect_eq "exit code" 0 "$EXIT_CODE"
+	grep -Eq ";_Z1f1BI1AS0_ES_IS1_S1_E[0-9A-Z_]*( |;)" "$folded" ||
+		fail "the leak is not blamed on the raw name:" "$(cut -c1-300 "$folded")"
+}
