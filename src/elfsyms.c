@@ -10,6 +10,7 @@
 
 #include "array.h"
 #include "elfsyms.h"
+#include "hmap.h"
 
 /* Caps what a hostile file can make us allocate. */
 #define MAX_SYMBOLS	    (8u << 20)
@@ -18,11 +19,18 @@
 /* MiniDebugInfo is a small symbol table; a bigger one is not what it claims. */
 #define MAX_MINIDEBUG_BYTES (64u << 20)
 #define MAX_DEBUGLINK	    255
+/*
+ * Names are copied once per string-table entry (not per symbol), cut at
+ * MAX_NAME_LEN bytes; a file whose names need more than MAX_NAME_BYTES in
+ * all is refused (-EFBIG).
+ */
+#define MAX_NAME_LEN	    ELF_SYMS_MAX_NAME_LEN
+#define MAX_NAME_BYTES	    (64u << 20)
 
 struct sym {
 	uint64_t vaddr;
 	uint64_t size;
-	char *name;
+	uint32_t name; /* offset in elf_syms.names */
 	unsigned char bind;
 	bool ifunc;
 };
@@ -36,6 +44,8 @@ struct segment {
 struct elf_syms {
 	struct sym *syms; /* sorted by vaddr, best-ranked alias first */
 	size_t nr_syms;
+	char *names; /* every symbol's name, NUL-terminated, once per string-table entry */
+	size_t names_len, names_cap;
 	struct segment segs[MAX_SEGMENTS];
 	size_t nr_segs;
 	char build_id[2 * MAX_BUILD_ID + 1];
@@ -85,15 +95,62 @@ static void read_build_id(Elf_Data *data, struct elf_syms *syms)
 	}
 }
 
-static int add_symbol(struct elf_syms *syms, size_t *cap, const GElf_Sym *sym, const char *name)
+/* Where one symbol table's names went in syms->names: st_name -> offset + 1. */
+struct name_index {
+	struct hmap offsets;
+};
+
+/* The length of name once cut at MAX_NAME_LEN, never in the middle of a UTF-8 sequence. */
+static size_t cut_name_len(const char *name)
+{
+	size_t len = strnlen(name, MAX_NAME_LEN + 1);
+
+	if (len <= MAX_NAME_LEN)
+		return len;
+	len = MAX_NAME_LEN;
+	while (len > 0 && ((unsigned char)name[len] & 0xc0) == 0x80)
+		len--;
+	return len;
+}
+
+/* The offset of st_name's name in syms->names, copied on first use. */
+static int intern_name(struct elf_syms *syms, struct name_index *index, uint32_t st_name,
+		       const char *name, uint32_t *offset)
+{
+	size_t len = cut_name_len(name);
+	uint64_t *slot;
+	bool fresh;
+
+	slot = hmap__put(&index->offsets, (struct hmap_key){.a = st_name}, &fresh);
+	if (!slot)
+		return -ENOMEM;
+	if (!fresh) {
+		*offset = (uint32_t)(*slot - 1);
+		return 0;
+	}
+	if (syms->names_len + len + 1 > MAX_NAME_BYTES) {
+		hmap__del(&index->offsets, (struct hmap_key){.a = st_name});
+		return -EFBIG;
+	}
+	if (ARRAY_RESERVE(syms->names, syms->names_cap, syms->names_len + len + 1, 65536)) {
+		hmap__del(&index->offsets, (struct hmap_key){.a = st_name});
+		return -ENOMEM;
+	}
+	memcpy(syms->names + syms->names_len, name, len);
+	syms->names[syms->names_len + len] = '\0';
+	*offset = (uint32_t)syms->names_len;
+	*slot = syms->names_len + 1;
+	syms->names_len += len + 1;
+	return 0;
+}
+
+static int add_symbol(struct elf_syms *syms, size_t *cap, const GElf_Sym *sym, uint32_t name)
 {
 	if (syms->nr_syms >= MAX_SYMBOLS)
 		return -E2BIG;
 	if (ARRAY_RESERVE(syms->syms, *cap, syms->nr_syms + 1, 1024))
 		return -ENOMEM;
-	syms->syms[syms->nr_syms].name = strdup(name);
-	if (!syms->syms[syms->nr_syms].name)
-		return -ENOMEM;
+	syms->syms[syms->nr_syms].name = name;
 	syms->syms[syms->nr_syms].vaddr = sym->st_value;
 	syms->syms[syms->nr_syms].size = sym->st_size;
 	syms->syms[syms->nr_syms].bind = GELF_ST_BIND(sym->st_info);
@@ -102,19 +159,30 @@ static int add_symbol(struct elf_syms *syms, size_t *cap, const GElf_Sym *sym, c
 	return 0;
 }
 
+/* name without a symbol version (.symtab spells them "name@VER" and "name@@VER"). */
+static bool is_named(const char *name, const char *want)
+{
+	size_t len = strlen(want);
+
+	return !strncmp(name, want, len) && (name[len] == '\0' || name[len] == '@');
+}
+
 static int read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, struct elf_syms *syms,
 		       size_t *cap)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
+	struct name_index index;
 	size_t count, i;
 	const char *name;
+	uint32_t name_off;
 	GElf_Sym sym;
-	int type, err;
+	int type, err = 0;
 
 	if (!data || shdr->sh_entsize == 0)
 		return 0;
+	hmap__init(&index.offsets, sizeof(uint64_t));
 	count = data->d_size / shdr->sh_entsize;
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < count && !err; i++) {
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
 		type = GELF_ST_TYPE(sym.st_info);
@@ -124,40 +192,139 @@ static int read_symtab(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, struct elf
 		if (!name || !*name)
 			continue;
 		/* The one data symbol kept: where the loader says its link map is complete. */
-		if (type == STT_OBJECT && !strcmp(name, "_r_debug"))
+		if (type == STT_OBJECT && is_named(name, "_r_debug"))
 			syms->r_debug = sym.st_value;
 		if (type != STT_FUNC && type != STT_GNU_IFUNC)
 			continue;
-		err = add_symbol(syms, cap, &sym, name);
-		if (err)
-			return err;
+		err = intern_name(syms, &index, sym.st_name, name, &name_off);
+		if (!err)
+			err = add_symbol(syms, cap, &sym, name_off);
 	}
-	return 0;
+	hmap__free(&index.offsets);
+	return err;
 }
 
 /* Global beats weak beats local; then the name without leading underscores. */
-static int sym_rank(const struct sym *s)
+static int sym_rank(const struct sym *s, const char *names)
 {
 	int rank = s->bind == STB_GLOBAL ? 0 : s->bind == STB_WEAK ? 2 : 4;
 
-	return rank + (s->name[0] == '_');
+	return rank + (names[s->name] == '_');
 }
 
-static int compare_syms(const void *a, const void *b)
+static int compare_syms(const void *a, const void *b, void *names_arg)
 {
 	const struct sym *x = a, *y = b;
+	const char *names = names_arg;
+	int rank_x, rank_y;
 
 	if (x->vaddr != y->vaddr)
 		return x->vaddr < y->vaddr ? -1 : 1;
-	if (sym_rank(x) != sym_rank(y))
-		return sym_rank(x) - sym_rank(y);
-	return strcmp(x->name, y->name);
+	rank_x = sym_rank(x, names);
+	rank_y = sym_rank(y, names);
+	if (rank_x != rank_y)
+		return rank_x - rank_y;
+	return strcmp(names + x->name, names + y->name);
 }
 
 static void sort_symbols(struct elf_syms *syms)
 {
 	if (syms->nr_syms)
-		qsort(syms->syms, syms->nr_syms, sizeof(*syms->syms), compare_syms);
+		qsort_r(syms->syms, syms->nr_syms, sizeof(*syms->syms), compare_syms, syms->names);
+}
+
+/* A versioned name ("name@VER", "name@@VER") as the version pass sorts them. */
+struct versioned {
+	const char *name;
+	size_t base_len; /* bytes before the '@' */
+	uint64_t vaddr;
+	uint32_t name_off;
+	bool hidden; /* "@VER": a non-default version, kept for old binaries */
+};
+
+/* Where a symbol version starts in name ('@'), or 0 when it has none. */
+static size_t version_at(const char *name)
+{
+	const char *at = strchr(name, '@');
+	const char *version = at && at[1] == '@' ? at + 2 : at ? at + 1 : NULL;
+
+	return at && at != name && *version ? (size_t)(at - name) : 0;
+}
+
+static int compare_versioned(const void *a, const void *b)
+{
+	const struct versioned *x = a, *y = b;
+	size_t common = x->base_len < y->base_len ? x->base_len : y->base_len;
+	int diff = memcmp(x->name, y->name, common);
+
+	if (diff)
+		return diff;
+	if (x->base_len != y->base_len)
+		return x->base_len < y->base_len ? -1 : 1;
+	if (x->vaddr != y->vaddr)
+		return x->vaddr < y->vaddr ? -1 : 1;
+	return 0;
+}
+
+static bool same_base(const struct versioned *x, const struct versioned *y)
+{
+	return x->base_len == y->base_len && !memcmp(x->name, y->name, x->base_len);
+}
+
+/* Collects the symbols whose names carry a version. */
+static int collect_versioned(const struct elf_syms *syms, struct versioned **out, size_t *nr_out)
+{
+	struct versioned *list = NULL;
+	size_t nr = 0, cap = 0, i, at;
+	const char *name;
+
+	for (i = 0; i < syms->nr_syms; i++) {
+		name = syms->names + syms->syms[i].name;
+		at = version_at(name);
+		if (!at)
+			continue;
+		if (ARRAY_RESERVE(list, cap, nr + 1, 256)) {
+			free(list);
+			return -ENOMEM;
+		}
+		list[nr].name = name;
+		list[nr].base_len = at;
+		list[nr].vaddr = syms->syms[i].vaddr;
+		list[nr].name_off = syms->syms[i].name;
+		list[nr].hidden = name[at + 1] != '@';
+		nr++;
+	}
+	*out = list;
+	*nr_out = nr;
+	return 0;
+}
+
+/*
+ * Names as gdb and perf print them: .symtab spells versioned symbols
+ * "name@@VER" (the default) and "name@VER" (older ones); the version is cut,
+ * except from an older version whose name another symbol at another address
+ * also has (libc's memcpy@GLIBC_2.2.5 beside memcpy@@GLIBC_2.14).
+ */
+static void strip_versions(struct elf_syms *syms)
+{
+	struct versioned *list = NULL;
+	size_t nr, i, j, k;
+	bool clash;
+
+	if (collect_versioned(syms, &list, &nr) || !nr) {
+		free(list);
+		return;
+	}
+	qsort(list, nr, sizeof(*list), compare_versioned);
+	for (i = 0; i < nr; i = j) {
+		clash = false;
+		for (j = i + 1; j < nr && same_base(&list[i], &list[j]); j++)
+			clash |= list[j].vaddr != list[i].vaddr;
+		for (k = i; k < j; k++)
+			if (!clash || !list[k].hidden)
+				syms->names[list[k].name_off + list[k].base_len] = '\0';
+	}
+	free(list);
 }
 
 /* .gnu_debuglink: a file name (no directories), padding, then a CRC-32 of the debug file. */
@@ -269,6 +436,7 @@ static int read_sections(Elf *elf, struct elf_syms *syms)
 		else if (name && !strcmp(name, ".gnu_debugdata"))
 			read_minidebuginfo(data, syms, &cap);
 	}
+	strip_versions(syms);
 	sort_symbols(syms);
 	return 0;
 }
@@ -283,7 +451,7 @@ struct elf_syms *elf_syms__load_fd(int fd)
 		errno = ENOSYS;
 		return NULL;
 	}
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		elf_end(elf);
 		errno = ENOEXEC;
@@ -324,12 +492,9 @@ struct elf_syms *elf_syms__load(const char *path)
 
 void elf_syms__free(struct elf_syms *syms)
 {
-	size_t i;
-
 	if (!syms)
 		return;
-	for (i = 0; i < syms->nr_syms; i++)
-		free(syms->syms[i].name);
+	free(syms->names);
 	free(syms->syms);
 	free(syms);
 }
@@ -358,7 +523,7 @@ int elf_syms__lookup(const struct elf_syms *syms, uint64_t vaddr, const char **n
 	/* A sized symbol must contain vaddr; an unsized one runs to the next. */
 	if (s->size && vaddr - s->vaddr >= s->size)
 		return -ENOENT;
-	*name = s->name;
+	*name = syms->names + s->name;
 	*offset = vaddr - s->vaddr;
 	return 0;
 }
@@ -369,9 +534,9 @@ int elf_syms__find(const struct elf_syms *syms, const char *name, struct elf_sym
 
 	/* Linear: used a dozen times per attach, never on a hot path. */
 	for (i = 0; i < syms->nr_syms; i++) {
-		if (strcmp(syms->syms[i].name, name))
+		if (strcmp(syms->names + syms->syms[i].name, name))
 			continue;
-		info->name = syms->syms[i].name;
+		info->name = syms->names + syms->syms[i].name;
 		info->vaddr = syms->syms[i].vaddr;
 		info->size = syms->syms[i].size;
 		info->ifunc = syms->syms[i].ifunc;
@@ -429,6 +594,11 @@ bool elf_syms__has_minidebuginfo(const struct elf_syms *syms)
 size_t elf_syms__count(const struct elf_syms *syms)
 {
 	return syms->nr_syms;
+}
+
+size_t elf_syms__name_bytes(const struct elf_syms *syms)
+{
+	return syms->names_len;
 }
 
 const char *elf_syms__build_id(const struct elf_syms *syms)

@@ -13,6 +13,9 @@
 
 struct elf_syms;
 
+/* Longer symbol names are cut (at a UTF-8 boundary); the file's names share 64 MiB at most. */
+#define ELF_SYMS_MAX_NAME_LEN 4096
+
 struct elf_sym_info {
 	const char *name;
 	uint64_t vaddr; /* st_value */
@@ -20,7 +23,11 @@ struct elf_sym_info {
 	bool ifunc; /* STT_GNU_IFUNC: the value is a resolver, not the function */
 };
 
-/* Reads the ELF behind fd (the fd stays the caller's). NULL with errno set. */
+/*
+ * Reads the ELF behind fd (the fd stays the caller's; the file is read, not
+ * mapped, so a target truncating it cannot SIGBUS us). NULL with errno set:
+ * EFBIG when its function names need more than 64 MiB.
+ */
 struct elf_syms *elf_syms__load_fd(int fd);
 /* Opens path and loads it. NULL with errno set. */
 struct elf_syms *elf_syms__load(const char *path);
@@ -35,6 +42,8 @@ int elf_syms__find(const struct elf_syms *syms, const char *name, struct elf_sym
 int elf_syms__vaddr_to_offset(const struct elf_syms *syms, uint64_t vaddr, uint64_t *offset);
 int elf_syms__offset_to_vaddr(const struct elf_syms *syms, uint64_t offset, uint64_t *vaddr);
 size_t elf_syms__count(const struct elf_syms *syms);
+/* Bytes held for names (each string-table entry once, cut at ELF_SYMS_MAX_NAME_LEN). */
+size_t elf_syms__name_bytes(const struct elf_syms *syms);
 /* The vaddr of the dynamic loader's _r_debug (struct r_debug), or 0. */
 uint64_t elf_syms__r_debug(const struct elf_syms *syms);
 /* The .gnu_debuglink file name (no '/') and its CRC-32, or NULL. */

@@ -12,6 +12,7 @@
 
 #include "array.h"
 #include "procmaps.h"
+#include "rootfs.h"
 
 static int parse_line(const char *line, size_t len, struct mapping *m)
 {
@@ -139,26 +140,30 @@ bool mapping__is_file(const struct mapping *m)
 
 /*
  * Opens the very file the process maps: /proc/PID/map_files is exact (and
- * works for deleted files); the path through /proc/PID/root is accepted only
- * when its inode matches the one in maps.
+ * works for deleted files). When the mapping is gone from there (unmapped
+ * since maps was read), its path is resolved inside the process's root
+ * (never through a symlink out of it, never a device or FIFO) and accepted
+ * only when its device and inode are the ones in maps.
  */
 int mapping__open(int pid, const struct mapping *m)
 {
-	char path[PATH_MAX + 64];
+	char path[128];
 	struct stat st;
-	int fd;
+	int fd, root_fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start,
 		 m->end);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
-	if (snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	root_fd = rootfs__open_root(pid);
+	if (root_fd < 0)
+		return root_fd;
+	fd = rootfs__open_file(root_fd, m->path, &st);
+	close(root_fd);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_ino != m->inode) {
+		return fd;
+	if (st.st_dev != m->dev || st.st_ino != m->inode) {
 		close(fd);
 		return -ESTALE;
 	}

@@ -36,8 +36,9 @@ const struct mapping *procmaps__find(const struct procmaps *pm, uint64_t addr);
 bool mapping__is_file(const struct mapping *m);
 /*
  * Opens the very file pid maps at m, read-only: /proc/PID/map_files first
- * (exact, works for deleted files), else the path under /proc/PID/root when
- * its inode matches. An fd or -errno.
+ * (exact, works for deleted files), else the path resolved inside pid's
+ * root (rootfs.h: a regular file, no symlink out) when its device and
+ * inode match. An fd or -errno (-ESTALE: another file is there now).
  */
 int mapping__open(int pid, const struct mapping *m);
 /* A deep copy of pm. 0 or -ENOMEM. */

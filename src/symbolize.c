@@ -8,14 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "array.h"
+#include "debuglink.h"
 #include "demangle.h"
 #include "elffile.h"
 #include "elfsyms.h"
 #include "hmap.h"
 #include "log.h"
+#include "rootfs.h"
 #include "srcinfo.h"
 #include "symbolize.h"
 
@@ -193,107 +194,24 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/*
- * The separate debug file of a module, found by build ID (Debian's -dbg
- * packages). It keeps the program headers but not the bytes, so addresses
- * are still translated with the module's own segments; only its symbol
- * table is used. The file is untrusted like any other ELF file.
- */
-static struct elf_syms *load_debug_file(const struct symbolizer *s, const char *build_id,
-					char path[PATH_MAX])
+/* Opens a debug file memleakd chose (the debug directory's): read-only, regular, never blocking. */
+static int open_regular(const char *path)
 {
-	const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
-	struct elf_syms *debug;
-
-	if (strlen(build_id) < 4)
-		return NULL;
-	if (snprintf(path, PATH_MAX, "%s/.build-id/%.2s/%s.debug", dir, build_id, build_id + 2) >=
-	    PATH_MAX)
-		return NULL;
-	debug = elf_syms__load(path);
-	if (!debug)
-		return NULL;
-	if (strcmp(elf_syms__build_id(debug), build_id) || !elf_syms__count(debug)) {
-		elf_syms__free(debug);
-		return NULL;
-	}
-	p_debug("symbols of build ID %s from '%s'", build_id, path);
-	return debug;
-}
-
-/* CRC-32 of a whole file, as .gnu_debuglink records it. */
-static int file_crc32(int fd, uint32_t *crc)
-{
-	unsigned char buf[65536];
-	uLong value = crc32(0L, Z_NULL, 0);
-	ssize_t n;
-
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		value = crc32(value, buf, (uInt)n);
-	if (n < 0)
-		return -errno;
-	*crc = (uint32_t)value;
-	return 0;
-}
-
-/*
- * The debug file a module names in .gnu_debuglink, searched where gdb looks:
- * next to the module, in its .debug directory, and under the debug
- * directory, all inside the target's root. Accepted only with a matching
- * CRC. An fd (path in path_out) or -1.
- */
-static int open_debuglink(const struct symbolizer *s, int pid, const struct mapping *m,
-			  const struct elf_syms *syms, char path_out[PATH_MAX])
-{
-	const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
-	const char *slash = strrchr(m->path, '/');
-	int dir_len = slash ? (int)(slash - m->path) : 0, i, fd;
-	char root[64] = "";
-	uint32_t want, got;
-	const char *name = elf_syms__debuglink(syms, &want);
 	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
-	if (!name || !slash)
-		return -1;
-	if (pid > 0)
-		snprintf(root, sizeof(root), "/proc/%d/root", pid);
-	for (i = 0; i < 3; i++) {
-		int len =
-		    i == 0 ? snprintf(path_out, PATH_MAX, "%s%.*s/%s", root, dir_len, m->path, name)
-		    : i == 1
-			? snprintf(path_out, PATH_MAX, "%s%.*s/.debug/%s", root, dir_len, m->path,
-				   name)
-			: snprintf(path_out, PATH_MAX, "%s%.*s/%s", dir, dir_len, m->path, name);
-
-		if (len < 0 || len >= PATH_MAX)
-			continue;
-		fd = open(path_out, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (fd < 0)
-			continue;
-		/* The module itself has the same name in its own directory: its CRC never matches.
-		 */
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_ino != m->inode &&
-		    file_crc32(fd, &got) == 0 && got == want) {
-			p_debug("symbols of '%s' from its debuglink '%s'", m->path, path_out);
-			return fd;
-		}
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
 		close(fd);
+		return -1;
 	}
-	return -1;
+	return fd;
 }
 
-static struct elf_syms *load_debuglink(const struct symbolizer *s, int pid, const struct mapping *m,
-				       const struct elf_syms *syms, char path_out[PATH_MAX])
+/* Symbols from a debug file at fd, kept only when it has some. */
+static struct elf_syms *load_debug_syms(int fd)
 {
-	struct elf_syms *debug;
-	int fd = open_debuglink(s, pid, m, syms, path_out);
+	struct elf_syms *debug = elf_syms__load_fd(fd);
 
-	if (fd < 0)
-		return NULL;
-	debug = elf_syms__load_fd(fd);
-	close(fd);
 	if (debug && !elf_syms__count(debug)) {
 		elf_syms__free(debug);
 		return NULL;
@@ -301,18 +219,97 @@ static struct elf_syms *load_debuglink(const struct symbolizer *s, int pid, cons
 	return debug;
 }
 
-/* Lines and inlines from the debug file when there is one, else from the module. */
-static struct srcinfo *open_srcinfo(const char *debug_path, int module_fd)
+/*
+ * The separate debug file of a module, found by build ID (Debian's -dbg
+ * packages) under the debug directory, on memleakd's side. It keeps the
+ * program headers but not the bytes, so addresses are still translated
+ * with the module's own segments; only its symbol table is used. The file
+ * is untrusted like any other ELF file. Its fd goes to *fd_out (the
+ * caller's to close; srcinfo reads the same file).
+ */
+static struct elf_syms *load_debug_file(const struct symbolizer *s, const char *build_id,
+					int *fd_out)
+{
+	const char *dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR;
+	struct elf_syms *debug;
+	char path[PATH_MAX];
+	int fd;
+
+	if (strlen(build_id) < 4)
+		return NULL;
+	if (snprintf(path, PATH_MAX, "%s/.build-id/%.2s/%s.debug", dir, build_id, build_id + 2) >=
+	    PATH_MAX)
+		return NULL;
+	fd = open_regular(path);
+	if (fd < 0)
+		return NULL;
+	debug = load_debug_syms(fd);
+	if (debug && strcmp(elf_syms__build_id(debug), build_id)) {
+		elf_syms__free(debug);
+		debug = NULL;
+	}
+	if (!debug) {
+		close(fd);
+		return NULL;
+	}
+	p_debug("symbols of build ID %s from '%s'", build_id, path);
+	*fd_out = fd;
+	return debug;
+}
+
+/*
+ * The debug file the module names in .gnu_debuglink (see debuglink.h),
+ * looked up inside the target's root (ours for pid <= 0). Its fd goes to
+ * *fd_out, the caller's to close.
+ */
+static struct elf_syms *load_debuglink(const struct symbolizer *s, int pid, const struct mapping *m,
+				       const struct elf_syms *syms, int *fd_out)
+{
+	struct debuglink_query q = {
+	    .module_path = m->path,
+	    .module_dev = m->dev,
+	    .module_inode = m->inode,
+	    .debug_dir = s->debug_dir ? s->debug_dir : DEFAULT_DEBUG_DIR,
+	};
+	struct elf_syms *debug;
+	char found[PATH_MAX];
+	int root_fd, fd;
+
+	q.name = elf_syms__debuglink(syms, &q.crc);
+	if (!q.name)
+		return NULL;
+	root_fd = rootfs__open_root(pid);
+	if (root_fd < 0)
+		return NULL;
+	fd = debuglink__open(root_fd, &q, found, sizeof(found));
+	close(root_fd);
+	if (fd < 0)
+		return NULL;
+	debug = load_debug_syms(fd);
+	if (!debug) {
+		close(fd);
+		return NULL;
+	}
+	p_debug("symbols of '%s' from its debuglink '%s'", m->path, found);
+	*fd_out = fd;
+	return debug;
+}
+
+/*
+ * Lines and inlines from the debug file when there is one (debug_fd, taken:
+ * the file already checked, never opened again by name), else from the
+ * module.
+ */
+static struct srcinfo *open_srcinfo(int debug_fd, int module_fd)
 {
 	struct srcinfo *src = NULL;
 	int fd;
 
-	if (debug_path) {
-		fd = open(debug_path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && !(src = srcinfo__open(fd)))
-			close(fd);
+	if (debug_fd >= 0) {
+		src = srcinfo__open(debug_fd);
 		if (src)
 			return src;
+		close(debug_fd);
 	}
 	fd = fcntl(module_fd, F_DUPFD_CLOEXEC, 0);
 	if (fd >= 0 && !(src = srcinfo__open(fd)))
@@ -323,9 +320,8 @@ static struct srcinfo *open_srcinfo(const char *debug_path, int module_fd)
 static struct module *load_module(struct symbolizer *s, int pid, const struct mapping *m)
 {
 	struct module *mod = find_module(s, m->dev, m->inode);
-	char debug_path[PATH_MAX];
 	struct elf_file *f;
-	int err = 0;
+	int err = 0, debug_fd = -1;
 
 	if (mod)
 		return mod;
@@ -349,10 +345,10 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 			p_debug("no symbols from '%s': %s", m->path, strerror(-f->syms_err));
 		else
 			mod->debug_syms =
-			    load_debug_file(s, elf_syms__build_id(mod->syms), debug_path);
+			    load_debug_file(s, elf_syms__build_id(mod->syms), &debug_fd);
 		if (mod->syms && !mod->debug_syms)
-			mod->debug_syms = load_debuglink(s, pid, m, mod->syms, debug_path);
-		mod->src = open_srcinfo(mod->debug_syms ? debug_path : NULL, f->fd);
+			mod->debug_syms = load_debuglink(s, pid, m, mod->syms, &debug_fd);
+		mod->src = open_srcinfo(debug_fd, f->fd);
 	} else {
 		p_debug("cannot open '%s' of pid %d: %s", m->path, pid,
 			strerror(s->files ? -err : ENOMEM));

@@ -35,7 +35,10 @@ struct symbolizer *symbolizer__new(void);
 /*
  * Where separate debug files live (default /usr/lib/debug): a module with a
  * GNU build ID gets its full symbol table from .build-id/xx/rest.debug
- * there, when present and carrying the same build ID. 0 or -ENOMEM.
+ * there (memleakd's own directory), when present and carrying the same
+ * build ID. A module naming a .gnu_debuglink file has it looked up next to
+ * itself, in its .debug/ directory, then under this directory plus its own
+ * directory, all three inside the target's root (debuglink.h). 0 or -ENOMEM.
  */
 int symbolizer__set_debug_dir(struct symbolizer *s, const char *dir);
 /*

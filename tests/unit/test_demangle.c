@@ -65,10 +65,101 @@ static void test_demangle_names(void **state)
 	free(long_name);
 }
 
+/* Base 36 with digits 0-9A-Z, as Itanium substitution sequence ids are written. */
+static void seq_id(unsigned int n, char *out)
+{
+	char digits[16];
+	int len = 0;
+
+	do {
+		digits[len++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[n % 36];
+		n /= 36;
+	} while (n);
+	while (len)
+		*out++ = digits[--len];
+	*out = '\0';
+}
+
+/*
+ * The audit's name (finding 5): each parameter S_IS<k>_S<k>_E names the
+ * previous one twice, so the text doubles per parameter. At least len bytes.
+ */
+static char *doubling_name(size_t len)
+{
+	char *name = malloc(len + 64), id[16];
+	size_t used;
+	unsigned int k;
+
+	assert_non_null(name);
+	strcpy(name, "_Z1f1BI1AS0_E");
+	used = strlen(name);
+	for (k = 1; used < len; k++) {
+		seq_id(k, id);
+		used += (size_t)sprintf(name + used, "S_IS%s_S%s_E", id, id);
+	}
+	return name;
+}
+
+/* Bounded work: the exponential names come back NULL (shown raw), quickly. */
+static void test_demangle_exponential(void **state)
+{
+	static const size_t lengths[] = {113, 173, 233, 423, 1000};
+	char *name, *readable;
+	size_t i;
+
+	(void)state;
+	/* A hang fails the test (SIGALRM) instead of stalling the suite; the work is ~ms. */
+	alarm(60);
+	for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+		name = doubling_name(lengths[i]);
+		readable = demangle(name);
+		if (readable)
+			fail_msg("%zu-byte doubling name demangled to %zu bytes", strlen(name),
+				 strlen(readable));
+		free(name);
+	}
+	/* A short one of the same shape is an ordinary name, and still demangles. */
+	name = doubling_name(30);
+	readable = demangle(name);
+	assert_non_null(readable);
+	assert_true(strlen(readable) < DEMANGLE_MAX_DEMANGLED_LEN);
+	free(readable);
+	free(name);
+	alarm(0);
+}
+
+/* Real long names (LLVM: 613 bytes, 44 substitutions) are not caught by the bounds. */
+static void test_demangle_long_real_name(void **state)
+{
+	static const char llvm[] =
+	    "_ZN15LiveDebugValues16InstrRefBasedLDV21depthFirstVLocAndEmitEjRKN4llvm8DenseMapIPKNS1"
+	    "_"
+	    "12LexicalScopeEPKNS1_10DILocationENS1_12DenseMapInfoIS5_vEENS1_"
+	    "6detail12DenseMapPairIS5_"
+	    "S8_EEEERKNS2_IS5_NS1_8SmallSetINS1_13DebugVariableELj4ESt4lessISI_EEESA_NSC_IS5_SL_"
+	    "EEEERN"
+	    "S2_IS5_NS1_11SmallPtrSetIPNS1_17MachineBasicBlockELj4EEESA_NSC_IS5_ST_EEEERNS1_"
+	    "11SmallVec"
+	    "torINSX_ISt4pairISI_NS_8DbgValueEELj8EEELj8EEERSt10unique_ptrIA_S14_IA_NS_"
+	    "10ValueIDNumESt"
+	    "14default_deleteIS16_EES17_IS1A_EES1D_RNS1_15SmallVectorImplINS_11VLocTrackerEEERNS1_"
+	    "15Ma"
+	    "chineFunctionERNS2_ISI_jNS9_ISI_vEENSC_ISI_jEEEERKNS1_16TargetPassConfigE";
+	char *readable = demangle(llvm);
+
+	(void)state;
+	assert_non_null(readable);
+	assert_non_null(
+	    strstr(readable, "LiveDebugValues::InstrRefBasedLDV::depthFirstVLocAndEmit("));
+	free(readable);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_demangle_names),
+	    cmocka_unit_test(test_demangle_exponential),
+	    cmocka_unit_test(test_demangle_long_real_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

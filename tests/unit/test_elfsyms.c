@@ -509,6 +509,133 @@ static void test_untrusted_bit_flips(void **state)
 	scratch_close(&sc);
 }
 
+/* ===== (e) names: shared, long, too many, versioned ======================= */
+
+/* Audit finding 6: 100 000 symbols naming one 10 KB string hold it once, cut to 4 KiB. */
+static void test_elf_shared_long_name(void **state)
+{
+	const char *path = fixture_path("hostile-samename.elf");
+	struct elf_sym_info info;
+	struct elf_syms *syms;
+	const char *name;
+	uint64_t offset;
+	size_t len;
+
+	(void)state;
+	syms = elf_syms__load(path);
+	if (!syms)
+		fail_msg("elf_syms__load(%s): %s", path, strerror(errno));
+	check_eq(elf_syms__count(syms), 100000);
+	/* One copy of the name, not one per symbol (that was 1 GB). */
+	if (elf_syms__name_bytes(syms) > 2 * (ELF_SYMS_MAX_NAME_LEN + 1))
+		fail_msg("%zu bytes of names held for one shared name", elf_syms__name_bytes(syms));
+	/* Symbols are still there, with the name cut at the cap. */
+	check_eq(elf_syms__lookup(syms, 0x1000 + 16 * 54321 + 3, &name, &offset), 0);
+	check_hex(offset, 3);
+	len = strlen(name);
+	check_eq(len, ELF_SYMS_MAX_NAME_LEN);
+	assert_true(strspn(name, "A") == len);
+	check_eq(elf_syms__find(syms, name, &info), 0);
+	elf_syms__free(syms);
+}
+
+/* Distinct long names past the 64 MiB budget: the file is refused, not half read. */
+static void test_elf_names_past_cap(void **state)
+{
+	const char *path = fixture_path("hostile-manynames.elf");
+	struct elf_syms *syms;
+
+	(void)state;
+	errno = 0;
+	syms = elf_syms__load(path);
+	if (syms)
+		fail_msg("%s loaded with %zu bytes of names (cap 64 MiB)", path,
+			 elf_syms__name_bytes(syms));
+	check_eq(errno, EFBIG);
+}
+
+/* The names at a library's symver_pick_v1, symver_pick_v2 and symver_plain. */
+static void check_version_names(struct elf_syms *syms, const struct elf_sym_info *pick_v1,
+				const struct elf_sym_info *pick_v2,
+				const struct elf_sym_info *plain)
+{
+	struct elf_sym_info found;
+	const char *name;
+	uint64_t offset;
+
+	/* The default version: no version in the name. */
+	check_eq(elf_syms__lookup(syms, pick_v2->vaddr, &name, &offset), 0);
+	check_str(name, "symver_pick");
+	check_eq(elf_syms__lookup(syms, plain->vaddr, &name, &offset), 0);
+	check_str(name, "symver_plain");
+	/* The older version of the same name, elsewhere: the version tells them apart. */
+	check_eq(elf_syms__lookup(syms, pick_v1->vaddr, &name, &offset), 0);
+	check_str(name, "symver_pick@VERS_1");
+	check_eq(elf_syms__find(syms, "symver_pick", &found), 0);
+	check_hex(found.vaddr, pick_v2->vaddr);
+}
+
+/*
+ * Issue 12 item 5: "name@@VER" is shown "name", as gdb and perf show it. The
+ * library's .dynsym names it plainly; its debug file has only .symtab, which
+ * spells the versions (libc6-dbg: "__libc_start_main@@GLIBC_2.34").
+ */
+static void test_elf_versioned_names(void **state)
+{
+	const char *lib_path = fixture_path("libsymver.so");
+	const char *debug_path = fixture_path("libsymver.debug");
+	struct elf_sym_info pick_v1, pick_v2, plain;
+	struct elf_syms *lib, *debug;
+
+	(void)state;
+	lib = elf_syms__load(lib_path);
+	debug = elf_syms__load(debug_path);
+	if (!lib || !debug)
+		fail_msg("elf_syms__load(%s): %s", lib ? debug_path : lib_path, strerror(errno));
+	check_eq(elf_syms__find(lib, "symver_pick_v1", &pick_v1), 0);
+	check_eq(elf_syms__find(lib, "symver_pick_v2", &pick_v2), 0);
+	check_eq(elf_syms__find(lib, "symver_plain", &plain), 0);
+	check_version_names(lib, &pick_v1, &pick_v2, &plain);
+	check_version_names(debug, &pick_v1, &pick_v2, &plain);
+	elf_syms__free(debug);
+	elf_syms__free(lib);
+}
+
+/* libc's own debug file (libc6-dbg), when installed: __libc_start_main@@GLIBC_2.34. */
+static void test_elf_libc_debug_versions(void **state)
+{
+	struct elf_syms *libc, *debug;
+	char path[PATH_MAX];
+	struct elf_sym_info info;
+	const char *id, *name;
+	uint64_t offset;
+	Dl_info dl;
+
+	(void)state;
+	if (!dladdr((void *)&gnu_get_libc_version, &dl) || !dl.dli_fname)
+		fail_msg("cannot find the file of gnu_get_libc_version");
+	libc = elf_syms__load(dl.dli_fname);
+	assert_non_null(libc);
+	id = elf_syms__build_id(libc);
+	snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", id,
+		 strlen(id) > 2 ? id + 2 : "");
+	debug = strlen(id) > 2 ? elf_syms__load(path) : NULL;
+	if (!debug) {
+		elf_syms__free(libc);
+		skip(); /* libc6-dbg not installed */
+	}
+	if (elf_syms__find(libc, "__libc_start_main", &info) == 0) {
+		check_eq(elf_syms__lookup(debug, info.vaddr, &name, &offset), 0);
+		check_str(name, "__libc_start_main");
+	}
+	/* Two memcpy at two addresses: the older keeps its version. */
+	check_eq(elf_syms__find(debug, "memcpy", &info), 0);
+	check_eq(elf_syms__lookup(debug, info.vaddr, &name, &offset), 0);
+	check_str(name, "memcpy");
+	elf_syms__free(debug);
+	elf_syms__free(libc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +647,10 @@ int main(void)
 	    cmocka_unit_test(test_untrusted_truncated),
 	    cmocka_unit_test(test_untrusted_corrupted_headers),
 	    cmocka_unit_test(test_untrusted_bit_flips),
+	    cmocka_unit_test(test_elf_shared_long_name),
+	    cmocka_unit_test(test_elf_names_past_cap),
+	    cmocka_unit_test(test_elf_versioned_names),
+	    cmocka_unit_test(test_elf_libc_debug_versions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -284,13 +284,124 @@ static void test_maps_read_self(void **state)
 	free(text);
 }
 
+/* A mapping map_files cannot open (nothing is mapped at 0x1000): only the fallback can. */
+static struct mapping unmapped_mapping(const char *path, const struct stat *st)
+{
+	struct mapping m = {.start = 0x1000, .end = 0x2000, .exec = true};
+
+	m.dev = st->st_dev;
+	m.inode = st->st_ino;
+	m.path = (char *)path;
+	return m;
+}
+
+/* The path fallback of mapping__open: the same device and inode, a regular file, no hang. */
+static void test_mapping_open_fallback(void **state)
+{
+	char dir[] = "/tmp/memleakd-mapopen-XXXXXX", path[128], fifo[128];
+	int same, other_dev, fifo_fd;
+	struct mapping m;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lib.so", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	write_file(path, "ELF?", 4);
+	assert_int_equal(stat(path, &st), 0);
+	m = unmapped_mapping(path, &st);
+	same = mapping__open(getpid(), &m);
+	/* Same inode number on another device: another file. */
+	m.dev = makedev(major(st.st_dev) + 1, minor(st.st_dev));
+	other_dev = mapping__open(getpid(), &m);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	assert_int_equal(stat(fifo, &st), 0);
+	m = unmapped_mapping(fifo, &st);
+	alarm(30);
+	fifo_fd = mapping__open(getpid(), &m);
+	alarm(0);
+	unlink(fifo);
+	unlink(path);
+	rmdir(dir);
+
+	if (same < 0)
+		fail_msg("mapping__open(%s): %s", path, strerror(-same));
+	close(same);
+	if (other_dev >= 0)
+		fail_msg("the same inode on another device was opened");
+	check_eq(other_dev, -ESTALE);
+	if (fifo_fd >= 0)
+		fail_msg("a FIFO was opened as a mapped file");
+}
+
+/*
+ * Audit finding 2 (procmaps half): a process chrooted into a directory
+ * holding an absolute symlink to a host file with the mapped inode. The
+ * path resolves inside its root, where that host file does not exist.
+ */
+static void test_mapping_open_symlink_stays_in_root(void **state)
+{
+	char top[] = "/tmp/memleakd-maproot-XXXXXX", root[128], host[128], link_path[160];
+	int ready[2], fd, status;
+	struct mapping m;
+	struct stat st;
+	pid_t child;
+	char byte;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	snprintf(root, sizeof(root), "%s/root", top);
+	snprintf(host, sizeof(host), "%s/host.so", top);
+	assert_int_equal(mkdir(root, 0755), 0);
+	write_file(host, "ELF?", 4);
+	assert_int_equal(stat(host, &st), 0);
+	snprintf(link_path, sizeof(link_path), "%s/lib.so", root);
+	assert_int_equal(symlink(host, link_path), 0);
+	assert_int_equal(pipe(ready), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		byte = chroot(root) ? 'n' : 'y';
+		if (write(ready[1], &byte, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	if (read(ready[0], &byte, 1) != 1)
+		byte = 'n';
+	fd = -ENOENT;
+	if (byte == 'y') {
+		m = unmapped_mapping("/lib.so", &st);
+		fd = mapping__open(child, &m);
+	}
+	/* Clean up before judging: a failed check must not leave the child behind. */
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	close(ready[0]);
+	close(ready[1]);
+	unlink(link_path);
+	unlink(host);
+	rmdir(root);
+	rmdir(top);
+	if (byte != 'y')
+		skip(); /* chroot needs root */
+	if (fd >= 0)
+		fail_msg("/lib.so in the chroot opened the host's %s", host);
+	check_eq(fd, -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_maps_parse_fields), cmocka_unit_test(test_maps_parse_edge_text),
-	    cmocka_unit_test(test_maps_long_path),    cmocka_unit_test(test_maps_malformed),
-	    cmocka_unit_test(test_maps_unsorted),     cmocka_unit_test(test_maps_find),
+	    cmocka_unit_test(test_maps_parse_fields),
+	    cmocka_unit_test(test_maps_parse_edge_text),
+	    cmocka_unit_test(test_maps_long_path),
+	    cmocka_unit_test(test_maps_malformed),
+	    cmocka_unit_test(test_maps_unsorted),
+	    cmocka_unit_test(test_maps_find),
 	    cmocka_unit_test(test_maps_read_self),
+	    cmocka_unit_test(test_mapping_open_fallback),
+	    cmocka_unit_test(test_mapping_open_symlink_stays_in_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
