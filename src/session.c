@@ -38,7 +38,8 @@
 #define FASTEST_TRAP_NS	  700
 #define RECORD_BYTES	  (sizeof(struct ml_event) + 8) /* with the ring buffer's header */
 #define UNWIND_ROWS_SPARE (1u << 20)			/* rows left for libraries loaded later */
-#define UNWIND_REFRESH_S  0.5 /* a dlopen'ed library gets its table this fast */
+#define UNWIND_REFRESH_S  0.5  /* a dlopen'ed library gets its table this fast */
+#define TREE_GRACE_MS	  1500 /* command mode, at exit: SIGTERM, then SIGKILL after this */
 
 struct session {
 	const struct opts *opts;
@@ -53,6 +54,7 @@ struct session {
 	struct outputs *outputs;
 	struct providers **initial_provs; /* per -p target, until attached */
 	struct command *command;	  /* command mode, or NULL */
+	struct command_user user;	  /* --user: who the command runs as */
 	sigset_t ignored_at_start;	  /* given back to the command */
 	int epoll_fd;
 	int timer_fd;
@@ -241,7 +243,8 @@ static int start_command(struct session *s)
 	char why[512];
 	int err;
 
-	err = command__spawn(s->opts->command, &s->ignored_at_start, &s->command);
+	err = command__spawn(s->opts->command, &s->ignored_at_start,
+			     s->opts->user ? &s->user : NULL, &s->command);
 	if (err) {
 		p_err("cannot start the command: %s", strerror(-err));
 		return fail(s, FAULT_RUN, err);
@@ -356,11 +359,30 @@ static int setup_waits(struct session *s)
 	return err;
 }
 
+/* --user: looked up before anything loads; an unknown user ends the run there. */
+static int find_user(struct session *s)
+{
+	int err;
+
+	if (!s->opts->user)
+		return 0;
+	err = command__find_user(s->opts->user, &s->user);
+	if (err == -ENOENT)
+		p_err("no user '%s' (--user): give a user name or uid that 'getent passwd' lists",
+		      s->opts->user);
+	else if (err)
+		p_err("cannot look up user '%s' (--user): %s", s->opts->user, strerror(-err));
+	return err ? fail(s, FAULT_TARGET, err) : 0;
+}
+
 static int start(struct session *s)
 {
 	enum fault why;
 	int err;
 
+	err = find_user(s);
+	if (err)
+		return err;
 	err = preflight__check(&why);
 	if (err)
 		return fail(s, why, err);
@@ -476,14 +498,34 @@ static void run_loop(struct session *s)
 	}
 }
 
+/*
+ * Command mode: nothing the command started may run on untraced once we
+ * leave (-d expiry, a signal, or the command exited leaving children).
+ */
+static void end_command_tree(struct session *s)
+{
+	size_t nr, nr_killed;
+
+	if (!s->command)
+		return;
+	nr = command__end_tree(s->command, TREE_GRACE_MS, &nr_killed);
+	if (nr)
+		fprintf(stderr,
+			"memleakd: ended %zu processes of the command still running at exit "
+			"(%zu after SIGTERM, by SIGKILL)\n",
+			nr, nr_killed);
+}
+
 static void cleanup(struct session *s)
 {
+	end_command_tree(s);
 	/* Detach first: nothing of ours stays in the target once we stop reading. */
 	tracer__destroy(s->tracer);
 	/* One stopped at exec while we were leaving must not stay stopped. */
 	lifecycle__destroy(s->lifecycle, !s->opts->system_wide && s->tracer);
 	attach__free_providers(s->initial_provs, s->opts->nr_pids);
 	command__free(s->command);
+	command__user_free(&s->user);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
 	if (s->timer_fd >= 0)
