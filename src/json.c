@@ -91,7 +91,7 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 		",\"frames_without_cfi\":%" PRIu64 ",\"unwind_busy\":%" PRIu64
 		",\"sample_full\":%" PRIu64 ",\"unmatched_frees\":%" PRIu64
 		",\"missed_frees\":%" PRIu64 ",\"partial_stacks\":%zu,\"partial_bytes\":%" PRIu64
-		",\"children_not_followed\":%" PRIu64 ",\"attach_failures\":%" PRIu64 "}",
+		",\"children_not_followed\":%" PRIu64 ",\"attach_failures\":%" PRIu64,
 		c[ML_CNT_RB_DROPS], c[ML_CNT_STACK_COLLISION], c[ML_CNT_STACK_FAIL],
 		c[ML_CNT_STASH_MISS], c[ML_CNT_STASH_FULL], c[ML_CNT_STASH_STALE],
 		c[ML_CNT_REALLOC_FAILED], c[ML_CNT_MEMPTR_FAULT], c[ML_CNT_FILTERED],
@@ -99,6 +99,13 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 		c[ML_CNT_STACK_NESTED], c[ML_CNT_SAMPLE_FULL], snap->totals.unmatched_frees,
 		snap->totals.missed_frees, snap->nr_partial, snap->partial_bytes,
 		c[ML_CNT_TARGETS_FULL], snap->attach_failures);
+	/* Counted in userspace, and what the caps left out. */
+	fprintf(out,
+		",\"table_failures\":%" PRIu64 ",\"stack_ids_full\":%" PRIu64
+		",\"stacks_not_exported\":%zu,\"bytes_not_exported\":%" PRIu64
+		",\"targets_not_listed\":%zu}",
+		snap->losses.table_failures, snap->losses.stack_ids_full,
+		snapshot__nr_omitted(snap), snap->omitted_bytes, snap->nr_procs_omitted);
 }
 
 int json__render(FILE *out, const struct snapshot *snap)

@@ -103,6 +103,23 @@ static void render_procs(FILE *out, const struct snapshot *snap)
 	free(order);
 }
 
+/* Losses userspace counts and what the caps left out; a line only when there are any. */
+static void render_limits(FILE *out, const struct snapshot *snap)
+{
+	const struct user_losses *l = &snap->losses;
+	char bytes[HUMAN_BYTES_LEN];
+
+	if (!l->table_failures && !l->stack_ids_full && !snapshot__nr_omitted(snap) &&
+	    !snap->nr_procs_omitted)
+		return;
+	fprintf(out,
+		"lost to limits: %" PRIu64 " allocations not stored (out of memory), %" PRIu64
+		" allocations past the stack-id cap (raise --stack-slots), %zu stacks holding %s "
+		"past the %zu-stack cap (in no report or export), %zu processes not listed\n",
+		l->table_failures, l->stack_ids_full, snapshot__nr_omitted(snap),
+		format_bytes(snap->omitted_bytes, bytes), snap->max_stacks, snap->nr_procs_omitted);
+}
+
 static void render_header(FILE *out, const struct snapshot *snap)
 {
 	const struct alloc_totals *t = &snap->totals;
@@ -151,6 +168,7 @@ static void render_header(FILE *out, const struct snapshot *snap)
 			" children not followed (target set full), %" PRIu64
 			" new images whose allocator could not be probed (see stderr)\n",
 			c[ML_CNT_TARGETS_FULL], snap->attach_failures);
+	render_limits(out, snap);
 	if (snap->nr_suppressed)
 		fprintf(out,
 			"suppressed: %zu stacks holding %s (libc's one-time buffers, library "
@@ -224,9 +242,13 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 		fprintf(out, "no outstanding allocations\n");
 	for (i = 0; i < shown; i++)
 		render_stack(out, snap, i + 1, &snap->stacks[i], opts->color);
-	if (snap->nr_live_stacks > shown)
+	/* -n only reaches the stacks the snapshot kept; the cap's are in "lost to limits". */
+	if (snap->nr_stacks > shown)
 		fprintf(out, "(%zu more stacks not shown; raise -n to see them)\n",
-			snap->nr_live_stacks - shown);
+			snap->nr_stacks - shown);
+	if (snapshot__nr_omitted(snap))
+		fprintf(out, "(%zu more stacks past the %zu-stack cap, not shown)\n",
+			snapshot__nr_omitted(snap), snap->max_stacks);
 	fputc('\n', out);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;

@@ -61,7 +61,7 @@ struct session {
 	struct timespec started;
 	double unwind_refreshed_s; /* seconds_since(started) of the last unwind refresh */
 	unsigned int seq;
-	uint64_t table_failures; /* allocations the table could not keep (out of memory) */
+	struct user_losses losses; /* table failures, stack ids past the cap */
 };
 
 /* Records why the run stops early; returns err for the caller to pass up. */
@@ -106,6 +106,7 @@ static int emit_snapshot(struct session *s, bool final)
 	    .attach_failures = lifecycle__attach_failures(s->lifecycle),
 	    .interval_s = s->opts->interval_s,
 	    .window = s->opts->window,
+	    .losses = s->losses,
 	};
 	struct snapshot *snap;
 	int err;
@@ -122,9 +123,9 @@ static int emit_snapshot(struct session *s, bool final)
 		p_err("cannot build the report: %s", strerror(-err));
 		return err;
 	}
-	if (s->table_failures)
+	if (s->losses.table_failures)
 		p_warn("%llu allocations could not be recorded (out of memory)",
-		       (unsigned long long)s->table_failures);
+		       (unsigned long long)s->losses.table_failures);
 	if (outputs__write(s->outputs, snap) == -EPIPE)
 		signals__request_stop(); /* stdout is gone (closed pipe): nobody is reading */
 	s->outcome->leaked_bytes = snapshot__leaked_bytes(snap);
@@ -159,7 +160,8 @@ static void on_event(void *ctx, const struct ml_event *e)
 		if (allocs__record_alloc(s->allocs, e->pid,
 					 e->type == ML_EV_MMAP ? KIND_MMAP : KIND_MALLOC, e->addr,
 					 size, e->stack_id, e->ts_ns) == -ENOMEM)
-			s->table_failures++;
+			s->losses.table_failures++;
+		s->losses.stack_ids_full += e->stack_id == -ENOSPC;
 		break;
 	case ML_EV_FREE:
 		allocs__record_free(s->allocs, e->pid, KIND_MALLOC, e->addr);
