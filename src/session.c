@@ -514,8 +514,8 @@ static void end_command_tree(struct session *s)
 	if (nr)
 		fprintf(stderr,
 			"memleakd: ended %zu processes of the command still running at exit "
-			"(%zu after SIGTERM, by SIGKILL)\n",
-			nr, nr_killed);
+			"(SIGTERM; %zu needed SIGKILL after %.1f s)\n",
+			nr, nr_killed, TREE_GRACE_MS / 1000.0);
 }
 
 static void cleanup(struct session *s)
