@@ -82,6 +82,10 @@ int command__find_user(const char *spec, struct command_user *out)
 		return errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
+	out->name = strdup(pw->pw_name);
+	out->home = strdup(pw->pw_dir);
+	if (!out->name || !out->home)
+		return -ENOMEM;
 	/* A first call tells how many groups; the second fills them. */
 	getgrouplist(pw->pw_name, pw->pw_gid, NULL, &nr);
 	out->groups = calloc(nr > 0 ? (size_t)nr : 1, sizeof(*out->groups));
@@ -99,6 +103,8 @@ int command__find_user(const char *spec, struct command_user *out)
 void command__user_free(struct command_user *user)
 {
 	free(user->groups);
+	free(user->name);
+	free(user->home);
 	*user = (struct command_user){0};
 }
 
@@ -122,6 +128,10 @@ static void become_user(const struct command_user *user, pid_t parent, int error
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent) /* memleakd died before the line above */
 		report_and_exit(error_fd, STEP_TREE, ESRCH);
+	/* The child is single-threaded: setenv (malloc) is safe here. */
+	if (setenv("HOME", user->home, 1) || setenv("USER", user->name, 1) ||
+	    setenv("LOGNAME", user->name, 1))
+		report_and_exit(error_fd, STEP_USER, errno);
 }
 
 /* In the child: the signal handling memleakd found, then wait and exec. */

@@ -16,12 +16,14 @@
 
 struct command;
 
-/* Who the command runs as (--user): uid, primary and supplementary groups. */
+/* Who the command runs as (--user): uid, groups, and what HOME, USER and LOGNAME say. */
 struct command_user {
 	uid_t uid;
 	gid_t gid;
 	gid_t *groups; /* the user's groups from the group database, gid included */
 	int nr_groups;
+	char *name; /* USER and LOGNAME */
+	char *home; /* HOME */
 };
 
 /*
@@ -37,8 +39,9 @@ void command__user_free(struct command_user *user);
  * before exec. The signals memleakd handles itself (SIGINT, SIGTERM,
  * SIGHUP, SIGQUIT, SIGPIPE) are given back to the child as memleakd found
  * them: ignored when in ignored, default otherwise. With user (not NULL)
- * the child takes that user's groups, gid and uid just before exec.
- * 0 or -errno.
+ * the child takes that user's groups, gid and uid just before exec, and
+ * HOME, USER and LOGNAME are set to the user's (like su; the rest of the
+ * environment and the working directory are kept). 0 or -errno.
  */
 int command__spawn(char *const argv[], const sigset_t *ignored, const struct command_user *user,
 		   struct command **out);

@@ -84,13 +84,16 @@ test_command_exit_ends_leftovers() {
 	expect_gone "$bg" "the command's leftover child"
 }
 
-# --user: the command runs with the user's uid and groups; memleakd stays root.
+# --user: the command runs with the user's uid and groups, HOME, USER and
+# LOGNAME (like su); memleakd stays root.
 test_command_user() {
-	local uid gid
+	local uid gid home
 	uid=$(id -u nobody) && gid=$(id -g nobody) || fail "no user nobody on this system"
-	run_command 0 --user nobody -- sh -c 'id -u; id -g'
+	home=$(getent passwd nobody | cut -d: -f6)
+	run_command 0 --user nobody -- sh -c 'id -u; id -g; echo "$HOME $USER $LOGNAME"'
 	expect_eq "uid" "$uid" "$(sed -n 1p "$CMD_OUT")" "$(cat "$CMD_ERR")"
 	expect_eq "gid" "$gid" "$(sed -n 2p "$CMD_OUT")"
+	expect_eq "HOME USER LOGNAME" "$home nobody nobody" "$(sed -n 3p "$CMD_OUT")"
 	run_command 0 --user "$uid" -- id -u
 	expect_eq "uid (given as a number)" "$uid" "$(sed -n 1p "$CMD_OUT")"
 	# Traced as any other command: its allocations are seen.

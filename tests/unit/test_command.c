@@ -166,9 +166,12 @@ static void test_find_user(void **state)
 	check_eq(u.uid, 0);
 	check_eq(u.gid, 0);
 	check_eq(u.nr_groups >= 1, 1);
+	assert_string_equal(u.name, "root");
+	assert_non_null(u.home);
 	command__user_free(&u);
 	check_eq(command__find_user("0", &u), 0);
 	check_eq(u.uid, 0);
+	assert_string_equal(u.name, "root");
 	command__user_free(&u);
 	check_eq(command__find_user("memleakd-no-such-user", &u), -ENOENT);
 	check_eq(command__find_user("4000000000", &u), -ENOENT); /* digits: a uid, none has it */
@@ -179,10 +182,12 @@ static void test_find_user(void **state)
 /* --user: the command runs with the user's uid and gid (needs root to switch). */
 static void test_run_as_user(void **state)
 {
-	char *const as_nobody[] = {"sh", "-c",
-				   "[ \"$(id -u)\" = \"$(id -u nobody)\" ] && "
-				   "[ \"$(id -g)\" = \"$(id -g nobody)\" ]",
-				   NULL};
+	char *const as_nobody[] = {
+	    "sh", "-c",
+	    "[ \"$(id -u)\" = \"$(id -u nobody)\" ] && [ \"$(id -g)\" = \"$(id -g nobody)\" ] && "
+	    "[ \"$USER\" = nobody ] && [ \"$LOGNAME\" = nobody ] && "
+	    "[ \"$HOME\" = \"$(getent passwd nobody | cut -d: -f6)\" ]",
+	    NULL};
 	struct command_user nobody;
 	struct command *c;
 	sigset_t none;
