@@ -70,6 +70,12 @@ static struct passwd *lookup_passwd(const char *spec)
 	return getpwnam(spec);
 }
 
+/* getpwnam(3): "not found" may come with errno 0, ENOENT, ESRCH, EBADF or EPERM. */
+static bool user_not_found(int err)
+{
+	return !err || err == ENOENT || err == ESRCH || err == EBADF || err == EPERM;
+}
+
 int command__find_user(const char *spec, struct command_user *out)
 {
 	struct passwd *pw;
@@ -79,7 +85,7 @@ int command__find_user(const char *spec, struct command_user *out)
 	errno = 0;
 	pw = lookup_passwd(spec);
 	if (!pw)
-		return errno && errno != ENOENT && errno != ESRCH ? -errno : -ENOENT;
+		return user_not_found(errno) ? -ENOENT : -errno;
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
 	out->name = strdup(pw->pw_name);
