@@ -8,6 +8,7 @@
 #include "log.h"
 
 #define MAX_EXPORTED_STACKS  20000 /* stacks symbolized per snapshot */
+#define MAX_LISTED_PROCS     1000  /* processes a snapshot lists (command mode keeps exited ones) */
 #define MAX_DEFAULT_SUPPRESS 16
 
 static uint64_t monotonic_ns(void)
@@ -86,6 +87,7 @@ int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 		return err;
 	if (tracer__counters(run->tracer, meta->counters))
 		p_warn("cannot read the BPF loss counters: %s", strerror(errno));
+	meta->max_procs = MAX_LISTED_PROCS;
 	procs = shown_procs(run, &nr_procs);
 	err = procs ? snapshot__finish(*out, meta, procs, nr_procs, run->allocs) : -ENOMEM;
 	free(procs);

@@ -27,7 +27,10 @@ struct run_tables {
 	struct lifecycle *lifecycle;
 };
 
-/* meta's counters are read here; the rest is the caller's. 0 or -errno. */
+/*
+ * meta's BPF counters and the caps (stacks, processes listed) are set here;
+ * the rest, userspace losses included, is the caller's. 0 or -errno.
+ */
 int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 		       struct snapshot **out);
 /* One value per stack for the growth test. */

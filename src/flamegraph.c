@@ -234,6 +234,13 @@ static void header(FILE *out, const struct snapshot *snap, double height)
 		"<rect x=\"%.0f\" y=\"33\" width=\"14\" height=\"14\" fill=\"rgb(235,150,60)\"/>"
 		"<text x=\"%.0f\" y=\"44\">other</text>\n",
 		WIDTH - 250, WIDTH - 230, WIDTH - 110, WIDTH - 90);
+	if (snapshot__nr_omitted(snap))
+		fprintf(
+		    out,
+		    "<text x=\"10\" y=\"56\" font-size=\"11\">not drawn: %zu more stacks holding "
+		    "%s, past the %zu-stack cap</text>\n",
+		    snapshot__nr_omitted(snap), format_bytes(snap->omitted_bytes, total),
+		    snap->max_stacks);
 }
 
 int flamegraph__render(FILE *out, const struct snapshot *snap)

@@ -57,6 +57,12 @@ int folded__render(FILE *out, const struct snapshot *snap)
 
 	for (i = 0; i < snap->nr_stacks; i++)
 		render_stack(out, snap, &snap->stacks[i]);
+	/* Flame graph tools skip a line without a trailing count: the cut is said, not drawn. */
+	if (snapshot__nr_omitted(snap))
+		fprintf(out,
+			"# memleakd: %zu more stacks holding %" PRIu64
+			" bytes left out (past the %zu-stack cap)\n",
+			snapshot__nr_omitted(snap), snap->omitted_bytes, snap->max_stacks);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -104,7 +104,7 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 		",\"missed_frees\":%" PRIu64 ",\"partial_stacks\":%zu,\"partial_bytes\":%" PRIu64
 		",\"children_not_followed\":%" PRIu64 ",\"attach_failures\":%" PRIu64
 		",\"execs_not_held\":%" PRIu64 ",\"lifecycle_records_lost\":%" PRIu64
-		",\"exit_records_lost\":%" PRIu64 ",\"exec_holds_expired\":%" PRIu64 "}",
+		",\"exit_records_lost\":%" PRIu64 ",\"exec_holds_expired\":%" PRIu64,
 		c[ML_CNT_RB_DROPS], c[ML_CNT_STACK_COLLISION], c[ML_CNT_STACK_FAIL],
 		c[ML_CNT_STASH_MISS], c[ML_CNT_STASH_FULL], c[ML_CNT_STASH_STALE],
 		c[ML_CNT_REALLOC_FAILED], c[ML_CNT_MEMPTR_FAULT], c[ML_CNT_FILTERED],
@@ -113,6 +113,13 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 		snap->totals.missed_frees, snap->nr_partial, snap->partial_bytes,
 		c[ML_CNT_TARGETS_FULL], snap->attach_failures, c[ML_CNT_EXEC_NOT_HELD],
 		c[ML_CNT_LIFE_LOST], c[ML_CNT_EXIT_LOST], c[ML_CNT_HOLD_EXPIRED]);
+	/* Counted in userspace, and what the caps left out. */
+	fprintf(out,
+		",\"table_failures\":%" PRIu64 ",\"stack_ids_full\":%" PRIu64
+		",\"stacks_not_exported\":%zu,\"bytes_not_exported\":%" PRIu64
+		",\"targets_not_listed\":%zu}",
+		snap->losses.table_failures, snap->losses.stack_ids_full,
+		snapshot__nr_omitted(snap), snap->omitted_bytes, snap->nr_procs_omitted);
 }
 
 int json__render(FILE *out, const struct snapshot *snap)

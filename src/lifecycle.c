@@ -270,10 +270,18 @@ static void update_unwind(struct lifecycle *lc, struct target *t, const struct p
 void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned int what)
 {
 	struct procmaps *maps;
+	int err;
 
 	if (!lc->tables.unwinder)
 		what &= ~MAPS_UNWIND;
-	if (!what || procmaps__read(t->pid, &maps))
+	err = what ? procmaps__read(t->pid, &maps) : -ENOENT;
+	if (err && err != -ENOENT && err != -ESRCH && (what & MAPS_PROBES)) {
+		/* Alive but unreadable (EMFILE, ENOMEM): a new image left unprobed is a loss. */
+		lc->attach_failures++;
+		p_warn("pid %d (%s): cannot read its maps: %s; its new image is not probed", t->pid,
+		       t->comm, strerror(-err));
+	}
+	if (err)
 		return; /* gone already: its EXIT record follows */
 	if ((what & MAPS_PROBES) && lc->tracer)
 		probe_new_files(lc, t, maps, what & MAPS_LOADER);

@@ -62,6 +62,7 @@ enum {
 	OPT_NO_DEFAULT_SUPPRESS,
 	OPT_MMAP,
 	OPT_RINGBUF,
+	OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -91,6 +92,7 @@ static const struct option long_options[] = {
     {"no-default-suppressions", no_argument, NULL, OPT_NO_DEFAULT_SUPPRESS},
     {"mmap", no_argument, NULL, OPT_MMAP},
     {"ringbuf", required_argument, NULL, OPT_RINGBUF},
+    {"user", required_argument, NULL, OPT_USER},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -112,6 +114,8 @@ static const char usage_text[] =
     "  -- COMMAND [ARGS]      run COMMAND, traced from its first allocation; the\n"
     "                         report at its exit lists what it never freed\n"
     "  -f, --follow           also trace children (fork) and new images (exec)\n"
+    "      --user USER        run the command as USER (name or uid), with its groups;\n"
+    "                         e.g. --user \"$USER\" under sudo (default: as memleakd)\n"
     "      --fail-on-leaks[=BYTES]  exit 10 when the processes leaked BYTES or more\n"
     "                         (default 1) outside suppressed stacks\n"
     "      --suppress FUNC    ignore stacks through a function named FUNC (a trailing\n"
@@ -163,6 +167,7 @@ static const char usage_text[] =
     "  sudo memleakd -p 1234 -i 2 -d 30 -n 5 --folded leaks.folded\n"
     "  sudo memleakd --fail-on-leaks -- ./unit-tests   # a leak gate for CI\n"
     "  sudo memleakd -f -- make check               # and every child it starts\n"
+    "  sudo memleakd --user \"$USER\" -f -- make check   # the same, not as root\n"
     "  sudo memleakd --comm nginx --min-bytes 1M    # every process, filtered\n"
     "  flamegraph.pl leaks.folded > leaks.svg    # outstanding bytes as a flame graph\n";
 
@@ -415,6 +420,11 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 				    OPTS_MAX_SUPPRESS);
 		o->suppress[o->nr_suppress++] = arg;
 		return OPTS_RUN;
+	case OPT_USER:
+		if (!*arg)
+			return fail(err, err_len, "empty --user: give a user name or uid");
+		o->user = arg;
+		return OPTS_RUN;
 	case OPT_NO_DEFAULT_SUPPRESS:
 		o->no_default_suppress = 1;
 		return OPTS_RUN;
@@ -449,6 +459,10 @@ static int check_combination(const struct opts *o, char *err, size_t err_len)
 		return fail(err, err_len,
 			    "--fail-on-leaks needs a command ('memleakd --fail-on-leaks -- "
 			    "COMMAND'): it judges what the command leaves at exit");
+	if (o->user && !o->command)
+		return fail(err, err_len,
+			    "--user sets who runs the command: give one ('memleakd --user NAME -- "
+			    "COMMAND')");
 	if (o->follow && !o->command && !o->nr_pids)
 		return fail(err, err_len,
 			    "-f follows the children of -p PID or of a command: give one "

@@ -15,6 +15,7 @@ struct opts {
 	int nr_pids;
 	char *const *command; /* -- COMMAND [ARGS]: argv tail, NULL-terminated; NULL if none */
 	int follow;	      /* -f: children of targets are traced too (fork, exec) */
+	const char *user;     /* --user USER: the command runs as USER (name or uid); NULL: as us */
 	int system_wide;      /* no -p and no command: every process */
 	int fail_on_leaks;    /* --fail-on-leaks[=BYTES]: the leak gate, at fail_bytes */
 	uint64_t fail_bytes;  /* leaked bytes at which --fail-on-leaks fails (default 1) */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -231,6 +233,64 @@ static Sample *sample_of(struct builder *b, const struct snapshot *snap,
 	return s;
 }
 
+/*
+ * The stacks past the export cap as one sample on a "[dropped: ...]"
+ * frame, so the profile's totals stay right, and a comment saying so.
+ */
+static Sample *dropped_sample(struct builder *b, const struct snapshot *snap)
+{
+	char text[160];
+	Sample *s = calloc(1, sizeof(*s));
+	Location *loc = calloc(1, sizeof(*loc));
+	Line *line = calloc(1, sizeof(*line));
+	Function *fn = calloc(1, sizeof(*fn));
+	Line **lines = calloc(1, sizeof(*lines));
+	bool fresh;
+	uint64_t loc_id = index_get(&b->locations, 0, 0, &fresh); /* real ones have odd keys */
+	uint64_t fn_id = index_get(&b->functions, UINT64_MAX, UINT64_MAX, &fresh);
+
+	if (s)
+		perftools__profiles__sample__init(s);
+	if (!s || !loc || !line || !fn || !lines || !loc_id || !fn_id ||
+	    ARRAY_RESERVE(b->locations_list, b->locations_cap, loc_id, 256) ||
+	    ARRAY_RESERVE(b->functions_list, b->functions_cap, fn_id, 256) ||
+	    !(b->profile.comment = calloc(1, sizeof(*b->profile.comment))) ||
+	    !(s->location_id = calloc(1, sizeof(uint64_t))) ||
+	    !(s->value = calloc(4, sizeof(int64_t)))) {
+		free(loc);
+		free(line);
+		free(fn);
+		free(lines);
+		b->err = -ENOMEM;
+		return s;
+	}
+	snprintf(text, sizeof(text), "[dropped: %zu more stacks past the %zu-stack cap]",
+		 snapshot__nr_omitted(snap), snap->max_stacks);
+	perftools__profiles__function__init(fn);
+	fn->id = fn_id;
+	fn->name = fn->system_name = string_id(b, text);
+	b->functions_list[fn_id - 1] = fn;
+	b->profile.n_function = fn_id;
+	perftools__profiles__line__init(line);
+	line->function_id = fn_id;
+	perftools__profiles__location__init(loc);
+	loc->id = loc_id;
+	loc->line = lines;
+	loc->line[loc->n_line++] = line;
+	b->locations_list[loc_id - 1] = loc;
+	b->profile.n_location = loc_id;
+	s->location_id[s->n_location_id++] = loc_id;
+	s->value[0] = (int64_t)snap->omitted_bytes;
+	s->value[1] = (int64_t)snap->omitted_count;
+	s->n_value = 4;
+	snprintf(text, sizeof(text),
+		 "memleakd: %zu more stacks holding %" PRIu64
+		 " bytes left out (past the %zu-stack cap)",
+		 snapshot__nr_omitted(snap), snap->omitted_bytes, snap->max_stacks);
+	b->profile.comment[b->profile.n_comment++] = string_id(b, text);
+	return s;
+}
+
 static ValueType *value_type(struct builder *b, const char *type, const char *unit)
 {
 	ValueType *v = calloc(1, sizeof(*v));
@@ -261,6 +321,7 @@ static void free_profile(struct builder *b)
 		free(p->sample[i]);
 	}
 	free(p->sample);
+	free(p->comment);
 	for (i = 0; i < p->n_location; i++) {
 		for (j = 0; b->locations_list[i] && j < b->locations_list[i]->n_line; j++)
 			free(b->locations_list[i]->line[j]);
@@ -312,6 +373,8 @@ static void build(struct builder *b, const struct snapshot *snap)
 	p->duration_nanos = (int64_t)(snap->elapsed_s * 1e9);
 	for (i = 0; i < snap->nr_stacks && !b->err; i++)
 		p->sample[p->n_sample++] = sample_of(b, snap, &snap->stacks[i]);
+	if (snapshot__nr_omitted(snap) && !b->err)
+		p->sample[p->n_sample++] = dropped_sample(b, snap);
 	p->function = b->functions_list;
 	p->location = b->locations_list;
 	p->mapping = b->mappings_list;

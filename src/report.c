@@ -102,6 +102,23 @@ static void render_procs(FILE *out, const struct snapshot *snap)
 	free(order);
 }
 
+/* Losses userspace counts and what the caps left out; a line only when there are any. */
+static void render_limits(FILE *out, const struct snapshot *snap)
+{
+	const struct user_losses *l = &snap->losses;
+	char bytes[HUMAN_BYTES_LEN];
+
+	if (!l->table_failures && !l->stack_ids_full && !snapshot__nr_omitted(snap) &&
+	    !snap->nr_procs_omitted)
+		return;
+	fprintf(out,
+		"lost to limits: %" PRIu64 " allocations not stored (out of memory), %" PRIu64
+		" allocations past the stack-id cap (raise --stack-slots), %zu stacks holding %s "
+		"past the %zu-stack cap (in no report or export), %zu processes not listed\n",
+		l->table_failures, l->stack_ids_full, snapshot__nr_omitted(snap),
+		format_bytes(snap->omitted_bytes, bytes), snap->max_stacks, snap->nr_procs_omitted);
+}
+
 static void render_header(FILE *out, const struct snapshot *snap)
 {
 	const struct alloc_totals *t = &snap->totals;
@@ -154,6 +171,7 @@ static void render_header(FILE *out, const struct snapshot *snap)
 			" exit records lost, %" PRIu64 " exec holds expired\n",
 			c[ML_CNT_TARGETS_FULL], snap->attach_failures, c[ML_CNT_EXEC_NOT_HELD],
 			c[ML_CNT_LIFE_LOST], c[ML_CNT_EXIT_LOST], c[ML_CNT_HOLD_EXPIRED]);
+	render_limits(out, snap);
 	if (snap->nr_suppressed)
 		fprintf(out,
 			"suppressed: %zu stacks holding %s (libc's one-time buffers, library "
@@ -228,9 +246,13 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 		fprintf(out, "no outstanding allocations\n");
 	for (i = 0; i < shown; i++)
 		render_stack(out, snap, i + 1, &snap->stacks[i], opts->color);
-	if (snap->nr_live_stacks > shown)
+	/* -n only reaches the stacks the snapshot kept; the cap's are in "lost to limits". */
+	if (snap->nr_stacks > shown)
 		fprintf(out, "(%zu more stacks not shown; raise -n to see them)\n",
-			snap->nr_live_stacks - shown);
+			snap->nr_stacks - shown);
+	if (snapshot__nr_omitted(snap))
+		fprintf(out, "(%zu more stacks past the %zu-stack cap, not shown)\n",
+			snapshot__nr_omitted(snap), snap->max_stacks);
 	fputc('\n', out);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;

@@ -38,7 +38,8 @@
 #define FASTEST_TRAP_NS	  700
 #define RECORD_BYTES	  (sizeof(struct ml_event) + 8) /* with the ring buffer's header */
 #define UNWIND_ROWS_SPARE (1u << 20)			/* rows left for libraries loaded later */
-#define UNWIND_REFRESH_S  0.5 /* a dlopen'ed library gets its table this fast */
+#define UNWIND_REFRESH_S  0.5  /* a dlopen'ed library gets its table this fast */
+#define TREE_GRACE_MS	  1500 /* command mode, at exit: SIGTERM, then SIGKILL after this */
 
 struct session {
 	const struct opts *opts;
@@ -53,13 +54,14 @@ struct session {
 	struct outputs *outputs;
 	struct providers **initial_provs; /* per -p target, until attached */
 	struct command *command;	  /* command mode, or NULL */
+	struct command_user user;	  /* --user: who the command runs as */
 	sigset_t ignored_at_start;	  /* given back to the command */
 	int epoll_fd;
 	int timer_fd;
 	struct timespec started;
 	double unwind_refreshed_s; /* seconds_since(started) of the last unwind refresh */
 	unsigned int seq;
-	uint64_t table_failures; /* allocations the table could not keep (out of memory) */
+	struct user_losses losses; /* table failures, stack ids past the cap */
 };
 
 /* Records why the run stops early; returns err for the caller to pass up. */
@@ -104,6 +106,7 @@ static int emit_snapshot(struct session *s, bool final)
 	    .attach_failures = lifecycle__attach_failures(s->lifecycle),
 	    .interval_s = s->opts->interval_s,
 	    .window = s->opts->window,
+	    .losses = s->losses,
 	};
 	struct snapshot *snap;
 	int err;
@@ -120,9 +123,9 @@ static int emit_snapshot(struct session *s, bool final)
 		p_err("cannot build the report: %s", strerror(-err));
 		return err;
 	}
-	if (s->table_failures)
+	if (s->losses.table_failures)
 		p_warn("%llu allocations could not be recorded (out of memory)",
-		       (unsigned long long)s->table_failures);
+		       (unsigned long long)s->losses.table_failures);
 	if (outputs__write(s->outputs, snap) == -EPIPE)
 		signals__request_stop(); /* stdout is gone (closed pipe): nobody is reading */
 	s->outcome->leaked_bytes = snapshot__leaked_bytes(snap);
@@ -157,7 +160,8 @@ static void on_event(void *ctx, const struct ml_event *e)
 		if (allocs__record_alloc(s->allocs, e->pid,
 					 e->type == ML_EV_MMAP ? KIND_MMAP : KIND_MALLOC, e->addr,
 					 size, e->stack_id, e->ts_ns) == -ENOMEM)
-			s->table_failures++;
+			s->losses.table_failures++;
+		s->losses.stack_ids_full += e->stack_id == -ENOSPC;
 		break;
 	case ML_EV_FREE:
 		allocs__record_free(s->allocs, e->pid, KIND_MALLOC, e->addr);
@@ -241,7 +245,8 @@ static int start_command(struct session *s)
 	char why[512];
 	int err;
 
-	err = command__spawn(s->opts->command, &s->ignored_at_start, &s->command);
+	err = command__spawn(s->opts->command, &s->ignored_at_start,
+			     s->opts->user ? &s->user : NULL, &s->command);
 	if (err) {
 		p_err("cannot start the command: %s", strerror(-err));
 		return fail(s, FAULT_RUN, err);
@@ -358,11 +363,30 @@ static int setup_waits(struct session *s)
 	return err;
 }
 
+/* --user: looked up before anything loads; an unknown user ends the run there. */
+static int find_user(struct session *s)
+{
+	int err;
+
+	if (!s->opts->user)
+		return 0;
+	err = command__find_user(s->opts->user, &s->user);
+	if (err == -ENOENT)
+		p_err("no user '%s' (--user): give a user name or uid that 'getent passwd' lists",
+		      s->opts->user);
+	else if (err)
+		p_err("cannot look up user '%s' (--user): %s", s->opts->user, strerror(-err));
+	return err ? fail(s, FAULT_TARGET, err) : 0;
+}
+
 static int start(struct session *s)
 {
 	enum fault why;
 	int err;
 
+	err = find_user(s);
+	if (err)
+		return err;
 	err = preflight__check(&why);
 	if (err)
 		return fail(s, why, err);
@@ -462,8 +486,27 @@ static void run_loop(struct session *s)
 	}
 }
 
+/*
+ * Command mode: nothing the command started may run on untraced once we
+ * leave (-d expiry, a signal, or the command exited leaving children).
+ */
+static void end_command_tree(struct session *s)
+{
+	size_t nr, nr_killed;
+
+	if (!s->command)
+		return;
+	nr = command__end_tree(s->command, TREE_GRACE_MS, &nr_killed);
+	if (nr)
+		fprintf(stderr,
+			"memleakd: ended %zu processes of the command still running at exit "
+			"(SIGTERM; %zu needed SIGKILL after %.1f s)\n",
+			nr, nr_killed, TREE_GRACE_MS / 1000.0);
+}
+
 static void cleanup(struct session *s)
 {
+	end_command_tree(s);
 	/* Detach first: nothing of ours stays in the target once we stop reading. */
 	tracer__detach(s->tracer);
 	/* One BPF stopped at exec while we were leaving must not stay stopped; no other. */
@@ -472,6 +515,7 @@ static void cleanup(struct session *s)
 	lifecycle__destroy(s->lifecycle);
 	attach__free_providers(s->initial_provs, s->opts->nr_pids);
 	command__free(s->command);
+	command__user_free(&s->user);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
 	if (s->timer_fd >= 0)

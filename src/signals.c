@@ -4,9 +4,10 @@
 
 #include "signals.h"
 
-/* Signal handlers can only reach file-scope state: these two flags, nothing else. */
+/* Signal handlers can only reach file-scope state: these flags, nothing else. */
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t forward_signal;
+static volatile sig_atomic_t stop_signals_seen; /* command mode: SIGINT and SIGTERM so far */
 
 static void on_stop_signal(int signo)
 {
@@ -14,8 +15,32 @@ static void on_stop_signal(int signo)
 	stop_requested = 1;
 }
 
+/* The default action from now on: the next one ends memleakd at once. */
+static void reset_to_default(int signo)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+
+	sigemptyset(&dfl.sa_mask);
+	sigaction(signo, &dfl, NULL); /* async-signal-safe */
+}
+
+/*
+ * Command mode. The first SIGINT already reached the command (same process
+ * group); the first SIGTERM is passed on. The second of either stops the run
+ * (final report, then the command's whole tree is ended); a third kills.
+ */
 static void on_command_signal(int signo)
 {
+	if (signo == SIGINT || signo == SIGTERM) {
+		if (stop_signals_seen < 2)
+			stop_signals_seen++;
+		if (stop_signals_seen >= 2) {
+			stop_requested = 1;
+			reset_to_default(SIGINT);
+			reset_to_default(SIGTERM);
+			return;
+		}
+	}
 	if (signo == SIGTERM || signo == SIGHUP)
 		forward_signal = signo;
 }

@@ -3,7 +3,8 @@
  * The signals memleakd answers. Tracing a process: SIGINT, SIGTERM and
  * SIGHUP end the run (a second Ctrl-C kills at once). Command mode: the
  * command decides when the run ends; Ctrl-C reaches it directly (same
- * process group), SIGTERM and SIGHUP sent to memleakd are passed on to it.
+ * process group), SIGTERM and SIGHUP sent to memleakd are passed on to it;
+ * a second SIGINT or SIGTERM ends the run anyway, a third kills at once.
  * SIGPIPE is ignored: a closed stdout is seen as a write error.
  */
 #ifndef MEMLEAKD_SIGNALS_H

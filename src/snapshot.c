@@ -161,6 +161,56 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 	}
 }
 
+/* The order in which processes keep their place in a capped list. */
+static int by_listing_priority(const void *a, const void *b)
+{
+	const struct snapshot_proc *x = *(const struct snapshot_proc *const *)a;
+	const struct snapshot_proc *y = *(const struct snapshot_proc *const *)b;
+
+	if (x->outstanding_bytes != y->outstanding_bytes)
+		return x->outstanding_bytes > y->outstanding_bytes ? -1 : 1;
+	if (x->exited != y->exited)
+		return x->exited ? 1 : -1;
+	return x > y ? -1 : x < y; /* the latest (later in the list) first */
+}
+
+static int by_address(const void *a, const void *b)
+{
+	const struct snapshot_proc *x = *(const struct snapshot_proc *const *)a;
+	const struct snapshot_proc *y = *(const struct snapshot_proc *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Keeps max processes (in their order), counts the others and what they leaked. */
+static int cap_procs(struct snapshot *snap, size_t max)
+{
+	const struct snapshot_proc **order = malloc(snap->nr_procs * sizeof(*order));
+	struct snapshot_proc *kept = calloc(max, sizeof(*kept));
+	size_t i;
+
+	if (!order || !kept) {
+		free(order);
+		free(kept);
+		return -ENOMEM;
+	}
+	for (i = 0; i < snap->nr_procs; i++)
+		order[i] = &snap->procs[i];
+	qsort(order, snap->nr_procs, sizeof(*order), by_listing_priority);
+	for (i = max; i < snap->nr_procs; i++)
+		snap->procs_omitted_leak +=
+		    order[i]->outstanding_bytes - order[i]->suppressed_bytes;
+	qsort(order, max, sizeof(*order), by_address);
+	for (i = 0; i < max; i++)
+		kept[i] = *order[i];
+	free(order);
+	free(snap->procs);
+	snap->procs = kept;
+	snap->nr_procs_omitted = snap->nr_procs - max;
+	snap->nr_procs = max;
+	return 0;
+}
+
 int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
 		     const struct snapshot_proc *procs, size_t nr_procs, const struct allocs *table)
 {
@@ -176,6 +226,7 @@ int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
 	snap->interval_s = meta->interval_s;
 	snap->window = meta->window;
 	memcpy(snap->counters, meta->counters, sizeof(snap->counters));
+	snap->losses = meta->losses;
 	snap->procs = calloc(nr_procs ? nr_procs : 1, sizeof(*snap->procs));
 	if (!snap->procs)
 		return -ENOMEM;
@@ -186,6 +237,8 @@ int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
 	}
 	snap->nr_procs = nr_procs;
 	snapshot__sum_procs(snap, table);
+	if (meta->max_procs && nr_procs > meta->max_procs)
+		return cap_procs(snap, meta->max_procs);
 	return 0;
 }
 
@@ -204,7 +257,7 @@ const char *const *snapshot__default_suppressions(size_t *nr)
 
 uint64_t snapshot__leaked_bytes(const struct snapshot *snap)
 {
-	uint64_t total = 0;
+	uint64_t total = snap->procs_omitted_leak;
 	size_t i;
 
 	for (i = 0; i < snap->nr_procs; i++)
@@ -284,7 +337,12 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 		return -ENOMEM;
 	}
 	snap->nr_live_stacks = nr_live;
+	snap->max_stacks = opts->max_stacks;
 	snap->nr_stacks = nr_live < opts->max_stacks ? nr_live : opts->max_stacks;
+	for (i = snap->nr_stacks; i < nr_live; i++) {
+		snap->omitted_bytes += live[i].stats->outstanding_bytes;
+		snap->omitted_count += live[i].stats->outstanding_count;
+	}
 	snap->stacks = calloc(snap->nr_stacks ? snap->nr_stacks : 1, sizeof(*snap->stacks));
 	if (!snap->stacks)
 		err = -ENOMEM;
@@ -335,6 +393,11 @@ const char *snapshot__comm(const struct snapshot *snap, int pid)
 		if (snap->procs[i].pid == pid)
 			return snap->procs[i].comm;
 	return "?";
+}
+
+size_t snapshot__nr_omitted(const struct snapshot *snap)
+{
+	return snap->nr_live_stacks - snap->nr_stacks;
 }
 
 const char *snapshot__stack_problem(const struct snapshot_stack *stack)

@@ -30,6 +30,12 @@ struct snapshot_proc {
 	uint64_t suppressed_bytes; /* of the shown stacks: in suppressed ones */
 };
 
+/* Losses only userspace sees; the BPF side's are the snapshot's counters[]. */
+struct user_losses {
+	uint64_t table_failures; /* allocations the table could not store (out of memory) */
+	uint64_t stack_ids_full; /* allocations past the stack-id cap: in one "stack lost" entry */
+};
+
 struct snapshot_stack {
 	struct stack_stats stats;
 	struct frame *frames; /* leaf first */
@@ -64,6 +70,13 @@ struct snapshot {
 	size_t nr_hidden;	   /* live stacks left out by --comm / --min-bytes */
 	size_t nr_suppressed;	   /* of nr_stacks: suppressed */
 	uint64_t suppressed_bytes; /* outstanding bytes of those */
+	/* Losses counted in userspace, and what the caps left out (audit 15): */
+	struct user_losses losses;
+	size_t max_stacks;	     /* the export cap; nr_live_stacks - nr_stacks are past it */
+	uint64_t omitted_bytes;	     /* outstanding bytes of the stacks past the cap */
+	uint64_t omitted_count;	     /* their outstanding allocations */
+	size_t nr_procs_omitted;     /* processes past the listing cap: not in procs */
+	uint64_t procs_omitted_leak; /* their bytes outside suppressed stacks (for the verdict) */
 };
 
 /* Reads the raw user stack of stack_id, leaf first: count, or -errno. */
@@ -105,11 +118,15 @@ struct snapshot_meta {
 	double interval_s;
 	unsigned int window;
 	uint64_t counters[ML_CNT_MAX];
+	struct user_losses losses;
+	size_t max_procs; /* processes listed at most (the rest counted); 0: all */
 };
 
 /*
  * Completes a built snapshot: copies meta and the processes to show (pid,
  * comm, exited of each; their totals are summed here from the table).
+ * Past meta->max_procs, those holding the most memory are kept, then the
+ * live ones, then the latest; the others are counted in nr_procs_omitted.
  * 0 or -ENOMEM.
  */
 int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
@@ -123,7 +140,7 @@ int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
  */
 const char *const *snapshot__default_suppressions(size_t *nr);
 
-/* What the processes hold outside suppressed stacks: at exit, their leaks. */
+/* What the processes hold outside suppressed stacks (omitted ones too): at exit, their leaks. */
 uint64_t snapshot__leaked_bytes(const struct snapshot *snap);
 void snapshot__free(struct snapshot *snap);
 
@@ -139,6 +156,9 @@ const char *snapshot__comm(const struct snapshot *snap, int pid);
 
 /* True when a frame's symbol is where every user stack begins (_start, clone...). */
 bool snapshot__is_root_symbol(const char *symbol);
+
+/* Live stacks past the export cap: in no report, JSON, folded, pprof or SVG. */
+size_t snapshot__nr_omitted(const struct snapshot *snap);
 
 /* Why a stack has no frames: "stack lost: map collision" etc. */
 const char *snapshot__stack_problem(const struct snapshot_stack *stack);

@@ -121,7 +121,8 @@ static __attribute__((unused)) void set_stats(struct snapshot_stack *st, uint32_
 }
 
 /*
- * Five stacks shown out of six live: a fully symbolized one, a lost capture
+ * Five stacks shown out of six live (the sixth, 398 B, past a 5-stack
+ * cap), userspace losses: a fully symbolized one, a lost capture
  * (-EEXIST), one mixing symbol / module-only / unknown frames with ';' in
  * names, one whose frames could not be read, and an empty one.
  */
@@ -168,6 +169,12 @@ static __attribute__((unused)) struct snapshot *make_snapshot(void)
 
 	snap->nr_live_stacks = 6;
 	snap->nr_stacks = 5;
+	snap->max_stacks = 5;
+	snap->omitted_bytes = 5000 - (3072 + 1000 + 512 + 10 + 8);
+	snap->omitted_count = 1;
+	snap->losses.table_failures = 31; /* distinct, like the counters */
+	snap->losses.stack_ids_full = 32;
+	snap->nr_procs_omitted = 33;
 	snap->nr_partial = 4;
 	snap->partial_bytes = 1928;
 	snap->unwind_mode = "dwarf";

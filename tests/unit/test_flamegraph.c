@@ -40,6 +40,8 @@ static void test_flamegraph_svg(void **state)
 	text = render_with(flamegraph__render, snap, &len);
 	assert_true(!strncmp(text, "<?xml", 5));
 	check_contains(text, "</svg>\n");
+	check_contains(text,
+		       ">not drawn: 1 more stacks holding 398 B, past the 5-stack cap</text>");
 	check_eq(count_of(text, "<g"), count_of(text, "</g>"));
 	check_contains(text, "<title>leak_inner \xe2\x80\x94 3.0 KiB (3072 B, ");
 	check_contains(text, "; growing +2.0 KiB/s</title>");

@@ -31,7 +31,8 @@ static const char expected_folded[] =
     "app;[stack lost: stack map collision (raise --stack-slots)] 1000\n"
     "we:ird;[unknown];libfoo.so+0x1234;odd:name 512\n"
     "?;[stack lost: no longer in the stack map] 10\n"
-    "app;[stack empty] 8\n";
+    "app;[stack empty] 8\n"
+    "# memleakd: 1 more stacks holding 398 bytes left out (past the 5-stack cap)\n";
 
 static void test_folded_exact(void **state)
 {
@@ -41,6 +42,11 @@ static void test_folded_exact(void **state)
 	(void)state;
 	text = render_folded(snap);
 	check_str(text, expected_folded);
+	free(text);
+	/* Nothing past the cap: no comment line. */
+	snap->nr_live_stacks = snap->nr_stacks;
+	text = render_folded(snap);
+	check_not_contains(text, "#");
 	free(text);
 	snapshot__free(snap);
 }

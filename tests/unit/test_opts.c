@@ -505,6 +505,30 @@ static void test_command_mode(void **state)
 	expect_invalid(&p, "'ls'");
 }
 
+/* --user: kept as given (looked up at start); only with a command. */
+static void test_user(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "--", "ls");
+	assert_null(p.o.user);
+	PARSE(&p, "--user", "nobody", "-f", "--", "make", "check");
+	expect_ok(&p);
+	assert_string_equal(p.o.user, "nobody");
+	PARSE(&p, "--user=1000", "--", "id");
+	expect_ok(&p);
+	assert_string_equal(p.o.user, "1000");
+	PARSE(&p, "--user", "nobody", "-p", "1");
+	expect_invalid(&p, "--user");
+	PARSE(&p, "--user", "nobody");
+	expect_invalid(&p, "give one");
+	PARSE(&p, "--user", "", "--", "id");
+	expect_invalid(&p, "empty --user");
+	PARSE(&p, "--user");
+	expect_invalid(&p, "'--user'");
+}
+
 static void test_system_wide(void **state)
 {
 	struct parsed p;
@@ -635,6 +659,7 @@ int main(void)
 	    cmocka_unit_test(test_help_and_version),
 	    cmocka_unit_test(test_bad_numbers),
 	    cmocka_unit_test(test_missing_pid),
+	    cmocka_unit_test(test_user),
 	    cmocka_unit_test(test_min_larger_than_max),
 	    cmocka_unit_test(test_duration_shorter_than_interval),
 	    cmocka_unit_test(test_unknown_option),

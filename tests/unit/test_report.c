@@ -58,6 +58,9 @@ static const char expected_report_top3[] =
     "lost to lifecycles: 26 children not followed (target set full), 0 new images whose allocator "
     "could not be probed (see stderr), 27 execs not held, 28 lifecycle records lost, 29 exit "
     "records lost, 30 exec holds expired\n"
+    "lost to limits: 31 allocations not stored (out of memory), 32 allocations past the stack-id "
+    "cap (raise --stack-slots), 1 stacks holding 398 B past the 5-stack cap (in no report or "
+    "export), 33 processes not listed\n"
     "#1 3.0 KiB (3072 B) in 3 allocations, pid 42 (app)\n"
     "    since attach: allocated 4.0 KiB in 4, freed 1.0 KiB in 1\n"
     "        leak_inner+0x1a (app)\n"
@@ -72,7 +75,8 @@ static const char expected_report_top3[] =
     "        odd;name+0x1 (lib;x.so)\n"
     "        libfoo.so+0x1234\n"
     "        0x7f00dead\n"
-    "(3 more stacks not shown; raise -n to see them)\n"
+    "(2 more stacks not shown; raise -n to see them)\n"
+    "(1 more stacks past the 5-stack cap, not shown)\n"
     "\n";
 
 static void test_report_exact(void **state)
@@ -111,17 +115,22 @@ static void test_report_all_stacks(void **state)
 	check_contains(text, "        [stack lost: no longer in the stack map]\n");
 	check_contains(text, "#5 8 B (8 B) in 1 allocations, pid 42 (app)\n");
 	check_contains(text, "        [stack empty]\n");
-	/* Five shown of six live: one left out. */
-	check_contains(text, "(1 more stacks not shown");
+	/* Five shown of six live: one past the cap, which -n cannot bring back. */
+	check_contains(text, "(1 more stacks past the 5-stack cap, not shown)\n");
+	check_not_contains(text, "raise -n");
 	check_not_contains(text, "#6");
 	check_not_contains(text, "no outstanding allocations");
 	free(text);
 
-	/* All live stacks shown: no "more" line. */
+	/* All live stacks shown: no "more" line, nor a "lost to limits" one. */
 	snap->nr_live_stacks = 5;
+	snap->losses = (struct user_losses){0};
+	snap->nr_procs_omitted = 0;
 	text = render_report(snap, 5);
 	check_contains(text, "#5 ");
 	check_not_contains(text, "more stacks not shown");
+	check_not_contains(text, "past the");
+	check_not_contains(text, "lost to limits");
 	free(text);
 	snapshot__free(snap);
 }

@@ -89,7 +89,8 @@ static struct allocs *make_table(void)
 	int i;
 
 	assert_non_null(t);
-#define A(pid, id, size) check_eq(allocs__record_alloc(t, (pid), KIND_MALLOC, addr += 0x100, (size), (id), 0), 0)
+#define A(pid, id, size)                                                                           \
+	check_eq(allocs__record_alloc(t, (pid), KIND_MALLOC, addr += 0x100, (size), (id), 0), 0)
 	/* Inserted in an order unrelated to the expected one. */
 	A(4242, 8, 5);
 	A(4242, 7, 10);
@@ -246,7 +247,20 @@ static void test_snapshot_max_stacks(void **state)
 	check_contains(text, "from 8 stacks;");
 	check_contains(text, "#3 300 B (300 B) in 3 allocations, pid 4242 (?)\n");
 	check_not_contains(text, "#4");
-	check_contains(text, "(5 more stacks not shown");
+	/* -n cannot bring them back: the report says the cap, not "raise -n". */
+	check_contains(text, "(5 more stacks past the 3-stack cap, not shown)\n");
+	check_not_contains(text, "raise -n");
+	check_contains(text, "5 stacks holding 815 B past the 3-stack cap");
+	free(text);
+	/* What the cap left out is counted: 300 + 300 + 200 + 10 + 5 B in 3 + 2 + 1 + 1 + 1. */
+	check_eq(snap->max_stacks, 3);
+	check_eq(snapshot__nr_omitted(snap), 5);
+	check_eq(snap->omitted_bytes, 815);
+	check_eq(snap->omitted_count, 8);
+	/* -n below the cap: that part can be raised. */
+	text = render_report(snap, 2);
+	check_contains(text, "(1 more stacks not shown; raise -n to see them)\n"
+			     "(5 more stacks past the 3-stack cap, not shown)\n");
 	free(text);
 	snapshot__free(snap);
 
@@ -309,6 +323,64 @@ static void test_snapshot_filters(void **state)
 	symbolizer__destroy(s);
 }
 
+/*
+ * snapshot__finish: userspace losses copied; past max_procs, the processes
+ * holding the most stay listed (then the live, then the latest), in their
+ * order; the others are counted, and their leaks still count.
+ */
+static void test_snapshot_losses_and_proc_cap(void **state)
+{
+	struct fake_reader reader = {0};
+	struct symbolizer *s = make_symbolizer();
+	struct allocs *t = make_table();
+	struct snapshot_opts opts = {.max_stacks = 100,
+				     .read_stack = fake_read_stack,
+				     .reader_ctx = &reader,
+				     .symbolizer = s};
+	struct snapshot_proc procs[] = {
+	    {.pid = 5001, .exited = true}, {.pid = 4243}, {.pid = 5000}, {.pid = 4242}};
+	struct snapshot_meta meta = {.losses = {.table_failures = 5, .stack_ids_full = 6}};
+	struct snapshot *snap = NULL;
+	uint64_t all_leaked;
+
+	(void)state;
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	check_eq(snapshot__finish(snap, &meta, procs, 4, t), 0);
+	check_eq(snap->losses.table_failures, 5);
+	check_eq(snap->losses.stack_ids_full, 6);
+	check_eq(snap->nr_procs, 4);
+	check_eq(snap->nr_procs_omitted, 0);
+	check_eq(snapshot__nr_omitted(snap), 0);
+	all_leaked = snapshot__leaked_bytes(snap);
+	check_eq(all_leaked, 2415);
+	snapshot__free(snap);
+
+	/* Three of four: the exited one holding nothing goes; the order stays. */
+	meta.max_procs = 3;
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	check_eq(snapshot__finish(snap, &meta, procs, 4, t), 0);
+	check_eq(snap->nr_procs, 3);
+	check_eq(snap->nr_procs_omitted, 1);
+	check_eq(snap->procs[0].pid, 4243);
+	check_eq(snap->procs[1].pid, 5000);
+	check_eq(snap->procs[2].pid, 4242);
+	check_eq(snapshot__leaked_bytes(snap), all_leaked);
+	snapshot__free(snap);
+
+	/* One: the largest holder; the other's 300 B leak still counts for the verdict. */
+	meta.max_procs = 1;
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	check_eq(snapshot__finish(snap, &meta, procs, 4, t), 0);
+	check_eq(snap->nr_procs, 1);
+	check_eq(snap->nr_procs_omitted, 3);
+	check_eq(snap->procs[0].pid, 4242);
+	check_eq(snap->procs[0].outstanding_bytes, 2115);
+	check_eq(snapshot__leaked_bytes(snap), all_leaked);
+	snapshot__free(snap);
+	allocs__destroy(t);
+	symbolizer__destroy(s);
+}
+
 static void test_suppression_match(void **state)
 {
 	const char *const patterns[] = {"_IO_file_doallocate", "g_cache_*", "*"};
@@ -365,7 +437,8 @@ static void test_snapshot_suppress_mmap_procs(void **state)
 	assert_non_null(s);
 	assert_non_null(t);
 	check_eq(symbolizer__refresh(s, (int)me), 0);
-	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x1000, 5000, 1, 0), 0); /* suppressed, biggest */
+	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x1000, 5000, 1, 0),
+		 0); /* suppressed, biggest */
 	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x2000, 300, 2, 0), 0);
 	check_eq(allocs__record_alloc(t, me, KIND_MMAP, 0x7000000, 65536, 2, 0), 0);
 	/* munmap of a region never traced: not live, and not an unmatched free either. */
@@ -454,6 +527,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_snapshot_build),
 	    cmocka_unit_test(test_snapshot_max_stacks),
+	    cmocka_unit_test(test_snapshot_losses_and_proc_cap),
 	    cmocka_unit_test(test_snapshot_filters),
 	    cmocka_unit_test(test_suppression_match),
 	    cmocka_unit_test(test_snapshot_suppress_mmap_procs),
