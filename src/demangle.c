@@ -36,6 +36,8 @@ static void append(const char *piece, size_t len, void *opaque)
 {
 	struct demangled_text *out = opaque;
 
+	if (!len)
+		return; /* the Rust demangler passes (NULL, 0) pieces */
 	if (len > MAX_DEMANGLED_LEN - out->len)
 		longjmp(out->too_long, 1);
 	memcpy(out->text + out->len, piece, len);
