@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "attach.h"
+#include "emulated.h"
 #include "log.h"
 #include "proc.h"
 #include "procmaps.h"
@@ -69,6 +70,19 @@ static int find_ready_providers(struct elf_files *files, int pid, int pidfd, str
 	}
 }
 
+/* valgrind and qemu-user run the probes' breakpoints as the program's own. */
+static void warn_if_emulated(const struct target *t)
+{
+	struct emulated_watch *w = emulated_watch__new("/proc");
+	enum emulator e = w ? emulated_watch__of(w, t->pid) : EMULATOR_NONE;
+
+	emulated_watch__free(w);
+	if (e != EMULATOR_NONE)
+		p_warn("pid %d (%s) runs under %s: it dies of SIGTRAP at its first call to a "
+		       "function memleakd probes; use the emulator's own leak checker for it",
+		       t->pid, t->comm, emulator__name(e));
+}
+
 /* Opens a -p target and finds its allocator. 0 or -errno. */
 static int prepare_target(struct elf_files *files, struct target *t, struct providers **provs,
 			  enum fault *why)
@@ -85,6 +99,7 @@ static int prepare_target(struct elf_files *files, struct target *t, struct prov
 		return err;
 	}
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
+	warn_if_emulated(t);
 	err = find_ready_providers(files, pid, t->pidfd, provs);
 	if (err) {
 		p_err("cannot read the memory map of pid %d (%s): %s", pid, t->comm,
