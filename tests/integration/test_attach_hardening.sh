@@ -78,3 +78,32 @@ test_emulated_warning() {
 	kill -INT "$ML_PID"
 	wait_exit "$ML_PID" 20 || fail "memleakd did not exit"
 }
+
+# victim_bytes PID ADDR: 5 bytes of PID's memory at ADDR, in hex.
+victim_bytes() {
+	python3 -c "import sys; f = open('/proc/$1/mem', 'rb'); f.seek(int('$2', 16)); print(f.read(5).hex())"
+}
+
+# Audit finding 1: a traced process maps another file over its "allocator"
+# as soon as memleakd opens it. With -f the probes are on whole files: they
+# must go on the file memleakd read, never on what the range holds by the
+# time of the attach (here swap_victim, which nobody traces: a breakpoint
+# on its immediate would make it print 112233cc).
+test_swapped_file_not_probed() {
+	local victim_out="$WORK/victim.out" addr victim attacker
+	start_fixture swap_victim
+	victim=$FIXTURE_PID victim_out=$FIXTURE_OUT
+	addr=$(awk '/^ready/ {print $3; exit}' "$victim_out")
+	expect_eq "victim's code" b844332211 "$(victim_bytes "$victim" "$addr")"
+	start_fixture swap_attacker "$FIX/swap_fake" "$FIX/swap_victim"
+	attacker=$FIXTURE_PID
+	start_memleakd -v -p "$attacker" -f -i 1
+	wait_for "$FIXTURE_OUT" '^swapped' 10 || fail "the attacker never swapped:" "$(cat "$FIXTURE_OUT")"
+	sleep 1
+	expect_eq "victim's code while memleakd runs" b844332211 "$(victim_bytes "$victim" "$addr")" \
+		"$(cat "$ML_ERR")"
+	! grep -q 112233cc "$victim_out" || fail "the victim ran a breakpoint:" "$(tail -3 "$victim_out")"
+	kill -0 "$ML_PID" || fail "memleakd exited:" "$(cat "$ML_ERR")"
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit"
+}
