@@ -3,10 +3,85 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attach.h"
+#include "emulated.h"
 #include "log.h"
 #include "proc.h"
+#include "procmaps.h"
+
+/* How long a target between exec and its loader's mapping of libc is waited for. */
+#define READY_WAIT_MS	  2000
+#define READY_STEP_MAX_MS 100
+
+/*
+ * Whether pid may map an allocator soon: alive, running (one stopped, as
+ * memleakd holds it at exec, maps nothing until resumed), and either in
+ * the middle of an exec (its maps unreadable: err) or a dynamically linked
+ * image whose loader has not mapped libc yet.
+ */
+static bool still_loading(struct elf_files *files, int pid, int pidfd, int err)
+{
+	struct loader_hook hook;
+	struct procmaps *maps;
+	bool loader;
+
+	if (proc__gone(pid, pidfd) || proc__stopped(pid))
+		return false;
+	if (err)
+		return err == -ENOENT || err == -ESRCH;
+	if (procmaps__read(pid, &maps))
+		return true; /* alive, maps unreadable: mid-exec */
+	loader = !providers__find_loader(files, pid, maps, NULL, &hook);
+	procmaps__free(maps);
+	return loader;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * pid's allocators, waited for (with a bounded backoff, READY_WAIT_MS in
+ * all) while it is exec'ing or its loader has not mapped libc yet. 0 (nr
+ * may be 0: nothing defines malloc, or it stopped before its loader did),
+ * or -errno (-ENOENT/-ESRCH: gone).
+ */
+static int find_ready_providers(struct elf_files *files, int pid, int pidfd, struct providers **out)
+{
+	unsigned int waited = 0, step = 2;
+	int err;
+
+	for (;;) {
+		*out = NULL;
+		err = providers__find(files, pid, out);
+		if (!err && (*out)->nr)
+			return 0;
+		if (waited >= READY_WAIT_MS || !still_loading(files, pid, pidfd, err))
+			return err;
+		providers__free(*out);
+		sleep_ms(step);
+		waited += step;
+		step = step * 2 > READY_STEP_MAX_MS ? READY_STEP_MAX_MS : step * 2;
+	}
+}
+
+/* valgrind and qemu-user run the probes' breakpoints as the program's own. */
+static void warn_if_emulated(const struct target *t)
+{
+	struct emulated_watch *w = emulated_watch__new("/proc");
+	enum emulator e = w ? emulated_watch__of(w, t->pid) : EMULATOR_NONE;
+
+	emulated_watch__free(w);
+	if (e != EMULATOR_NONE)
+		p_warn("pid %d (%s) runs under %s: it dies of SIGTRAP at its first call to a "
+		       "function memleakd probes; use the emulator's own leak checker for it",
+		       t->pid, t->comm, emulator__name(e));
+}
 
 /* Opens a -p target and finds its allocator. 0 or -errno. */
 static int prepare_target(struct elf_files *files, struct target *t, struct providers **provs,
@@ -24,7 +99,8 @@ static int prepare_target(struct elf_files *files, struct target *t, struct prov
 		return err;
 	}
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
-	err = providers__find(files, pid, provs);
+	warn_if_emulated(t);
+	err = find_ready_providers(files, pid, t->pidfd, provs);
 	if (err) {
 		p_err("cannot read the memory map of pid %d (%s): %s", pid, t->comm,
 		      strerror(-err));
@@ -108,12 +184,45 @@ static void describe_target(const struct target *t, const struct providers *prov
 	size_t len = 0, i;
 	FILE *list = open_memstream(&paths, &len);
 
+	if (!provs->nr) {
+		p_note("tracing pid %d (%s) from its next image: it is exec'ing", t->pid, t->comm);
+		return;
+	}
 	for (i = 0; list && i < provs->nr; i++)
 		fprintf(list, "%s %s", i ? "," : "", provs->list[i].path);
 	if (list)
 		fclose(list);
 	p_note("tracing pid %d (%s) through%s", t->pid, t->comm, paths ? paths : "");
 	free(paths);
+}
+
+/*
+ * Once pid is among the kernel's targets its execs are held and announced,
+ * so what it maps from now on is seen: its allocators are read again, for
+ * it may have exec'd (or exited) since attach__prepare_pids read them.
+ * 0 with *provs current (nr 0: held at exec, its EXEC record attaches the
+ * new image), 1 when it is gone, or -errno.
+ */
+static int refresh_providers(struct lifecycle *lc, struct target *t, struct providers **provs)
+{
+	struct providers *now = NULL;
+	int err = find_ready_providers(lifecycle__files(lc), t->pid, t->pidfd, &now);
+
+	if ((err == -ENOENT || err == -ESRCH) && proc__gone(t->pid, t->pidfd)) {
+		p_note("pid %d (%s) exited before it could be traced", t->pid, t->comm);
+		lifecycle__mark_exited(lc, t);
+		return 1;
+	}
+	if (err)
+		return err;
+	if (!now->nr && !proc__stopped(t->pid)) {
+		providers__free(now);
+		return -ENOENT; /* nothing defines malloc after all */
+	}
+	providers__free(*provs);
+	*provs = now;
+	proc__read_comm(t->pid, t->comm, sizeof(t->comm));
+	return 0;
 }
 
 int attach__pids(struct lifecycle *lc, struct tracer *tracer, struct providers **provs,
@@ -127,13 +236,24 @@ int attach__pids(struct lifecycle *lc, struct tracer *tracer, struct providers *
 	for (i = 0; i < targets->nr; i++) {
 		struct target *t = targets->list[i];
 
-		/* Tables first: the first allocation already walks them. */
-		lifecycle__maps_changed(lc, t, MAPS_UNWIND | MAPS_SYMBOLS);
-		attach_pid = lifecycle__attach_pid(lc, t->pid);
 		err = tracer__add_target(tracer, t->pid);
 		if (err)
 			snprintf(why_text, sizeof(why_text),
 				 "cannot add it to the kernel's targets: %s", strerror(-err));
+		if (!err) {
+			err = refresh_providers(lc, t, &provs[i]);
+			if (err == 1)
+				continue;
+			if (err == -ENOENT)
+				snprintf(why_text, sizeof(why_text),
+					 "maps no object that defines malloc any more");
+			else if (err)
+				snprintf(why_text, sizeof(why_text),
+					 "cannot read its memory map: %s", strerror(-err));
+		}
+		/* Tables first: the first allocation already walks them. */
+		lifecycle__maps_changed(lc, t, MAPS_UNWIND | MAPS_SYMBOLS);
+		attach_pid = lifecycle__attach_pid(lc, t->pid);
 		for (j = 0; !err && j < provs[i]->nr; j++)
 			err = tracer__attach_provider(tracer, attach_pid, &provs[i]->list[j],
 						      why_text, sizeof(why_text));

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elffile.h"
@@ -46,6 +48,48 @@ static int open_mapped(int pid, const struct mapping *m)
 	return fd < 0 ? -errno : fd;
 }
 
+static bool stat_is(const struct stat *st, dev_t dev, uint64_t inode)
+{
+	return S_ISREG(st->st_mode) && st->st_dev == dev && (uint64_t)st->st_ino == inode;
+}
+
+/* The file m names, opened once and checked to be it. An fd or -errno. */
+static int open_checked(int pid, const struct mapping *m)
+{
+	struct stat st;
+	int fd = open_mapped(pid, m);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) || !stat_is(&st, m->dev, m->inode)) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+int attach_path__build(int fd, dev_t dev, uint64_t inode, char *path, size_t len)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return -EBADF;
+	if (fstat(fd, &st))
+		return -errno;
+	if (!stat_is(&st, dev, inode))
+		return -ESTALE;
+	if ((size_t)snprintf(path, len, "/proc/self/fd/%d", fd) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+bool attach_path__is(const char *path, dev_t dev, uint64_t inode)
+{
+	struct stat st;
+
+	return !stat(path, &st) && stat_is(&st, dev, inode);
+}
+
 struct elf_file *elf_files__get(struct elf_files *files, int pid, const struct mapping *m, int *err)
 {
 	struct hmap_key key = {.a = (uint64_t)m->dev, .b = m->inode};
@@ -55,7 +99,7 @@ struct elf_file *elf_files__get(struct elf_files *files, int pid, const struct m
 
 	if (slot)
 		return *slot;
-	fd = open_mapped(pid, m);
+	fd = open_checked(pid, m);
 	if (fd < 0) {
 		*err = fd;
 		return NULL;

@@ -38,6 +38,9 @@ void elf_files__free(struct elf_files *files);
  * The file pid maps at m (pid <= 0: m->path, for tests), opened on first
  * sight: NULL with *err = -errno when it cannot be opened now (not
  * remembered: another process mapping it may succeed), -ENOMEM included.
+ * The fd opened must be the regular file m names (fstat'ed device and
+ * inode equal to m's): a target that maps another file over m meanwhile
+ * gets -ESTALE, so an entry's key is always the identity of its fd.
  */
 struct elf_file *elf_files__get(struct elf_files *files, int pid, const struct mapping *m,
 				int *err);
@@ -45,5 +48,19 @@ struct elf_file *elf_files__get(struct elf_files *files, int pid, const struct m
 const struct elf_syms *elf_file__syms(struct elf_file *f);
 /* Files opened so far. */
 size_t elf_files__nr(const struct elf_files *files);
+
+/* Room for "/proc/self/fd/N". */
+#define ATTACH_PATH_MAX 32
+
+/*
+ * The path a probe on the file behind fd is attached through:
+ * /proc/self/fd/N, memleakd's own descriptor, which the kernel resolves to
+ * the file fd holds; never a path a target can re-point (its map_files
+ * entry, its root). Refuses (-ESTALE) unless fd is a regular file with
+ * device dev and inode inode. 0 or -errno.
+ */
+int attach_path__build(int fd, dev_t dev, uint64_t inode, char *path, size_t len);
+/* Whether path, links followed, is the regular file (dev, inode) now. */
+bool attach_path__is(const char *path, dev_t dev, uint64_t inode);
 
 #endif

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -100,32 +102,71 @@ bool proc__maps_anything(int pid)
 	return mapped;
 }
 
-bool proc__alive(int pid)
+char proc__stat_state(const char *stat_text)
 {
-	char path[64], *text, *close_paren;
+	/* The last ')' ends comm. */
+	const char *close_paren = strrchr(stat_text, ')');
+
+	return close_paren && close_paren[1] == ' ' ? close_paren[2] : '\0';
+}
+
+/* pid's state letter, '\0' when it cannot be read (gone). */
+static char read_state(int pid)
+{
+	char path[64], *text, state;
 	size_t len;
-	bool alive;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (read_proc_file(path, &text, &len))
-		return false;
-	/* "pid (comm) S ...": comm may hold spaces and parentheses; the last ')' ends it. */
-	close_paren = strrchr(text, ')');
-	alive =
-	    close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z' && close_paren[2] != 'X';
+		return '\0';
+	state = proc__stat_state(text);
 	free(text);
-	return alive;
+	return state;
 }
+
+bool proc__alive(int pid)
+{
+	char state = read_state(pid);
+
+	return state && state != 'Z' && state != 'X';
+}
+
+bool proc__stopped(int pid)
+{
+	char state = read_state(pid);
+
+	return state == 'T' || state == 't';
+}
+
+/* pidfd_open was seen failing (ESRCH) on a just-forked, live process: tried a few times. */
+#define PIDFD_TRIES 5
 
 int proc__open_pidfd(int pid)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct timespec pause = {0, 2000000};
+	int fd = -1, tries;
 
+	for (tries = 0; tries < PIDFD_TRIES && fd < 0; tries++) {
+		if (tries)
+			nanosleep(&pause, NULL);
+		fd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (fd < 0 && errno != ESRCH)
+			break;
+	}
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOSYS)
 		return proc__alive(pid) ? PROC_NO_PIDFD : -ESRCH;
 	return -errno;
+}
+
+bool proc__gone(int pid, int pidfd)
+{
+	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+
+	if (pidfd >= 0)
+		return poll(&pfd, 1, 0) > 0;
+	return !proc__alive(pid);
 }
 
 int proc__for_each_pid(int (*fn)(void *ctx, int pid), void *ctx)

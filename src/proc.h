@@ -20,6 +20,13 @@ int read_proc_file(const char *path, char **text, size_t *len);
 void proc__read_comm(int pid, char *comm, size_t len);
 /* Alive and not a zombie (from /proc/PID/stat). */
 bool proc__alive(int pid);
+/*
+ * The state letter of a /proc/PID/stat text ("pid (comm) S ..."; comm may
+ * hold spaces and parentheses), '\0' when malformed.
+ */
+char proc__stat_state(const char *stat_text);
+/* Stopped ('T') or traced ('t'): it runs no code until someone resumes it. */
+bool proc__stopped(int pid);
 /* pid maps something: kernel threads have an empty maps file. */
 bool proc__maps_anything(int pid);
 /*
@@ -27,6 +34,11 @@ bool proc__maps_anything(int pid);
  * process lives but pidfd_open is missing; -errno when it does not exist.
  */
 int proc__open_pidfd(int pid);
+/*
+ * pid has exited: its pidfd polls readable (authoritative), or without one
+ * (pidfd < 0) /proc says it is gone or a zombie.
+ */
+bool proc__gone(int pid, int pidfd);
 /*
  * Calls fn for every process in /proc (memleakd excluded) until fn returns
  * non-zero, which is then returned. 0 or -errno (/proc unreadable).

@@ -160,43 +160,80 @@ int file_set__add(struct file_set *set, dev_t dev, uint64_t inode)
 	return hmap__put(&set->files, file_key(dev, inode), &fresh) ? 0 : -ENOMEM;
 }
 
+/*
+ * The file pid maps at m, from the run's cache: NULL when the mapping is
+ * gone, or replaced by another file since maps was read (*err = 0), or
+ * with *err = -errno.
+ */
+static struct elf_file *mapped_file(struct elf_files *files, int pid, const struct mapping *m,
+				    int *err)
+{
+	char map_path[80];
+	struct elf_file *f;
+
+	/*
+	 * The mapping must be there now (a mapping gone meanwhile is not a
+	 * provider), even when the file is cached; the cache checks the fd it
+	 * opens is m's device and inode.
+	 */
+	*err = 0;
+	snprintf(map_path, sizeof(map_path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid,
+		 m->start, m->end);
+	f = access(map_path, F_OK) ? NULL : elf_files__get(files, pid, m, err);
+	if (!f && !*err)
+		*err = -errno;
+	if (f)
+		return f;
+	p_debug("cannot open '%s' (%s) of pid %d: %s", map_path, m->path, pid, strerror(-*err));
+	if (*err == -ENOENT || *err == -ESTALE)
+		*err = 0;
+	return NULL;
+}
+
+/* prov holds its own descriptor of f, and the path the probes are attached through. */
+static int hold_file(struct provider *prov, const struct elf_file *f)
+{
+	int err;
+
+	prov->fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+	if (prov->fd < 0)
+		return -errno;
+	err = attach_path__build(prov->fd, f->dev, f->inode, prov->attach_path,
+				 sizeof(prov->attach_path));
+	if (err) {
+		close(prov->fd);
+		prov->fd = -1;
+	}
+	prov->dev = f->dev;
+	prov->inode = f->inode;
+	return err;
+}
+
 static int add_provider(struct providers *p, struct elf_files *files, int pid,
 			const struct mapping *m, struct file_set *skip)
 {
-	struct provider prov = {0}, *bigger;
+	struct provider prov = {.fd = -1}, *bigger;
 	const struct elf_syms *syms;
 	struct elf_file *f;
-	int err = 0;
+	int err;
 
-	/*
-	 * map_files names the exact inode mapped, whatever the target's mount
-	 * namespace: the probes go there, so it must be there now (a mapping
-	 * gone meanwhile is not a provider), even when the file is cached.
-	 */
-	snprintf(prov.attach_path, sizeof(prov.attach_path),
-		 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
-	f = access(prov.attach_path, F_OK) ? NULL : elf_files__get(files, pid, m, &err);
-	if (!f && !err)
-		err = -errno;
-	if (!f) {
-		p_debug("cannot open '%s' (%s) of pid %d: %s", prov.attach_path, m->path, pid,
-			strerror(-err));
-		return err == -ENOENT || err == -ESTALE ? 0 : err;
-	}
+	f = mapped_file(files, pid, m, &err);
+	if (!f)
+		return err;
 	syms = elf_file__syms(f);
 	if (!syms)
 		return 0; /* not an ELF file we can read: not a provider */
 	if (!find_entry_points(f->fd, syms, &prov))
 		/* Never a provider, whoever maps it: not read again. */
-		return skip ? file_set__add(skip, m->dev, m->inode) : 0;
+		return skip ? file_set__add(skip, f->dev, f->inode) : 0;
+	err = hold_file(&prov, f);
+	if (err)
+		return err;
 	prov.path = strdup(m->path);
-	if (!prov.path)
-		return -ENOMEM;
-	prov.dev = m->dev;
-	prov.inode = m->inode;
-	bigger = realloc(p->list, (p->nr + 1) * sizeof(*bigger));
+	bigger = prov.path ? realloc(p->list, (p->nr + 1) * sizeof(*bigger)) : NULL;
 	if (!bigger) {
 		free(prov.path);
+		close(prov.fd);
 		return -ENOMEM;
 	}
 	p->list = bigger;
@@ -253,8 +290,11 @@ void providers__free(struct providers *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->nr; i++)
+	for (i = 0; i < p->nr; i++) {
 		free(p->list[i].path);
+		if (p->list[i].fd >= 0)
+			close(p->list[i].fd);
+	}
 	free(p->list);
 	free(p);
 }
@@ -269,29 +309,25 @@ static int loader_from_mapping(struct elf_files *files, int pid, const struct ma
 	const struct elf_syms *syms;
 	struct elf_file *f;
 	uint64_t r_debug;
-	int err = 0;
+	int err;
 
-	snprintf(out->attach_path, sizeof(out->attach_path),
-		 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, m->start, m->end);
-	f = access(out->attach_path, F_OK) ? NULL : elf_files__get(files, pid, m, &err);
-	if (!f && !err)
-		err = -errno;
-	if (!f) /* unmapped meanwhile, or gone */
-		return err == -ENOENT || err == -ESTALE ? -ESRCH : err;
-	err = -ENOENT;
+	f = mapped_file(files, pid, m, &err);
+	if (!f) /* unmapped or replaced meanwhile, or gone */
+		return err ? err : -ESRCH;
 	syms = elf_file__syms(f);
-	if (!syms)
+	if (!syms || elf_syms__find(syms, "_dl_debug_state", &hook) || hook.ifunc ||
+	    elf_syms__vaddr_to_offset(syms, hook.vaddr, &out->offset))
 		return -ENOENT;
-	if (!elf_syms__find(syms, "_dl_debug_state", &hook) && !hook.ifunc &&
-	    !elf_syms__vaddr_to_offset(syms, hook.vaddr, &out->offset)) {
-		r_debug = elf_syms__r_debug(syms);
-		out->to_state =
-		    r_debug ? (int64_t)(r_debug + R_DEBUG_STATE_OFFSET) - (int64_t)hook.vaddr : 0;
-		out->dev = m->dev;
-		out->inode = m->inode;
-		err = 0;
-	}
-	return err;
+	err =
+	    attach_path__build(f->fd, f->dev, f->inode, out->attach_path, sizeof(out->attach_path));
+	if (err)
+		return err;
+	r_debug = elf_syms__r_debug(syms);
+	out->to_state =
+	    r_debug ? (int64_t)(r_debug + R_DEBUG_STATE_OFFSET) - (int64_t)hook.vaddr : 0;
+	out->dev = f->dev;
+	out->inode = f->inode;
+	return 0;
 }
 
 int providers__find_loader(struct elf_files *files, int pid, const struct procmaps *maps,
@@ -317,6 +353,8 @@ int providers__find_loader(struct elf_files *files, int pid, const struct procma
 			break;
 		}
 	}
+	if (own)
+		out->attach_path[0] = '\0'; /* its descriptor is closed with own */
 	elf_files__free(own);
 	return err;
 }

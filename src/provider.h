@@ -60,8 +60,13 @@ static inline int alloc_fn_frees(int fn)
 #define PROVIDER_NO_OFFSET UINT64_MAX
 
 struct provider {
-	char attach_path[80]; /* /proc/PID/map_files/START-END: the very file mapped */
-	char *path;	      /* as the target sees it, for messages */
+	/*
+	 * /proc/self/fd/N of fd below: the probes go on the very file read,
+	 * whatever the target maps at that address by then.
+	 */
+	char attach_path[ATTACH_PATH_MAX];
+	int fd;	    /* the file read, checked to be (dev, inode); providers__free closes it */
+	char *path; /* as the target sees it, for messages */
 	dev_t dev;
 	uint64_t inode;
 	uint64_t offsets[FN_COUNT]; /* file offsets, PROVIDER_NO_OFFSET when absent */
@@ -124,7 +129,11 @@ void providers__free(struct providers *p);
 
 /* The dynamic loader a process maps: where its debugger hook is. */
 struct loader_hook {
-	char attach_path[80]; /* /proc/PID/map_files/START-END */
+	/*
+	 * /proc/self/fd/N of the file read, held open by the files cache: valid
+	 * while that cache lives ("" when providers__find_loader had none).
+	 */
+	char attach_path[ATTACH_PATH_MAX];
 	dev_t dev;
 	uint64_t inode;
 	uint64_t offset;  /* file offset of _dl_debug_state */

@@ -14,6 +14,7 @@
 #include "allocs.h"
 #include "assemble.h"
 #include "attach.h"
+#include "emulated.h"
 #include "command.h"
 #include "history.h"
 #include "lifecycle.h"
@@ -55,6 +56,7 @@ struct session {
 	struct providers **initial_provs; /* per -p target, until attached */
 	struct command *command;	  /* command mode, or NULL */
 	struct command_user user;	  /* --user: who the command runs as */
+	struct emulated_watch *emulated;  /* -f, system-wide: processes file-wide probes kill */
 	sigset_t ignored_at_start;	  /* given back to the command */
 	int epoll_fd;
 	int timer_fd;
@@ -379,6 +381,16 @@ static int find_user(struct session *s)
 	return err ? fail(s, FAULT_TARGET, err) : 0;
 }
 
+/* Probes on whole files trap in every process mapping them: say which ones that kills. */
+static void watch_emulated(struct session *s)
+{
+	if (!s->opts->follow && !s->opts->system_wide)
+		return;
+	s->emulated = emulated_watch__new("/proc");
+	if (s->emulated)
+		emulated_watch__scan(s->emulated);
+}
+
 static int start(struct session *s)
 {
 	enum fault why;
@@ -419,7 +431,10 @@ static int start(struct session *s)
 		p_err("cannot set up the event loop: %s", strerror(-err));
 		return fail(s, FAULT_RUN, err);
 	}
-	return attach_targets(s);
+	err = attach_targets(s);
+	if (!err)
+		watch_emulated(s);
+	return err;
 }
 
 /* --- the loop -------------------------------------------------------------- */
@@ -473,6 +488,8 @@ static void run_loop(struct session *s)
 			if (events[i].data.fd == s->timer_fd) {
 				if (read(s->timer_fd, &expirations, sizeof(expirations)) > 0)
 					emit_snapshot(s, false);
+				if (s->emulated)
+					emulated_watch__scan(s->emulated);
 			} else if (events[i].data.fd == lifecycle__watch_fd(s->lifecycle)) {
 				lifecycle__reap(s->lifecycle);
 			}
@@ -515,7 +532,6 @@ static void cleanup(struct session *s)
 	lifecycle__destroy(s->lifecycle);
 	attach__free_providers(s->initial_provs, s->opts->nr_pids);
 	command__free(s->command);
-	command__user_free(&s->user);
 	if (s->epoll_fd >= 0)
 		close(s->epoll_fd);
 	if (s->timer_fd >= 0)

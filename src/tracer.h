@@ -55,8 +55,8 @@ void tracer__remove_target(struct tracer *t, int pid);
 int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provider *prov,
 			    char *err, size_t err_len);
 /*
- * Probes the dynamic loader's _dl_debug_state in file (a /proc/PID/map_files
- * path of dev/inode) at offset; to_state: distance from it to
+ * Probes the dynamic loader's _dl_debug_state in file (/proc/self/fd/N of
+ * dev/inode, checked before and after attaching: -ESTALE) at offset; to_state: distance from it to
  * _r_debug.r_state, or 0. Skipped when attached already. 0, 1 or -errno.
  */
 int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,

@@ -140,6 +140,13 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
 	if (file_attached(t, attach_pid, prov->dev, prov->inode, 0))
 		return 1;
 	err = attach_provider(t, attach_pid, prov, err_msg, err_len);
+	/* The probes went on the file read, through memleakd's own descriptor: check it still is.
+	 */
+	if (!err && !attach_path__is(prov->attach_path, prov->dev, prov->inode)) {
+		snprintf(err_msg, err_len, "'%s' changed while it was probed: not traced",
+			 prov->path);
+		err = -ESTALE;
+	}
 	if (!err)
 		err = remember_file(t, attach_pid, prov->dev, prov->inode, 0);
 	if (err) {
@@ -155,13 +162,22 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
 int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
 			  uint64_t inode, uint64_t offset, int64_t to_state)
 {
+	size_t first_link = t->nr_links;
 	int err;
 
 	if (file_attached(t, attach_pid, dev, inode, 1))
 		return 1;
+	/* file is memleakd's own descriptor (/proc/self/fd/N): it must be (dev, inode) throughout.
+	 */
+	if (!attach_path__is(file, dev, inode))
+		return -ESTALE;
 	err = attach_one(t, attach_pid, file, "dl_debug_state", offset, 0, (uint64_t)to_state);
+	if (!err && !attach_path__is(file, dev, inode))
+		err = -ESTALE;
 	if (!err)
 		err = remember_file(t, attach_pid, dev, inode, 1);
+	while (err && t->nr_links > first_link)
+		bpf_link__destroy(t->links[--t->nr_links]);
 	return err;
 }
 

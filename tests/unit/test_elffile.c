@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -92,11 +93,62 @@ static void test_failures(void **state)
 	elf_files__free(files);
 }
 
+/*
+ * The attach path is memleakd's own descriptor, /proc/self/fd/N, and only
+ * for the identity expected; a file renamed over the mapped one between
+ * the maps reading and the open is refused.
+ */
+static void test_attach_path(void **state)
+{
+	struct elf_files *files = elf_files__new();
+	char a[] = "/tmp/memleakd-elffile-a-XXXXXX", b[] = "/tmp/memleakd-elffile-b-XXXXXX";
+	char path[ATTACH_PATH_MAX], want[ATTACH_PATH_MAX];
+	char null_dev[] = "/dev/null";
+	struct mapping ma, mb, mn;
+	int fa, fb, fn, err = 0;
+
+	(void)state;
+	assert_non_null(files);
+	fa = mkstemp(a);
+	fb = mkstemp(b);
+	assert_true(fa >= 0 && fb >= 0);
+	ma = mapping_of(a);
+	mb = mapping_of(b);
+	check_eq(attach_path__build(fa, ma.dev, ma.inode, path, sizeof(path)), 0);
+	snprintf(want, sizeof(want), "/proc/self/fd/%d", fa);
+	assert_string_equal(path, want);
+	assert_true(attach_path__is(path, ma.dev, ma.inode));
+	assert_false(attach_path__is(path, mb.dev, mb.inode));
+	/* Another file's descriptor, a closed one: refused. */
+	check_eq(attach_path__build(fb, ma.dev, ma.inode, path, sizeof(path)), -ESTALE);
+	check_eq(attach_path__build(-1, ma.dev, ma.inode, path, sizeof(path)), -EBADF);
+	check_eq(attach_path__build(fa, ma.dev, ma.inode, path, 8), -ENAMETOOLONG);
+	/* Not a regular file. */
+	mn = mapping_of(null_dev);
+	fn = open(null_dev, O_RDONLY | O_CLOEXEC);
+	assert_true(fn >= 0);
+	check_eq(attach_path__build(fn, mn.dev, mn.inode, path, sizeof(path)), -ESTALE);
+	close(fn);
+	/* b renamed over a after a's identity was read: the cache refuses it. */
+	assert_int_equal(rename(b, a), 0);
+	assert_null(elf_files__get(files, 0, &ma, &err));
+	check_eq(err, -ESTALE);
+	check_eq(elf_files__nr(files), 0);
+	/* Under its own identity it opens. */
+	mb.path = a;
+	assert_non_null(elf_files__get(files, 0, &mb, &err));
+	close(fa);
+	close(fb);
+	unlink(a);
+	elf_files__free(files);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_once_per_file),
 	    cmocka_unit_test(test_failures),
+	    cmocka_unit_test(test_attach_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,6 +66,44 @@ static void test_alive_and_maps(void **state)
 	assert_false(proc__alive(-1));
 }
 
+/* The state letter after comm, whatever comm holds; stopped and gone as attach needs them. */
+static void test_state_stopped_gone(void **state)
+{
+	pid_t child, zombie;
+	int pidfd;
+
+	(void)state;
+	assert_int_equal(proc__stat_state("42 (leaker) S 1 2 3"), 'S');
+	assert_int_equal(proc__stat_state("42 (a) T (b)) t 1"), 't'); /* the last ')' ends comm */
+	assert_int_equal(proc__stat_state("42 (x) "), '\0');
+	assert_int_equal(proc__stat_state("42 (x)"), '\0');
+	assert_int_equal(proc__stat_state("garbage"), '\0');
+	assert_false(proc__stopped(getpid()));
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	pidfd = proc__open_pidfd(child);
+	assert_true(pidfd >= 0);
+	assert_false(proc__gone(child, pidfd));
+	assert_false(proc__gone(child, -1));
+	kill(child, SIGSTOP);
+	assert_int_equal(waitpid(child, NULL, WUNTRACED), child);
+	assert_true(proc__stopped(child));
+	assert_true(proc__alive(child)); /* stopped is alive */
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_true(proc__gone(child, pidfd));
+	assert_true(proc__gone(child, -1));
+	assert_false(proc__stopped(child));
+	close(pidfd);
+	zombie = make_zombie();
+	assert_true(proc__gone(zombie, -1));
+	assert_int_equal(waitpid(zombie, NULL, 0), zombie);
+}
+
 static void test_pidfd(void **state)
 {
 	pid_t zombie;
@@ -143,11 +181,9 @@ static void test_read_proc_file_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_comm),
-	    cmocka_unit_test(test_alive_and_maps),
-	    cmocka_unit_test(test_pidfd),
-	    cmocka_unit_test(test_for_each_pid),
-	    cmocka_unit_test(test_read_proc_file_bounds),
+	    cmocka_unit_test(test_comm),	 cmocka_unit_test(test_alive_and_maps),
+	    cmocka_unit_test(test_pidfd),	 cmocka_unit_test(test_state_stopped_gone),
+	    cmocka_unit_test(test_for_each_pid), cmocka_unit_test(test_read_proc_file_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,9 +239,10 @@ static void test_own_libc(void **state)
 		assert_true(prov->sites[i] < prov->offsets[i] + PROBESITE_CODE_BYTES);
 		assert_non_null(prov->site_why[i]);
 	}
-	/* Attached through the very file mapped, whatever the mount namespace. */
-	snprintf(want, sizeof(want), "/proc/%d/map_files/", (int)getpid());
-	assert_true(!strncmp(prov->attach_path, want, strlen(want)));
+	/* Attached through memleakd's own descriptor of the very file read. */
+	snprintf(want, sizeof(want), "/proc/self/fd/%d", prov->fd);
+	check_str(prov->attach_path, want);
+	assert_true(attach_path__is(prov->attach_path, libc->dev, libc->inode));
 	/* Every provider defines malloc; the test program itself does not. */
 	for (i = 0; i < p->nr; i++)
 		assert_true(offset_of(p->list[i].path, "malloc") == p->list[i].offsets[FN_MALLOC]);
@@ -468,6 +469,59 @@ static void test_no_loader(void **state)
 	file_set__free(not_loaders);
 }
 
+/* Maps path over mp's range (MAP_FIXED): what a target can do at any time. */
+static void map_over(struct mapped *mp, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_true(mmap(mp->addr, mp->len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == mp->addr);
+	close(fd);
+}
+
+/*
+ * Audit finding 1: the target maps another file over the range between the
+ * read of its maps, the read of the file and the attach. The probes must go
+ * on the file read (never on whatever map_files names by then), and a file
+ * that is not the one maps named is not read as it.
+ */
+static void test_swapped_mapping(void **state)
+{
+	struct providers *p = NULL;
+	struct loader_hook hook;
+	struct mapped mp, other;
+	struct stat st;
+
+	(void)state;
+	require_map_files();
+	/* Read, then swapped before the attach: the attach path still names the file read. */
+	map_file(&mp, fixture_path("lifecycle-static"));
+	check_eq(providers__from_maps(NULL, getpid(), &mp.pm, NULL, &p), 0);
+	check_eq(p->nr, 1);
+	map_over(&mp, fixture_path("no_malloc"));
+	assert_int_equal(stat(fixture_path("no_malloc"), &st), 0);
+	assert_true(attach_path__is(p->list[0].attach_path, mp.m.dev, mp.m.inode));
+	assert_false(attach_path__is(p->list[0].attach_path, st.st_dev, st.st_ino));
+	/* Its descriptor holds it whatever happens to the mapping. */
+	unmap_file(&mp);
+	assert_true(attach_path__is(p->list[0].attach_path, mp.m.dev, mp.m.inode));
+	providers__free(p);
+
+	/* Swapped before the read: maps names no_malloc, the range holds a provider. */
+	map_file(&other, fixture_path("no_malloc"));
+	map_file(&mp, fixture_path("lifecycle-static"));
+	other.m.start = mp.m.start;
+	other.m.end = mp.m.end;
+	other.pm.maps = &other.m;
+	check_eq(providers__from_maps(NULL, getpid(), &other.pm, NULL, &p), 0);
+	check_eq(p->nr, 0); /* not read as no_malloc's, not probed under its name */
+	providers__free(p);
+	/* The loader's hook the same way: ld.so under another file's name is no hook. */
+	check_eq(providers__find_loader(NULL, getpid(), &other.pm, NULL, &hook), -ESRCH);
+	unmap_file(&mp);
+	unmap_file(&other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +534,7 @@ int main(void)
 	    cmocka_unit_test(test_gone),
 	    cmocka_unit_test(test_loader_hook),
 	    cmocka_unit_test(test_no_loader),
+	    cmocka_unit_test(test_swapped_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
