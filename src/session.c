@@ -28,6 +28,7 @@
 #include "snapshot.h"
 #include "symbolize.h"
 #include "tracer.h"
+#include "watchdog.h"
 #include "unwinder.h"
 
 #define DRAIN_PERIOD_MS	  20 /* records wait at most this long in the ring buffer */
@@ -55,6 +56,7 @@ struct session {
 	struct outputs *outputs;
 	struct providers **initial_provs; /* per -p target, until attached */
 	struct command *command;	  /* command mode, or NULL */
+	struct watchdog *watchdog;	  /* continues held processes if we die; NULL system-wide */
 	struct command_user user;	  /* --user: who the command runs as */
 	struct emulated_watch *emulated;  /* -f, system-wide: processes file-wide probes kill */
 	sigset_t ignored_at_start;	  /* given back to the command */
@@ -238,6 +240,23 @@ static int open_tracer(struct session *s)
 	      "buffers and BTF tracepoints (run with -vvv for the verifier log)",
 	      strerror(-err));
 	return fail(s, FAULT_KERNEL, err);
+}
+
+/*
+ * Before anything can be held, and before command mode makes us a child
+ * subreaper: a process left stopped by a SIGKILLed memleakd is continued.
+ */
+static void start_watchdog(struct session *s)
+{
+	int err;
+
+	if (s->opts->system_wide)
+		return; /* nothing is held system-wide */
+	err = watchdog__start(tracer__held_fd(s->tracer), tracer__release_held_fd, &s->watchdog);
+	if (err)
+		p_warn("cannot start the watchdog process: %s; if memleakd is killed, a process it "
+		       "holds at exec stays stopped (kill -CONT PID)",
+		       strerror(-err));
 }
 
 /* Command mode: the child exists, held before exec; its exec stops it for us. */
@@ -426,6 +445,7 @@ static int start(struct session *s)
 	err = open_tracer(s);
 	if (err)
 		return err;
+	start_watchdog(s);
 	err = setup_waits(s);
 	if (err) {
 		p_err("cannot set up the event loop: %s", strerror(-err));
@@ -528,6 +548,7 @@ static void cleanup(struct session *s)
 	tracer__detach(s->tracer);
 	/* One BPF stopped at exec while we were leaving must not stay stopped; no other. */
 	lifecycle__release_holds(s->lifecycle);
+	watchdog__stop(s->watchdog);
 	tracer__destroy(s->tracer);
 	lifecycle__destroy(s->lifecycle);
 	attach__free_providers(s->initial_provs, s->opts->nr_pids);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -453,6 +454,26 @@ bool tracer__take_hold(struct tracer *t, int pid, uint64_t held_ns)
 		return false;
 	/* The entry goes first: only one caller continues the process. */
 	return bpf_map_delete_elem(fd, &key) == 0;
+}
+
+int tracer__held_fd(const struct tracer *t)
+{
+	return t ? bpf_map__fd(t->skel->maps.held) : -1;
+}
+
+size_t tracer__release_held_fd(int held_fd)
+{
+	__u32 key;
+	size_t nr = 0;
+
+	/* Delete first, then continue: the map shrinks until it is empty. */
+	while (bpf_map_get_next_key(held_fd, NULL, &key) == 0) {
+		if (bpf_map_delete_elem(held_fd, &key))
+			break;
+		if (kill((pid_t)key, SIGCONT) == 0)
+			nr++;
+	}
+	return nr;
 }
 
 size_t tracer__take_old_holds(struct tracer *t, uint64_t before_ns, int *pids, size_t max)

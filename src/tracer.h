@@ -98,6 +98,14 @@ bool tracer__take_hold(struct tracer *t, int pid, uint64_t held_ns);
  * and puts their PIDs in pids[0..max). The number of PIDs stored.
  */
 size_t tracer__take_old_holds(struct tracer *t, uint64_t before_ns, int *pids, size_t max);
+/* The map of held processes (pid -> time held), for the watchdog; -1 without a tracer. */
+int tracer__held_fd(const struct tracer *t);
+/*
+ * The watchdog's release (watchdog_release_fn): continues every process in
+ * the held map held_fd, emptying it, with no tracer (memleakd is gone: its
+ * probes with it). Returns how many.
+ */
+size_t tracer__release_held_fd(int held_fd);
 /*
  * Detaches every probe and tracepoint: no process is held from now on.
  * The maps stay readable until tracer__destroy. Accepts NULL.
