@@ -218,14 +218,16 @@ static void probe_new_files(struct lifecycle *lc, struct target *t, const struct
 			file_set__add(lc->skip_files, provs->list[i].dev, provs->list[i].inode);
 		err = 0;
 	}
+	err = 0;
 	if (want_loader &&
-	    !providers__find_loader(lc->tables.files, t->pid, maps, lc->not_loaders, &hook) &&
-	    tracer__attach_loader(lc->tracer, attach_pid, hook.attach_path, hook.dev, hook.inode,
-				  hook.offset, hook.to_state) < 0) {
+	    !providers__find_loader(lc->tables.files, t->pid, maps, lc->not_loaders, &hook))
+		err = tracer__attach_loader(lc->tracer, attach_pid, hook.attach_path, hook.dev,
+					    hook.inode, hook.offset, hook.to_state);
+	if (err < 0) {
 		lc->attach_failures++;
 		p_warn("pid %d (%s): cannot probe its dynamic loader: %s; libraries it loads may "
 		       "be missed",
-		       t->pid, t->comm, strerror(errno));
+		       t->pid, t->comm, strerror(-err));
 	}
 	providers__free(provs);
 }
