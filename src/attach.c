@@ -263,8 +263,13 @@ int attach__pids(struct lifecycle *lc, struct tracer *tracer, struct providers *
 			return err;
 		}
 		describe_target(t, provs[i]);
-		/* The loader's hook: a library it loads later is read before it runs. */
-		lifecycle__maps_changed(lc, t, MAPS_PROBES | MAPS_LOADER);
+		/*
+		 * The loader's hook: a library it loads later is read before it
+		 * runs. Only when the kernel filters by pid: on the whole file
+		 * (-f) every process's loader would trap, an emulated one die.
+		 */
+		if (attach_pid >= 0)
+			lifecycle__maps_changed(lc, t, MAPS_PROBES | MAPS_LOADER);
 	}
 	return 0;
 }
