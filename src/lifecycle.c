@@ -276,6 +276,13 @@ void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned in
 
 	if (!lc->tables.unwinder)
 		what &= ~MAPS_UNWIND;
+	/*
+	 * System-wide, a hook on every process's loader would trap in all of
+	 * them, and kill any run under valgrind (which executes the int3 as
+	 * its program's own): new images are read by the periodic refresh.
+	 */
+	if (lc->opts.system_wide)
+		what &= ~MAPS_LOADER;
 	err = what ? procmaps__read(t->pid, &maps) : -ENOENT;
 	if (err && err != -ENOENT && err != -ESRCH && (what & MAPS_PROBES)) {
 		/* Alive but unreadable (EMFILE, ENOMEM): a new image left unprobed is a loss. */

@@ -143,11 +143,14 @@ static int emit_snapshot(struct session *s, bool final)
 static void refresh_unwind(struct session *s)
 {
 	double now = seconds_since(&s->started);
+	/* System-wide there is no loader hook: allocators a process maps are found here. */
+	unsigned int what =
+	    (s->unwinder ? MAPS_UNWIND : 0) | (s->opts->system_wide ? MAPS_PROBES : 0);
 
-	if (!s->unwinder || now - s->unwind_refreshed_s < UNWIND_REFRESH_S)
+	if (!what || now - s->unwind_refreshed_s < UNWIND_REFRESH_S)
 		return;
 	s->unwind_refreshed_s = now;
-	lifecycle__refresh(s->lifecycle, MAPS_UNWIND);
+	lifecycle__refresh(s->lifecycle, what);
 }
 
 /* --- events ----------------------------------------------------------------- */

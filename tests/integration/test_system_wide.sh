@@ -38,7 +38,7 @@ start_namespaced_leaker() {
 }
 
 # System-wide, a "container" started later with its own libc: that libc is
-# found and probed when the process's loader has mapped it.
+# found and probed by the periodic refresh once the process's loader has mapped it.
 test_system_wide_new_libc() {
 	local folded="$WORK/swns.folded"
 	start_memleakd -v -i 1 --comm leaker --folded "$folded"
@@ -82,4 +82,23 @@ test_exit_mid_interval() {
 	! sed -n '/final report/,$p' "$ML_OUT" | grep -q "leak_inner" ||
 		fail "the exited process's blocks are still reported:" "$(sed -n '/final report/,$p' "$ML_OUT")"
 	! grep -q "leak_inner" "$WORK/mid.folded" || fail "the exited process is in the folded output"
+}
+
+# System-wide probes are on whole files, but not on the loader's hook: a
+# program starting under valgrind's memcheck (which replaces the malloc
+# family, so only ld.so's _dl_debug_state would trap) runs to its end.
+test_system_wide_spares_valgrind() {
+	local vg_out="$WORK/sw-vg.out"
+	command -v valgrind >/dev/null || fail "valgrind not installed"
+	start_memleakd -i 1 --comm leaker
+	valgrind -q "$FIX/leaker" malloc 5 --exit >"$vg_out" 2>&1 &
+	VG_PID=$!
+	track_pid "$VG_PID"
+	wait_for "$vg_out" '^ready' 60 || fail "leaker under valgrind did not start:" "$(cat "$vg_out")"
+	kill -USR1 "$VG_PID"
+	wait "$VG_PID"
+	expect_eq "valgrind's exit status" 0 "$?" "$(cat "$vg_out")"
+	grep -q SIGTRAP "$vg_out" && fail "valgrind run got SIGTRAP:" "$(cat "$vg_out")"
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit"
 }
