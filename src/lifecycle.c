@@ -354,6 +354,12 @@ static void note_start_time(struct target *t)
 	free(stat);
 }
 
+/* What the watch set hands back for a pidfd: the pid it was opened for, and the fd. */
+static uint64_t watch_tag(int pid, int pidfd)
+{
+	return (uint64_t)(uint32_t)pid << 32 | (uint32_t)pidfd;
+}
+
 /* Puts t's pidfd in the watch set; a target without one is polled instead. */
 static void watch(struct lifecycle *lc, struct target *t)
 {
@@ -363,7 +369,7 @@ static void watch(struct lifecycle *lc, struct target *t)
 		note_start_time(t);
 	if (t->pidfd < 0)
 		return;
-	ev.data.fd = t->pidfd;
+	ev.data.u64 = watch_tag(t->pid, t->pidfd);
 	if (epoll_ctl(lc->watch_fd, EPOLL_CTL_ADD, t->pidfd, &ev) && errno != EEXIST)
 		p_debug("pid %d: cannot watch its pidfd: %s", t->pid, strerror(errno));
 }
@@ -434,7 +440,10 @@ static bool retire_dead(struct lifecycle *lc, struct target *t)
 	while (dead <= INT_MAX - DEAD_ID_STEP && targets__find(&lc->targets, dead + DEAD_ID_STEP))
 		dead += DEAD_ID_STEP;
 	dead = dead <= INT_MAX - DEAD_ID_STEP ? dead + DEAD_ID_STEP : -1;
-	if (dead < 0 || allocs__rename_pid(lc->tables.allocs, (uint32_t)pid, (uint32_t)dead)) {
+	if (dead < 0 || targets__rename(&lc->targets, t, dead) ||
+	    allocs__rename_pid(lc->tables.allocs, (uint32_t)pid, (uint32_t)dead)) {
+		if (t->pid != pid)
+			targets__rename(&lc->targets, t, pid); /* frees nothing: cannot fail */
 		p_warn("pid %d (%s) exited and its PID was reused: out of memory, its blocks are "
 		       "merged with the new process's",
 		       pid, t->comm);
@@ -445,7 +454,6 @@ static bool retire_dead(struct lifecycle *lc, struct target *t)
 	history__drop_pid(lc->tables.history, (uint32_t)pid);
 	p_info("pid %d (%s) exited and its PID was reused: listed as pid %d from now on", pid,
 	       t->comm, dead);
-	t->pid = dead;
 	return true;
 }
 
@@ -542,14 +550,12 @@ static bool pidfd_readable(int pidfd)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
-static struct target *find_by_pidfd(const struct lifecycle *lc, int pidfd)
+/* The target a watch tag names, while it still has that pidfd. */
+static struct target *find_by_tag(const struct lifecycle *lc, uint64_t tag)
 {
-	size_t i;
+	struct target *t = targets__find(&lc->targets, (int)(uint32_t)(tag >> 32));
 
-	for (i = 0; i < lc->targets.nr; i++)
-		if (lc->targets.list[i]->pidfd == pidfd)
-			return lc->targets.list[i];
-	return NULL;
+	return t && watch_tag(t->pid, t->pidfd) == tag ? t : NULL;
 }
 
 void lifecycle__reap(struct lifecycle *lc)
@@ -565,7 +571,7 @@ void lifecycle__reap(struct lifecycle *lc)
 	tracer__drain(lc->tracer);
 	for (i = 0; i < n; i++) {
 		/* The drain may have closed it, and a new pidfd taken its number. */
-		t = find_by_pidfd(lc, ready[i].data.fd);
+		t = find_by_tag(lc, ready[i].data.u64);
 		if (t && pidfd_readable(t->pidfd))
 			exited_without_record(lc, t);
 	}

@@ -7,27 +7,43 @@
 #include "array.h"
 #include "targets.h"
 
+static struct hmap_key pid_key(int pid)
+{
+	return (struct hmap_key){.a = (uint32_t)pid};
+}
+
+/* Where pid's entry is in l->list, or NULL. */
+static size_t *index_of(const struct target_list *l, int pid)
+{
+	return l->by_pid.stride ? hmap__get(&l->by_pid, pid_key(pid)) : NULL;
+}
+
 struct target *targets__find(const struct target_list *l, int pid)
 {
-	size_t i;
+	const size_t *i = index_of(l, pid);
 
-	for (i = 0; i < l->nr; i++)
-		if (l->list[i]->pid == pid)
-			return l->list[i];
-	return NULL;
+	return i ? l->list[*i] : NULL;
 }
 
 struct target *targets__add(struct target_list *l, int pid, enum target_role role)
 {
 	struct target *t = targets__find(l, pid);
+	size_t *index;
+	bool fresh;
 
 	if (t)
 		return t;
+	if (!l->by_pid.stride)
+		hmap__init(&l->by_pid, sizeof(size_t));
 	if (ARRAY_RESERVE(l->list, l->cap, l->nr + 1, 16))
 		return NULL;
 	t = calloc(1, sizeof(*t));
-	if (!t)
+	index = t ? hmap__put(&l->by_pid, pid_key(pid), &fresh) : NULL;
+	if (!index) {
+		free(t);
 		return NULL;
+	}
+	*index = l->nr;
 	t->pid = pid;
 	t->pidfd = -1;
 	t->role = role;
@@ -38,18 +54,41 @@ struct target *targets__add(struct target_list *l, int pid, enum target_role rol
 
 void targets__remove(struct target_list *l, int pid)
 {
-	size_t i;
+	size_t *index = index_of(l, pid), i;
+	struct target *t;
 
-	for (i = 0; i < l->nr; i++) {
-		if (l->list[i]->pid != pid)
-			continue;
-		if (l->list[i]->exited)
-			l->nr_exited--;
-		free(l->list[i]->unwind_sent);
-		free(l->list[i]);
-		l->list[i] = l->list[--l->nr];
+	if (!index)
 		return;
-	}
+	i = *index;
+	t = l->list[i];
+	hmap__del(&l->by_pid, pid_key(pid));
+	if (t->exited)
+		l->nr_exited--;
+	free(t->unwind_sent);
+	free(t);
+	/* The last entry takes its place. */
+	l->list[i] = l->list[--l->nr];
+	if (i < l->nr)
+		*index_of(l, l->list[i]->pid) = i;
+}
+
+int targets__rename(struct target_list *l, struct target *t, int new_pid)
+{
+	size_t *index = index_of(l, t->pid), i;
+	bool fresh;
+
+	if (!index || l->list[*index] != t)
+		return -ENOENT;
+	if (index_of(l, new_pid))
+		return -EEXIST;
+	i = *index;
+	index = hmap__put(&l->by_pid, pid_key(new_pid), &fresh);
+	if (!index)
+		return -ENOMEM;
+	*index = i;
+	hmap__del(&l->by_pid, pid_key(t->pid));
+	t->pid = new_pid;
+	return 0;
 }
 
 void targets__free(struct target_list *l)
@@ -61,6 +100,7 @@ void targets__free(struct target_list *l)
 		free(l->list[i]);
 	}
 	free(l->list);
+	hmap__free(&l->by_pid);
 	*l = (struct target_list){0};
 }
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hmap.h"
 #include "memleak.h"
 #include "snapshot.h"
 
@@ -34,18 +35,29 @@ struct target {
 	bool unwind_warned;
 };
 
+/*
+ * Zero-initialized: empty. list and nr are for iterating; add, remove and
+ * rename go through the functions below, which keep by_pid in step.
+ */
 struct target_list {
 	struct target **list;
 	size_t nr, cap;
 	size_t nr_exited;
+	struct hmap by_pid; /* pid -> its index in list (size_t) */
 };
 
-/* The entry of pid, or NULL. */
+/* The entry of pid, or NULL. O(1). */
 struct target *targets__find(const struct target_list *l, int pid);
 /* Adds pid (pidfd -1, comm "?") or returns its entry; NULL when out of memory. */
 struct target *targets__add(struct target_list *l, int pid, enum target_role role);
 /* Removes pid's entry and frees it (its pidfd is the caller's to close first). */
 void targets__remove(struct target_list *l, int pid);
+/*
+ * Gives t (an entry of l) the id new_pid, which no entry has. 0, or
+ * -EEXIST (another entry has new_pid), -ENOENT (t is not l's) or -ENOMEM:
+ * t keeps its pid. Renaming back at once cannot fail for want of memory.
+ */
+int targets__rename(struct target_list *l, struct target *t, int new_pid);
 void targets__free(struct target_list *l);
 
 /*
