@@ -257,7 +257,8 @@ static int load_unwind(struct lifecycle *lc, struct target *t, const struct proc
 	return err;
 }
 
-static void update_unwind(struct lifecycle *lc, struct target *t, const struct procmaps *maps)
+/* 0 when the walker has t's entry for maps (or there is no walker yet), else -errno. */
+static int update_unwind(struct lifecycle *lc, struct target *t, const struct procmaps *maps)
 {
 	int err = load_unwind(lc, t, maps);
 
@@ -265,41 +266,97 @@ static void update_unwind(struct lifecycle *lc, struct target *t, const struct p
 		p_warn("pid %d (%s): cannot load its unwind tables: %s; its stacks may end early",
 		       t->pid, t->comm, strerror(-err));
 	t->unwind_warned |= err != 0;
+	return err;
 }
 
-void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned int what)
+/* /proc/PID/maps as text: 0, -ENOENT (no such process) or -errno. */
+static int read_maps_text(int pid, char **text, size_t *len)
 {
-	struct procmaps *maps;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	return read_proc_file(path, text, len);
+}
+
+/*
+ * Of what, the parts text may change: the walker's entry when the
+ * executable lines differ from those it was made from, the symbolizer's
+ * maps when any line does (their addresses resolve to heap, stack, ...).
+ */
+static unsigned int changed_parts(const struct target *t, unsigned int what, const char *text,
+				  size_t len)
+{
+	if ((what & MAPS_UNWIND) && maps_text__same(&t->unwind_seen, text, len, true))
+		what &= ~MAPS_UNWIND;
+	if ((what & MAPS_SYMBOLS) && maps_text__same(&t->symbols_seen, text, len, false))
+		what &= ~MAPS_SYMBOLS;
+	return what;
+}
+
+/* The texts t's tables came from are no longer what they hold (a new image, an exit). */
+static void forget_maps_text(struct target *t)
+{
+	maps_text__forget(&t->unwind_seen);
+	maps_text__forget(&t->symbols_seen);
+}
+
+/*
+ * Reads t's maps once and updates what `what` names; with only_changes,
+ * what the text changes since the last update (nothing: not even parsed).
+ */
+static void update_from_maps(struct lifecycle *lc, struct target *t, unsigned int what,
+			     bool only_changes)
+{
+	struct procmaps *maps = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	int err;
 
 	if (!lc->tables.unwinder)
 		what &= ~MAPS_UNWIND;
-	err = what ? procmaps__read(t->pid, &maps) : -ENOENT;
+	err = what ? read_maps_text(t->pid, &text, &len) : -ENOENT;
+	if (!err && only_changes && !(what = changed_parts(t, what, text, len))) {
+		free(text);
+		return;
+	}
+	if (!err)
+		err = procmaps__parse(text, len, &maps);
 	if (err && err != -ENOENT && err != -ESRCH && (what & MAPS_PROBES)) {
 		/* Alive but unreadable (EMFILE, ENOMEM): a new image left unprobed is a loss. */
 		lc->attach_failures++;
 		p_warn("pid %d (%s): cannot read its maps: %s; its new image is not probed", t->pid,
 		       t->comm, strerror(-err));
 	}
-	if (err)
+	if (err) {
+		free(text);
 		return; /* gone already: its EXIT record follows */
+	}
 	if ((what & MAPS_PROBES) && lc->tracer)
 		probe_new_files(lc, t, maps, what & MAPS_LOADER);
-	if (what & MAPS_UNWIND)
-		update_unwind(lc, t, maps);
-	if (what & MAPS_SYMBOLS)
-		symbolizer__update(lc->tables.symbolizer, t->pid, maps); /* takes maps */
-	else
+	/* Noted once the walker has the entry: before the tracer loads, it does not. */
+	if ((what & MAPS_UNWIND) && !update_unwind(lc, t, maps) && lc->tracer)
+		maps_text__note(&t->unwind_seen, text, len, true);
+	if (!(what & MAPS_SYMBOLS))
 		procmaps__free(maps);
+	else if (!symbolizer__update(lc->tables.symbolizer, t->pid, maps)) /* takes maps */
+		maps_text__note(&t->symbols_seen, text, len, false);
+	free(text);
+}
+
+void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned int what)
+{
+	update_from_maps(lc, t, what, false);
 }
 
 void lifecycle__refresh(struct lifecycle *lc, unsigned int what)
 {
 	size_t i;
 
+	/* Every live target every 0.5 s (system-wide: every process): most maps are as they were.
+	 */
 	for (i = 0; i < lc->targets.nr; i++)
 		if (!lc->targets.list[i]->exited)
-			lifecycle__maps_changed(lc, lc->targets.list[i], what);
+			update_from_maps(lc, lc->targets.list[i], what, true);
 }
 
 void lifecycle__prebuild_own_tables(struct lifecycle *lc)
@@ -516,6 +573,7 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 	t->exited = true;
 	lc->targets.nr_exited++;
 	close_pidfd(lc, t);
+	forget_maps_text(t);
 	/* Not tracer__remove_target: BPF did at the exit; the PID may be a new target's by now. */
 	if (lc->opts.keep_exited || (t->role == ROLE_PID && !lifecycle__pids_alive(lc))) {
 		/* The final report shows what it held at exit: its leaks. */
@@ -642,6 +700,7 @@ static void on_exec(struct lifecycle *lc, int pid, uint64_t held_ns)
 	forget_process(lc, pid);
 	free(t->unwind_sent);
 	t->unwind_sent = NULL;
+	forget_maps_text(t);
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
 	p_info("pid %d exec'd %s", pid, t->comm);
 	lifecycle__maps_changed(lc, t, MAPS_ALL);

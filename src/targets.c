@@ -18,6 +18,14 @@ static size_t *index_of(const struct target_list *l, int pid)
 	return l->by_pid.stride ? hmap__get(&l->by_pid, pid_key(pid)) : NULL;
 }
 
+static void free_target(struct target *t)
+{
+	free(t->unwind_sent);
+	maps_text__forget(&t->unwind_seen);
+	maps_text__forget(&t->symbols_seen);
+	free(t);
+}
+
 struct target *targets__find(const struct target_list *l, int pid)
 {
 	const size_t *i = index_of(l, pid);
@@ -64,8 +72,7 @@ void targets__remove(struct target_list *l, int pid)
 	hmap__del(&l->by_pid, pid_key(pid));
 	if (t->exited)
 		l->nr_exited--;
-	free(t->unwind_sent);
-	free(t);
+	free_target(t);
 	/* The last entry takes its place. */
 	l->list[i] = l->list[--l->nr];
 	if (i < l->nr)
@@ -95,10 +102,8 @@ void targets__free(struct target_list *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->nr; i++) {
-		free(l->list[i]->unwind_sent);
-		free(l->list[i]);
-	}
+	for (i = 0; i < l->nr; i++)
+		free_target(l->list[i]);
 	free(l->list);
 	hmap__free(&l->by_pid);
 	*l = (struct target_list){0};
@@ -139,4 +144,72 @@ bool targets__gone(const struct target *t, const char *stat)
 	if (state == 'Z' || state == 'X')
 		return true;
 	return t->start_time && start_time != t->start_time;
+}
+
+/* Whether the maps line of n bytes at line is one of an executable mapping, or may be. */
+static bool exec_line(const char *line, size_t n)
+{
+	const char *space = memchr(line, ' ', n);
+
+	/* "start-end perms ...": perms is "r-xp"; a line cut short counts as executable. */
+	if (!space || (size_t)(line + n - space) < 5)
+		return true;
+	return space[3] == 'x';
+}
+
+/* The next line of text from *pos (its '\n' included), and its length; 0 at the end. */
+static size_t next_line(const char *text, size_t len, size_t *pos, const char **line)
+{
+	const char *nl;
+	size_t n;
+
+	if (*pos >= len)
+		return 0;
+	*line = text + *pos;
+	nl = memchr(*line, '\n', len - *pos);
+	n = nl ? (size_t)(nl - *line) + 1 : len - *pos;
+	*pos += n;
+	return n;
+}
+
+bool maps_text__same(const struct maps_text *seen, const char *text, size_t len, bool exec_only)
+{
+	size_t pos = 0, matched = 0, n;
+	const char *line;
+
+	if (!seen->valid)
+		return false;
+	if (!exec_only)
+		return len == seen->len && !memcmp(text, seen->text, len);
+	while ((n = next_line(text, len, &pos, &line))) {
+		if (!exec_line(line, n))
+			continue;
+		if (n > seen->len - matched || memcmp(line, seen->text + matched, n))
+			return false;
+		matched += n;
+	}
+	return matched == seen->len;
+}
+
+void maps_text__note(struct maps_text *seen, const char *text, size_t len, bool exec_only)
+{
+	size_t pos = 0, n;
+	const char *line;
+
+	maps_text__forget(seen);
+	seen->text = malloc(len ? len : 1);
+	if (!seen->text)
+		return;
+	while ((n = next_line(text, len, &pos, &line)))
+		if (!exec_only || exec_line(line, n)) {
+			memcpy(seen->text + seen->len, line, n);
+			seen->len += n;
+		}
+	seen->valid = true;
+}
+
+void maps_text__forget(struct maps_text *seen)
+{
+	free(seen->text);
+	*seen = (struct maps_text){0};
 }

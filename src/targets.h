@@ -23,6 +23,18 @@ enum target_role {
 	ROLE_SEEN,    /* system-wide: a process that uses a traced allocator */
 };
 
+/*
+ * A copy of what a process's maps said when its tables were last brought
+ * up to date from them: the whole text of /proc/PID/maps, or only its
+ * executable lines (all the unwinder looks at). The same text again means
+ * nothing to redo.
+ */
+struct maps_text {
+	char *text;
+	size_t len;
+	bool valid; /* false: nothing applied yet, or forgotten since */
+};
+
 struct target {
 	int pid;
 	char comm[SNAPSHOT_COMM_LEN];
@@ -33,6 +45,8 @@ struct target {
 	enum target_role role;
 	struct ml_unwind_proc *unwind_sent; /* what the walker has for this pid, or NULL */
 	bool unwind_warned;
+	struct maps_text unwind_seen;  /* executable lines the walker's entry was made from */
+	struct maps_text symbols_seen; /* the text the symbolizer's maps were parsed from */
 };
 
 /*
@@ -72,5 +86,16 @@ int targets__parse_stat(const char *stat, char *state, uint64_t *start_time);
  * the PID (another start time; a start time of 0 in t is not compared).
  */
 bool targets__gone(const struct target *t, const char *stat);
+
+/*
+ * Whether text (of len bytes, a /proc/PID/maps) is what seen holds; with
+ * exec_only, whether its executable lines are (a line is one unless its
+ * permissions say otherwise). False when seen is not valid.
+ */
+bool maps_text__same(const struct maps_text *seen, const char *text, size_t len, bool exec_only);
+/* Keeps a copy of text (its executable lines with exec_only); out of memory: not valid. */
+void maps_text__note(struct maps_text *seen, const char *text, size_t len, bool exec_only);
+/* Frees the copy; seen is not valid until noted again. */
+void maps_text__forget(struct maps_text *seen);
 
 #endif

@@ -156,6 +156,83 @@ static void test_many_targets(void **state)
 	targets__free(&l);
 }
 
+static const char maps_v1[] = "00400000-00401000 r-xp 00000000 08:01 10 /usr/bin/a\n"
+			      "00401000-00402000 rw-p 00001000 08:01 10 /usr/bin/a\n"
+			      "01000000-01021000 rw-p 00000000 00:00 0 [heap]\n"
+			      "7f0000000000-7f0000001000 r-xp 00000000 08:01 20 /lib/libc.so.6\n";
+
+/* The same text but a grown heap: no executable line changed. */
+static const char maps_heap_grew[] =
+    "00400000-00401000 r-xp 00000000 08:01 10 /usr/bin/a\n"
+    "00401000-00402000 rw-p 00001000 08:01 10 /usr/bin/a\n"
+    "01000000-01042000 rw-p 00000000 00:00 0 [heap]\n"
+    "7f0000000000-7f0000001000 r-xp 00000000 08:01 20 /lib/libc.so.6\n";
+
+/* A library mapped (dlopen) between the heap and libc. */
+static const char maps_dlopen[] =
+    "00400000-00401000 r-xp 00000000 08:01 10 /usr/bin/a\n"
+    "00401000-00402000 rw-p 00001000 08:01 10 /usr/bin/a\n"
+    "01000000-01021000 rw-p 00000000 00:00 0 [heap]\n"
+    "7e0000000000-7e0000001000 r-xp 00000000 08:01 30 /lib/libx.so\n"
+    "7f0000000000-7f0000001000 r-xp 00000000 08:01 20 /lib/libc.so.6\n";
+
+static bool same_text(const struct maps_text *seen, const char *text, bool exec_only)
+{
+	return maps_text__same(seen, text, strlen(text), exec_only);
+}
+
+/*
+ * The refresh skips a process whose maps say what they said last time: the
+ * whole text for the symbolizer, the executable lines for the walker. A
+ * heap that grows changes the first only; a new library, a text cut short,
+ * a last line without its newline change both.
+ */
+static void test_maps_text(void **state)
+{
+	struct maps_text whole = {0}, exec = {0};
+
+	(void)state;
+	/* Nothing noted: never the same, not even for an empty text. */
+	assert_false(same_text(&whole, "", false));
+	assert_false(same_text(&exec, "", true));
+	maps_text__note(&whole, maps_v1, strlen(maps_v1), false);
+	maps_text__note(&exec, maps_v1, strlen(maps_v1), true);
+	assert_true(same_text(&whole, maps_v1, false));
+	assert_true(same_text(&exec, maps_v1, true));
+	/* The two rw-p lines are not kept. */
+	check_eq(exec.len, strlen(maps_v1) - 52 - 47);
+	assert_false(same_text(&whole, maps_heap_grew, false));
+	assert_true(same_text(&exec, maps_heap_grew, true));
+	assert_false(same_text(&whole, maps_dlopen, false));
+	assert_false(same_text(&exec, maps_dlopen, true));
+	/* Cut short (one executable line gone), or the last newline missing. */
+	assert_false(
+	    same_text(&exec, "00400000-00401000 r-xp 00000000 08:01 10 /usr/bin/a\n", true));
+	assert_false(same_text(&exec,
+			       "00400000-00401000 r-xp 00000000 08:01 10 /usr/bin/a\n"
+			       "7f0000000000-7f0000001000 r-xp 00000000 08:01 20 /lib/libc.so.6",
+			       true));
+	assert_false(same_text(&exec, "", true));
+	/* A line without permissions counts as executable: never skipped over. */
+	assert_false(same_text(&exec,
+			       "00400000-00401000 r-xp 00000000 08:01 10 /usr/bin/a\n"
+			       "garbage\n"
+			       "7f0000000000-7f0000001000 r-xp 00000000 08:01 20 /lib/libc.so.6\n",
+			       true));
+	/* Noting again replaces; forgetting makes nothing the same. */
+	maps_text__note(&exec, maps_dlopen, strlen(maps_dlopen), true);
+	assert_true(same_text(&exec, maps_dlopen, true));
+	assert_false(same_text(&exec, maps_v1, true));
+	maps_text__forget(&exec);
+	assert_false(same_text(&exec, maps_dlopen, true));
+	/* An empty text (a zombie's maps) noted is the same as an empty text only. */
+	maps_text__note(&whole, "", 0, false);
+	assert_true(same_text(&whole, "", false));
+	assert_false(same_text(&whole, maps_v1, false));
+	maps_text__forget(&whole);
+	maps_text__forget(&whole);
+}
+
 /* A /proc/PID/stat line whose name holds spaces and parentheses. */
 static const char stat_line[] =
     "4242 (a) b (c) S 1 4242 4242 0 -1 4194304 125 0 0 0 0 0 0 0 20 0 1 0 759652 3133440 383 "
@@ -212,8 +289,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_targets_list), cmocka_unit_test(test_index_follows_changes),
-	    cmocka_unit_test(test_many_targets), cmocka_unit_test(test_parse_stat),
-	    cmocka_unit_test(test_gone),
+	    cmocka_unit_test(test_many_targets), cmocka_unit_test(test_maps_text),
+	    cmocka_unit_test(test_parse_stat),	 cmocka_unit_test(test_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
