@@ -259,7 +259,8 @@ static int load_unwind(struct lifecycle *lc, struct target *t, const struct proc
 	return err;
 }
 
-static void update_unwind(struct lifecycle *lc, struct target *t, const struct procmaps *maps)
+/* 0 when the walker has t's entry for maps (or there is no walker yet), else -errno. */
+static int update_unwind(struct lifecycle *lc, struct target *t, const struct procmaps *maps)
 {
 	int err = load_unwind(lc, t, maps);
 
@@ -267,11 +268,53 @@ static void update_unwind(struct lifecycle *lc, struct target *t, const struct p
 		p_warn("pid %d (%s): cannot load its unwind tables: %s; its stacks may end early",
 		       t->pid, t->comm, strerror(-err));
 	t->unwind_warned |= err != 0;
+	return err;
 }
 
-void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned int what)
+/* /proc/PID/maps as text: 0, -ENOENT (no such process) or -errno. */
+static int read_maps_text(int pid, char **text, size_t *len)
 {
-	struct procmaps *maps;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	return read_proc_file(path, text, len);
+}
+
+/*
+ * Of what, the parts text may change: the walker's entry when the
+ * executable lines differ from those it was made from, the symbolizer's
+ * maps when any line does (their addresses resolve to heap, stack, ...).
+ */
+static unsigned int changed_parts(const struct target *t, unsigned int what, const char *text,
+				  size_t len)
+{
+	if ((what & MAPS_UNWIND) && maps_text__same(&t->unwind_seen, text, len, true))
+		what &= ~MAPS_UNWIND;
+	if ((what & MAPS_SYMBOLS) && maps_text__same(&t->symbols_seen, text, len, false))
+		what &= ~MAPS_SYMBOLS;
+	if ((what & MAPS_PROBES) && maps_text__same(&t->probes_seen, text, len, true))
+		what &= ~MAPS_PROBES;
+	return what;
+}
+
+/* The texts t's tables came from are no longer what they hold (a new image, an exit). */
+static void forget_maps_text(struct target *t)
+{
+	maps_text__forget(&t->unwind_seen);
+	maps_text__forget(&t->symbols_seen);
+	maps_text__forget(&t->probes_seen);
+}
+
+/*
+ * Reads t's maps once and updates what `what` names; with only_changes,
+ * what the text changes since the last update (nothing: not even parsed).
+ */
+static void update_from_maps(struct lifecycle *lc, struct target *t, unsigned int what,
+			     bool only_changes)
+{
+	struct procmaps *maps = NULL;
+	char *text = NULL;
+	size_t len = 0;
 	int err;
 
 	if (!lc->tables.unwinder)
@@ -283,32 +326,51 @@ void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned in
 	 */
 	if (lc->opts.system_wide)
 		what &= ~MAPS_LOADER;
-	err = what ? procmaps__read(t->pid, &maps) : -ENOENT;
+	err = what ? read_maps_text(t->pid, &text, &len) : -ENOENT;
+	if (!err && only_changes && !(what = changed_parts(t, what, text, len))) {
+		free(text);
+		return;
+	}
+	if (!err)
+		err = procmaps__parse(text, len, &maps);
 	if (err && err != -ENOENT && err != -ESRCH && (what & MAPS_PROBES)) {
 		/* Alive but unreadable (EMFILE, ENOMEM): a new image left unprobed is a loss. */
 		lc->attach_failures++;
 		p_warn("pid %d (%s): cannot read its maps: %s; its new image is not probed", t->pid,
 		       t->comm, strerror(-err));
 	}
-	if (err)
+	if (err) {
+		free(text);
 		return; /* gone already: its EXIT record follows */
-	if ((what & MAPS_PROBES) && lc->tracer)
+	}
+	if ((what & MAPS_PROBES) && lc->tracer) {
 		probe_new_files(lc, t, maps, what & MAPS_LOADER);
-	if (what & MAPS_UNWIND)
-		update_unwind(lc, t, maps);
-	if (what & MAPS_SYMBOLS)
-		symbolizer__update(lc->tables.symbolizer, t->pid, maps); /* takes maps */
-	else
+		maps_text__note(&t->probes_seen, text, len, true);
+	}
+	/* Noted once the walker has the entry: before the tracer loads, it does not. */
+	if ((what & MAPS_UNWIND) && !update_unwind(lc, t, maps) && lc->tracer)
+		maps_text__note(&t->unwind_seen, text, len, true);
+	if (!(what & MAPS_SYMBOLS))
 		procmaps__free(maps);
+	else if (!symbolizer__update(lc->tables.symbolizer, t->pid, maps)) /* takes maps */
+		maps_text__note(&t->symbols_seen, text, len, false);
+	free(text);
+}
+
+void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned int what)
+{
+	update_from_maps(lc, t, what, false);
 }
 
 void lifecycle__refresh(struct lifecycle *lc, unsigned int what)
 {
 	size_t i;
 
+	/* Every live target every 0.5 s (system-wide: every process): most maps are as they were.
+	 */
 	for (i = 0; i < lc->targets.nr; i++)
 		if (!lc->targets.list[i]->exited)
-			lifecycle__maps_changed(lc, lc->targets.list[i], what);
+			update_from_maps(lc, lc->targets.list[i], what, true);
 }
 
 void lifecycle__prebuild_own_tables(struct lifecycle *lc)
@@ -363,6 +425,12 @@ static void note_start_time(struct target *t)
 	free(stat);
 }
 
+/* What the watch set hands back for a pidfd: the pid it was opened for, and the fd. */
+static uint64_t watch_tag(int pid, int pidfd)
+{
+	return (uint64_t)(uint32_t)pid << 32 | (uint32_t)pidfd;
+}
+
 /* Puts t's pidfd in the watch set; a target without one is polled instead. */
 static void watch(struct lifecycle *lc, struct target *t)
 {
@@ -372,7 +440,7 @@ static void watch(struct lifecycle *lc, struct target *t)
 		note_start_time(t);
 	if (t->pidfd < 0)
 		return;
-	ev.data.fd = t->pidfd;
+	ev.data.u64 = watch_tag(t->pid, t->pidfd);
 	if (epoll_ctl(lc->watch_fd, EPOLL_CTL_ADD, t->pidfd, &ev) && errno != EEXIST)
 		p_debug("pid %d: cannot watch its pidfd: %s", t->pid, strerror(errno));
 }
@@ -443,7 +511,10 @@ static bool retire_dead(struct lifecycle *lc, struct target *t)
 	while (dead <= INT_MAX - DEAD_ID_STEP && targets__find(&lc->targets, dead + DEAD_ID_STEP))
 		dead += DEAD_ID_STEP;
 	dead = dead <= INT_MAX - DEAD_ID_STEP ? dead + DEAD_ID_STEP : -1;
-	if (dead < 0 || allocs__rename_pid(lc->tables.allocs, (uint32_t)pid, (uint32_t)dead)) {
+	if (dead < 0 || targets__rename(&lc->targets, t, dead) ||
+	    allocs__rename_pid(lc->tables.allocs, (uint32_t)pid, (uint32_t)dead)) {
+		if (t->pid != pid)
+			targets__rename(&lc->targets, t, pid); /* frees nothing: cannot fail */
 		p_warn("pid %d (%s) exited and its PID was reused: out of memory, its blocks are "
 		       "merged with the new process's",
 		       pid, t->comm);
@@ -454,7 +525,6 @@ static bool retire_dead(struct lifecycle *lc, struct target *t)
 	history__drop_pid(lc->tables.history, (uint32_t)pid);
 	p_info("pid %d (%s) exited and its PID was reused: listed as pid %d from now on", pid,
 	       t->comm, dead);
-	t->pid = dead;
 	return true;
 }
 
@@ -517,6 +587,7 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 	t->exited = true;
 	lc->targets.nr_exited++;
 	close_pidfd(lc, t);
+	forget_maps_text(t);
 	/* Not tracer__remove_target: BPF did at the exit; the PID may be a new target's by now. */
 	if (lc->opts.keep_exited || (t->role == ROLE_PID && !lifecycle__pids_alive(lc))) {
 		/* The final report shows what it held at exit: its leaks. */
@@ -551,14 +622,12 @@ static bool pidfd_readable(int pidfd)
 	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
-static struct target *find_by_pidfd(const struct lifecycle *lc, int pidfd)
+/* The target a watch tag names, while it still has that pidfd. */
+static struct target *find_by_tag(const struct lifecycle *lc, uint64_t tag)
 {
-	size_t i;
+	struct target *t = targets__find(&lc->targets, (int)(uint32_t)(tag >> 32));
 
-	for (i = 0; i < lc->targets.nr; i++)
-		if (lc->targets.list[i]->pidfd == pidfd)
-			return lc->targets.list[i];
-	return NULL;
+	return t && watch_tag(t->pid, t->pidfd) == tag ? t : NULL;
 }
 
 void lifecycle__reap(struct lifecycle *lc)
@@ -574,7 +643,7 @@ void lifecycle__reap(struct lifecycle *lc)
 	tracer__drain(lc->tracer);
 	for (i = 0; i < n; i++) {
 		/* The drain may have closed it, and a new pidfd taken its number. */
-		t = find_by_pidfd(lc, ready[i].data.fd);
+		t = find_by_tag(lc, ready[i].data.u64);
 		if (t && pidfd_readable(t->pidfd))
 			exited_without_record(lc, t);
 	}
@@ -645,6 +714,7 @@ static void on_exec(struct lifecycle *lc, int pid, uint64_t held_ns)
 	forget_process(lc, pid);
 	free(t->unwind_sent);
 	t->unwind_sent = NULL;
+	forget_maps_text(t);
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
 	p_info("pid %d exec'd %s", pid, t->comm);
 	lifecycle__maps_changed(lc, t, MAPS_ALL);

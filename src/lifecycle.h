@@ -69,7 +69,11 @@ bool lifecycle__pids_alive(const struct lifecycle *lc);
 
 /* Reads t's maps once and updates what `what` names. A gone process changes nothing. */
 void lifecycle__maps_changed(struct lifecycle *lc, struct target *t, unsigned int what);
-/* The same for every live target. */
+/*
+ * The same for every live target, skipping what its maps text does not
+ * change since it was last applied (the executable lines for MAPS_UNWIND,
+ * the whole text for MAPS_SYMBOLS): one read of /proc/PID/maps each.
+ */
 void lifecycle__refresh(struct lifecycle *lc, unsigned int what);
 
 /* A process to trace from now on (a reused PID is a new process). NULL: out of memory. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "snapshot.h"
 
 /* A live stack with what sorting and rendering need besides its stats. */
@@ -133,18 +134,55 @@ static void suppressed_last(struct snapshot *snap)
 	free(sorted);
 }
 
+/* pid -> index of its first entry in snap->procs; false when out of memory. */
+static bool index_procs(const struct snapshot *snap, struct hmap *index)
+{
+	size_t i, *slot;
+	bool fresh;
+
+	hmap__init(index, sizeof(size_t));
+	for (i = 0; i < snap->nr_procs; i++) {
+		slot =
+		    hmap__put(index, (struct hmap_key){.a = (uint32_t)snap->procs[i].pid}, &fresh);
+		if (!slot) {
+			hmap__free(index);
+			return false;
+		}
+		if (fresh)
+			*slot = i;
+	}
+	return true;
+}
+
+/* The first entry of pid in snap->procs, or NULL; a linear search without an index. */
+static struct snapshot_proc *proc_of(struct snapshot *snap, const struct hmap *index, bool indexed,
+				     int pid)
+{
+	const size_t *slot;
+	size_t j;
+
+	if (indexed) {
+		slot = hmap__get(index, (struct hmap_key){.a = (uint32_t)pid});
+		return slot ? &snap->procs[*slot] : NULL;
+	}
+	for (j = 0; j < snap->nr_procs; j++)
+		if (snap->procs[j].pid == pid)
+			return &snap->procs[j];
+	return NULL;
+}
+
 void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 {
-	size_t nr_all, i, j;
+	size_t nr_all, i;
 	const struct stack_stats *all = allocs__stacks(table, &nr_all);
 	struct snapshot_proc *p;
+	struct hmap index;
+	bool indexed = index_procs(snap, &index);
 
 	for (i = 0; i < nr_all; i++) {
 		if (!all[i].outstanding_count)
 			continue;
-		for (j = 0, p = NULL; j < snap->nr_procs && !p; j++)
-			if (snap->procs[j].pid == (int)all[i].pid)
-				p = &snap->procs[j];
+		p = proc_of(snap, &index, indexed, (int)all[i].pid);
 		if (!p)
 			continue;
 		p->outstanding_bytes += all[i].outstanding_bytes;
@@ -154,11 +192,12 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 	for (i = 0; i < snap->nr_stacks; i++) {
 		if (!snap->stacks[i].suppressed_by)
 			continue;
-		for (j = 0; j < snap->nr_procs; j++)
-			if (snap->procs[j].pid == (int)snap->stacks[i].stats.pid)
-				snap->procs[j].suppressed_bytes +=
-				    snap->stacks[i].stats.outstanding_bytes;
+		p = proc_of(snap, &index, indexed, (int)snap->stacks[i].stats.pid);
+		if (p)
+			p->suppressed_bytes += snap->stacks[i].stats.outstanding_bytes;
 	}
+	if (indexed)
+		hmap__free(&index);
 }
 
 /* The order in which processes keep their place in a capped list. */

@@ -47,8 +47,10 @@ struct symbolizer {
 	struct hmap names; /* raw name's address -> struct demangled */
 	struct module *modules;
 	size_t nr_modules, modules_cap;
+	struct hmap module_index; /* (dev, inode) -> index in modules (size_t) */
 	struct proc_maps *procs;
 	size_t nr_procs, procs_cap;
+	struct hmap proc_index; /* pid -> index in procs (size_t) */
 };
 
 #define DEFAULT_DEBUG_DIR "/usr/lib/debug"
@@ -61,6 +63,8 @@ struct symbolizer *symbolizer__new(void)
 		return NULL;
 	s->demangle = true;
 	hmap__init(&s->names, sizeof(struct demangled));
+	hmap__init(&s->module_index, sizeof(size_t));
+	hmap__init(&s->proc_index, sizeof(size_t));
 	return s;
 }
 
@@ -119,6 +123,8 @@ void symbolizer__destroy(struct symbolizer *s)
 	while ((name = hmap__next(&s->names, &iter, NULL)))
 		free(name->readable);
 	hmap__free(&s->names);
+	hmap__free(&s->module_index);
+	hmap__free(&s->proc_index);
 	free(s->modules);
 	free(s->procs);
 	free(s->debug_dir);
@@ -126,29 +132,36 @@ void symbolizer__destroy(struct symbolizer *s)
 	free(s);
 }
 
+static struct hmap_key pid_key(int pid)
+{
+	return (struct hmap_key){.a = (uint32_t)pid};
+}
+
+/* Per frame: by pid, not a walk over every process. */
 static struct proc_maps *find_proc(struct symbolizer *s, int pid)
 {
-	size_t i;
+	const size_t *i = hmap__get(&s->proc_index, pid_key(pid));
 
-	for (i = 0; i < s->nr_procs; i++)
-		if (s->procs[i].pid == pid)
-			return &s->procs[i];
-	return NULL;
+	return i ? &s->procs[*i] : NULL;
 }
 
 int symbolizer__set_maps(struct symbolizer *s, int pid, struct procmaps *maps)
 {
 	struct proc_maps *p = find_proc(s, pid);
+	size_t *index;
+	bool fresh;
 
 	if (p) {
 		procmaps__free(p->maps);
 		p->maps = maps;
 		return 0;
 	}
-	if (ARRAY_RESERVE(s->procs, s->procs_cap, s->nr_procs + 1, 8)) {
+	if (ARRAY_RESERVE(s->procs, s->procs_cap, s->nr_procs + 1, 8) ||
+	    !(index = hmap__put(&s->proc_index, pid_key(pid), &fresh))) {
 		procmaps__free(maps);
 		return -ENOMEM;
 	}
+	*index = s->nr_procs;
 	s->procs[s->nr_procs].pid = pid;
 	s->procs[s->nr_procs].maps = maps;
 	s->nr_procs++;
@@ -174,17 +187,24 @@ void symbolizer__forget(struct symbolizer *s, int pid)
 	if (!p)
 		return;
 	procmaps__free(p->maps);
+	hmap__del(&s->proc_index, pid_key(pid));
+	/* The last entry takes its place. */
 	*p = s->procs[--s->nr_procs];
+	if (p != &s->procs[s->nr_procs])
+		*(size_t *)hmap__get(&s->proc_index, pid_key(p->pid)) = (size_t)(p - s->procs);
 }
 
+static struct hmap_key module_key(dev_t dev, uint64_t inode)
+{
+	return (struct hmap_key){.a = (uint64_t)dev, .b = inode};
+}
+
+/* Per frame: by device and inode, not a walk over every module. */
 static struct module *find_module(struct symbolizer *s, dev_t dev, uint64_t inode)
 {
-	size_t i;
+	const size_t *i = hmap__get(&s->module_index, module_key(dev, inode));
 
-	for (i = 0; i < s->nr_modules; i++)
-		if (s->modules[i].dev == dev && s->modules[i].inode == inode)
-			return &s->modules[i];
-	return NULL;
+	return i ? &s->modules[*i] : NULL;
 }
 
 static const char *basename_of(const char *path)
@@ -322,15 +342,23 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 	struct module *mod = find_module(s, m->dev, m->inode);
 	struct elf_file *f;
 	int err = 0, debug_fd = -1;
+	size_t *index;
+	bool fresh;
 
 	if (mod)
 		return mod;
 	if (ARRAY_RESERVE(s->modules, s->modules_cap, s->nr_modules + 1, 32))
 		return NULL;
+	index = hmap__put(&s->module_index, module_key(m->dev, m->inode), &fresh);
+	if (!index)
+		return NULL;
+	*index = s->nr_modules;
 	mod = &s->modules[s->nr_modules];
 	mod->name = strdup(basename_of(m->path));
-	if (!mod->name)
+	if (!mod->name) {
+		hmap__del(&s->module_index, module_key(m->dev, m->inode));
 		return NULL;
+	}
 	mod->dev = m->dev;
 	mod->inode = m->inode;
 	mod->syms = NULL;

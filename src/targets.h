@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hmap.h"
 #include "memleak.h"
 #include "snapshot.h"
 
@@ -20,6 +21,18 @@ enum target_role {
 	ROLE_COMMAND, /* the command memleakd started */
 	ROLE_CHILD,   /* a child followed with -f */
 	ROLE_SEEN,    /* system-wide: a process that uses a traced allocator */
+};
+
+/*
+ * A copy of what a process's maps said when its tables were last brought
+ * up to date from them: the whole text of /proc/PID/maps, or only its
+ * executable lines (all the unwinder looks at). The same text again means
+ * nothing to redo.
+ */
+struct maps_text {
+	char *text;
+	size_t len;
+	bool valid; /* false: nothing applied yet, or forgotten since */
 };
 
 struct target {
@@ -32,20 +45,34 @@ struct target {
 	enum target_role role;
 	struct ml_unwind_proc *unwind_sent; /* what the walker has for this pid, or NULL */
 	bool unwind_warned;
+	struct maps_text unwind_seen;  /* executable lines the walker's entry was made from */
+	struct maps_text symbols_seen; /* the text the symbolizer's maps were parsed from */
+	struct maps_text probes_seen;  /* executable lines last searched for allocators */
 };
 
+/*
+ * Zero-initialized: empty. list and nr are for iterating; add, remove and
+ * rename go through the functions below, which keep by_pid in step.
+ */
 struct target_list {
 	struct target **list;
 	size_t nr, cap;
 	size_t nr_exited;
+	struct hmap by_pid; /* pid -> its index in list (size_t) */
 };
 
-/* The entry of pid, or NULL. */
+/* The entry of pid, or NULL. O(1). */
 struct target *targets__find(const struct target_list *l, int pid);
 /* Adds pid (pidfd -1, comm "?") or returns its entry; NULL when out of memory. */
 struct target *targets__add(struct target_list *l, int pid, enum target_role role);
 /* Removes pid's entry and frees it (its pidfd is the caller's to close first). */
 void targets__remove(struct target_list *l, int pid);
+/*
+ * Gives t (an entry of l) the id new_pid, which no entry has. 0, or
+ * -EEXIST (another entry has new_pid), -ENOENT (t is not l's) or -ENOMEM:
+ * t keeps its pid. Renaming back at once cannot fail for want of memory.
+ */
+int targets__rename(struct target_list *l, struct target *t, int new_pid);
 void targets__free(struct target_list *l);
 
 /*
@@ -60,5 +87,16 @@ int targets__parse_stat(const char *stat, char *state, uint64_t *start_time);
  * the PID (another start time; a start time of 0 in t is not compared).
  */
 bool targets__gone(const struct target *t, const char *stat);
+
+/*
+ * Whether text (of len bytes, a /proc/PID/maps) is what seen holds; with
+ * exec_only, whether its executable lines are (a line is one unless its
+ * permissions say otherwise). False when seen is not valid.
+ */
+bool maps_text__same(const struct maps_text *seen, const char *text, size_t len, bool exec_only);
+/* Keeps a copy of text (its executable lines with exec_only); out of memory: not valid. */
+void maps_text__note(struct maps_text *seen, const char *text, size_t len, bool exec_only);
+/* Frees the copy; seen is not valid until noted again. */
+void maps_text__forget(struct maps_text *seen);
 
 #endif

@@ -25,6 +25,7 @@ struct unwinder {
 	struct elf_files *own_files; /* made on first use when none was given */
 	struct unwind_module *modules;
 	size_t nr_modules, modules_cap;
+	struct hmap module_index;   /* (dev, inode) -> index in modules (size_t) */
 	struct ml_unwind_row *rows; /* mirror of the BPF array, all modules */
 	size_t nr_rows, rows_cap;
 	size_t flushed; /* rows already handed out by take_new_rows */
@@ -38,8 +39,10 @@ struct unwinder *unwinder__new(void)
 {
 	struct unwinder *u = calloc(1, sizeof(struct unwinder));
 
-	if (u)
-		hmap__init(&u->warned_many_maps, 0);
+	if (!u)
+		return NULL;
+	hmap__init(&u->warned_many_maps, 0);
+	hmap__init(&u->module_index, sizeof(size_t));
 	return u;
 }
 
@@ -54,6 +57,7 @@ void unwinder__destroy(struct unwinder *u)
 	free(u->modules);
 	free(u->rows);
 	hmap__free(&u->warned_many_maps);
+	hmap__free(&u->module_index);
 	elf_files__free(u->own_files);
 	free(u);
 }
@@ -68,14 +72,17 @@ void unwinder__set_capacity(struct unwinder *u, size_t max_rows)
 	u->capacity = max_rows;
 }
 
+static struct hmap_key module_key(const struct mapping *m)
+{
+	return (struct hmap_key){.a = (uint64_t)m->dev, .b = m->inode};
+}
+
+/* Per mapping of every refreshed process: by device and inode, not a walk over every module. */
 static struct unwind_module *find_module(struct unwinder *u, const struct mapping *m)
 {
-	size_t i;
+	const size_t *i = hmap__get(&u->module_index, module_key(m));
 
-	for (i = 0; i < u->nr_modules; i++)
-		if (u->modules[i].dev == m->dev && u->modules[i].inode == m->inode)
-			return &u->modules[i];
-	return NULL;
+	return i ? &u->modules[*i] : NULL;
 }
 
 static bool has_room(struct unwinder *u, size_t nr, const char *path)
@@ -137,11 +144,17 @@ static void load_table(struct unwinder *u, struct unwind_module *mod, int pid,
 static struct unwind_module *module_for(struct unwinder *u, int pid, const struct mapping *m)
 {
 	struct unwind_module *mod = find_module(u, m);
+	size_t *index;
+	bool fresh;
 
 	if (mod)
 		return mod;
 	if (ARRAY_RESERVE(u->modules, u->modules_cap, u->nr_modules + 1, 32))
 		return NULL;
+	index = hmap__put(&u->module_index, module_key(m), &fresh);
+	if (!index)
+		return NULL;
+	*index = u->nr_modules;
 	mod = &u->modules[u->nr_modules++];
 	memset(mod, 0, sizeof(*mod));
 	mod->dev = m->dev;

@@ -487,6 +487,57 @@ static void test_snapshot_suppress_mmap_procs(void **state)
 	symbolizer__destroy(s);
 }
 
+#define MANY_PROCS 200000
+
+/*
+ * System-wide, or a fork bomb in command mode: every process is listed and
+ * holds a stack. Summing them takes well under a second by pid; comparing
+ * every stack with every process takes minutes (the alarm ends the test).
+ * The totals: each process gets its own stacks, a suppressed stack's bytes
+ * go to its process, a pid no process has is left out.
+ */
+static void test_sum_procs_many(void **state)
+{
+	struct allocs *t = allocs__new();
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	uint32_t pid;
+	size_t i;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(snap);
+	snap->procs = calloc(MANY_PROCS, sizeof(*snap->procs));
+	snap->stacks = calloc(2, sizeof(*snap->stacks));
+	assert_non_null(snap->procs);
+	assert_non_null(snap->stacks);
+	for (pid = 1; pid <= MANY_PROCS; pid++) {
+		check_eq(allocs__record_alloc(t, pid, KIND_MALLOC, 0x1000, pid, 1, 0), 0);
+		check_eq(allocs__record_alloc(t, pid, KIND_MALLOC, 0x2000, 1, 2, 0), 0);
+		/* Listed in the reverse order: the last pid's entry comes first. */
+		snap->procs[MANY_PROCS - pid].pid = (int)pid;
+	}
+	check_eq(allocs__record_alloc(t, MANY_PROCS + 1, KIND_MALLOC, 0x1000, 7, 1, 0), 0);
+	snap->nr_procs = MANY_PROCS;
+	snap->stacks[0].stats.pid = 5;
+	snap->stacks[0].stats.outstanding_bytes = 5;
+	snap->stacks[0].suppressed_by = "x";
+	snap->stacks[1].stats.pid = 6;
+	snap->stacks[1].stats.outstanding_bytes = 6;
+	snap->nr_stacks = 2;
+	alarm(60);
+	snapshot__sum_procs(snap, t);
+	alarm(0);
+	for (i = 0; i < MANY_PROCS; i++) {
+		pid = (uint32_t)snap->procs[i].pid;
+		check_eq(snap->procs[i].outstanding_bytes, pid + 1);
+		check_eq(snap->procs[i].outstanding_count, 2);
+		check_eq(snap->procs[i].nr_stacks, 2);
+		check_eq(snap->procs[i].suppressed_bytes, pid == 5 ? 5 : 0);
+	}
+	snapshot__free(snap);
+	allocs__destroy(t);
+}
+
 static void test_root_symbols(void **state)
 {
 	(void)state;
@@ -531,6 +582,7 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_filters),
 	    cmocka_unit_test(test_suppression_match),
 	    cmocka_unit_test(test_snapshot_suppress_mmap_procs),
+	    cmocka_unit_test(test_sum_procs_many),
 	    cmocka_unit_test(test_stack_problem_kinds),
 	    cmocka_unit_test(test_root_symbols),
 	};

@@ -220,6 +220,108 @@ static void test_symbolizer_synthetic_maps(void **state)
 	symbolizer__destroy(s);
 }
 
+/* PIDs no process has (above PID_MAX_LIMIT): lookups in /proc for them fail at once. */
+#define NO_PID_BASE 5000000
+#define INDEX_PIDS  300
+
+/* Maps of one executable mapping at 0x10000, of file /nonexistent/m<tag> (inode tag + 1). */
+static struct procmaps *tagged_maps(int tag)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), "10000-20000 r-xp 00000000 08:01 %d /nonexistent/m%d\n",
+		 tag + 1, tag);
+	return parse_maps(line);
+}
+
+/* Each pid resolves through its own maps (model: the tag of each, -1 for none). */
+static void check_procs(struct symbolizer *s, const int *model)
+{
+	char want[32];
+	struct frame f;
+	int i;
+
+	for (i = 0; i < INDEX_PIDS; i++) {
+		symbolizer__resolve(s, NO_PID_BASE + i, 0x10010, 0, &f);
+		if (model[i] < 0) {
+			assert_null(f.module);
+			continue;
+		}
+		snprintf(want, sizeof(want), "m%d", model[i]);
+		check_str(f.module, want);
+	}
+}
+
+/* Random set_maps, inherit and forget against a plain array of what each pid maps. */
+static void test_symbolizer_proc_index(void **state)
+{
+	struct symbolizer *s = symbolizer__new();
+	int model[INDEX_PIDS], step, pid, other, tag = 0;
+	uint64_t rng = 22;
+
+	(void)state;
+	assert_non_null(s);
+	for (pid = 0; pid < INDEX_PIDS; pid++)
+		model[pid] = -1;
+	for (step = 0; step < 5000; step++) {
+		pid = (int)(rng_next(&rng) % INDEX_PIDS);
+		other = (int)(rng_next(&rng) % INDEX_PIDS);
+		switch (rng_next(&rng) % 3) {
+		case 0:
+			/* Modules are shared by several pids. */
+			model[pid] = tag++ % 50;
+			check_eq(
+			    symbolizer__set_maps(s, NO_PID_BASE + pid, tagged_maps(model[pid])), 0);
+			break;
+		case 1:
+			check_eq(symbolizer__inherit(s, NO_PID_BASE + other, NO_PID_BASE + pid),
+				 model[other] < 0 ? -ENOENT : 0);
+			if (model[other] >= 0)
+				model[pid] = model[other];
+			break;
+		default:
+			symbolizer__forget(s, NO_PID_BASE + pid);
+			model[pid] = -1;
+		}
+		if (step % 101 == 0)
+			check_procs(s, model);
+	}
+	check_procs(s, model);
+	symbolizer__destroy(s);
+}
+
+#define MANY_PIDS      60000
+#define FRAMES_PER_PID 40
+
+/*
+ * System-wide: tens of thousands of processes, each with its own module,
+ * and every frame looks up its process and its module. By pid and by
+ * (device, inode) this takes seconds; walking every process and every
+ * module per frame takes minutes (the alarm ends the test).
+ */
+static void test_symbolizer_many_procs(void **state)
+{
+	struct symbolizer *s = symbolizer__new();
+	char want[32];
+	struct frame f;
+	int pid, i;
+
+	(void)state;
+	assert_non_null(s);
+	alarm(60);
+	for (pid = 0; pid < MANY_PIDS; pid++)
+		check_eq(symbolizer__set_maps(s, NO_PID_BASE + pid, tagged_maps(pid)), 0);
+	for (pid = 0; pid < MANY_PIDS; pid++) {
+		snprintf(want, sizeof(want), "m%d", pid);
+		for (i = 0; i < FRAMES_PER_PID; i++) {
+			symbolizer__resolve(s, NO_PID_BASE + pid, 0x10010 + (uint64_t)i, 0, &f);
+			check_str(f.module, want);
+		}
+	}
+	alarm(0);
+	symbolizer__destroy(s);
+}
+
 /*
  * An unnamed anonymous mapping (JIT code, a custom allocator's arena) has
  * path "". The frame formats documented in symbolize.h are "sym+0x..",
@@ -567,6 +669,8 @@ int main(void)
 	    cmocka_unit_test(test_symbolizer_inherit),
 	    cmocka_unit_test(test_symbolizer_unmapped),
 	    cmocka_unit_test(test_symbolizer_synthetic_maps),
+	    cmocka_unit_test(test_symbolizer_proc_index),
+	    cmocka_unit_test(test_symbolizer_many_procs),
 	    cmocka_unit_test(test_symbolizer_unnamed_anonymous),
 	    cmocka_unit_test(test_symbolizer_exited_process),
 	    cmocka_unit_test(test_symbolizer_zombie_process),

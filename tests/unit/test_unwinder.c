@@ -107,6 +107,68 @@ static void test_unwinder_capacity(void **state)
 	free(proc);
 }
 
+#define MANY_MAPS	 250 /* processes */
+#define MODULES_PER_MAPS 200
+#define REFRESHES	 80
+
+/* MODULES_PER_MAPS executable mappings of files no one else maps (inodes first + i). */
+static struct procmaps *maps_of_modules(unsigned int first, unsigned int dev_minor)
+{
+	size_t cap = MODULES_PER_MAPS * 96, used = 0;
+	char *text = malloc(cap);
+	struct procmaps *maps = NULL;
+	unsigned int i;
+
+	assert_non_null(text);
+	for (i = 0; i < MODULES_PER_MAPS; i++)
+		used += (size_t)snprintf(
+		    text + used, cap - used, "%x-%x r-xp 00000000 08:%02x %u /nonexistent/u%u\n",
+		    0x10000 * (i + 1), 0x10000 * (i + 1) + 0x1000, dev_minor, first + i, first + i);
+	check_eq(procmaps__parse(text, used, &maps), 0);
+	free(text);
+	return maps;
+}
+
+/*
+ * The maps of every process are looked at again every 0.5 s: each mapping
+ * finds its module by (device, inode) at once. Walking every module for
+ * each mapping takes minutes here (the alarm ends the test). One module
+ * per (device, inode), whatever its path.
+ */
+static void test_unwinder_many_modules(void **state)
+{
+	struct ml_unwind_proc *proc = calloc(1, sizeof(*proc));
+	struct unwinder *u = unwinder__new();
+	struct procmaps *maps[MANY_MAPS], *other_dev;
+	size_t with, without;
+	int round, i;
+
+	(void)state;
+	assert_non_null(proc);
+	assert_non_null(u);
+	for (i = 0; i < MANY_MAPS; i++)
+		maps[i] = maps_of_modules((unsigned int)i * MODULES_PER_MAPS + 1, 1);
+	alarm(60);
+	for (round = 0; round < REFRESHES; round++)
+		for (i = 0; i < MANY_MAPS; i++) {
+			check_eq(unwinder__add_process(u, 5000000 + i, maps[i], proc), 0);
+			check_eq(proc->nr, MODULES_PER_MAPS);
+		}
+	alarm(0);
+	unwinder__module_counts(u, &with, &without);
+	check_eq(with + without, MANY_MAPS * MODULES_PER_MAPS);
+	/* The same inodes on another device are other files. */
+	other_dev = maps_of_modules(1, 2);
+	check_eq(unwinder__add_process(u, 5000000, other_dev, proc), 0);
+	unwinder__module_counts(u, &with, &without);
+	check_eq(with + without, (MANY_MAPS + 1) * MODULES_PER_MAPS);
+	procmaps__free(other_dev);
+	for (i = 0; i < MANY_MAPS; i++)
+		procmaps__free(maps[i]);
+	unwinder__destroy(u);
+	free(proc);
+}
+
 /* Lines of stderr that mention needle while add_process runs rounds times per pid. */
 static size_t warnings_for(struct unwinder *u, const struct procmaps *maps, const int *pids,
 			   size_t nr_pids, size_t rounds, const char *needle)
@@ -168,6 +230,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_unwinder_self),
 	    cmocka_unit_test(test_unwinder_capacity),
+	    cmocka_unit_test(test_unwinder_many_modules),
 	    cmocka_unit_test(test_unwinder_too_many_maps_warned_once),
 	};
 
