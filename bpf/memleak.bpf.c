@@ -36,8 +36,13 @@ const volatile bool filter_targets = false;
 const volatile bool system_wide = false;  /* every process but memleakd itself */
 const volatile bool follow_forks = false; /* -f: a target's children become targets */
 const volatile bool stop_on_exec = false; /* hold an exec'ing target until its probes are on */
-const volatile __u32 self_pid = 0;	  /* memleakd, in its own namespace */
-const volatile __u32 pidns_level = 0;	  /* depth of memleakd's PID namespace */
+/*
+ * -f with per-process probes: a target's forked child stops before its
+ * first instruction until memleakd has attached the child's own probes.
+ */
+const volatile bool hold_forks = false;
+const volatile __u32 self_pid = 0;    /* memleakd, in its own namespace */
+const volatile __u32 pidns_level = 0; /* depth of memleakd's PID namespace */
 /*
  * Test only (MEMLEAKD_TEST_DROP_RECORDS): lifecycle records whose bit
  * (1 << ML_EV_*) is set are treated as if both ring buffers were full.
@@ -199,6 +204,27 @@ static __always_inline void hold_current(struct ml_event *e, __u32 pid, __u64 ts
 		return;
 	}
 	if (bpf_send_signal(SIGSTOP)) {
+		bpf_map_delete_elem(&held, &pid);
+		count(ML_CNT_EXEC_NOT_HELD);
+	}
+}
+
+/* Linux >= 6.13; weak: the object loads without it (then hold_forks stays false). */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
+				__u64 value) __weak __ksym;
+
+/*
+ * hold_current for a new child, from the fork tracepoint: it stops before
+ * it first runs (the signal is pending when it leaves the kernel).
+ */
+static __always_inline void hold_child(struct ml_event *e, struct task_struct *child, __u32 pid,
+				       __u64 ts_ns)
+{
+	if (!e || bpf_map_update_elem(&held, &pid, &ts_ns, BPF_ANY)) {
+		count(ML_CNT_EXEC_NOT_HELD);
+		return;
+	}
+	if (bpf_send_signal_task(child, SIGSTOP, PIDTYPE_TGID, 0)) {
 		bpf_map_delete_elem(&held, &pid);
 		count(ML_CNT_EXEC_NOT_HELD);
 	}
@@ -519,7 +545,9 @@ static __always_inline __u32 task_pid_seen(struct task_struct *task)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
 {
+	struct ml_event *e;
 	__u32 pid, tid, child_pid;
+	__u64 now;
 	__u8 one = 1;
 	bool target;
 
@@ -541,7 +569,13 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	/* ...and unwound: it maps what its parent maps. */
 	if (unwind_dwarf)
 		unwind_inherit(pid, child_pid);
-	emit_lifecycle(ML_EV_FORK, child_pid);
+	/* Per-process probes: the child runs once its own are on (held like an exec). */
+	now = bpf_ktime_get_ns();
+	e = reserve_lifecycle(ML_EV_FORK);
+	if (hold_forks && follow_forks && target)
+		hold_child(e, child, child_pid, now);
+	if (e)
+		submit_lifecycle(e, ML_EV_FORK, child_pid, now);
 	return 0;
 }
 
