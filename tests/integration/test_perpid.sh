@@ -108,3 +108,18 @@ test_perpid_file_wide_fallback() {
 		"$(code_byte "$FIXTURE_PID" "$site")" "$(cat "$ML_ERR")"
 	stop_follow_tree "$stop"
 }
+
+# A forked child's own loader hook: the library it dlopens is read before
+# it runs (the child held at the hook), its leak named through the library.
+test_perpid_child_dlopen() {
+	local out="$WORK/dl.$RANDOM.out" folded="$WORK/dl.$RANDOM.folded" got leaked
+	run_command 0 -f --folded "$folded" -- sh -c "
+		'$FIX/dlopener' '$PWD/$FIX/libleaklib.so' 200 0 >'$out' & p=\$!
+		until grep -q ready '$out'; do sleep 0.05; done; kill -USR1 \$p
+		until grep -q leaked '$out'; do sleep 0.05; done; kill \$p; wait \$p; exit 0"
+	leaked=$(sed -n 's/^leaked //p' "$out")
+	got=$(folded_bytes "$folded" ";main;use_library;leaklib_make;leaklib_inner")
+	[ -n "$leaked" ] && [ "$got" = "$leaked" ] ||
+		fail "expected $leaked B under main;use_library;leaklib_make;leaklib_inner, got '$got':" \
+			"$(cat "$folded")" "$(cat "$CMD_ERR")"
+}
