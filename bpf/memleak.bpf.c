@@ -405,6 +405,69 @@ static __always_inline bool mul_overflows(__u64 a, __u64 b)
 	return b && product / b != a;
 }
 
+/*
+ * The entry probes' bodies, one per kind (ML_ENTRY_*). Each has a program
+ * of its own (perf-event probes, one per point) and alloc_enter runs them
+ * all by cookie (per-process uprobe_multi links: one link per file).
+ */
+
+static __always_inline int on_calloc(struct pt_regs *ctx, __u64 nmemb, __u64 size)
+{
+	/* An overflowing calloc fails and returns NULL: nothing to record. */
+	if (mul_overflows(nmemb, size))
+		return enter(ctx, KIND_PLAIN, 0, 0, 0);
+	return enter(ctx, KIND_PLAIN, nmemb * size, 0, 0);
+}
+
+static __always_inline int on_reallocarray(struct pt_regs *ctx, __u64 ptr, __u64 nmemb, __u64 size)
+{
+	/* On overflow glibc fails with ENOMEM and leaves ptr alone. */
+	if (mul_overflows(nmemb, size))
+		return enter(ctx, KIND_PLAIN, 0, 0, 0);
+	return enter(ctx, KIND_REALLOC, nmemb * size, ptr, 0);
+}
+
+/* --mmap: anonymous mappings the program makes itself (inside malloc they are nested). */
+static __always_inline int on_mmap(struct pt_regs *ctx, __u64 len, __u64 flags)
+{
+	/* A file mapping still stashes: its return probe must find its entry. */
+	return enter(ctx, flags & MAP_ANONYMOUS ? KIND_MMAP : KIND_IGNORE, len, 0, 0);
+}
+
+static __always_inline int on_munmap(struct pt_regs *ctx, __u64 addr, __u64 len)
+{
+	struct stash *s;
+	__u64 id;
+
+	if (!addr || !current_traced())
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	s = bpf_map_lookup_elem(&stashes, &id);
+	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns()))
+		return 0;
+	if (sample_free(addr))
+		emit(ML_EV_MUNMAP, addr, len, 0);
+	return 0;
+}
+
+static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
+{
+	struct stash *s;
+	__u64 id;
+
+	if (!ptr || !current_traced())
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	s = bpf_map_lookup_elem(&stashes, &id);
+	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns())) {
+		count(ML_CNT_NESTED);
+		return 0;
+	}
+	if (sample_free(ptr))
+		emit(ML_EV_FREE, ptr, 0, 0);
+	return 0;
+}
+
 /* BPF_KPROBE works for uprobes: both receive the user pt_regs. */
 
 SEC("uprobe")
@@ -416,10 +479,7 @@ int BPF_KPROBE(malloc_enter, size_t size)
 SEC("uprobe")
 int BPF_KPROBE(calloc_enter, size_t nmemb, size_t size)
 {
-	/* An overflowing calloc fails and returns NULL: nothing to record. */
-	if (mul_overflows(nmemb, size))
-		return enter(ctx, KIND_PLAIN, 0, 0, 0);
-	return enter(ctx, KIND_PLAIN, (__u64)nmemb * size, 0, 0);
+	return on_calloc(ctx, nmemb, size);
 }
 
 SEC("uprobe")
@@ -431,10 +491,7 @@ int BPF_KPROBE(realloc_enter, void *ptr, size_t size)
 SEC("uprobe")
 int BPF_KPROBE(reallocarray_enter, void *ptr, size_t nmemb, size_t size)
 {
-	/* On overflow glibc fails with ENOMEM and leaves ptr alone. */
-	if (mul_overflows(nmemb, size))
-		return enter(ctx, KIND_PLAIN, 0, 0, 0);
-	return enter(ctx, KIND_REALLOC, (__u64)nmemb * size, (__u64)ptr, 0);
+	return on_reallocarray(ctx, (__u64)ptr, nmemb, size);
 }
 
 SEC("uprobe")
@@ -457,54 +514,60 @@ int BPF_KPROBE(valloc_enter, size_t size)
 	return enter(ctx, KIND_PLAIN, size, 0, 0);
 }
 
-/* --mmap: anonymous mappings the program makes itself (inside malloc they are nested). */
 SEC("uprobe")
 int BPF_KPROBE(mmap_enter, void *addr, size_t len, int prot, int flags, int fd)
 {
-	/* A file mapping still stashes: its return probe must find its entry. */
-	return enter(ctx, flags & MAP_ANONYMOUS ? KIND_MMAP : KIND_IGNORE, len, 0, 0);
+	return on_mmap(ctx, len, (__u64)flags);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(munmap_enter, void *addr, size_t len)
 {
-	struct stash *s;
-	__u64 id;
+	return on_munmap(ctx, (__u64)addr, len);
+}
 
-	if (!addr || !current_traced())
+SEC("uprobe")
+int BPF_KPROBE(free_enter, void *ptr)
+{
+	return on_free(ctx, (__u64)ptr);
+}
+
+/* Every entry point of a file in one program: the cookie is its ML_ENTRY_* kind. */
+SEC("uprobe")
+int alloc_enter(struct pt_regs *ctx)
+{
+	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+
+	switch (bpf_get_attach_cookie(ctx)) {
+	case ML_ENTRY_MALLOC:
+		return enter(ctx, KIND_PLAIN, a1, 0, 0);
+	case ML_ENTRY_CALLOC:
+		return on_calloc(ctx, a1, a2);
+	case ML_ENTRY_REALLOC:
+		return enter(ctx, KIND_REALLOC, a2, a1, 0);
+	case ML_ENTRY_REALLOCARRAY:
+		return on_reallocarray(ctx, a1, a2, a3);
+	case ML_ENTRY_POSIX_MEMALIGN:
+		return enter(ctx, KIND_MEMPTR, a3, 0, a1);
+	case ML_ENTRY_MEMALIGN:
+		return enter(ctx, KIND_PLAIN, a2, 0, 0);
+	case ML_ENTRY_VALLOC:
+		return enter(ctx, KIND_PLAIN, a1, 0, 0);
+	case ML_ENTRY_MMAP:
+		return on_mmap(ctx, a2, PT_REGS_PARM4(ctx));
+	case ML_ENTRY_MUNMAP:
+		return on_munmap(ctx, a1, a2);
+	case ML_ENTRY_FREE:
+		return on_free(ctx, a1);
+	default:
 		return 0;
-	id = bpf_get_current_pid_tgid();
-	s = bpf_map_lookup_elem(&stashes, &id);
-	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns()))
-		return 0;
-	if (sample_free((__u64)addr))
-		emit(ML_EV_MUNMAP, (__u64)addr, len, 0);
-	return 0;
+	}
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return)
 {
 	return leave(ctx);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(free_enter, void *ptr)
-{
-	struct stash *s;
-	__u64 id;
-
-	if (!ptr || !current_traced())
-		return 0;
-	id = bpf_get_current_pid_tgid();
-	s = bpf_map_lookup_elem(&stashes, &id);
-	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns())) {
-		count(ML_CNT_NESTED);
-		return 0;
-	}
-	if (sample_free((__u64)ptr))
-		emit(ML_EV_FREE, (__u64)ptr, 0, 0);
-	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")

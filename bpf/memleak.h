@@ -45,6 +45,21 @@ struct ml_event {
 	__u64 stack_key; /* dwarf: key in the dwarf_stacks map (0 with stack_id < 0) */
 };
 
+/*
+ * What an entry probe does (the cookie of alloc_enter, which per-process
+ * probes run at every entry point of a file).
+ */
+#define ML_ENTRY_MALLOC		1  /* (size): malloc, operator new */
+#define ML_ENTRY_CALLOC		2  /* (nmemb, size) */
+#define ML_ENTRY_REALLOC	3  /* (ptr, size) */
+#define ML_ENTRY_REALLOCARRAY	4  /* (ptr, nmemb, size) */
+#define ML_ENTRY_POSIX_MEMALIGN 5  /* (memptr, alignment, size) */
+#define ML_ENTRY_MEMALIGN	6  /* (alignment, size): memalign, aligned_alloc */
+#define ML_ENTRY_VALLOC		7  /* (size): valloc, pvalloc */
+#define ML_ENTRY_MMAP		8  /* (addr, len, prot, flags, ...) */
+#define ML_ENTRY_MUNMAP		9  /* (addr, len) */
+#define ML_ENTRY_FREE		10 /* (ptr): free, operator delete */
+
 /* --- DWARF unwinding: tables userspace builds from .eh_frame ------------- */
 
 /* How a row computes the canonical frame address (CFA). */

@@ -103,41 +103,62 @@ static int attach_multi(struct tracer *t, int pid, const char *file, const char 
 	return fd < 0 ? fd : keep_pid_link(t, pid, fd);
 }
 
-static const char *prog_of(const struct probe_point *pt)
-{
-	return pt->retprobe ? "alloc_return" : entry_progs[pt->fn];
-}
+/* What alloc_enter does at each entry point (its cookie), for per-process probes. */
+static const uint64_t entry_kinds[FN_COUNT] = {
+    [FN_MALLOC] = ML_ENTRY_MALLOC,
+    [FN_CALLOC] = ML_ENTRY_CALLOC,
+    [FN_REALLOC] = ML_ENTRY_REALLOC,
+    [FN_REALLOCARRAY] = ML_ENTRY_REALLOCARRAY,
+    [FN_POSIX_MEMALIGN] = ML_ENTRY_POSIX_MEMALIGN,
+    [FN_ALIGNED_ALLOC] = ML_ENTRY_MEMALIGN,
+    [FN_MEMALIGN] = ML_ENTRY_MEMALIGN,
+    [FN_VALLOC] = ML_ENTRY_VALLOC,
+    [FN_PVALLOC] = ML_ENTRY_VALLOC,
+    [FN_NEW] = ML_ENTRY_MALLOC,
+    [FN_NEW_ARRAY] = ML_ENTRY_MALLOC,
+    [FN_NEW_NOTHROW] = ML_ENTRY_MALLOC,
+    [FN_NEW_ARRAY_NOTHROW] = ML_ENTRY_MALLOC,
+    [FN_NEW_ALIGNED] = ML_ENTRY_MALLOC,
+    [FN_NEW_ARRAY_ALIGNED] = ML_ENTRY_MALLOC,
+    [FN_DELETE] = ML_ENTRY_FREE,
+    [FN_DELETE_ARRAY] = ML_ENTRY_FREE,
+    [FN_DELETE_SIZED] = ML_ENTRY_FREE,
+    [FN_DELETE_ARRAY_SIZED] = ML_ENTRY_FREE,
+    [FN_DELETE_ALIGNED] = ML_ENTRY_FREE,
+    [FN_DELETE_ARRAY_ALIGNED] = ML_ENTRY_FREE,
+    [FN_DELETE_SIZED_ALIGNED] = ML_ENTRY_FREE,
+    [FN_DELETE_ARRAY_SIZED_ALIGNED] = ML_ENTRY_FREE,
+    [FN_FREE] = ML_ENTRY_FREE,
+    [FN_MMAP] = ML_ENTRY_MMAP,
+    [FN_MUNMAP] = ML_ENTRY_MUNMAP,
+};
 
 /*
- * Per-process probes: one link per program, with every offset that program
- * probes in the file; the entry probes first, the return probes last. On
- * failure, *failed is the first point of the link that failed.
+ * Per-process probes: two links per file, every entry probe in one
+ * (alloc_enter, the cookie saying which function) and, last, every return
+ * probe in the other. On failure, *failed is a point of the link that failed.
  */
 static int attach_points_multi(struct tracer *t, int pid, const char *file,
 			       const struct probe_point *points, size_t nr, size_t *failed)
 {
-	uint64_t offsets[PROBE_POINTS_MAX];
-	bool done[PROBE_POINTS_MAX] = {false};
-	size_t i, j, n;
+	uint64_t offsets[PROBE_POINTS_MAX], cookies[PROBE_POINTS_MAX];
+	size_t i, n;
 	int pass, err;
 
-	for (pass = 0; pass < 2; pass++)
-		for (i = 0; i < nr; i++) {
-			if (done[i] || points[i].retprobe != pass)
-				continue;
-			for (n = 0, j = i; j < nr; j++)
-				if (!done[j] && points[j].retprobe == pass &&
-				    !strcmp(prog_of(&points[j]), prog_of(&points[i]))) {
-					offsets[n++] = points[j].offset;
-					done[j] = true;
-				}
-			err =
-			    attach_multi(t, pid, file, prog_of(&points[i]), offsets, NULL, n, pass);
-			if (err) {
+	for (pass = 0; pass < 2; pass++) {
+		*failed = 0;
+		for (n = 0, i = 0; i < nr; i++)
+			if (points[i].retprobe == pass) {
+				offsets[n] = points[i].offset;
+				cookies[n++] = entry_kinds[points[i].fn];
 				*failed = i;
-				return err;
 			}
-		}
+		err = n ? attach_multi(t, pid, file, pass ? "alloc_return" : "alloc_enter", offsets,
+				       pass ? NULL : cookies, n, pass)
+			: 0;
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
