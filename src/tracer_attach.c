@@ -180,6 +180,18 @@ static int attach_points_perf(struct tracer *t, int pid, const char *file,
 	return 0;
 }
 
+/* Whether prov's file was probed already, for any process. */
+static bool file_probed_before(const struct tracer *t, const struct provider *prov)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].dev == prov->dev && t->files[i].inode == prov->inode &&
+		    !t->files[i].loader)
+			return true;
+	return false;
+}
+
 static int attach_provider(struct tracer *t, int pid, const struct provider *prov, char *err_msg,
 			   size_t err_len)
 {
@@ -201,7 +213,9 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 			 (unsigned long long)prov->offsets[points[i].fn], strerror(-err));
 		return err;
 	}
-	for (i = 0; i < nr; i++) {
+	/* Per-process probes: a file's sites are listed while no process has it probed, not at
+	 * every fork. */
+	for (i = 0; i < nr && !(t->per_process && file_probed_before(t, prov)); i++) {
 		const struct probe_point *pt = &points[i];
 
 		if (!pt->retprobe)
