@@ -14,10 +14,9 @@
  * release(held_fd), which continues every process still in the map, and
  * exits. After a normal stop (a byte comes first) at once; after a death,
  * once memleakd is gone entirely (its pidfd), for its probe links close one
- * by one at its exit and until then can stop a process again. It closes every other descriptor at once (memleakd's probe links
- * must die with memleakd, and a reader of its stdout must see EOF), and
- * ignores the terminal's signals, so a Ctrl-C meant for memleakd leaves it
- * watching.
+ * by one at its exit and until then can stop a process again. It closes every other descriptor at
+ * once (memleakd's probe links must die with memleakd, and a reader of its stdout must see EOF),
+ * and ignores the terminal's signals, so a Ctrl-C meant for memleakd leaves it watching.
  */
 struct watchdog;
 
