@@ -36,8 +36,13 @@ const volatile bool filter_targets = false;
 const volatile bool system_wide = false;  /* every process but memleakd itself */
 const volatile bool follow_forks = false; /* -f: a target's children become targets */
 const volatile bool stop_on_exec = false; /* hold an exec'ing target until its probes are on */
-const volatile __u32 self_pid = 0;	  /* memleakd, in its own namespace */
-const volatile __u32 pidns_level = 0;	  /* depth of memleakd's PID namespace */
+/*
+ * -f with per-process probes: a target's forked child stops before its
+ * first instruction until memleakd has attached the child's own probes.
+ */
+const volatile bool hold_forks = false;
+const volatile __u32 self_pid = 0;    /* memleakd, in its own namespace */
+const volatile __u32 pidns_level = 0; /* depth of memleakd's PID namespace */
 /*
  * Test only (MEMLEAKD_TEST_DROP_RECORDS): lifecycle records whose bit
  * (1 << ML_EV_*) is set are treated as if both ring buffers were full.
@@ -199,6 +204,27 @@ static __always_inline void hold_current(struct ml_event *e, __u32 pid, __u64 ts
 		return;
 	}
 	if (bpf_send_signal(SIGSTOP)) {
+		bpf_map_delete_elem(&held, &pid);
+		count(ML_CNT_EXEC_NOT_HELD);
+	}
+}
+
+/* Linux >= 6.13; weak: the object loads without it (then hold_forks stays false). */
+extern int bpf_send_signal_task(struct task_struct *task, int sig, enum pid_type type,
+				__u64 value) __weak __ksym;
+
+/*
+ * hold_current for a new child, from the fork tracepoint: it stops before
+ * it first runs (the signal is pending when it leaves the kernel).
+ */
+static __always_inline void hold_child(struct ml_event *e, struct task_struct *child, __u32 pid,
+				       __u64 ts_ns)
+{
+	if (!e || bpf_map_update_elem(&held, &pid, &ts_ns, BPF_ANY)) {
+		count(ML_CNT_EXEC_NOT_HELD);
+		return;
+	}
+	if (bpf_send_signal_task(child, SIGSTOP, PIDTYPE_TGID, 0)) {
 		bpf_map_delete_elem(&held, &pid);
 		count(ML_CNT_EXEC_NOT_HELD);
 	}
@@ -379,6 +405,69 @@ static __always_inline bool mul_overflows(__u64 a, __u64 b)
 	return b && product / b != a;
 }
 
+/*
+ * The entry probes' bodies, one per kind (ML_ENTRY_*). Each has a program
+ * of its own (perf-event probes, one per point) and alloc_enter runs them
+ * all by cookie (per-process uprobe_multi links: one link per file).
+ */
+
+static __always_inline int on_calloc(struct pt_regs *ctx, __u64 nmemb, __u64 size)
+{
+	/* An overflowing calloc fails and returns NULL: nothing to record. */
+	if (mul_overflows(nmemb, size))
+		return enter(ctx, KIND_PLAIN, 0, 0, 0);
+	return enter(ctx, KIND_PLAIN, nmemb * size, 0, 0);
+}
+
+static __always_inline int on_reallocarray(struct pt_regs *ctx, __u64 ptr, __u64 nmemb, __u64 size)
+{
+	/* On overflow glibc fails with ENOMEM and leaves ptr alone. */
+	if (mul_overflows(nmemb, size))
+		return enter(ctx, KIND_PLAIN, 0, 0, 0);
+	return enter(ctx, KIND_REALLOC, nmemb * size, ptr, 0);
+}
+
+/* --mmap: anonymous mappings the program makes itself (inside malloc they are nested). */
+static __always_inline int on_mmap(struct pt_regs *ctx, __u64 len, __u64 flags)
+{
+	/* A file mapping still stashes: its return probe must find its entry. */
+	return enter(ctx, flags & MAP_ANONYMOUS ? KIND_MMAP : KIND_IGNORE, len, 0, 0);
+}
+
+static __always_inline int on_munmap(struct pt_regs *ctx, __u64 addr, __u64 len)
+{
+	struct stash *s;
+	__u64 id;
+
+	if (!addr || !current_traced())
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	s = bpf_map_lookup_elem(&stashes, &id);
+	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns()))
+		return 0;
+	if (sample_free(addr))
+		emit(ML_EV_MUNMAP, addr, len, 0);
+	return 0;
+}
+
+static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
+{
+	struct stash *s;
+	__u64 id;
+
+	if (!ptr || !current_traced())
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	s = bpf_map_lookup_elem(&stashes, &id);
+	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns())) {
+		count(ML_CNT_NESTED);
+		return 0;
+	}
+	if (sample_free(ptr))
+		emit(ML_EV_FREE, ptr, 0, 0);
+	return 0;
+}
+
 /* BPF_KPROBE works for uprobes: both receive the user pt_regs. */
 
 SEC("uprobe")
@@ -390,10 +479,7 @@ int BPF_KPROBE(malloc_enter, size_t size)
 SEC("uprobe")
 int BPF_KPROBE(calloc_enter, size_t nmemb, size_t size)
 {
-	/* An overflowing calloc fails and returns NULL: nothing to record. */
-	if (mul_overflows(nmemb, size))
-		return enter(ctx, KIND_PLAIN, 0, 0, 0);
-	return enter(ctx, KIND_PLAIN, (__u64)nmemb * size, 0, 0);
+	return on_calloc(ctx, nmemb, size);
 }
 
 SEC("uprobe")
@@ -405,10 +491,7 @@ int BPF_KPROBE(realloc_enter, void *ptr, size_t size)
 SEC("uprobe")
 int BPF_KPROBE(reallocarray_enter, void *ptr, size_t nmemb, size_t size)
 {
-	/* On overflow glibc fails with ENOMEM and leaves ptr alone. */
-	if (mul_overflows(nmemb, size))
-		return enter(ctx, KIND_PLAIN, 0, 0, 0);
-	return enter(ctx, KIND_REALLOC, (__u64)nmemb * size, (__u64)ptr, 0);
+	return on_reallocarray(ctx, (__u64)ptr, nmemb, size);
 }
 
 SEC("uprobe")
@@ -431,54 +514,60 @@ int BPF_KPROBE(valloc_enter, size_t size)
 	return enter(ctx, KIND_PLAIN, size, 0, 0);
 }
 
-/* --mmap: anonymous mappings the program makes itself (inside malloc they are nested). */
 SEC("uprobe")
 int BPF_KPROBE(mmap_enter, void *addr, size_t len, int prot, int flags, int fd)
 {
-	/* A file mapping still stashes: its return probe must find its entry. */
-	return enter(ctx, flags & MAP_ANONYMOUS ? KIND_MMAP : KIND_IGNORE, len, 0, 0);
+	return on_mmap(ctx, len, (__u64)flags);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(munmap_enter, void *addr, size_t len)
 {
-	struct stash *s;
-	__u64 id;
+	return on_munmap(ctx, (__u64)addr, len);
+}
 
-	if (!addr || !current_traced())
+SEC("uprobe")
+int BPF_KPROBE(free_enter, void *ptr)
+{
+	return on_free(ctx, (__u64)ptr);
+}
+
+/* Every entry point of a file in one program: the cookie is its ML_ENTRY_* kind. */
+SEC("uprobe")
+int alloc_enter(struct pt_regs *ctx)
+{
+	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
+
+	switch (bpf_get_attach_cookie(ctx)) {
+	case ML_ENTRY_MALLOC:
+		return enter(ctx, KIND_PLAIN, a1, 0, 0);
+	case ML_ENTRY_CALLOC:
+		return on_calloc(ctx, a1, a2);
+	case ML_ENTRY_REALLOC:
+		return enter(ctx, KIND_REALLOC, a2, a1, 0);
+	case ML_ENTRY_REALLOCARRAY:
+		return on_reallocarray(ctx, a1, a2, a3);
+	case ML_ENTRY_POSIX_MEMALIGN:
+		return enter(ctx, KIND_MEMPTR, a3, 0, a1);
+	case ML_ENTRY_MEMALIGN:
+		return enter(ctx, KIND_PLAIN, a2, 0, 0);
+	case ML_ENTRY_VALLOC:
+		return enter(ctx, KIND_PLAIN, a1, 0, 0);
+	case ML_ENTRY_MMAP:
+		return on_mmap(ctx, a2, PT_REGS_PARM4(ctx));
+	case ML_ENTRY_MUNMAP:
+		return on_munmap(ctx, a1, a2);
+	case ML_ENTRY_FREE:
+		return on_free(ctx, a1);
+	default:
 		return 0;
-	id = bpf_get_current_pid_tgid();
-	s = bpf_map_lookup_elem(&stashes, &id);
-	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns()))
-		return 0;
-	if (sample_free((__u64)addr))
-		emit(ML_EV_MUNMAP, (__u64)addr, len, 0);
-	return 0;
+	}
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(alloc_return)
 {
 	return leave(ctx);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(free_enter, void *ptr)
-{
-	struct stash *s;
-	__u64 id;
-
-	if (!ptr || !current_traced())
-		return 0;
-	id = bpf_get_current_pid_tgid();
-	s = bpf_map_lookup_elem(&stashes, &id);
-	if (inside_allocator(s, PT_REGS_SP(ctx), bpf_ktime_get_ns())) {
-		count(ML_CNT_NESTED);
-		return 0;
-	}
-	if (sample_free((__u64)ptr))
-		emit(ML_EV_FREE, (__u64)ptr, 0, 0);
-	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
@@ -519,7 +608,9 @@ static __always_inline __u32 task_pid_seen(struct task_struct *task)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
 {
+	struct ml_event *e;
 	__u32 pid, tid, child_pid;
+	__u64 now;
 	__u8 one = 1;
 	bool target;
 
@@ -541,7 +632,13 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	/* ...and unwound: it maps what its parent maps. */
 	if (unwind_dwarf)
 		unwind_inherit(pid, child_pid);
-	emit_lifecycle(ML_EV_FORK, child_pid);
+	/* Per-process probes: the child runs once its own are on (held like an exec). */
+	now = bpf_ktime_get_ns();
+	e = reserve_lifecycle(ML_EV_FORK);
+	if (hold_forks && follow_forks && target)
+		hold_child(e, child, child_pid, now);
+	if (e)
+		submit_lifecycle(e, ML_EV_FORK, child_pid, now);
 	return 0;
 }
 

@@ -7,10 +7,11 @@
 #ifndef MEMLEAKD_WIRE_H
 #define MEMLEAKD_WIRE_H
 
-#define ML_EV_ALLOC  1
-#define ML_EV_FREE   2
-#define ML_EV_EXIT   3
-#define ML_EV_FORK   4 /* a traced process forked: pid = parent, addr = child */
+#define ML_EV_ALLOC 1
+#define ML_EV_FREE  2
+#define ML_EV_EXIT  3
+#define ML_EV_FORK                                                                                 \
+	4 /* a traced process forked: pid = parent, addr = child (held: per-process probes) */
 #define ML_EV_EXEC   5 /* a traced process exec'd (stopped until userspace continues it) */
 #define ML_EV_READY  6 /* the dynamic loader mapped the new image's libraries (stopped too) */
 #define ML_EV_MMAP   7 /* --mmap: an anonymous mapping (addr, size), like ALLOC */
@@ -20,7 +21,8 @@
  * EXIT, FORK, EXEC and READY records go to the "events" ring buffer like the
  * others (their order with the allocation records is kept); when it is full
  * they go to "life_events", a small buffer of their own that allocation
- * floods cannot fill. A process stopped at EXEC/READY is in the "held" map
+ * floods cannot fill. A process stopped at EXEC/READY (and, with per-process
+ * probes, a child stopped at FORK) is in the "held" map
  * (pid -> ts_ns of the record), so only what BPF stopped is ever continued.
  */
 #define ML_LIFE_RINGBUF_BYTES (256u << 10)
@@ -42,6 +44,21 @@ struct ml_event {
 	__u64 ts_ns;	 /* bpf_ktime_get_ns() */
 	__u64 stack_key; /* dwarf: key in the dwarf_stacks map (0 with stack_id < 0) */
 };
+
+/*
+ * What an entry probe does (the cookie of alloc_enter, which per-process
+ * probes run at every entry point of a file).
+ */
+#define ML_ENTRY_MALLOC		1  /* (size): malloc, operator new */
+#define ML_ENTRY_CALLOC		2  /* (nmemb, size) */
+#define ML_ENTRY_REALLOC	3  /* (ptr, size) */
+#define ML_ENTRY_REALLOCARRAY	4  /* (ptr, nmemb, size) */
+#define ML_ENTRY_POSIX_MEMALIGN 5  /* (memptr, alignment, size) */
+#define ML_ENTRY_MEMALIGN	6  /* (alignment, size): memalign, aligned_alloc */
+#define ML_ENTRY_VALLOC		7  /* (size): valloc, pvalloc */
+#define ML_ENTRY_MMAP		8  /* (addr, len, prot, flags, ...) */
+#define ML_ENTRY_MUNMAP		9  /* (addr, len) */
+#define ML_ENTRY_FREE		10 /* (ptr): free, operator delete */
 
 /* --- DWARF unwinding: tables userspace builds from .eh_frame ------------- */
 

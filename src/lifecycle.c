@@ -186,6 +186,9 @@ void lifecycle__release_holds(struct lifecycle *lc)
 
 int lifecycle__attach_pid(const struct lifecycle *lc, int pid)
 {
+	/* -f on a kernel with uprobe_multi links: per process after all. */
+	if (tracer__per_process(lc->tracer))
+		return pid;
 	return lc->opts.shared_probes ? -1 : pid;
 }
 
@@ -214,7 +217,7 @@ static void probe_new_files(struct lifecycle *lc, struct target *t, const struct
 			p_info("pid %d (%s): probing %s", t->pid, t->comm, provs->list[i].path);
 		}
 		/* Probed for every process: never read again. */
-		if (err >= 0 && lc->opts.shared_probes)
+		if (err >= 0 && attach_pid < 0)
 			file_set__add(lc->skip_files, provs->list[i].dev, provs->list[i].inode);
 		err = 0;
 	}
@@ -588,6 +591,8 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 	lc->targets.nr_exited++;
 	close_pidfd(lc, t);
 	forget_maps_text(t);
+	/* Its own probes (per-process probes), before its PID can be another's. */
+	tracer__detach_pid(lc->tracer, t->pid);
 	/* Not tracer__remove_target: BPF did at the exit; the PID may be a new target's by now. */
 	if (lc->opts.keep_exited || (t->role == ROLE_PID && !lifecycle__pids_alive(lc))) {
 		/* The final report shows what it held at exit: its leaks. */
@@ -677,15 +682,22 @@ void lifecycle__poll_liveness(struct lifecycle *lc)
 	}
 }
 
-static void on_fork(struct lifecycle *lc, int parent, int child)
+/*
+ * A child of a target. With per-process probes it is held at fork until
+ * its own probes are on, attached here from its maps (its parent's).
+ */
+static void on_fork(struct lifecycle *lc, int parent, int child, uint64_t held_ns)
 {
+	unsigned int what = MAPS_UNWIND | MAPS_SYMBOLS;
 	const struct target *from;
 	struct target *t;
 
 	/* Its allocations so far are the parent's copies; it starts with a clean slate. */
 	t = lifecycle__note_process(lc, child, lc->opts.system_wide ? ROLE_SEEN : ROLE_CHILD);
-	if (!t)
+	if (!t) {
+		resume(lc, child, held_ns);
 		return;
+	}
 	p_debug("pid %d forked pid %d", parent, child);
 	/* fork copies the name: right even when the child is gone before /proc says it. */
 	from = targets__find(&lc->targets, parent);
@@ -693,7 +705,10 @@ static void on_fork(struct lifecycle *lc, int parent, int child)
 		memcpy(t->comm, from->comm, sizeof(t->comm));
 	/* Its parent's maps until its own can be read: it may be gone by then. */
 	symbolizer__inherit(lc->tables.symbolizer, parent, child);
-	lifecycle__maps_changed(lc, t, MAPS_UNWIND | MAPS_SYMBOLS);
+	if (lifecycle__attach_pid(lc, child) >= 0 && !lc->opts.system_wide)
+		what = MAPS_ALL;
+	lifecycle__maps_changed(lc, t, what);
+	resume(lc, child, held_ns);
 }
 
 /* The process may be held (not system-wide) until we resume it. */
@@ -746,7 +761,7 @@ void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e)
 			forget_process(lc, (int)e->pid);
 		break;
 	case ML_EV_FORK:
-		on_fork(lc, (int)e->pid, (int)e->addr);
+		on_fork(lc, (int)e->pid, (int)e->addr, e->ts_ns);
 		break;
 	case ML_EV_EXEC:
 		on_exec(lc, (int)e->pid, e->ts_ns);

@@ -406,7 +406,7 @@ static int find_user(struct session *s)
 /* Probes on whole files trap in every process mapping them: say which ones that kills. */
 static void watch_emulated(struct session *s)
 {
-	if (!s->opts->follow && !s->opts->system_wide)
+	if ((!s->opts->follow && !s->opts->system_wide) || tracer__per_process(s->tracer))
 		return;
 	s->emulated = emulated_watch__new("/proc");
 	if (s->emulated)

@@ -10,14 +10,17 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "array.h"
+#include "link_closer.h"
 #include "log.h"
 #include "memleak.skel.h"
 #include "sample.h"
 #include "tracer.h"
 #include "tracer_priv.h"
+#include "uprobe_multi.h"
 
 /* Sampled live blocks the kernel remembers (their frees are the only ones sent). */
 #define SAMPLED_MAX (1u << 20)
@@ -28,6 +31,13 @@
  * (their frames stay cached here), so the map serves many more stacks.
  */
 #define DWARF_IDS_PER_SLOT 8
+
+/*
+ * Threads closing per-process links at once: their grace periods overlap
+ * (one close ~50 ms, 50 at once ~70 ms). A tree of 200 fork+execs leaves
+ * ~2200 links: 32 threads close them in ~4 s, 128 in ~1 s.
+ */
+#define CLOSER_THREADS 128
 
 /* The init PID namespace's inode number (PROC_PID_INIT_INO in the kernel). */
 #define INIT_PID_NS_INO 0xEFFFFFFCULL
@@ -159,6 +169,62 @@ static __u32 test_drop_records(void)
 	return mask;
 }
 
+/* Whether the running kernel has the kfunc name (its BTF says so). */
+static bool kernel_has_kfunc(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) >= 0;
+	btf__free(vmlinux);
+	return found;
+}
+
+/*
+ * -f: probes per process when the kernel has uprobe_multi links (6.6) and
+ * can stop a forked child before it runs (bpf_send_signal_task, 6.13);
+ * otherwise on whole files, as before. Decided before load: a program
+ * loaded for uprobe_multi links cannot be attached through perf events.
+ */
+static int choose_per_process(struct tracer *t, const struct tracer_opts *opts)
+{
+	struct bpf_program *prog;
+	const char *sec;
+	int err;
+
+	if (!opts->follow_forks || opts->system_wide)
+		return 0;
+	if (getenv("MEMLEAKD_TEST_FILE_WIDE")) {
+		p_warn("MEMLEAKD_TEST_FILE_WIDE: -f probes whole files (tests only)");
+		return 0;
+	}
+	if (!uprobe_multi__supported() || !kernel_has_kfunc("bpf_send_signal_task")) {
+		p_info("-f: probes on whole files: this kernel lacks uprobe_multi links or "
+		       "bpf_send_signal_task (Linux >= 6.13 has both); every process mapping a "
+		       "probed file takes its traps");
+		return 0;
+	}
+	bpf_object__for_each_program(prog, t->skel->obj)
+	{
+		sec = bpf_program__section_name(prog);
+		if (strcmp(sec, "uprobe") && strcmp(sec, "uretprobe"))
+			continue;
+		err = bpf_program__set_expected_attach_type(prog, UPROBE_MULTI_ATTACH_TYPE);
+		if (err)
+			return err;
+	}
+	t->closer = link_closer__new(CLOSER_THREADS);
+	if (!t->closer)
+		return -ENOMEM;
+	t->per_process = 1;
+	t->skel->rodata->hold_forks = true;
+	p_info("-f: probes per traced process (uprobe_multi links); children held at fork "
+	       "until probed: other processes never trap");
+	return 0;
+}
+
 static int configure(struct tracer *t, const struct tracer_opts *opts)
 {
 	struct memleak_bpf *skel = t->skel;
@@ -176,6 +242,9 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	skel->rodata->self_pid = (__u32)getpid();
 	skel->rodata->sample_bytes = opts->sample_bytes;
 	skel->rodata->test_drop_records = test_drop_records();
+	err = choose_per_process(t, opts);
+	if (err)
+		return err;
 	/* The sampled live blocks, so the others' frees stay in the kernel. */
 	err = bpf_map__set_max_entries(skel->maps.sampled, opts->sample_bytes ? SAMPLED_MAX : 1);
 	if (err)
@@ -570,6 +639,10 @@ void tracer__detach(struct tracer *t)
 	 */
 	while (t->nr_links)
 		bpf_link__destroy(t->links[--t->nr_links]);
+	/* Per-process links: closed at once by the closer's threads (50 in ~70 ms). */
+	while (t->nr_pid_links)
+		link_closer__close(t->closer, t->pid_links[--t->nr_pid_links].fd);
+	link_closer__wait(t->closer);
 	if (t->skel)
 		memleak_bpf__detach(t->skel);
 }
@@ -582,6 +655,8 @@ void tracer__destroy(struct tracer *t)
 		return;
 	tracer__detach(t);
 	free(t->links);
+	free(t->pid_links);
+	link_closer__free(t->closer);
 	free(t->files);
 	ring_buffer__free(t->rb);
 	memleak_bpf__destroy(t->skel);

@@ -33,9 +33,15 @@ struct tracer_opts {
 	 */
 	int filter_targets;
 	int system_wide;
-	int follow_forks; /* children of targets become targets in the kernel */
+	/*
+	 * Children of targets become targets in the kernel. Not system-wide,
+	 * when the kernel can: probes per traced process (pid-filtered
+	 * uprobe_multi links), forked children held at fork (tracer__per_process).
+	 */
+	int follow_forks;
 	int stop_on_exec; /* targets stop at exec until tracer's caller sends SIGCONT */
-	int trace_mmap;	  /* probe mmap/munmap too (anonymous mappings) */
+
+	int trace_mmap; /* probe mmap/munmap too (anonymous mappings) */
 	tracer_event_fn on_event;
 	void *ctx;
 };
@@ -77,6 +83,18 @@ int tracer__prune_stacks(struct tracer *t, const bool *in_use, size_t nr_in_use)
 uint64_t tracer__pruned_stacks(const struct tracer *t);
 /* Forgets what the kernel side keeps for an exited pid (sampled blocks, mappings). */
 void tracer__forget_pid(struct tracer *t, int pid);
+/*
+ * Whether probes go on per process (uprobe_multi links with the kernel's pid
+ * filter; children held at fork until tracer__take_hold): asked for with
+ * follow_forks without system_wide, supported by the kernel, and not refused by
+ * MEMLEAKD_TEST_FILE_WIDE (tests of the fallback only).
+ */
+bool tracer__per_process(const struct tracer *t);
+/*
+ * Per-process probes: detaches pid's links (closed off this thread: each
+ * close waits for a grace period) and forgets the files probed for it.
+ */
+void tracer__detach_pid(struct tracer *t, int pid);
 /* Probes attached so far. */
 size_t tracer__nr_links(const struct tracer *t);
 /* An fd that polls readable when records wait (past the wakeup threshold). */

@@ -9,10 +9,12 @@
 #include <bpf/libbpf.h>
 
 #include "array.h"
+#include "link_closer.h"
 #include "log.h"
 #include "memleak.skel.h"
 #include "tracer.h"
 #include "tracer_priv.h"
+#include "uprobe_multi.h"
 
 /*
  * The attach table: the program each allocator entry point's entry probe
@@ -78,6 +80,118 @@ static int attach_one(struct tracer *t, int pid, const char *file, const char *p
 	return err;
 }
 
+static int keep_pid_link(struct tracer *t, int pid, int fd)
+{
+	if (ARRAY_RESERVE(t->pid_links, t->pid_links_cap, t->nr_pid_links + 1, 64)) {
+		link_closer__close(t->closer, fd);
+		return -ENOMEM;
+	}
+	t->pid_links[t->nr_pid_links++] = (struct pid_link){pid, fd};
+	return 0;
+}
+
+/* One uprobe_multi link: prog_name at offsets[0..nr) of file, for pid only. 0 or -errno. */
+static int attach_multi(struct tracer *t, int pid, const char *file, const char *prog_name,
+			const uint64_t *offsets, const uint64_t *cookies, size_t nr, int retprobe)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(t->skel->obj, prog_name);
+	int fd;
+
+	if (!prog)
+		return -ENOENT;
+	fd = uprobe_multi__attach(bpf_program__fd(prog), file, offsets, cookies, nr, retprobe, pid);
+	return fd < 0 ? fd : keep_pid_link(t, pid, fd);
+}
+
+/* What alloc_enter does at each entry point (its cookie), for per-process probes. */
+static const uint64_t entry_kinds[FN_COUNT] = {
+    [FN_MALLOC] = ML_ENTRY_MALLOC,
+    [FN_CALLOC] = ML_ENTRY_CALLOC,
+    [FN_REALLOC] = ML_ENTRY_REALLOC,
+    [FN_REALLOCARRAY] = ML_ENTRY_REALLOCARRAY,
+    [FN_POSIX_MEMALIGN] = ML_ENTRY_POSIX_MEMALIGN,
+    [FN_ALIGNED_ALLOC] = ML_ENTRY_MEMALIGN,
+    [FN_MEMALIGN] = ML_ENTRY_MEMALIGN,
+    [FN_VALLOC] = ML_ENTRY_VALLOC,
+    [FN_PVALLOC] = ML_ENTRY_VALLOC,
+    [FN_NEW] = ML_ENTRY_MALLOC,
+    [FN_NEW_ARRAY] = ML_ENTRY_MALLOC,
+    [FN_NEW_NOTHROW] = ML_ENTRY_MALLOC,
+    [FN_NEW_ARRAY_NOTHROW] = ML_ENTRY_MALLOC,
+    [FN_NEW_ALIGNED] = ML_ENTRY_MALLOC,
+    [FN_NEW_ARRAY_ALIGNED] = ML_ENTRY_MALLOC,
+    [FN_DELETE] = ML_ENTRY_FREE,
+    [FN_DELETE_ARRAY] = ML_ENTRY_FREE,
+    [FN_DELETE_SIZED] = ML_ENTRY_FREE,
+    [FN_DELETE_ARRAY_SIZED] = ML_ENTRY_FREE,
+    [FN_DELETE_ALIGNED] = ML_ENTRY_FREE,
+    [FN_DELETE_ARRAY_ALIGNED] = ML_ENTRY_FREE,
+    [FN_DELETE_SIZED_ALIGNED] = ML_ENTRY_FREE,
+    [FN_DELETE_ARRAY_SIZED_ALIGNED] = ML_ENTRY_FREE,
+    [FN_FREE] = ML_ENTRY_FREE,
+    [FN_MMAP] = ML_ENTRY_MMAP,
+    [FN_MUNMAP] = ML_ENTRY_MUNMAP,
+};
+
+/*
+ * Per-process probes: two links per file, every entry probe in one
+ * (alloc_enter, the cookie saying which function) and, last, every return
+ * probe in the other. On failure, *failed is a point of the link that failed.
+ */
+static int attach_points_multi(struct tracer *t, int pid, const char *file,
+			       const struct probe_point *points, size_t nr, size_t *failed)
+{
+	uint64_t offsets[PROBE_POINTS_MAX], cookies[PROBE_POINTS_MAX];
+	size_t i, n;
+	int pass, err;
+
+	for (pass = 0; pass < 2; pass++) {
+		*failed = 0;
+		for (n = 0, i = 0; i < nr; i++)
+			if (points[i].retprobe == pass) {
+				offsets[n] = points[i].offset;
+				cookies[n++] = entry_kinds[points[i].fn];
+				*failed = i;
+			}
+		err = n ? attach_multi(t, pid, file, pass ? "alloc_return" : "alloc_enter", offsets,
+				       pass ? NULL : cookies, n, pass)
+			: 0;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* File-wide or per-pid perf-event probes, one per point. */
+static int attach_points_perf(struct tracer *t, int pid, const char *file,
+			      const struct probe_point *points, size_t nr, size_t *failed)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		err = attach_one(t, pid, file, entry_progs[points[i].fn], points[i].offset,
+				 points[i].retprobe, 0);
+		if (err) {
+			*failed = i;
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Whether prov's file was probed already, for any process. */
+static bool file_probed_before(const struct tracer *t, const struct provider *prov)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].dev == prov->dev && t->files[i].inode == prov->inode &&
+		    !t->files[i].loader)
+			return true;
+	return false;
+}
+
 static int attach_provider(struct tracer *t, int pid, const struct provider *prov, char *err_msg,
 			   size_t err_len)
 {
@@ -90,18 +204,20 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 		return -ENOENT;
 	}
 	nr = provider__probe_points(prov, t->trace_mmap, points);
-	for (i = 0; i < nr; i++) {
+	err = t->per_process && pid >= 0
+		  ? attach_points_multi(t, pid, prov->attach_path, points, nr, &i)
+		  : attach_points_perf(t, pid, prov->attach_path, points, nr, &i);
+	if (err) {
+		snprintf(err_msg, err_len, "cannot attach to %s in '%s' (offset 0x%llx): %s",
+			 alloc_fn_names[points[i].fn], prov->path,
+			 (unsigned long long)prov->offsets[points[i].fn], strerror(-err));
+		return err;
+	}
+	/* Per-process probes: a file's sites are listed while no process has it probed, not at
+	 * every fork. */
+	for (i = 0; i < nr && !(t->per_process && file_probed_before(t, prov)); i++) {
 		const struct probe_point *pt = &points[i];
 
-		err = attach_one(t, pid, prov->attach_path, entry_progs[pt->fn], pt->offset,
-				 pt->retprobe, 0);
-		if (err) {
-			snprintf(err_msg, err_len,
-				 "cannot attach to %s in '%s' (offset 0x%llx): %s",
-				 alloc_fn_names[pt->fn], prov->path,
-				 (unsigned long long)prov->offsets[pt->fn], strerror(-err));
-			return err;
-		}
 		if (!pt->retprobe)
 			p_info("%s%.0d: %s probed at %s+0x%llx (%s)",
 			       pid < 0 ? "every process" : "pid ", pid < 0 ? 0 : pid,
@@ -130,9 +246,17 @@ static int remember_file(struct tracer *t, int pid, dev_t dev, uint64_t inode, i
 	return 0;
 }
 
+/* Detaches the per-process links made since first (a failed attach). */
+static void drop_pid_links_from(struct tracer *t, size_t first)
+{
+	while (t->nr_pid_links > first)
+		link_closer__close(t->closer, t->pid_links[--t->nr_pid_links].fd);
+}
+
 int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provider *prov,
 			    char *err_msg, size_t err_len)
 {
+	size_t first_pid_link = t->nr_pid_links;
 	size_t first_link = t->nr_links;
 	int err;
 
@@ -155,6 +279,7 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
 				 strerror(-err));
 		while (t->nr_links > first_link)
 			bpf_link__destroy(t->links[--t->nr_links]);
+		drop_pid_links_from(t, first_pid_link);
 	}
 	return err;
 }
@@ -162,7 +287,8 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
 int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
 			  uint64_t inode, uint64_t offset, int64_t to_state)
 {
-	size_t first_link = t->nr_links;
+	size_t first_link = t->nr_links, first_pid_link = t->nr_pid_links;
+	uint64_t cookie = (uint64_t)to_state;
 	int err;
 
 	if (file_attached(t, attach_pid, dev, inode, 1))
@@ -171,17 +297,45 @@ int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, de
 	 */
 	if (!attach_path__is(file, dev, inode))
 		return -ESTALE;
-	err = attach_one(t, attach_pid, file, "dl_debug_state", offset, 0, (uint64_t)to_state);
+	if (t->per_process && attach_pid >= 0)
+		err = attach_multi(t, attach_pid, file, "dl_debug_state", &offset, &cookie, 1, 0);
+	else
+		err = attach_one(t, attach_pid, file, "dl_debug_state", offset, 0, cookie);
 	if (!err && !attach_path__is(file, dev, inode))
 		err = -ESTALE;
 	if (!err)
 		err = remember_file(t, attach_pid, dev, inode, 1);
 	while (err && t->nr_links > first_link)
 		bpf_link__destroy(t->links[--t->nr_links]);
+	if (err)
+		drop_pid_links_from(t, first_pid_link);
 	return err;
 }
 
 size_t tracer__nr_links(const struct tracer *t)
 {
-	return t->nr_links;
+	return t->nr_links + t->nr_pid_links;
+}
+
+bool tracer__per_process(const struct tracer *t)
+{
+	return t && t->per_process;
+}
+
+void tracer__detach_pid(struct tracer *t, int pid)
+{
+	size_t i, kept = 0;
+
+	if (!t || !t->per_process)
+		return;
+	for (i = 0; i < t->nr_pid_links; i++)
+		if (t->pid_links[i].pid == pid)
+			link_closer__close(t->closer, t->pid_links[i].fd);
+		else
+			t->pid_links[kept++] = t->pid_links[i];
+	t->nr_pid_links = kept;
+	for (i = 0, kept = 0; i < t->nr_files; i++)
+		if (t->files[i].pid != pid)
+			t->files[kept++] = t->files[i];
+	t->nr_files = kept;
 }

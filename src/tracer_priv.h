@@ -33,6 +33,12 @@ struct cached_stack {
 	uint64_t ips[];
 };
 
+/* A uprobe_multi link of one process (per-process probes). */
+struct pid_link {
+	int pid;
+	int fd;
+};
+
 /* A file probed for a pid (-1: for every process). */
 struct attached_file {
 	int pid;
@@ -48,6 +54,14 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct bpf_link **links;
 	size_t nr_links, links_cap;
+	/*
+	 * Per-process probes (-f with uprobe_multi links): each process's own
+	 * links, closed off the drain loop by closer when it exits.
+	 */
+	int per_process;
+	struct pid_link *pid_links;
+	size_t nr_pid_links, pid_links_cap;
+	struct link_closer *closer;
 	struct cached_stack **stacks; /* by stack id; ids are never reused */
 	unsigned int stack_slots;
 	unsigned int max_ids; /* stack ids handed out at most (the stacks array's size) */

@@ -1,29 +1,71 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "watchdog.h"
 
 struct watchdog {
-	int pipe_wr; /* only memleakd holds it: EOF on the other end = memleakd is gone */
+	/*
+	 * Only memleakd holds it: EOF on the other end = memleakd is gone; a
+	 * byte before it = a normal stop.
+	 */
+	int pipe_wr;
 };
 
-/* Every descriptor but stderr, keep_a and keep_b (keep_a < keep_b) is closed. */
-static void close_all_but(int keep_a, int keep_b)
+/* Every descriptor but stderr and keep[0..3) (ascending, -1 for none) is closed. */
+static void close_all_but(const int keep[3])
 {
+	int from = 3, i;
+
 	close(STDIN_FILENO);
 	close(STDOUT_FILENO);
-	if (keep_a > 3)
-		close_range(3, (unsigned int)keep_a - 1, 0);
-	if (keep_b > keep_a + 1)
-		close_range((unsigned int)keep_a + 1, (unsigned int)keep_b - 1, 0);
-	close_range((unsigned int)keep_b + 1, ~0U, 0);
+	for (i = 0; i < 3; i++) {
+		if (keep[i] < 0)
+			continue;
+		if (keep[i] > from)
+			close_range((unsigned int)from, (unsigned int)keep[i] - 1, 0);
+		from = keep[i] + 1;
+	}
+	close_range((unsigned int)from, ~0U, 0);
+}
+
+static void sort3(int v[3])
+{
+	int i, j, tmp;
+
+	for (i = 0; i < 3; i++)
+		for (j = i + 1; j < 3; j++)
+			if (v[j] < v[i]) {
+				tmp = v[i];
+				v[i] = v[j];
+				v[j] = tmp;
+			}
+}
+
+/*
+ * memleakd died (EOF without its stop byte): its probe links go with its
+ * descriptors, closed one by one at its exit (each uprobe link ~50 ms).
+ * Until the last is closed its programs can hold a process again (one
+ * continued here would stop at its exec): wait until it is gone (its
+ * pidfd polls readable), a minute at most.
+ */
+static void wait_gone(int daemon_pidfd)
+{
+	struct pollfd pfd = {.fd = daemon_pidfd, .events = POLLIN};
+
+	if (daemon_pidfd < 0)
+		return;
+	while (poll(&pfd, 1, 60000) < 0 && errno == EINTR)
+		;
 }
 
 static void ignore_terminal_signals(void)
@@ -41,16 +83,21 @@ static void ignore_terminal_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static _Noreturn void watch(int pipe_rd, int held_fd, watchdog_release_fn release)
+static _Noreturn void watch(int pipe_rd, int held_fd, int daemon_pidfd, watchdog_release_fn release)
 {
+	int keep[3] = {pipe_rd, held_fd, daemon_pidfd};
+	ssize_t got;
 	char byte;
 	size_t nr;
 
 	prctl(PR_SET_NAME, "memleakd-watch");
 	ignore_terminal_signals();
-	close_all_but(pipe_rd < held_fd ? pipe_rd : held_fd, pipe_rd < held_fd ? held_fd : pipe_rd);
-	while (read(pipe_rd, &byte, 1) < 0 && errno == EINTR)
+	sort3(keep);
+	close_all_but(keep);
+	while ((got = read(pipe_rd, &byte, 1)) < 0 && errno == EINTR)
 		;
+	if (got != 1) /* no stop byte: memleakd died */
+		wait_gone(daemon_pidfd);
 	nr = release(held_fd);
 	if (nr)
 		fprintf(stderr,
@@ -70,7 +117,7 @@ static _Noreturn void watch(int pipe_rd, int held_fd, watchdog_release_fn releas
 int watchdog__start(int held_fd, watchdog_release_fn release, struct watchdog **out)
 {
 	struct watchdog *w;
-	int fds[2], status, err = 0;
+	int fds[2], status, err = 0, daemon_pidfd;
 	pid_t middle;
 
 	if (held_fd < 0)
@@ -78,17 +125,22 @@ int watchdog__start(int held_fd, watchdog_release_fn release, struct watchdog **
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	if (pipe2(fds, O_CLOEXEC)) {
+	/* A socket pair, so the stop byte can go without SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds)) {
 		free(w);
 		return -errno;
 	}
+	/* memleakd's own pidfd (none: the release comes at the EOF). */
+	daemon_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	fflush(stderr);
 	middle = fork();
 	if (middle == 0) {
 		if (fork() == 0)
-			watch(fds[0], held_fd, release);
+			watch(fds[0], held_fd, daemon_pidfd, release);
 		_exit(0);
 	}
+	if (daemon_pidfd >= 0)
+		close(daemon_pidfd);
 	if (middle < 0)
 		err = -errno;
 	else
@@ -107,8 +159,12 @@ int watchdog__start(int held_fd, watchdog_release_fn release, struct watchdog **
 
 void watchdog__stop(struct watchdog *w)
 {
+	static const char stop = 'S';
+
 	if (!w)
 		return;
+	/* The stop byte: memleakd continued what it held, its probes are off (no SIGPIPE). */
+	(void)!send(w->pipe_wr, &stop, 1, MSG_NOSIGNAL);
 	close(w->pipe_wr);
 	free(w);
 }
