@@ -25,7 +25,6 @@ static bool still_loading(struct elf_files *files, int pid, int pidfd, int err)
 {
 	struct loader_hook hook;
 	struct procmaps *maps;
-	bool loader;
 
 	if (proc__gone(pid, pidfd) || proc__stopped(pid))
 		return false;
@@ -33,9 +32,10 @@ static bool still_loading(struct elf_files *files, int pid, int pidfd, int err)
 		return err == -ENOENT || err == -ESRCH;
 	if (procmaps__read(pid, &maps))
 		return true; /* alive, maps unreadable: mid-exec */
-	loader = !providers__find_loader(files, pid, maps, NULL, &hook);
+	err = providers__find_loader(files, pid, maps, NULL, &hook);
 	procmaps__free(maps);
-	return loader;
+	/* -ESRCH: a mapping went away while it was read, the old image's: mid-exec. */
+	return !err || err == -ESRCH;
 }
 
 static void sleep_ms(unsigned int ms)
