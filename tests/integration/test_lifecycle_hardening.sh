@@ -22,6 +22,7 @@ process_state() {
 # Finding 8: a full ring buffer must not leave an exec'ing child stopped for good.
 test_exec_hold_full_ringbuf() {
 	local status="$WORK/lifeflood.status" out="$WORK/hold.out" err="$WORK/hold.err" ml fixture child
+	rm -f "$status" # another test's "flooding PID" line would name a process long gone
 	"$MEMLEAKD" -f --ringbuf 1M -i 1 -- "$FIX/lifeflood" exec "$status" >"$out" 2>"$err" </dev/null &
 	ml=$!
 	track_pid "$ml"
@@ -73,6 +74,7 @@ test_exec_hold_swept() {
 # buffer keeps it now, so the test drops it on purpose.
 test_child_exit_record_lost() {
 	local status="$WORK/lifeflood.status" child
+	rm -f "$status"
 	"$FIX/lifeflood" exit "$status" >/dev/null 2>&1 &
 	FLOOD_PID=$!
 	track_pid "$FLOOD_PID"
