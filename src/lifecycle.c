@@ -40,7 +40,7 @@ struct lifecycle {
 /* Ids of dead processes whose PID was reused: above any PID (PID_MAX_LIMIT). */
 #define DEAD_ID_STEP (1 << 22)
 
-/* A process held at exec longer than this is continued by the sweep. */
+/* A process held (fork, exec, loader hook) longer than this is continued by the sweep. */
 #define HOLD_MAX_NS 1000000000ULL
 
 struct lifecycle *lifecycle__new(const struct lifecycle_opts *opts,
@@ -162,7 +162,8 @@ void lifecycle__sweep_holds(struct lifecycle *lc)
 	for (i = 0; i < nr; i++) {
 		send_cont(lc, pids[i]);
 		tracer__count(lc->tracer, ML_CNT_HOLD_EXPIRED);
-		p_warn("pid %d: held at exec for more than 1 s without memleakd handling it: "
+		p_warn("pid %d: held (at fork, exec or the loader's hook) for more than 1 s "
+		       "without memleakd handling it: "
 		       "continued; its first allocations may be missed",
 		       pids[i]);
 	}

@@ -66,7 +66,7 @@ test_exec_hold_swept() {
 	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$err")"
 	grep -Eq '^lost to lifecycles: .* [1-9][0-9]* exec holds expired' "$out" ||
 		fail "no expired hold counted:" "$(grep -E '^lost' "$out")" "$(cat "$err")"
-	grep -q "held at exec for more than 1 s" "$err" || fail "no warning:" "$(cat "$err")"
+	grep -q "held (at fork, exec or the loader.s hook) for more than 1 s" "$err" || fail "no warning:" "$(cat "$err")"
 }
 
 # Finding 10: a child whose EXIT record is lost is still found exited. The
