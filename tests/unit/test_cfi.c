@@ -192,32 +192,6 @@ static void *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* Where a section's bytes lie in the file, to aim corruption at the CFI. */
-static void section_range(const char *path, const char *name, size_t *offset, size_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	Elf *elf;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
-	size_t strndx;
-
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getshdrstrndx(elf, &strndx), 0);
-	*size = 0;
-	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &shdr) &&
-		    !strcmp(elf_strptr(elf, strndx, shdr.sh_name) ?: "", name)) {
-			*offset = shdr.sh_offset;
-			*size = shdr.sh_size;
-		}
-	elf_end(elf);
-	close(fd);
-	assert_true(*size > 0);
-}
-
 /* Garbage, truncation and corrupted CFI: an error or a table, never a crash. */
 static void test_cfi_hostile_files(void **state)
 {

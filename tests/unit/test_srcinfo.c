@@ -185,32 +185,6 @@ static void test_srcinfo_deep_scopes(void **state)
 	srcinfo__close(si);
 }
 
-/* The file offset and size of section name in the ELF file at path. */
-static void section_range(const char *path, const char *name, size_t *offset, size_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
-	size_t strndx;
-	Elf *elf;
-
-	assert_true(fd >= 0);
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	assert_non_null(elf);
-	assert_int_equal(elf_getshdrstrndx(elf, &strndx), 0);
-	*size = 0;
-	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &shdr) &&
-		    !strcmp(elf_strptr(elf, strndx, shdr.sh_name) ?: "", name)) {
-			*offset = shdr.sh_offset;
-			*size = shdr.sh_size;
-		}
-	elf_end(elf);
-	close(fd);
-	assert_true(*size > 0);
-}
-
 /*
  * Found by fuzz_elf: libdw runs strlen on DW_AT_comp_dir and other strings
  * of .debug_str; with the section read into memory (not mapped), one that
