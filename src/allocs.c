@@ -34,7 +34,8 @@ struct allocs {
 	uint32_t *stack_index; /* slot -> stacks index + 1; 0 = empty */
 	size_t stack_index_mask;
 
-	struct alloc_totals totals;
+	struct alloc_totals totals;		/* of the tracked kinds: malloc and mmap */
+	struct alloc_totals kind_totals[NR_KINDS];
 };
 
 static uint64_t mix64(uint64_t x)
@@ -66,9 +67,64 @@ const char *alloc_kind__name(enum alloc_kind kind)
 	static const char *const names[NR_KINDS] = {
 	    [KIND_MALLOC] = "malloc",
 	    [KIND_MMAP] = "mmap",
+	    [KIND_GOROUTINE] = "goroutine",
+	    [KIND_GO_HEAP] = "go-heap",
 	};
 
 	return (unsigned int)kind < NR_KINDS ? names[kind] : "?";
+}
+
+const char *alloc_kind__unit(enum alloc_kind kind)
+{
+	return alloc_kind__is_bytes(kind) ? "bytes" : "goroutines";
+}
+
+bool alloc_kind__is_bytes(enum alloc_kind kind)
+{
+	return kind != KIND_GOROUTINE;
+}
+
+bool alloc_kind__is_tracked(enum alloc_kind kind)
+{
+	return kind == KIND_MALLOC || kind == KIND_MMAP;
+}
+
+/* The totals a change of kind's figures goes to: its own, and the tracked kinds' sum. */
+static void totals_change(struct allocs *t, enum alloc_kind kind, int64_t bytes, int64_t count)
+{
+	struct alloc_totals *k = &t->kind_totals[(unsigned int)kind < NR_KINDS ? kind : 0];
+
+	k->outstanding_bytes += (uint64_t)bytes;
+	k->outstanding_count += (uint64_t)count;
+	if (count > 0)
+		k->allocs += (uint64_t)count;
+	else
+		k->frees += (uint64_t)-count;
+	if (!alloc_kind__is_tracked(kind))
+		return;
+	t->totals.outstanding_bytes += (uint64_t)bytes;
+	t->totals.outstanding_count += (uint64_t)count;
+	if (count > 0)
+		t->totals.allocs += (uint64_t)count;
+	else
+		t->totals.frees += (uint64_t)-count;
+}
+
+/* A loss counter of kind (unmatched or missed frees). */
+static void totals_loss(struct allocs *t, enum alloc_kind kind, bool unmatched)
+{
+	struct alloc_totals *k = &t->kind_totals[(unsigned int)kind < NR_KINDS ? kind : 0];
+
+	if (unmatched)
+		k->unmatched_frees++;
+	else
+		k->missed_frees++;
+	if (!alloc_kind__is_tracked(kind))
+		return;
+	if (unmatched)
+		t->totals.unmatched_frees++;
+	else
+		t->totals.missed_frees++;
 }
 
 struct allocs *allocs__new(void)
@@ -234,9 +290,7 @@ static void account_free(struct allocs *t, const struct live *entry)
 	s->outstanding_count--;
 	s->free_bytes += entry->size;
 	s->free_count++;
-	t->totals.outstanding_bytes -= entry->size;
-	t->totals.outstanding_count--;
-	t->totals.frees++;
+	totals_change(t, s->kind, -(int64_t)entry->size, -1);
 }
 
 int allocs__record_alloc(struct allocs *t, uint32_t pid, enum alloc_kind kind, uint64_t addr,
@@ -251,7 +305,7 @@ int allocs__record_alloc(struct allocs *t, uint32_t pid, enum alloc_kind kind, u
 	existing = live_find(t, pid, kind, addr);
 	if (existing) {
 		/* The address came back without a FREE in between: that FREE was lost. */
-		t->totals.missed_frees++;
+		totals_loss(t, kind, false);
 		account_free(t, existing);
 		live_remove(t, existing);
 	}
@@ -274,9 +328,25 @@ int allocs__record_alloc(struct allocs *t, uint32_t pid, enum alloc_kind kind, u
 	s->outstanding_count++;
 	s->alloc_bytes += size;
 	s->alloc_count++;
-	t->totals.outstanding_bytes += size;
-	t->totals.outstanding_count++;
-	t->totals.allocs++;
+	totals_change(t, kind, (int64_t)size, 1);
+	return 0;
+}
+
+int allocs__set_stack(struct allocs *t, const struct stack_stats *stats)
+{
+	int64_t stack = stack_get(t, stats->pid, stats->kind, stats->stack_id);
+	struct stack_stats *s;
+	struct alloc_totals *k;
+
+	if (stack < 0)
+		return (int)stack;
+	s = &t->stacks[stack];
+	k = &t->kind_totals[(unsigned int)s->kind < NR_KINDS ? s->kind : 0];
+	k->outstanding_bytes += stats->outstanding_bytes - s->outstanding_bytes;
+	k->outstanding_count += stats->outstanding_count - s->outstanding_count;
+	k->allocs += stats->alloc_count - s->alloc_count;
+	k->frees += stats->free_count - s->free_count;
+	*s = *stats;
 	return 0;
 }
 
@@ -296,7 +366,7 @@ int allocs__record_free(struct allocs *t, uint32_t pid, enum alloc_kind kind, ui
 	struct live *entry = addr ? live_find(t, pid, kind, addr) : NULL;
 
 	if (!entry) {
-		t->totals.unmatched_frees++;
+		totals_loss(t, kind, true);
 		return -ENOENT;
 	}
 	account_free(t, entry);
@@ -347,6 +417,12 @@ void allocs__drop_pid(struct allocs *t, uint32_t pid)
 		if (t->stacks[i].pid != pid)
 			continue;
 		has_stacks = true;
+		if (t->stacks[i].kind == KIND_GO_HEAP) {
+			/* Set outright, no live entries: its figures leave the totals here. */
+			t->kind_totals[KIND_GO_HEAP].outstanding_bytes -= t->stacks[i].outstanding_bytes;
+			t->kind_totals[KIND_GO_HEAP].outstanding_count -= t->stacks[i].outstanding_count;
+			continue;
+		}
 		live_of_pid += t->stacks[i].outstanding_count;
 	}
 	if (!has_stacks)
@@ -358,8 +434,15 @@ void allocs__drop_pid(struct allocs *t, uint32_t pid)
 	 */
 	for (i = 0; live_of_pid && i <= t->live_mask;) {
 		if (t->live[i].addr && t->live[i].pid == pid) {
-			t->totals.outstanding_bytes -= t->live[i].size;
-			t->totals.outstanding_count--;
+			enum alloc_kind kind = t->stacks[t->live[i].stack].kind;
+			struct alloc_totals *k = &t->kind_totals[kind];
+
+			k->outstanding_bytes -= t->live[i].size;
+			k->outstanding_count--;
+			if (alloc_kind__is_tracked(kind)) {
+				t->totals.outstanding_bytes -= t->live[i].size;
+				t->totals.outstanding_count--;
+			}
 			live_remove(t, &t->live[i]);
 			continue;
 		}
@@ -387,6 +470,11 @@ void allocs__drop_pid(struct allocs *t, uint32_t pid)
 const struct alloc_totals *allocs__totals(const struct allocs *t)
 {
 	return &t->totals;
+}
+
+const struct alloc_totals *allocs__kind_totals(const struct allocs *t, enum alloc_kind kind)
+{
+	return &t->kind_totals[(unsigned int)kind < NR_KINDS ? kind : 0];
 }
 
 const struct stack_stats *allocs__stacks(const struct allocs *t, size_t *count)

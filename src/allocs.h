@@ -6,6 +6,7 @@
 #ifndef MEMLEAKD_ALLOCS_H
 #define MEMLEAKD_ALLOCS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +19,24 @@ struct allocs;
 enum alloc_kind {
 	KIND_MALLOC, /* blocks of the malloc family and C++ new */
 	KIND_MMAP,   /* --mmap: anonymous mappings */
+	/*
+	 * Live goroutines of a Go process by creation stack: address = goid,
+	 * size = 1, so "bytes" count goroutines (gotrack.h).
+	 */
+	KIND_GOROUTINE,
+	/* The Go runtime's heap profile by allocation stack: set, not tracked (allocs__set_stack). */
+	KIND_GO_HEAP,
 	NR_KINDS
 };
 
-/* The kind as outputs name it: "malloc", "mmap". */
+/* The kind as outputs name it: "malloc", "mmap", "goroutine", "go-heap". */
 const char *alloc_kind__name(enum alloc_kind kind);
+/* What its outstanding_bytes count: "bytes", or "goroutines". */
+const char *alloc_kind__unit(enum alloc_kind kind);
+/* Whether its amounts are bytes of memory (every kind but goroutines). */
+bool alloc_kind__is_bytes(enum alloc_kind kind);
+/* Whether its stacks can be a leak the exit verdict counts (malloc and mmap). */
+bool alloc_kind__is_tracked(enum alloc_kind kind);
 
 struct stack_stats {
 	uint32_t pid;
@@ -64,7 +78,17 @@ void allocs__drop_pid(struct allocs *table, uint32_t pid);
  */
 int allocs__rename_pid(struct allocs *table, uint32_t pid, uint32_t new_pid);
 
+/*
+ * Sets a stack's figures outright (a kind read as a whole each interval,
+ * like KIND_GO_HEAP): stats->pid, kind and stack_id name the stack, the
+ * other fields replace its own. No live entries. 0 or -ENOMEM.
+ */
+int allocs__set_stack(struct allocs *table, const struct stack_stats *stats);
+
+/* Totals of the malloc and mmap kinds (what the probes track block by block). */
 const struct alloc_totals *allocs__totals(const struct allocs *table);
+/* Totals of one kind. */
+const struct alloc_totals *allocs__kind_totals(const struct allocs *table, enum alloc_kind kind);
 /* All stacks seen, in no particular order; valid until the next change. */
 const struct stack_stats *allocs__stacks(const struct allocs *table, size_t *count);
 /*

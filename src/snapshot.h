@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "allocs.h"
+#include "gosite.h"
 #include "history.h"
 #include "memleak.h"
 #include "symbolize.h"
@@ -28,12 +29,37 @@ struct snapshot_proc {
 	uint64_t outstanding_count;
 	size_t nr_stacks;
 	uint64_t suppressed_bytes; /* of the shown stacks: in suppressed ones */
+	struct snapshot_go *go;	   /* a Go process: what the runtime says; NULL otherwise */
+};
+
+/* A Go process, as its runtime says (copied into the snapshot). */
+struct snapshot_go {
+	char version[32];	   /* "go1.19.8" */
+	uint64_t goroutines;	   /* user goroutines by the last census: runtime.NumGoroutine() */
+	uint64_t system_goroutines;
+	bool goroutines_traced;	   /* probes on births and deaths (else census only) */
+	const char *goroutines_off; /* why goroutines are not counted, or NULL */
+	int64_t heap_rate;	   /* MemProfileRate: 0 = heap profiling off */
+	const char *heap_off;	   /* why there is no heap profile, or NULL */
+	uint32_t gc_cycle;	   /* completed GC cycles: the heap figures are as of the last */
+	uint64_t heap_inuse_bytes; /* summed over its go-heap stacks (scaled, like pprof) */
+	uint64_t heap_inuse_objects;
+	double census_ms;	   /* the last census's duration, and what it read */
+	uint64_t census_bytes;
+	double heap_read_ms;	   /* the last heap profile read's duration, and what it read */
+	uint64_t heap_read_bytes;
+	size_t heap_buckets;
 };
 
 /* Losses only userspace sees; the BPF side's are the snapshot's counters[]. */
 struct user_losses {
 	uint64_t table_failures; /* allocations the table could not store (out of memory) */
 	uint64_t stack_ids_full; /* allocations past the stack-id cap: in one "stack lost" entry */
+	/* Go goroutines (gotrack.h): */
+	uint64_t go_exits_unseen_birth;
+	uint64_t go_creates_missed;
+	uint64_t go_exits_missed;
+	uint64_t go_census_unreadable;
 };
 
 struct snapshot_stack {
@@ -45,6 +71,7 @@ struct snapshot_stack {
 	const struct stack_history *hist; /* series and growth verdict, or NULL */
 	double oldest_age_s;		  /* age of its oldest outstanding allocation */
 	const char *suppressed_by;	  /* the --suppress pattern a frame matched, or NULL */
+	const struct go_site *go_site;	  /* KIND_GOROUTINE: the census's view of the site, or NULL */
 };
 
 struct snapshot {
@@ -100,6 +127,9 @@ struct snapshot_opts {
 	/* Stacks through one of these functions are marked suppressed ("name" or "prefix*"). */
 	const char *const *suppress;
 	size_t nr_suppress;
+	/* KIND_GOROUTINE stacks: the census's aggregate (copied), NULL: none. */
+	const struct go_site *(*go_site)(void *ctx, uint32_t pid, int32_t stack_id);
+	void *go_ctx;
 };
 
 /* Builds the stack part; snapshot__finish adds times, counters and procs. */
