@@ -66,9 +66,9 @@ GEN_OBJ := $(BUILD)/obj/profile.pb-c.o
 GEN_SAN_OBJ := $(BUILD)/san/profile.pb-c.o
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(GEN_OBJ)
 SAN_OBJS := $(SRCS:src/%.c=$(BUILD)/san/%.o) $(GEN_SAN_OBJ)
-# Everything but the wiring (main, session, lifecycle, attach, assemble) and libbpf
+# Everything but the wiring (main, session, lifecycle, attach, assemble, golang) and libbpf
 # (tracer, tracer_attach) is pure logic unit tests link.
-NOT_PURE := main session tracer tracer_attach lifecycle attach assemble
+NOT_PURE := main session tracer tracer_attach lifecycle attach assemble golang
 LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/obj/%.o),$(OBJS))
 SAN_LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/san/%.o),$(SAN_OBJS))
 

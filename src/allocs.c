@@ -34,7 +34,7 @@ struct allocs {
 	uint32_t *stack_index; /* slot -> stacks index + 1; 0 = empty */
 	size_t stack_index_mask;
 
-	struct alloc_totals totals;		/* of the tracked kinds: malloc and mmap */
+	struct alloc_totals totals; /* of the tracked kinds: malloc and mmap */
 	struct alloc_totals kind_totals[NR_KINDS];
 };
 
@@ -419,8 +419,10 @@ void allocs__drop_pid(struct allocs *t, uint32_t pid)
 		has_stacks = true;
 		if (t->stacks[i].kind == KIND_GO_HEAP) {
 			/* Set outright, no live entries: its figures leave the totals here. */
-			t->kind_totals[KIND_GO_HEAP].outstanding_bytes -= t->stacks[i].outstanding_bytes;
-			t->kind_totals[KIND_GO_HEAP].outstanding_count -= t->stacks[i].outstanding_count;
+			t->kind_totals[KIND_GO_HEAP].outstanding_bytes -=
+			    t->stacks[i].outstanding_bytes;
+			t->kind_totals[KIND_GO_HEAP].outstanding_count -=
+			    t->stacks[i].outstanding_count;
 			continue;
 		}
 		live_of_pid += t->stacks[i].outstanding_count;

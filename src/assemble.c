@@ -32,6 +32,16 @@ static bool comm_wanted(void *ctx, uint32_t pid)
 	return false;
 }
 
+/* stack_reader_fn: the kernel's stacks, or those userspace made (Go heap, census). */
+static int read_any_stack(void *ctx, int32_t stack_id, uint64_t *ips, size_t max_ips)
+{
+	const struct run_tables *run = ctx;
+
+	if (ustacks__owns(stack_id))
+		return ustacks__read(golang__stacks(run->golang), stack_id, ips, max_ips);
+	return tracer__read_stack(run->tracer, stack_id, ips, max_ips);
+}
+
 /* The processes the report lists: every target, or those --comm names. NULL: no memory. */
 static struct snapshot_proc *shown_procs(const struct run_tables *run, size_t *nr)
 {
@@ -48,6 +58,7 @@ static struct snapshot_proc *shown_procs(const struct run_tables *run, size_t *n
 		procs[*nr].pid = t->pid;
 		memcpy(procs[*nr].comm, t->comm, sizeof(procs[*nr].comm));
 		procs[*nr].exited = t->exited;
+		procs[*nr].go = (struct snapshot_go *)golang__info(run->golang, t->pid);
 		(*nr)++;
 	}
 	return procs;
@@ -63,13 +74,15 @@ int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 	    .sort = o->sort,
 	    .history = run->history,
 	    .now_ns = monotonic_ns(),
-	    .read_stack = tracer__read_stack,
-	    .reader_ctx = run->tracer,
+	    .read_stack = read_any_stack,
+	    .reader_ctx = (void *)run,
 	    .symbolizer = run->symbolizer,
 	    .keep_pid = o->nr_comms ? comm_wanted : NULL,
 	    .keep_ctx = (void *)run,
 	    .min_bytes = o->min_bytes,
 	    .suppress = suppress,
+	    .go_site = golang__site,
+	    .go_ctx = run->golang,
 	};
 	const char *const *defaults;
 	struct snapshot_proc *procs;
@@ -113,14 +126,17 @@ void assemble__prune_stacks(const struct run_tables *run)
 	const struct stack_stats *all = allocs__stacks(run->allocs, &nr);
 	bool *in_use;
 
+	/* Only the kernel's stacks: ids userspace made (ustacks.h) are far above them. */
 	for (i = 0; i < nr; i++)
-		if (all[i].stack_id >= 0 && (size_t)all[i].stack_id + 1 > max_id)
+		if (all[i].stack_id >= 0 && !ustacks__owns(all[i].stack_id) &&
+		    (size_t)all[i].stack_id + 1 > max_id)
 			max_id = (size_t)all[i].stack_id + 1;
 	in_use = calloc(max_id ? max_id : 1, sizeof(*in_use));
 	if (!in_use)
 		return;
 	for (i = 0; i < nr; i++)
-		if (all[i].stack_id >= 0 && all[i].outstanding_count)
+		if (all[i].stack_id >= 0 && !ustacks__owns(all[i].stack_id) &&
+		    all[i].outstanding_count)
 			in_use[all[i].stack_id] = true;
 	if (tracer__prune_stacks(run->tracer, in_use, max_id) > 0)
 		p_debug("%llu stacks pruned from the kernel's stack map so far",

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "allocs.h"
+#include "golang.h"
 #include "history.h"
 #include "lifecycle.h"
 #include "opts.h"
@@ -25,6 +26,7 @@ struct run_tables {
 	struct symbolizer *symbolizer;
 	struct tracer *tracer;
 	struct lifecycle *lifecycle;
+	struct golang *golang;
 };
 
 /*

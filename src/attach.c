@@ -7,6 +7,7 @@
 
 #include "attach.h"
 #include "emulated.h"
+#include "golang.h"
 #include "log.h"
 #include "proc.h"
 #include "procmaps.h"
@@ -83,10 +84,24 @@ static void warn_if_emulated(const struct target *t)
 		       t->pid, t->comm, emulator__name(e));
 }
 
+/* Whether pid's executable is Go: traced without any malloc provider. */
+static bool runs_go(struct lifecycle *lc, int pid)
+{
+	struct procmaps *maps;
+	bool go;
+
+	if (procmaps__read(pid, &maps))
+		return false;
+	go = golang__maps_go(lifecycle__golang(lc), pid, maps);
+	procmaps__free(maps);
+	return go;
+}
+
 /* Opens a -p target and finds its allocator. 0 or -errno. */
-static int prepare_target(struct elf_files *files, struct target *t, struct providers **provs,
+static int prepare_target(struct lifecycle *lc, struct target *t, struct providers **provs,
 			  enum fault *why)
 {
+	struct elf_files *files = lifecycle__files(lc);
 	int pid = t->pid, err;
 
 	t->pidfd = proc__open_pidfd(pid);
@@ -107,7 +122,7 @@ static int prepare_target(struct elf_files *files, struct target *t, struct prov
 		*why = err == -ENOENT || err == -ESRCH ? FAULT_TARGET : FAULT_PERMISSION;
 		return err;
 	}
-	if ((*provs)->nr == 0) {
+	if ((*provs)->nr == 0 && !runs_go(lc, pid)) {
 		p_err("pid %d (%s) maps no object that defines malloc: nothing to trace "
 		      "(a static binary without malloc, or a custom allocator under other names)",
 		      pid, t->comm);
@@ -134,7 +149,7 @@ int attach__prepare_pids(struct lifecycle *lc, const int *pids, int nr_pids,
 			*why = FAULT_RUN;
 			return -ENOMEM;
 		}
-		err = prepare_target(lifecycle__files(lc), t, &(*provs)[i], why);
+		err = prepare_target(lc, t, &(*provs)[i], why);
 		if (err)
 			return err;
 	}
@@ -185,8 +200,10 @@ static void describe_target(const struct target *t, const struct providers *prov
 	FILE *list = open_memstream(&paths, &len);
 
 	if (!provs->nr) {
-		p_note("tracing pid %d (%s) from its next image: it is exec'ing", t->pid, t->comm);
-		return;
+		if (proc__stopped(t->pid))
+			p_note("tracing pid %d (%s) from its next image: it is exec'ing", t->pid,
+			       t->comm);
+		return; /* else a Go program: golang.c says how it is traced */
 	}
 	for (i = 0; list && i < provs->nr; i++)
 		fprintf(list, "%s %s", i ? "," : "", provs->list[i].path);
@@ -215,7 +232,7 @@ static int refresh_providers(struct lifecycle *lc, struct target *t, struct prov
 	}
 	if (err)
 		return err;
-	if (!now->nr && !proc__stopped(t->pid)) {
+	if (!now->nr && !proc__stopped(t->pid) && !runs_go(lc, t->pid)) {
 		providers__free(now);
 		return -ENOENT; /* nothing defines malloc after all */
 	}

@@ -16,6 +16,7 @@ struct history {
 	struct hmap entries; /* (pid and kind, stack_id) -> struct entry */
 	size_t window;
 	struct trend_params params;
+	double min_rate[NR_KINDS]; /* per kind; 0: params.min_rate */
 };
 
 static struct hmap_key key_of(uint32_t pid, enum alloc_kind kind, int32_t stack_id)
@@ -57,6 +58,12 @@ static void push(struct stack_history *s, size_t window, uint64_t value)
 	s->values[s->nr_values++] = value;
 }
 
+void history__set_min_rate(struct history *h, enum alloc_kind kind, double min_rate)
+{
+	if ((unsigned int)kind < NR_KINDS)
+		h->min_rate[kind] = min_rate;
+}
+
 int history__record(struct history *h, uint32_t pid, enum alloc_kind kind, int32_t stack_id,
 		    uint64_t outstanding)
 {
@@ -69,7 +76,14 @@ int history__record(struct history *h, uint32_t pid, enum alloc_kind kind, int32
 	if (fresh)
 		push(&e->hist, h->window, 0); /* nothing was outstanding before it was seen */
 	push(&e->hist, h->window, outstanding);
-	trend__evaluate(e->hist.values, e->hist.nr_values, &h->params, &e->hist.trend);
+	if ((unsigned int)kind < NR_KINDS && h->min_rate[kind] > 0) {
+		struct trend_params params = h->params;
+
+		params.min_rate = h->min_rate[kind];
+		trend__evaluate(e->hist.values, e->hist.nr_values, &params, &e->hist.trend);
+	} else {
+		trend__evaluate(e->hist.values, e->hist.nr_values, &h->params, &e->hist.trend);
+	}
 	candidate = e->hist.trend.growing;
 	/* Two intervals in a row: a chance run of noisy values rarely lasts. */
 	e->hist.growing = candidate && e->candidate;

@@ -29,6 +29,11 @@ struct history *history__new(size_t window, const struct trend_params *params);
 void history__destroy(struct history *h);
 
 /* Appends this interval's value for (pid, kind, stack_id) and judges it. 0 or -ENOMEM. */
+/*
+ * The growth floor of one kind, in its unit per second (goroutines grow by
+ * a few a second, not by 64): replaces params->min_rate for that kind.
+ */
+void history__set_min_rate(struct history *h, enum alloc_kind kind, double min_rate);
 int history__record(struct history *h, uint32_t pid, enum alloc_kind kind, int32_t stack_id,
 		    uint64_t outstanding);
 /* The history of a stack, or NULL when it was never recorded. */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "golang.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "proc.h"
@@ -94,6 +95,11 @@ void lifecycle__destroy(struct lifecycle *lc)
 struct target_list *lifecycle__targets(struct lifecycle *lc)
 {
 	return &lc->targets;
+}
+
+struct golang *lifecycle__golang(struct lifecycle *lc)
+{
+	return lc->tables.golang;
 }
 
 struct elf_files *lifecycle__files(struct lifecycle *lc)
@@ -234,6 +240,8 @@ static void probe_new_files(struct lifecycle *lc, struct target *t, const struct
 		       t->pid, t->comm, strerror(-err));
 	}
 	providers__free(provs);
+	/* A Go executable: goroutine probes (never a return probe), census, heap profile. */
+	golang__probe(lc->tables.golang, lc->tracer, t->pid, t->comm, maps, attach_pid);
 }
 
 /*
@@ -407,6 +415,7 @@ static void forget_process(struct lifecycle *lc, int pid)
 	history__drop_pid(lc->tables.history, (uint32_t)pid);
 	symbolizer__forget(lc->tables.symbolizer, pid);
 	tracer__forget_pid(lc->tracer, pid);
+	golang__forget(lc->tables.golang, pid);
 }
 
 /* /proc/PID/stat's text (the caller frees it), or NULL when there is no such process. */

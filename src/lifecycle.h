@@ -38,6 +38,7 @@ struct lifecycle_tables {
 	struct history *history;
 	struct symbolizer *symbolizer;
 	struct unwinder *unwinder; /* NULL with --unwind fp */
+	struct golang *golang;	   /* Go processes */
 };
 
 struct lifecycle;
@@ -51,6 +52,8 @@ void lifecycle__set_tracer(struct lifecycle *lc, struct tracer *tracer);
 void lifecycle__destroy(struct lifecycle *lc);
 
 struct target_list *lifecycle__targets(struct lifecycle *lc);
+/* The run's Go processes. */
+struct golang *lifecycle__golang(struct lifecycle *lc);
 /* The run's ELF files. */
 struct elf_files *lifecycle__files(struct lifecycle *lc);
 /* New images whose allocator or loader could not be probed. */

@@ -37,6 +37,9 @@ const struct opts opts_defaults = {
     .demangle = 1,	    /* --no-demangle */
     .verbosity = 0,	    /* -v */
     .fail_bytes = 1,	    /* --fail-on-leaks: any byte */
+    .go_census_every = 3,   /* --go-census: at -i 5, every 15 s */
+    .go_heap_sampling = 0,  /* --go-heap-sampling: off */
+    .go_min_growth = 0.1,   /* --go-min-growth: one goroutine per 10 s */
 };
 
 enum {
@@ -63,6 +66,10 @@ enum {
 	OPT_MMAP,
 	OPT_RINGBUF,
 	OPT_USER,
+	OPT_GO_CENSUS,
+	OPT_GO_CENSUS_ONLY,
+	OPT_GO_HEAP_SAMPLING,
+	OPT_GO_MIN_GROWTH,
 };
 
 static const struct option long_options[] = {
@@ -93,6 +100,10 @@ static const struct option long_options[] = {
     {"mmap", no_argument, NULL, OPT_MMAP},
     {"ringbuf", required_argument, NULL, OPT_RINGBUF},
     {"user", required_argument, NULL, OPT_USER},
+    {"go-census", required_argument, NULL, OPT_GO_CENSUS},
+    {"go-census-only", no_argument, NULL, OPT_GO_CENSUS_ONLY},
+    {"go-heap-sampling", optional_argument, NULL, OPT_GO_HEAP_SAMPLING},
+    {"go-min-growth", required_argument, NULL, OPT_GO_MIN_GROWTH},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -152,6 +163,16 @@ static const char usage_text[] =
     "      --unwind-rows N    unwind table rows (default: what the targets need + 1M)\n"
     "      --stack-slots N    distinct stacks kept (default 16384)\n"
     "      --no-demangle      show C++ and Rust symbols as mangled in the binary\n"
+    "\n"
+    "Go programs (goroutines by creation site, the runtime's heap profile):\n"
+    "      --go-census N      read every Go target's goroutine list every N intervals\n"
+    "                         (default 3): wait reasons, blocked times, lost records\n"
+    "      --go-census-only   count goroutines by census alone, no probes on their\n"
+    "                         births and deaths (for extreme goroutine churn)\n"
+    "      --go-heap-sampling[=RATE]  where the linker turned heap profiling off,\n"
+    "                         write runtime.MemProfileRate = RATE (default 524288)\n"
+    "                         into the target: its allocations from then on are sampled\n"
+    "      --go-min-growth N  flag a goroutine site only above N a second (default 0.1)\n"
     "\n"
     "Tuning and diagnostics:\n"
     "      --sample-bytes N   sample one allocation per N bytes on average (byte-based,\n"
@@ -266,6 +287,8 @@ static int add_pid(struct opts *o, const char *text, char *err, size_t err_len)
 	o->pids[o->nr_pids++] = (int)pid;
 	return OPTS_RUN;
 }
+
+static int parse_go_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len);
 
 static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t err_len)
 {
@@ -443,6 +466,53 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 		o->ringbuf_bytes = (size_t)bytes;
 		return OPTS_RUN;
 	}
+	default:
+		return parse_go_option(opt, arg, o, err, err_len);
+	}
+}
+
+/* The options of Go processes. */
+static int parse_go_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len)
+{
+	char *end;
+	long long n;
+	double d;
+
+	switch (opt) {
+	case OPT_GO_CENSUS:
+		n = strtoll(arg, &end, 10);
+		if (end == arg || *end || n < 1 || n > 3600)
+			return fail(
+			    err, err_len,
+			    "invalid --go-census '%s': give a number of intervals from 1 to "
+			    "3600",
+			    arg);
+		o->go_census_every = (unsigned int)n;
+		return OPTS_RUN;
+	case OPT_GO_CENSUS_ONLY:
+		o->go_no_probes = 1;
+		return OPTS_RUN;
+	case OPT_GO_HEAP_SAMPLING:
+		o->go_heap_sampling = 524288; /* the runtime's own default */
+		if (!arg)
+			return OPTS_RUN;
+		n = strtoll(arg, &end, 10);
+		if (end == arg || *end || n < 1 || n > (1LL << 30))
+			return fail(err, err_len,
+				    "invalid --go-heap-sampling '%s': give the mean bytes between "
+				    "samples, 1 to 1073741824 (the runtime's default is 524288)",
+				    arg);
+		o->go_heap_sampling = n;
+		return OPTS_RUN;
+	case OPT_GO_MIN_GROWTH:
+		d = strtod(arg, &end);
+		if (end == arg || *end || !(d > 0) || d > 1e9)
+			return fail(err, err_len,
+				    "invalid --go-min-growth '%s': give goroutines per second, "
+				    "e.g. 0.5",
+				    arg);
+		o->go_min_growth = d;
+		return OPTS_RUN;
 	default:
 		return fail(err, err_len, "unknown option: see 'memleakd --help'");
 	}

@@ -15,6 +15,7 @@
 #include "assemble.h"
 #include "attach.h"
 #include "emulated.h"
+#include "golang.h"
 #include "command.h"
 #include "history.h"
 #include "lifecycle.h"
@@ -53,6 +54,7 @@ struct session {
 	struct history *history;   /* outstanding bytes per stack per interval */
 	struct elf_files *files;   /* every ELF file the targets map, opened once */
 	struct lifecycle *lifecycle;
+	struct golang *golang; /* Go processes: goroutines and the runtime's heap */
 	struct outputs *outputs;
 	struct providers **initial_provs; /* per -p target, until attached */
 	struct command *command;	  /* command mode, or NULL */
@@ -96,10 +98,18 @@ static bool run_finished(const struct session *s)
 
 /* --- one interval's output ------------------------------------------------ */
 
+/* golang_drain_fn: the records waiting now, handed over before and after a census. */
+static void drain_records(void *ctx)
+{
+	struct session *s = ctx;
+
+	tracer__drain(s->tracer);
+}
+
 static int emit_snapshot(struct session *s, bool final)
 {
-	const struct run_tables run = {s->opts,	      s->allocs, s->history,
-				       s->symbolizer, s->tracer, s->lifecycle};
+	const struct run_tables run = {s->opts,	  s->allocs,	s->history, s->symbolizer,
+				       s->tracer, s->lifecycle, s->golang};
 	struct snapshot_meta meta = {
 	    .elapsed_s = seconds_since(&s->started),
 	    .wall_time_s = (uint64_t)time(NULL),
@@ -115,6 +125,9 @@ static int emit_snapshot(struct session *s, bool final)
 	struct snapshot *snap;
 	int err;
 
+	/* Go processes: the heap profile and, every few intervals, a census. */
+	golang__interval(s->golang, drain_records, s);
+	golang__losses(s->golang, &meta.losses);
 	if (!final)
 		assemble__record_history(&run);
 	if (s->opts->system_wide)
@@ -176,6 +189,13 @@ static void on_event(void *ctx, const struct ml_event *e)
 	case ML_EV_MUNMAP:
 		/* free() unmapping its own chunks lands here too: only traced regions count. */
 		allocs__release_if_live(s->allocs, e->pid, KIND_MMAP, e->addr);
+		break;
+	case ML_EV_GO_CREATE:
+		s->losses.stack_ids_full += e->stack_id == -ENOSPC;
+		golang__on_event(s->golang, e);
+		break;
+	case ML_EV_GO_EXIT:
+		golang__on_event(s->golang, e);
 		break;
 	default:
 		lifecycle__on_event(s->lifecycle, e);
@@ -331,6 +351,11 @@ static int new_tables(struct session *s)
 	    .keep_exited = s->opts->command != NULL,
 	    .system_wide = s->opts->system_wide,
 	};
+	struct golang_opts gopts = {
+	    .census_every = s->opts->go_census_every,
+	    .no_probes = s->opts->go_no_probes,
+	    .heap_sampling = s->opts->go_heap_sampling,
+	};
 	struct lifecycle_tables tables;
 
 	tparams.interval_s = s->opts->interval_s;
@@ -339,11 +364,14 @@ static int new_tables(struct session *s)
 	s->allocs = allocs__new();
 	s->symbolizer = symbolizer__new();
 	s->history = history__new(s->opts->window, &tparams);
+	if (s->history)
+		history__set_min_rate(s->history, KIND_GOROUTINE, s->opts->go_min_growth);
 	if (s->opts->unwind != UNWIND_FP)
 		s->unwinder = unwinder__new();
-	tables =
-	    (struct lifecycle_tables){s->files, s->allocs, s->history, s->symbolizer, s->unwinder};
-	if (s->files && s->allocs && s->symbolizer && s->history &&
+	s->golang = s->allocs ? golang__new(&gopts, s->allocs) : NULL;
+	tables = (struct lifecycle_tables){s->files,	  s->allocs,   s->history,
+					   s->symbolizer, s->unwinder, s->golang};
+	if (s->files && s->allocs && s->symbolizer && s->history && s->golang &&
 	    (s->unwinder || s->opts->unwind == UNWIND_FP))
 		s->lifecycle = lifecycle__new(&lopts, &tables);
 	if (!s->lifecycle) {
@@ -507,6 +535,7 @@ static void run_loop(struct session *s)
 			break;
 		}
 		tracer__drain(s->tracer);
+		golang__poll(s->golang, drain_records, s);
 		for (i = 0; i < n; i++) {
 			if (events[i].data.fd == s->timer_fd) {
 				if (read(s->timer_fd, &expirations, sizeof(expirations)) > 0)
@@ -554,6 +583,7 @@ static void cleanup(struct session *s)
 	watchdog__stop(s->watchdog);
 	tracer__destroy(s->tracer);
 	lifecycle__destroy(s->lifecycle);
+	golang__free(s->golang);
 	attach__free_providers(s->initial_provs, s->opts->nr_pids);
 	command__free(s->command);
 	if (s->epoll_fd >= 0)

@@ -28,11 +28,54 @@ static int by_outstanding_desc(const void *a, const void *b)
 	return x->stack_id < y->stack_id ? -1 : x->stack_id > y->stack_id;
 }
 
-static int fill_frames(struct snapshot_stack *out, const struct snapshot_opts *opts, uint64_t *ips)
+/* Symbolizes ips[0..nr) of pid into *frames (inlined frames expanded). 0 or -ENOMEM. */
+static int symbolize_ips(const struct snapshot_opts *opts, uint32_t pid, const uint64_t *ips,
+			 int nr, struct frame **frames, size_t *nr_frames)
 {
 	struct frame *shrunk;
 	size_t used = 0;
-	int nr, i;
+	int i;
+
+	*frames = calloc(nr ? (size_t)nr * SYMBOLIZER_MAX_INLINE : 1, sizeof(**frames));
+	if (!*frames)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++)
+		used += symbolizer__resolve_frames(opts->symbolizer, (int)pid, ips[i], 1,
+						   &(*frames)[used], SYMBOLIZER_MAX_INLINE);
+	*nr_frames = used;
+	/* Most addresses have no inlines: give back the room they did not need. */
+	shrunk = realloc(*frames, (used ? used : 1) * sizeof(**frames));
+	if (shrunk)
+		*frames = shrunk;
+	return 0;
+}
+
+/*
+ * Go stacks begin in the runtime (newproc's closure, mallocgc...): the
+ * frames before the first one outside runtime.* are hidden, as pprof
+ * hides them, so a goroutine stack starts at its go statement. All kept
+ * when every frame is the runtime's (a system goroutine).
+ */
+static void hide_runtime_frames(struct frame *frames, size_t *nr)
+{
+	size_t first = 0;
+
+	while (first < *nr && frames[first].symbol && !strncmp(frames[first].symbol, "runtime.", 8))
+		first++;
+	if (!first || first == *nr)
+		return;
+	memmove(frames, frames + first, (*nr - first) * sizeof(*frames));
+	*nr -= first;
+}
+
+static bool is_go_kind(enum alloc_kind kind)
+{
+	return kind == KIND_GOROUTINE || kind == KIND_GO_HEAP;
+}
+
+static int fill_frames(struct snapshot_stack *out, const struct snapshot_opts *opts, uint64_t *ips)
+{
+	int nr, err;
 
 	if (out->stats.stack_id < 0)
 		return 0; /* capture failed in BPF; snapshot__stack_problem says why */
@@ -41,20 +84,40 @@ static int fill_frames(struct snapshot_stack *out, const struct snapshot_opts *o
 		out->read_error = nr;
 		return 0;
 	}
-	out->frames = calloc(nr ? (size_t)nr * SYMBOLIZER_MAX_INLINE : 1, sizeof(*out->frames));
-	if (!out->frames)
-		return -ENOMEM;
-	for (i = 0; i < nr; i++)
-		used += symbolizer__resolve_frames(opts->symbolizer, (int)out->stats.pid, ips[i], 1,
-						   &out->frames[used], SYMBOLIZER_MAX_INLINE);
-	out->nr_frames = used;
-	/* Most addresses have no inlines: give back the room they did not need. */
-	shrunk = realloc(out->frames, (used ? used : 1) * sizeof(*out->frames));
-	if (shrunk)
-		out->frames = shrunk;
-	nr = (int)used;
+	err = symbolize_ips(opts, out->stats.pid, ips, nr, &out->frames, &out->nr_frames);
+	if (err)
+		return err;
+	nr = (int)out->nr_frames;
 	out->complete = nr > 0 && snapshot__is_root_symbol(out->frames[nr - 1].symbol);
+	if (is_go_kind(out->stats.kind))
+		hide_runtime_frames(out->frames, &out->nr_frames);
 	return 0;
+}
+
+/* A goroutine site: a copy of what the census says, and its blocked-in stack's frames. */
+static int fill_go_site(struct snapshot_stack *out, const struct snapshot_opts *opts, uint64_t *ips)
+{
+	const struct go_site *site;
+	struct go_site *copy;
+	int nr;
+
+	if (out->stats.kind != KIND_GOROUTINE || !opts->go_site)
+		return 0;
+	site = opts->go_site(opts->go_ctx, out->stats.pid, out->stats.stack_id);
+	if (!site)
+		return 0;
+	copy = malloc(sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	*copy = *site;
+	out->go_site = copy;
+	if (site->blocked_stack_id < 0)
+		return 0;
+	nr = opts->read_stack(opts->reader_ctx, site->blocked_stack_id, ips, ML_MAX_STACK_DEPTH);
+	if (nr <= 0)
+		return 0;
+	return symbolize_ips(opts, out->stats.pid, ips, nr, &out->blocked_frames,
+			     &out->nr_blocked_frames);
 }
 
 bool snapshot__is_root_symbol(const char *symbol)
@@ -70,6 +133,9 @@ bool snapshot__is_root_symbol(const char *symbol)
 	    "__clone3",
 	    "_start_c",		      /* musl */
 	    "libc_start_main_stage2", /* musl: calls main; its libc.a has no CFI */
+	    "runtime.goexit",	      /* Go: every goroutine's outermost frame */
+	    "runtime.rt0_go",	      /* Go: the main thread's g0 */
+	    "runtime.mstart",	      /* Go: other threads' g0 */
 	};
 	size_t i, len;
 
@@ -180,7 +246,8 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 	bool indexed = index_procs(snap, &index);
 
 	for (i = 0; i < nr_all; i++) {
-		if (!all[i].outstanding_count)
+		/* Goroutines and the Go heap are no blocks a process could leak at exit. */
+		if (!all[i].outstanding_count || !alloc_kind__is_tracked(all[i].kind))
 			continue;
 		p = proc_of(snap, &index, indexed, (int)all[i].pid);
 		if (!p)
@@ -190,7 +257,8 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 		p->nr_stacks++;
 	}
 	for (i = 0; i < snap->nr_stacks; i++) {
-		if (!snap->stacks[i].suppressed_by)
+		if (!snap->stacks[i].suppressed_by ||
+		    !alloc_kind__is_tracked(snap->stacks[i].stats.kind))
 			continue;
 		p = proc_of(snap, &index, indexed, (int)snap->stacks[i].stats.pid);
 		if (p)
@@ -236,9 +304,11 @@ static int cap_procs(struct snapshot *snap, size_t max)
 	for (i = 0; i < snap->nr_procs; i++)
 		order[i] = &snap->procs[i];
 	qsort(order, snap->nr_procs, sizeof(*order), by_listing_priority);
-	for (i = max; i < snap->nr_procs; i++)
+	for (i = max; i < snap->nr_procs; i++) {
 		snap->procs_omitted_leak +=
 		    order[i]->outstanding_bytes - order[i]->suppressed_bytes;
+		free(order[i]->go);
+	}
 	qsort(order, max, sizeof(*order), by_address);
 	for (i = 0; i < max; i++)
 		kept[i] = *order[i];
@@ -269,12 +339,18 @@ int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
 	snap->procs = calloc(nr_procs ? nr_procs : 1, sizeof(*snap->procs));
 	if (!snap->procs)
 		return -ENOMEM;
+	snap->nr_procs = nr_procs;
 	for (i = 0; i < nr_procs; i++) {
 		snap->procs[i] =
 		    (struct snapshot_proc){.pid = procs[i].pid, .exited = procs[i].exited};
 		memcpy(snap->procs[i].comm, procs[i].comm, sizeof(snap->procs[i].comm));
+		if (!procs[i].go)
+			continue;
+		snap->procs[i].go = malloc(sizeof(*snap->procs[i].go));
+		if (!snap->procs[i].go)
+			return -ENOMEM;
+		*snap->procs[i].go = *procs[i].go;
 	}
-	snap->nr_procs = nr_procs;
 	snapshot__sum_procs(snap, table);
 	if (meta->max_procs && nr_procs > meta->max_procs)
 		return cap_procs(snap, meta->max_procs);
@@ -394,8 +470,10 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 			st->oldest_age_s = (double)(opts->now_ns - live[i].oldest_ns) / 1e9;
 		err = fill_frames(st, opts, ips);
 		if (!err)
+			err = fill_go_site(st, opts, ips);
+		if (!err)
 			mark_suppressed(snap, st, opts);
-		if (!err && !st->complete) {
+		if (!err && !st->complete && alloc_kind__is_tracked(st->stats.kind)) {
 			snap->nr_partial++;
 			snap->partial_bytes += live[i].stats->outstanding_bytes;
 		}
@@ -417,9 +495,14 @@ void snapshot__free(struct snapshot *snap)
 
 	if (!snap)
 		return;
-	for (i = 0; snap->stacks && i < snap->nr_stacks; i++)
+	for (i = 0; snap->stacks && i < snap->nr_stacks; i++) {
 		free(snap->stacks[i].frames);
+		free((void *)snap->stacks[i].go_site);
+		free(snap->stacks[i].blocked_frames);
+	}
 	free(snap->stacks);
+	for (i = 0; snap->procs && i < snap->nr_procs; i++)
+		free(snap->procs[i].go);
 	free(snap->procs);
 	free(snap);
 }

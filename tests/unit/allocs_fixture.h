@@ -66,8 +66,9 @@ static inline void check_consistent(const struct allocs *t)
 {
 	const struct alloc_totals *tot = allocs__totals(t);
 	const struct stack_stats *all;
-	uint64_t bytes = 0, count = 0;
-	size_t n, i;
+	uint64_t bytes = 0, count = 0, live = 0;
+	uint64_t kind_bytes[NR_KINDS] = {0}, kind_count[NR_KINDS] = {0};
+	size_t n, i, k;
 
 	all = allocs__stacks(t, &n);
 	for (i = 0; i < n; i++) {
@@ -86,17 +87,31 @@ static inline void check_consistent(const struct allocs *t)
 				 " - free bytes %" PRIu64 " != outstanding %" PRIu64,
 				 all[i].pid, all[i].stack_id, all[i].alloc_bytes, all[i].free_bytes,
 				 all[i].outstanding_bytes);
+		kind_bytes[all[i].kind] += all[i].outstanding_bytes;
+		kind_count[all[i].kind] += all[i].outstanding_count;
+		if (all[i].kind != KIND_GO_HEAP)
+			live += all[i].outstanding_count; /* the Go heap is set, not tracked */
+		if (!alloc_kind__is_tracked(all[i].kind))
+			continue;
 		bytes += all[i].outstanding_bytes;
 		count += all[i].outstanding_count;
 	}
+	for (k = 0; k < NR_KINDS; k++)
+		if (kind_bytes[k] !=
+			allocs__kind_totals(t, (enum alloc_kind)k)->outstanding_bytes ||
+		    kind_count[k] != allocs__kind_totals(t, (enum alloc_kind)k)->outstanding_count)
+			fail_msg("kind %s: stacks sum to %" PRIu64 " B in %" PRIu64
+				 ", its totals say otherwise",
+				 alloc_kind__name((enum alloc_kind)k), kind_bytes[k],
+				 kind_count[k]);
 	if (bytes != tot->outstanding_bytes)
 		fail_msg("sum of stack outstanding bytes %" PRIu64 " != total %" PRIu64, bytes,
 			 tot->outstanding_bytes);
 	if (count != tot->outstanding_count)
 		fail_msg("sum of stack outstanding counts %" PRIu64 " != total %" PRIu64, count,
 			 tot->outstanding_count);
-	if (count != allocs__live_count(t))
-		fail_msg("outstanding count %" PRIu64 " != live entries %zu", count,
+	if (live != allocs__live_count(t))
+		fail_msg("outstanding count %" PRIu64 " != live entries %zu", live,
 			 allocs__live_count(t));
 }
 

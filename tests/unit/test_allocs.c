@@ -408,6 +408,47 @@ static void test_kinds_apart(void **state)
 	check_consistent(t);
 }
 
+/* Goroutines and the Go heap have totals of their own: the tracked kinds' stay bytes of blocks. */
+static void test_go_kinds(void **state)
+{
+	struct allocs *t = *state;
+	struct stack_stats heap = {.pid = 9, .stack_id = 0x40000001, .kind = KIND_GO_HEAP};
+
+	ALLOC_OK(t, 9, 0x1000, 64, 7);
+	check_eq(allocs__record_alloc(t, 9, KIND_GOROUTINE, 42, 1, 8, 0), 0);
+	check_eq(allocs__record_alloc(t, 9, KIND_GOROUTINE, 43, 1, 8, 0), 0);
+	heap.outstanding_bytes = 5000;
+	heap.outstanding_count = 5;
+	heap.alloc_bytes = 8000;
+	heap.alloc_count = 8;
+	heap.free_bytes = 3000;
+	heap.free_count = 3;
+	check_eq(allocs__set_stack(t, &heap), 0);
+	check_u64(allocs__totals(t)->outstanding_bytes, 64);
+	check_u64(allocs__kind_totals(t, KIND_GOROUTINE)->outstanding_count, 2);
+	check_u64(allocs__kind_totals(t, KIND_GO_HEAP)->outstanding_bytes, 5000);
+	check_consistent(t);
+	/* A later read replaces the figures, it does not add to them. */
+	heap.outstanding_bytes = 6000;
+	heap.alloc_bytes = 9000;
+	check_eq(allocs__set_stack(t, &heap), 0);
+	check_u64(allocs__kind_totals(t, KIND_GO_HEAP)->outstanding_bytes, 6000);
+	check_u64(must_find_stack(t, 9, 0x40000001)->outstanding_bytes, 6000);
+	/* An exit unseen at birth is the goroutine kind's loss, not malloc's. */
+	check_eq(allocs__record_free(t, 9, KIND_GOROUTINE, 99), -ENOENT);
+	check_u64(allocs__totals(t)->unmatched_frees, 0);
+	check_u64(allocs__kind_totals(t, KIND_GOROUTINE)->unmatched_frees, 1);
+	check_eq(allocs__release_if_live(t, 9, KIND_GOROUTINE, 42), 0);
+	check_consistent(t);
+	allocs__drop_pid(t, 9);
+	check_u64(allocs__kind_totals(t, KIND_GO_HEAP)->outstanding_bytes, 0);
+	check_u64(allocs__kind_totals(t, KIND_GOROUTINE)->outstanding_count, 0);
+	check_consistent(t);
+	assert_string_equal(alloc_kind__name(KIND_GO_HEAP), "go-heap");
+	assert_string_equal(alloc_kind__unit(KIND_GOROUTINE), "goroutines");
+	assert_string_equal(alloc_kind__unit(KIND_GO_HEAP), "bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +465,7 @@ int main(void)
 	    T(test_drop_pid),
 	    T(test_drop_unknown_and_all),
 	    T(test_kinds_apart),
+	    T(test_go_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

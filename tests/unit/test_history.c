@@ -46,10 +46,38 @@ static void test_history_store(void **state)
 	history__destroy(NULL);
 }
 
+/*
+ * A goroutine site leaking 2 a second is a leak; 2 bytes a second of
+ * malloc are below the floor. Each kind has its own.
+ */
+static void test_min_rate_per_kind(void **state)
+{
+	struct trend_params params = trend_defaults;
+	const struct stack_history *go, *mal;
+	struct history *h;
+	uint64_t i;
+
+	(void)state;
+	params.interval_s = 1;
+	h = history__new(10, &params);
+	assert_non_null(h);
+	history__set_min_rate(h, KIND_GOROUTINE, 0.1);
+	for (i = 1; i <= 10; i++) {
+		check_eq(history__record(h, 1, KIND_GOROUTINE, 5, 2 * i), 0);
+		check_eq(history__record(h, 1, KIND_MALLOC, 5, 2 * i), 0);
+	}
+	go = history__get(h, 1, KIND_GOROUTINE, 5);
+	mal = history__get(h, 1, KIND_MALLOC, 5);
+	assert_true(go->growing);
+	assert_false(mal->growing);
+	history__destroy(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_history_store),
+	    cmocka_unit_test(test_min_rate_per_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
