@@ -64,6 +64,12 @@ const struct go_site *gotrack__site(const struct gotrack *gt, uint32_t pid, int3
 void gotrack__census_counts(const struct gotrack *gt, uint32_t pid, uint64_t *user,
 			    uint64_t *system);
 
+/*
+ * When pid's last census was taken (its now_ns), 0 before any: a site's
+ * census_age_s is left 0 by gotrack, the caller sets it in its copy from this.
+ */
+uint64_t gotrack__census_ns(const struct gotrack *gt, uint32_t pid);
+
 const struct gotrack_losses *gotrack__losses(const struct gotrack *gt);
 /* Forgets pid (it exited or exec'd); its table entries are the caller's to drop. */
 void gotrack__forget(struct gotrack *gt, uint32_t pid);
