@@ -47,6 +47,7 @@ struct golang {
 	struct gotrack *track;
 	struct hmap procs;  /* pid -> struct go_proc * */
 	struct hmap not_go; /* (dev, inode) of executables found not to be Go */
+	struct go_site site; /* golang__site's answer: the snapshot copies it at once */
 };
 
 static struct hmap_key pid_key(int pid)
@@ -554,9 +555,15 @@ void golang__forget(struct golang *g, int pid)
 
 const struct go_site *golang__site(void *golang, uint32_t pid, int32_t stack_id)
 {
-	const struct golang *g = golang;
+	struct golang *g = golang;
+	const struct go_site *site = gotrack__site(g->track, pid, stack_id);
+	uint64_t census_ns = gotrack__census_ns(g->track, pid), now = monotonic_ns();
 
-	return gotrack__site(g->track, pid, stack_id);
+	if (!site)
+		return NULL;
+	g->site = *site;
+	g->site.census_age_s = census_ns && now > census_ns ? (double)(now - census_ns) / 1e9 : 0;
+	return &g->site;
 }
 
 const struct snapshot_go *golang__info(const struct golang *g, int pid)
