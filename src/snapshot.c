@@ -417,8 +417,10 @@ void snapshot__free(struct snapshot *snap)
 
 	if (!snap)
 		return;
-	for (i = 0; snap->stacks && i < snap->nr_stacks; i++)
+	for (i = 0; snap->stacks && i < snap->nr_stacks; i++) {
 		free(snap->stacks[i].frames);
+		free(snap->stacks[i].blocked_frames);
+	}
 	free(snap->stacks);
 	free(snap->procs);
 	free(snap);

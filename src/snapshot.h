@@ -72,6 +72,8 @@ struct snapshot_stack {
 	double oldest_age_s;		  /* age of its oldest outstanding allocation */
 	const char *suppressed_by;	  /* the --suppress pattern a frame matched, or NULL */
 	const struct go_site *go_site;	  /* KIND_GOROUTINE: the census's view of the site, or NULL */
+	struct frame *blocked_frames;	  /* go_site->blocked_stack_id resolved, leaf first, or NULL */
+	size_t nr_blocked_frames;
 };
 
 struct snapshot {
