@@ -20,11 +20,13 @@
 #define NO_NODE	     ((size_t)-1) /* out of memory */
 
 struct node {
-	char name[NAME_LEN]; /* valid UTF-8 without controls (textsafe__utf8) */
-	uint64_t bytes;	     /* the box's weight: bytes, plus live goroutines */
-	uint64_t goroutines; /* of bytes: live goroutines (KIND_GOROUTINE stacks) */
-	uint64_t growing_bytes;
-	double growth; /* bytes/s summed over the growing stacks through this node */
+	char name[NAME_LEN];	     /* valid UTF-8 without controls (textsafe__utf8) */
+	uint64_t bytes;		     /* the box's weight: bytes, plus live goroutines */
+	uint64_t goroutines;	     /* of bytes: live goroutines (KIND_GOROUTINE stacks) */
+	uint64_t growing_bytes;	     /* of bytes: on growing stacks (goroutines included) */
+	uint64_t growing_goroutines; /* of those: live goroutines */
+	double growth;		     /* bytes/s summed over the growing stacks through this node */
+	double goroutine_growth;     /* goroutines/s, the same over goroutine stacks */
 	size_t first_child, next_sibling; /* indices; 0 = none (node 0 is the root) */
 };
 
@@ -83,7 +85,12 @@ static void credit(struct node *n, const struct snapshot_stack *st)
 		n->goroutines += weight;
 	if (growing) {
 		n->growing_bytes += weight;
-		n->growth += st->hist->trend.rate;
+		if (st->stats.kind == KIND_GOROUTINE) {
+			n->growing_goroutines += weight;
+			n->goroutine_growth += st->hist->trend.rate;
+		} else {
+			n->growth += st->hist->trend.rate;
+		}
 	}
 }
 
@@ -202,6 +209,7 @@ static void put_amount(FILE *out, const struct node *n, uint64_t total)
 	char human[HUMAN_BYTES_LEN], rate[HUMAN_BYTES_LEN];
 	uint64_t bytes = n->bytes - n->goroutines;
 	double share = 100.0 * (double)n->bytes / (double)(total ? total : 1);
+	bool bytes_grow = n->growing_bytes > n->growing_goroutines;
 
 	if (!bytes)
 		fprintf(out, " \xe2\x80\x94 %" PRIu64 " goroutines (%.1f%%)", n->goroutines, share);
@@ -211,10 +219,14 @@ static void put_amount(FILE *out, const struct node *n, uint64_t total)
 	else
 		fprintf(out, " \xe2\x80\x94 %s (%" PRIu64 " B) and %" PRIu64 " goroutines",
 			format_bytes(bytes, human), bytes, n->goroutines);
-	if (n->growing_bytes && n->goroutines == n->bytes)
-		fprintf(out, "; growing %+.1f goroutines/s", n->growth);
-	else if (n->growing_bytes)
-		fprintf(out, "; growing +%s/s", format_bytes((uint64_t)n->growth, rate));
+
+	if (!n->growing_bytes)
+		return;
+	fputs("; growing", out);
+	if (bytes_grow)
+		fprintf(out, " +%s/s", format_bytes((uint64_t)n->growth, rate));
+	if (n->growing_goroutines)
+		fprintf(out, "%s %+.1f goroutines/s", bytes_grow ? "," : "", n->goroutine_growth);
 }
 
 static void draw(FILE *out, const struct tree *t, size_t idx, double x, size_t depth, double scale,
