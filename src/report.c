@@ -291,6 +291,24 @@ static const char *creation_site(const struct snapshot_stack *st, char *buf, siz
 	return buf;
 }
 
+/* The most common state that is waiting (not running, runnable or in a syscall), or NULL. */
+static const char *blocking_state(const struct go_site *site)
+{
+	static const char *const busy[] = {"running", "runnable", "syscall"};
+	const char *state;
+	size_t i, j;
+
+	for (i = 0; i < site->nr_states && i < GO_SITE_MAX_STATES; i++) {
+		state = site->states[i].state;
+		for (j = 0; state && j < sizeof(busy) / sizeof(busy[0]); j++)
+			if (!strcmp(state, busy[j]))
+				state = NULL;
+		if (state && site->states[i].count)
+			return state;
+	}
+	return NULL;
+}
+
 /* ", +20.0/s GROWING": goroutines per second, from the trend. */
 static void render_goroutine_rate(FILE *out, const struct snapshot_stack *st, int color)
 {
@@ -334,9 +352,9 @@ static void render_goroutine_stack(FILE *out, const struct snapshot *snap, size_
 		site && site->before_attach ? "started before attach, running" : "created at",
 		creation_site(st, where, sizeof(where)));
 	render_goroutine_rate(out, st, color);
-	if (site && site->nr_states && site->max_blocked_s > 0)
-		fprintf(out, ", blocked in %s for up to %.0f s",
-			site->states[0].state ? site->states[0].state : "?", site->max_blocked_s);
+	if (site && blocking_state(site) && site->max_blocked_s > 0)
+		fprintf(out, ", blocked in %s for up to %.0f s", blocking_state(site),
+			site->max_blocked_s);
 	fprintf(out, "%s\n", color && growing ? "\033[0m" : "");
 	fprintf(out, "    pid %u (%s); since attach %s created, %s exited", s->pid,
 		printable(snapshot__comm(snap, (int)s->pid), comm, sizeof(comm)),

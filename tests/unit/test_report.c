@@ -359,6 +359,27 @@ static void test_report_go_groups(void **state)
 	snapshot__free(snap);
 }
 
+/* "blocked in" names the most common waiting state, never "running". */
+static void test_report_go_blocked_state(void **state)
+{
+	struct snapshot *snap = make_go_snapshot(&go_growing);
+	struct go_site site = *snap->stacks[1].go_site;
+	char *text;
+
+	(void)state;
+	snap->stacks[1].go_site = &site;
+	site.states[0] = (struct go_site_state){"running", 1000};
+	site.states[1] = (struct go_site_state){"select", 204};
+	text = render_report(snap, 10);
+	check_contains(text, "GROWING, blocked in select for up to 61 s\n");
+	free(text);
+	site.states[1] = (struct go_site_state){"runnable", 204};
+	text = render_report(snap, 10);
+	check_contains(text, "(server.go:88), +20.0/s GROWING\n");
+	free(text);
+	snapshot__free(snap);
+}
+
 /* Heap profiling off: said plainly, with the way to turn it on; the runtime's own reason wins. */
 static void test_report_go_heap_off(void **state)
 {
@@ -434,6 +455,7 @@ int main(void)
 	    cmocka_unit_test(test_report_c1_bidi_invalid),
 	    cmocka_unit_test(test_sparkline),
 	    cmocka_unit_test(test_report_go_groups),
+	    cmocka_unit_test(test_report_go_blocked_state),
 	    cmocka_unit_test(test_report_go_heap_off),
 	    cmocka_unit_test(test_report_go_hostile_version),
 	    cmocka_unit_test(test_report_go_losses_and_no_titles),
