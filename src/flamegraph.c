@@ -20,10 +20,13 @@
 #define NO_NODE	     ((size_t)-1) /* out of memory */
 
 struct node {
-	char name[NAME_LEN]; /* valid UTF-8 without controls (textsafe__utf8) */
-	uint64_t bytes;
-	uint64_t growing_bytes;
-	double growth; /* bytes/s summed over the growing stacks through this node */
+	char name[NAME_LEN];	     /* valid UTF-8 without controls (textsafe__utf8) */
+	uint64_t bytes;		     /* the box's weight: bytes, plus live goroutines */
+	uint64_t goroutines;	     /* of bytes: live goroutines (KIND_GOROUTINE stacks) */
+	uint64_t growing_bytes;	     /* of bytes: on growing stacks (goroutines included) */
+	uint64_t growing_goroutines; /* of those: live goroutines */
+	double growth;		     /* bytes/s summed over the growing stacks through this node */
+	double goroutine_growth;     /* goroutines/s, the same over goroutine stacks */
 	size_t first_child, next_sibling; /* indices; 0 = none (node 0 is the root) */
 };
 
@@ -65,15 +68,45 @@ static size_t child(struct tree *t, size_t parent, const char *name)
 	return made;
 }
 
+/* What a stack weighs: its live goroutines, or its outstanding (in-use) bytes. */
+static uint64_t weight_of(const struct snapshot_stack *st)
+{
+	return st->stats.kind == KIND_GOROUTINE ? st->stats.outstanding_count
+						: st->stats.outstanding_bytes;
+}
+
 static void credit(struct node *n, const struct snapshot_stack *st)
 {
 	bool growing = st->hist && st->hist->growing;
+	uint64_t weight = weight_of(st);
 
-	n->bytes += st->stats.outstanding_bytes;
+	n->bytes += weight;
+	if (st->stats.kind == KIND_GOROUTINE)
+		n->goroutines += weight;
 	if (growing) {
-		n->growing_bytes += st->stats.outstanding_bytes;
-		n->growth += st->hist->trend.rate;
+		n->growing_bytes += weight;
+		if (st->stats.kind == KIND_GOROUTINE) {
+			n->growing_goroutines += weight;
+			n->goroutine_growth += st->hist->trend.rate;
+		} else {
+			n->growth += st->hist->trend.rate;
+		}
 	}
+}
+
+/* Every kind but malloc has a box of its own under the process: "[mmap]", "[goroutine]"... */
+static int add_kind_node(struct tree *t, const struct snapshot_stack *st, size_t *at)
+{
+	char marker[32];
+
+	if (st->stats.kind == KIND_MALLOC)
+		return 0;
+	snprintf(marker, sizeof(marker), "[%s]", alloc_kind__name(st->stats.kind));
+	*at = child(t, *at, marker);
+	if (*at == NO_NODE)
+		return -ENOMEM;
+	credit(&t->nodes[*at], st);
+	return 1;
 }
 
 static int add_stack(struct tree *t, const struct snapshot *snap, const struct snapshot_stack *st)
@@ -81,12 +114,17 @@ static int add_stack(struct tree *t, const struct snapshot *snap, const struct s
 	char name[FORMAT_LEN];
 	const char *problem = snapshot__stack_problem(st);
 	size_t at, depth = 1, i;
+	int err;
 
 	credit(&t->nodes[0], st);
 	at = child(t, 0, snapshot__comm(snap, (int)st->stats.pid));
 	if (at == NO_NODE)
 		return -ENOMEM;
 	credit(&t->nodes[at], st);
+	err = add_kind_node(t, st, &at);
+	if (err < 0)
+		return err;
+	depth += (size_t)err;
 	if (problem) {
 		at = child(t, at, problem);
 		if (at == NO_NODE)
@@ -165,12 +203,38 @@ static void fill_of(const struct node *n, char *buf, size_t len)
 			 40 + (h >> 16) % 50);
 }
 
+/* The title's amount: " — 1.5 KiB (1536 B, 12.0%)", or " — 12 goroutines (...)". */
+static void put_amount(FILE *out, const struct node *n, uint64_t total)
+{
+	char human[HUMAN_BYTES_LEN], rate[HUMAN_BYTES_LEN];
+	uint64_t bytes = n->bytes - n->goroutines;
+	double share = 100.0 * (double)n->bytes / (double)(total ? total : 1);
+	bool bytes_grow = n->growing_bytes > n->growing_goroutines;
+
+	if (!bytes)
+		fprintf(out, " \xe2\x80\x94 %" PRIu64 " goroutines (%.1f%%)", n->goroutines, share);
+	else if (!n->goroutines)
+		fprintf(out, " \xe2\x80\x94 %s (%" PRIu64 " B, %.1f%%)", format_bytes(bytes, human),
+			bytes, share);
+	else
+		fprintf(out, " \xe2\x80\x94 %s (%" PRIu64 " B) and %" PRIu64 " goroutines",
+			format_bytes(bytes, human), bytes, n->goroutines);
+
+	if (!n->growing_bytes)
+		return;
+	fputs("; growing", out);
+	if (bytes_grow)
+		fprintf(out, " +%s/s", format_bytes((uint64_t)n->growth, rate));
+	if (n->growing_goroutines)
+		fprintf(out, "%s %+.1f goroutines/s", bytes_grow ? "," : "", n->goroutine_growth);
+}
+
 static void draw(FILE *out, const struct tree *t, size_t idx, double x, size_t depth, double scale,
 		 double height)
 {
 	const struct node *n = &t->nodes[idx];
 	double w = (double)n->bytes * scale, y = height - (double)(depth + 1) * FRAME_HEIGHT, cx;
-	char human[HUMAN_BYTES_LEN], rate[HUMAN_BYTES_LEN], fill[32];
+	char fill[32];
 	size_t c, chars;
 
 	if (w < MIN_WIDTH_PX)
@@ -178,11 +242,7 @@ static void draw(FILE *out, const struct tree *t, size_t idx, double x, size_t d
 	fill_of(n, fill, sizeof(fill));
 	fprintf(out, "<g%s><title>", n->growing_bytes ? " class=\"growing\"" : "");
 	put_escaped(out, n->name, SIZE_MAX);
-	fprintf(out, " \xe2\x80\x94 %s (%" PRIu64 " B, %.1f%%)", format_bytes(n->bytes, human),
-		n->bytes,
-		100.0 * (double)n->bytes / (double)(t->nodes[0].bytes ? t->nodes[0].bytes : 1));
-	if (n->growing_bytes)
-		fprintf(out, "; growing +%s/s", format_bytes((uint64_t)n->growth, rate));
+	put_amount(out, n, t->nodes[0].bytes);
 	fprintf(out,
 		"</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" "
 		"rx=\"2\"%s/>",

@@ -36,8 +36,9 @@ static void render_stack(FILE *out, const struct snapshot *snap, const struct sn
 	size_t i;
 
 	put_frame_name(out, snapshot__comm(snap, (int)stack->stats.pid));
-	if (stack->stats.kind == KIND_MMAP)
-		fputs(";[mmap]", out);
+	/* Every kind but malloc is marked: ";[mmap]", ";[goroutine]", ";[go-heap]". */
+	if (stack->stats.kind != KIND_MALLOC)
+		fprintf(out, ";[%s]", alloc_kind__name(stack->stats.kind));
 	if (problem) {
 		fputs(";[", out);
 		put_frame_name(out, problem);
@@ -48,7 +49,10 @@ static void render_stack(FILE *out, const struct snapshot *snap, const struct sn
 		put_frame_name(out,
 			       frame__format(&stack->frames[i], FRAME_NAME, frame, sizeof(frame)));
 	}
-	fprintf(out, " %" PRIu64 "\n", stack->stats.outstanding_bytes);
+	/* Goroutine stacks weigh their live goroutines, the others their (in-use) bytes. */
+	fprintf(out, " %" PRIu64 "\n",
+		stack->stats.kind == KIND_GOROUTINE ? stack->stats.outstanding_count
+						    : stack->stats.outstanding_bytes);
 }
 
 int folded__render(FILE *out, const struct snapshot *snap)

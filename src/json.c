@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 
 #include "json.h"
 #include "textsafe.h"
@@ -57,6 +58,58 @@ static void put_frame(FILE *out, const struct frame *f)
 	fputc('}', out);
 }
 
+static void put_frames(FILE *out, const struct frame *frames, size_t n)
+{
+	size_t i;
+
+	fputc('[', out);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', out);
+		put_frame(out, &frames[i]);
+	}
+	fputc(']', out);
+}
+
+/* The census's view of a goroutine site: "go":{...}. */
+static void put_go_site(FILE *out, const struct snapshot_stack *st)
+{
+	const struct go_site *site = st->go_site;
+	size_t i;
+
+	fprintf(out, ",\"go\":{\"before_attach\":%s,\"states\":{",
+		site->before_attach ? "true" : "false");
+	for (i = 0; i < site->nr_states && i < GO_SITE_MAX_STATES; i++) {
+		if (i)
+			fputc(',', out);
+		put_string(out, site->states[i].state ? site->states[i].state : "?");
+		fprintf(out, ":%" PRIu64, site->states[i].count);
+	}
+	fputs("},\"max_blocked_s\":", out);
+	put_double(out, site->max_blocked_s);
+	fprintf(out, ",\"stack_bytes\":%" PRIu64 ",\"blocked_frames\":", site->stack_bytes);
+	put_frames(out, st->blocked_frames, st->nr_blocked_frames);
+	fputc('}', out);
+}
+
+/* What a kind's figures mean, under names of its own. */
+static void put_kind_fields(FILE *out, const struct snapshot_stack *st)
+{
+	const struct stack_stats *s = &st->stats;
+
+	if (s->kind == KIND_GOROUTINE) {
+		fprintf(out, ",\"live\":%" PRIu64 ",\"created\":%" PRIu64 ",\"exited\":%" PRIu64,
+			s->outstanding_count, s->alloc_count, s->free_count);
+		if (st->go_site)
+			put_go_site(out, st);
+	} else if (s->kind == KIND_GO_HEAP) {
+		fprintf(out,
+			",\"inuse_bytes\":%" PRIu64 ",\"inuse_objects\":%" PRIu64
+			",\"alloc_bytes\":%" PRIu64 ",\"alloc_objects\":%" PRIu64,
+			s->outstanding_bytes, s->outstanding_count, s->alloc_bytes, s->alloc_count);
+	}
+}
+
 static void put_stack(FILE *out, const struct snapshot *snap, const struct snapshot_stack *st)
 {
 	const struct stack_stats *s = &st->stats;
@@ -65,7 +118,8 @@ static void put_stack(FILE *out, const struct snapshot *snap, const struct snaps
 
 	fprintf(out, "{\"pid\":%u,\"comm\":", s->pid);
 	put_string(out, snapshot__comm(snap, (int)s->pid));
-	fprintf(out, ",\"kind\":\"%s\"", alloc_kind__name(st->stats.kind));
+	fprintf(out, ",\"kind\":\"%s\",\"unit\":\"%s\"", alloc_kind__name(st->stats.kind),
+		alloc_kind__unit(st->stats.kind));
 	fprintf(out,
 		",\"outstanding_bytes\":%" PRIu64 ",\"outstanding_allocs\":%" PRIu64
 		",\"allocated_bytes\":%" PRIu64 ",\"allocated_allocs\":%" PRIu64
@@ -78,15 +132,13 @@ static void put_stack(FILE *out, const struct snapshot *snap, const struct snaps
 	fputs(",\"series\":[", out);
 	for (i = 0; h && i < h->nr_values; i++)
 		fprintf(out, "%s%" PRIu64, i ? "," : "", h->values[i]);
-	fputs("],\"problem\":", out);
+	fputc(']', out);
+	put_kind_fields(out, st);
+	fputs(",\"problem\":", out);
 	put_string(out, snapshot__stack_problem(st));
-	fprintf(out, ",\"complete\":%s,\"frames\":[", st->complete ? "true" : "false");
-	for (i = 0; i < st->nr_frames; i++) {
-		if (i)
-			fputc(',', out);
-		put_frame(out, &st->frames[i]);
-	}
-	fputs("]}", out);
+	fprintf(out, ",\"complete\":%s,\"frames\":", st->complete ? "true" : "false");
+	put_frames(out, st->frames, st->nr_frames);
+	fputc('}', out);
 }
 
 static void put_losses(FILE *out, const struct snapshot *snap)
@@ -117,9 +169,67 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 	fprintf(out,
 		",\"table_failures\":%" PRIu64 ",\"stack_ids_full\":%" PRIu64
 		",\"stacks_not_exported\":%zu,\"bytes_not_exported\":%" PRIu64
-		",\"targets_not_listed\":%zu}",
+		",\"targets_not_listed\":%zu",
 		snap->losses.table_failures, snap->losses.stack_ids_full,
 		snapshot__nr_omitted(snap), snap->omitted_bytes, snap->nr_procs_omitted);
+	fprintf(out,
+		",\"go_exits_unseen_birth\":%" PRIu64 ",\"go_creates_missed\":%" PRIu64
+		",\"go_exits_missed\":%" PRIu64 ",\"go_census_unreadable\":%" PRIu64 "}",
+		snap->losses.go_exits_unseen_birth, snap->losses.go_creates_missed,
+		snap->losses.go_exits_missed, snap->losses.go_census_unreadable);
+}
+
+/* A Go process's facts: "go":{...}. */
+static void put_go_proc(FILE *out, const struct snapshot_go *go)
+{
+	fputs(",\"go\":{\"version\":", out);
+	put_string(out, go->version);
+	fprintf(out,
+		",\"goroutines\":%" PRIu64 ",\"system_goroutines\":%" PRIu64
+		",\"goroutines_traced\":%s,\"goroutines_off\":",
+		go->goroutines, go->system_goroutines, go->goroutines_traced ? "true" : "false");
+	put_string(out, go->goroutines_off);
+	fprintf(out, ",\"heap_rate\":%" PRId64 ",\"heap_off\":", go->heap_rate);
+	put_string(out, go->heap_off);
+	fprintf(out,
+		",\"gc_cycle\":%u,\"heap_inuse_bytes\":%" PRIu64 ",\"heap_inuse_objects\":%" PRIu64
+		",\"census_ms\":",
+		go->gc_cycle, go->heap_inuse_bytes, go->heap_inuse_objects);
+	put_double(out, go->census_ms);
+	fprintf(out, ",\"census_bytes\":%" PRIu64 ",\"heap_read_ms\":", go->census_bytes);
+	put_double(out, go->heap_read_ms);
+	fprintf(out, ",\"heap_read_bytes\":%" PRIu64 ",\"heap_buckets\":%zu}", go->heap_read_bytes,
+		go->heap_buckets);
+}
+
+/* Per Go kind, summed over the shown stacks of that kind: "kinds":{...}. */
+static void put_kinds(FILE *out, const struct snapshot *snap)
+{
+	uint64_t live = 0, inuse_bytes = 0, inuse_objects = 0, alloc_bytes = 0, alloc_objects = 0;
+	size_t i, growing = 0, goroutine_stacks = 0, heap_stacks = 0;
+	const struct snapshot_stack *st;
+
+	for (i = 0; i < snap->nr_stacks; i++) {
+		st = &snap->stacks[i];
+		if (st->stats.kind == KIND_GOROUTINE) {
+			goroutine_stacks++;
+			live += st->stats.outstanding_count;
+			growing += st->hist && st->hist->growing;
+		} else if (st->stats.kind == KIND_GO_HEAP) {
+			heap_stacks++;
+			inuse_bytes += st->stats.outstanding_bytes;
+			inuse_objects += st->stats.outstanding_count;
+			alloc_bytes += st->stats.alloc_bytes;
+			alloc_objects += st->stats.alloc_count;
+		}
+	}
+	fprintf(out,
+		",\"kinds\":{\"goroutine\":{\"live\":%" PRIu64
+		",\"stacks\":%zu,\"growing_stacks\":%zu},\"go-heap\":{\"inuse_bytes\":%" PRIu64
+		",\"inuse_objects\":%" PRIu64 ",\"alloc_bytes\":%" PRIu64
+		",\"alloc_objects\":%" PRIu64 ",\"stacks\":%zu}}",
+		live, goroutine_stacks, growing, inuse_bytes, inuse_objects, alloc_bytes,
+		alloc_objects, heap_stacks);
 }
 
 int json__render(FILE *out, const struct snapshot *snap)
@@ -140,7 +250,10 @@ int json__render(FILE *out, const struct snapshot *snap)
 	for (i = 0; i < snap->nr_procs; i++) {
 		fprintf(out, "%s{\"pid\":%d,\"comm\":", i ? "," : "", snap->procs[i].pid);
 		put_string(out, snap->procs[i].comm);
-		fprintf(out, ",\"exited\":%s}", snap->procs[i].exited ? "true" : "false");
+		fprintf(out, ",\"exited\":%s", snap->procs[i].exited ? "true" : "false");
+		if (snap->procs[i].go)
+			put_go_proc(out, snap->procs[i].go);
+		fputc('}', out);
 	}
 	fprintf(out,
 		"],\"totals\":{\"outstanding_bytes\":%" PRIu64 ",\"outstanding_allocs\":%" PRIu64
@@ -149,6 +262,7 @@ int json__render(FILE *out, const struct snapshot *snap)
 		t->outstanding_bytes, t->outstanding_count, t->allocs, t->frees,
 		snap->nr_live_stacks, snap->nr_growing);
 	put_losses(out, snap);
+	put_kinds(out, snap);
 	fputs(",\"stacks\":[", out);
 	for (i = 0; i < snap->nr_stacks; i++) {
 		if (i)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -183,6 +184,35 @@ static void note_error(struct outputs *outs, const char *what, const char *path,
 	outs->error = err;
 }
 
+/*
+ * The goroutine and Go heap profiles beside --pprof FILE, each only when the
+ * snapshot has such stacks; written like FILE (outfile: a fresh temporary
+ * file, renamed over the target).
+ */
+static void write_go_profiles(struct outputs *outs, const struct snapshot *snap)
+{
+	const struct {
+		enum alloc_kind kind;
+		render_fn render;
+	} sides[] = {
+	    {KIND_GOROUTINE, pprof__write_goroutines},
+	    {KIND_GO_HEAP, pprof__write_go_heap},
+	};
+	char path[PATH_MAX];
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
+		if (!pprof__has_kind(snap, sides[i].kind))
+			continue;
+		err = pprof__side_path(outs->opts->pprof_path, alloc_kind__name(sides[i].kind),
+				       path, sizeof(path));
+		if (!err)
+			err = write_atomic(path, sides[i].render, snap);
+		note_error(outs, "", err == -ENAMETOOLONG ? outs->opts->pprof_path : path, err);
+	}
+}
+
 int outputs__write(struct outputs *outs, const struct snapshot *snap)
 {
 	const struct opts *o = outs->opts;
@@ -204,6 +234,8 @@ int outputs__write(struct outputs *outs, const struct snapshot *snap)
 		if (files[i].path)
 			note_error(outs, "", files[i].path,
 				   write_atomic(files[i].path, files[i].render, snap));
+	if (o->pprof_path)
+		write_go_profiles(outs, snap);
 	if (outs->json)
 		note_error(outs, "--json ", o->json_path, json__render(outs->json, snap));
 	if (stdout_gone)

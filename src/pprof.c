@@ -199,8 +199,25 @@ static Label *label(struct builder *b, const char *key, const char *str, int64_t
 	return l;
 }
 
-static Sample *sample_of(struct builder *b, const struct snapshot *snap,
-			 const struct snapshot_stack *st)
+/*
+ * What one profile holds: the stacks of some kinds, its sample types and
+ * period, and how a stack's figures fill a sample's values.
+ */
+struct profile_spec {
+	bool (*keeps)(enum alloc_kind kind);
+	const char *const (*types)[2]; /* {type, unit} per value */
+	size_t nr_types;
+	const char *period_type[2];
+	int64_t period;
+	const char *default_type;
+	void (*values)(const struct stack_stats *s, int64_t *v);
+	bool size_label; /* a "bytes" label with the average object size, like Go's heap profile */
+};
+
+#define MAX_VALUES 4
+
+static Sample *sample_of(struct builder *b, const struct profile_spec *spec,
+			 const struct snapshot *snap, const struct snapshot_stack *st)
 {
 	Sample *s = calloc(1, sizeof(*s));
 	size_t i, start;
@@ -208,7 +225,8 @@ static Sample *sample_of(struct builder *b, const struct snapshot *snap,
 	if (s)
 		perftools__profiles__sample__init(s);
 	if (!s || !(s->location_id = calloc(st->nr_frames + 1, sizeof(uint64_t))) ||
-	    !(s->value = calloc(4, sizeof(int64_t))) || !(s->label = calloc(3, sizeof(Label *)))) {
+	    !(s->value = calloc(MAX_VALUES, sizeof(int64_t))) ||
+	    !(s->label = calloc(4, sizeof(Label *)))) {
 		b->err = -ENOMEM;
 		return s;
 	}
@@ -222,14 +240,14 @@ static Sample *sample_of(struct builder *b, const struct snapshot *snap,
 		s->location_id[s->n_location_id++] =
 		    location_id(b, st->stats.pid, &st->frames[i], start - i);
 	}
-	s->value[0] = (int64_t)st->stats.outstanding_bytes;
-	s->value[1] = (int64_t)st->stats.outstanding_count;
-	s->value[2] = (int64_t)st->stats.alloc_bytes;
-	s->value[3] = (int64_t)st->stats.alloc_count;
-	s->n_value = 4;
+	spec->values(&st->stats, s->value);
+	s->n_value = spec->nr_types;
 	s->label[s->n_label++] = label(b, "pid", NULL, st->stats.pid);
 	s->label[s->n_label++] = label(b, "comm", snapshot__comm(snap, (int)st->stats.pid), 0);
 	s->label[s->n_label++] = label(b, "kind", alloc_kind__name(st->stats.kind), 0);
+	if (spec->size_label && st->stats.alloc_count)
+		s->label[s->n_label++] = label(
+		    b, "bytes", NULL, (int64_t)(st->stats.alloc_bytes / st->stats.alloc_count));
 	return s;
 }
 
@@ -349,31 +367,83 @@ static void free_profile(struct builder *b)
 	hmap__free(&b->mappings);
 }
 
-static void build(struct builder *b, const struct snapshot *snap)
+static bool is_tracked_kind(enum alloc_kind kind)
+{
+	return kind == KIND_MALLOC || kind == KIND_MMAP;
+}
+
+static bool is_goroutine_kind(enum alloc_kind kind)
+{
+	return kind == KIND_GOROUTINE;
+}
+
+static bool is_go_heap_kind(enum alloc_kind kind)
+{
+	return kind == KIND_GO_HEAP;
+}
+
+static void memory_values(const struct stack_stats *s, int64_t *v)
+{
+	v[0] = (int64_t)s->outstanding_bytes;
+	v[1] = (int64_t)s->outstanding_count;
+	v[2] = (int64_t)s->alloc_bytes;
+	v[3] = (int64_t)s->alloc_count;
+}
+
+static void goroutine_values(const struct stack_stats *s, int64_t *v)
+{
+	v[0] = (int64_t)s->outstanding_count;
+}
+
+/* In the order of Go's own heap profile (runtime/pprof writeHeapProto). */
+static void go_heap_values(const struct stack_stats *s, int64_t *v)
+{
+	v[0] = (int64_t)s->alloc_count;
+	v[1] = (int64_t)s->alloc_bytes;
+	v[2] = (int64_t)s->outstanding_count;
+	v[3] = (int64_t)s->outstanding_bytes;
+}
+
+static const char *const memory_types[][2] = {
+    {"inuse_space", "bytes"},
+    {"inuse_objects", "count"},
+    {"alloc_space", "bytes"},
+    {"alloc_objects", "count"},
+};
+static const char *const goroutine_types[][2] = {{"goroutine", "count"}};
+static const char *const go_heap_types[][2] = {
+    {"alloc_objects", "count"},
+    {"alloc_space", "bytes"},
+    {"inuse_objects", "count"},
+    {"inuse_space", "bytes"},
+};
+
+static void build(struct builder *b, const struct profile_spec *spec, const struct snapshot *snap)
 {
 	Profile *p = &b->profile;
 	size_t i;
 
 	perftools__profiles__profile__init(p);
 	string_id(b, ""); /* index 0 */
-	p->sample_type = calloc(4, sizeof(*p->sample_type));
+	p->sample_type = calloc(spec->nr_types, sizeof(*p->sample_type));
 	p->sample = calloc(snap->nr_stacks + 1, sizeof(*p->sample));
 	if (!p->sample_type || !p->sample) {
 		b->err = -ENOMEM;
 		return;
 	}
-	p->sample_type[p->n_sample_type++] = value_type(b, "inuse_space", "bytes");
-	p->sample_type[p->n_sample_type++] = value_type(b, "inuse_objects", "count");
-	p->sample_type[p->n_sample_type++] = value_type(b, "alloc_space", "bytes");
-	p->sample_type[p->n_sample_type++] = value_type(b, "alloc_objects", "count");
-	p->period_type = value_type(b, "space", "bytes");
-	p->period = 1; /* every allocation is seen: no sampling to scale back */
-	p->default_sample_type = string_id(b, "inuse_space");
+	for (i = 0; i < spec->nr_types; i++)
+		p->sample_type[p->n_sample_type++] =
+		    value_type(b, spec->types[i][0], spec->types[i][1]);
+	p->period_type = value_type(b, spec->period_type[0], spec->period_type[1]);
+	p->period = spec->period;
+	p->default_sample_type = string_id(b, spec->default_type);
 	p->time_nanos = (int64_t)snap->wall_time_s * 1000000000LL;
 	p->duration_nanos = (int64_t)(snap->elapsed_s * 1e9);
 	for (i = 0; i < snap->nr_stacks && !b->err; i++)
-		p->sample[p->n_sample++] = sample_of(b, snap, &snap->stacks[i]);
-	if (snapshot__nr_omitted(snap) && !b->err)
+		if (spec->keeps(snap->stacks[i].stats.kind))
+			p->sample[p->n_sample++] = sample_of(b, spec, snap, &snap->stacks[i]);
+	/* The stacks past the cap are counted as memory: only that profile says so. */
+	if (spec->keeps == is_tracked_kind && snapshot__nr_omitted(snap) && !b->err)
 		p->sample[p->n_sample++] = dropped_sample(b, snap);
 	p->function = b->functions_list;
 	p->location = b->locations_list;
@@ -405,7 +475,7 @@ static int write_gzip(FILE *out, const uint8_t *buf, size_t len)
 	return ret == Z_STREAM_END ? 0 : -EIO;
 }
 
-int pprof__write(FILE *out, const struct snapshot *snap)
+static int write_profile(FILE *out, const struct profile_spec *spec, const struct snapshot *snap)
 {
 	struct builder b;
 	uint8_t *packed;
@@ -417,7 +487,7 @@ int pprof__write(FILE *out, const struct snapshot *snap)
 	hmap__init(&b.functions, sizeof(uint64_t));
 	hmap__init(&b.locations, sizeof(uint64_t));
 	hmap__init(&b.mappings, sizeof(uint64_t));
-	build(&b, snap);
+	build(&b, spec, snap);
 	err = b.err;
 	if (!err) {
 		len = perftools__profiles__profile__get_packed_size(&b.profile);
@@ -436,4 +506,93 @@ int pprof__write(FILE *out, const struct snapshot *snap)
 	b.profile.string_table = NULL;
 	free_profile(&b);
 	return err;
+}
+
+int pprof__write(FILE *out, const struct snapshot *snap)
+{
+	const struct profile_spec spec = {
+	    .keeps = is_tracked_kind,
+	    .types = memory_types,
+	    .nr_types = 4,
+	    .period_type = {"space", "bytes"},
+	    .period = 1, /* every allocation is seen: no sampling to scale back */
+	    .default_type = "inuse_space",
+	    .values = memory_values,
+	};
+
+	return write_profile(out, &spec, snap);
+}
+
+int pprof__write_goroutines(FILE *out, const struct snapshot *snap)
+{
+	const struct profile_spec spec = {
+	    .keeps = is_goroutine_kind,
+	    .types = goroutine_types,
+	    .nr_types = 1,
+	    .period_type = {"goroutine", "count"},
+	    .period = 1,
+	    .default_type = "goroutine",
+	    .values = goroutine_values,
+	};
+
+	return write_profile(out, &spec, snap);
+}
+
+int64_t pprof__go_heap_rate(const struct snapshot *snap)
+{
+	const struct snapshot_proc *proc;
+	size_t i, j;
+
+	for (i = 0; i < snap->nr_stacks; i++) {
+		if (snap->stacks[i].stats.kind != KIND_GO_HEAP)
+			continue;
+		for (j = 0; j < snap->nr_procs; j++) {
+			proc = &snap->procs[j];
+			if (proc->pid == (int)snap->stacks[i].stats.pid && proc->go &&
+			    proc->go->heap_rate > 0)
+				return proc->go->heap_rate;
+		}
+	}
+	return 0;
+}
+
+int pprof__write_go_heap(FILE *out, const struct snapshot *snap)
+{
+	const struct profile_spec spec = {
+	    .keeps = is_go_heap_kind,
+	    .types = go_heap_types,
+	    .nr_types = 4,
+	    .period_type = {"space", "bytes"},
+	    .period = pprof__go_heap_rate(snap),
+	    .default_type = "inuse_space",
+	    .values = go_heap_values,
+	    .size_label = true,
+	};
+
+	return write_profile(out, &spec, snap);
+}
+
+bool pprof__has_kind(const struct snapshot *snap, enum alloc_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_stacks; i++)
+		if (snap->stacks[i].stats.kind == kind)
+			return true;
+	return false;
+}
+
+int pprof__side_path(const char *path, const char *kind, char *buf, size_t len)
+{
+	static const char gz[] = ".pb.gz";
+	size_t plen = strlen(path), stem = plen;
+	int n;
+
+	if (plen > strlen(gz) && !strcmp(path + plen - strlen(gz), gz)) {
+		stem = plen - strlen(gz);
+		n = snprintf(buf, len, "%.*s.%s%s", (int)stem, path, kind, gz);
+	} else {
+		n = snprintf(buf, len, "%s.%s", path, kind);
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "units.h"
@@ -20,5 +21,19 @@ const char *format_bytes(uint64_t bytes, char buf[HUMAN_BYTES_LEN])
 		unit++;
 	}
 	snprintf(buf, HUMAN_BYTES_LEN, "%.1f %s", value, units[unit]);
+	return buf;
+}
+
+const char *format_count(uint64_t count, char buf[HUMAN_COUNT_LEN])
+{
+	char digits[21];
+	size_t n = (size_t)snprintf(digits, sizeof(digits), "%" PRIu64, count), i, used = 0;
+
+	for (i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[used++] = ',';
+		buf[used++] = digits[i];
+	}
+	buf[used] = '\0';
 	return buf;
 }

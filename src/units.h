@@ -10,4 +10,9 @@
 /* "512 B", "1.5 KiB", "12.0 MiB": powers of 1024, one decimal above bytes. */
 const char *format_bytes(uint64_t bytes, char buf[HUMAN_BYTES_LEN]);
 
+#define HUMAN_COUNT_LEN 28 /* UINT64_MAX with separators: 26 characters */
+
+/* "1,204": thousands separated by commas, whatever the locale. */
+const char *format_count(uint64_t count, char buf[HUMAN_COUNT_LEN]);
+
 #endif

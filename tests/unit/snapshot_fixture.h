@@ -201,4 +201,152 @@ static __attribute__((unused)) struct snapshot *make_snapshot(void)
 	return snap;
 }
 
+/* --- Go stacks -------------------------------------------------------------- */
+
+/* A Go frame as the snapshot has it: function, file and line; inlined or not. */
+#define GO_FRAME(pc, fn, path, ln, inl)                                                            \
+	{                                                                                          \
+		.addr = (pc), .symbol = (fn), .offset = 0x10, .module = "server", .file = (path),  \
+		.line = (ln), .inlined = (inl)                                                     \
+	}
+
+/* A heap copy of what the snapshot owns and frees (go_site, procs[].go). */
+static __attribute__((unused)) void *fixture_dup(const void *from, size_t size)
+{
+	void *copy = malloc(size);
+
+	assert_non_null(copy);
+	memcpy(copy, from, size);
+	return copy;
+}
+
+/* The census's view of the leaking site (copied: the snapshot owns and frees its own). */
+static const struct go_site fixture_go_site = {
+    .states = {{"chan receive", 1200}, {"running", 4}},
+    .nr_states = 2,
+    .max_blocked_s = 61.4,
+    .stack_bytes = 1204 * 8192,
+    .created = 1300,
+    .exited = 96,
+};
+
+/* The other site's goroutines were all there before memleakd attached. */
+static const struct go_site fixture_old_site = {
+    .before_attach = true,
+    .states = {{"select", 3}},
+    .nr_states = 1,
+    .stack_bytes = 3 * 2048,
+};
+
+static struct snapshot_go fixture_go = {
+    .version = "go1.23.5",
+    .goroutines = 1310,
+    .system_goroutines = 5,
+    .goroutines_traced = true,
+    .heap_rate = 512 * 1024,
+    .gc_cycle = 17,
+    .heap_inuse_bytes = 3 * 1048576 + 65536,
+    .heap_inuse_objects = 3072 + 16,
+    .census_ms = 1.25,
+    .census_bytes = 81920,
+    .heap_read_ms = 0.5,
+    .heap_read_bytes = 12288,
+    .heap_buckets = 35,
+};
+
+/*
+ * A Go process (pid 42 "server", go1.23.5) and a C one (pid 43): stacks in
+ * snapshot order a malloc one (pid 43), two goroutine sites (1,204 live
+ * and growing +20/s with the census's view and a blocked-in stack; 3 live
+ * started before attach, never blocked), two go-heap stacks (3 MiB in
+ * 3,072 objects through an inlined frame; 64 KiB in 16 objects).
+ */
+static __attribute__((unused)) struct snapshot *make_go_snapshot(struct stack_history *growing)
+{
+	static const struct frame malloc_frames[] = {
+	    {.addr = 0x55550000101aULL, .symbol = "c_leak", .offset = 0x1a, .module = "cprog"},
+	};
+	static const struct frame created[] = {
+	    GO_FRAME(0x4a1010, "main.(*Server).handle", "/src/app/server.go", 88, 0),
+	    GO_FRAME(0x4a2020, "main.(*Server).serve", "/src/app/server.go", 40, 0),
+	    GO_FRAME(0x4a3030, "main.main", "/src/app/main.go", 12, 0),
+	};
+	static const struct frame blocked[] = {
+	    GO_FRAME(0x43b000, "runtime.gopark", "/go/src/runtime/proc.go", 398, 0),
+	    GO_FRAME(0x406000, "runtime.chanrecv1", "/go/src/runtime/chan.go", 442, 0),
+	    GO_FRAME(0x4a1100, "main.(*Server).handle.func1", "/src/app/server.go", 91, 0),
+	};
+	static const struct frame worker[] = {
+	    GO_FRAME(0x4a4040, "main.worker", "/src/app/worker.go", 7, 0),
+	};
+	static const struct frame heap_big[] = {
+	    GO_FRAME(0x4a5050, "main.newBuffer", "/src/app/buf.go", 21, 1),
+	    GO_FRAME(0x4a5050, "main.(*Server).cache", "/src/app/cache.go", 55, 0),
+	    GO_FRAME(0x4a3030, "main.main", "/src/app/main.go", 12, 0),
+	};
+	static const struct frame heap_small[] = {
+	    GO_FRAME(0x4a6060, "main.loadConfig", "/src/app/config.go", 9, 0),
+	    GO_FRAME(0x4a3040, "main.main", "/src/app/main.go", 10, 0),
+	};
+	struct snapshot *snap = calloc(1, sizeof(*snap));
+	struct snapshot_stack *st;
+
+	assert_non_null(snap);
+	snap->elapsed_s = 60;
+	snap->wall_time_s = 1000;
+	snap->seq = 2;
+	snap->unwind_mode = "fp";
+	snap->window = 10;
+	snap->interval_s = 5;
+	snap->procs = calloc(2, sizeof(*snap->procs));
+	assert_non_null(snap->procs);
+	snap->procs[0].pid = 42;
+	strcpy(snap->procs[0].comm, "server");
+	snap->procs[0].go = fixture_dup(&fixture_go, sizeof(fixture_go));
+	snap->procs[1].pid = 43;
+	strcpy(snap->procs[1].comm, "cprog");
+	snap->nr_procs = 2;
+	snap->nr_stacks = snap->nr_live_stacks = snap->max_stacks = 5;
+	snap->nr_growing = 1;
+	snap->stacks = calloc(snap->nr_stacks, sizeof(*snap->stacks));
+	assert_non_null(snap->stacks);
+
+	st = &snap->stacks[0];
+	set_stats(st, 43, 1, 4096, 2, 8192, 4);
+	st->frames = frames_of(malloc_frames, 1);
+	st->nr_frames = 1;
+
+	st = &snap->stacks[1];
+	set_stats(st, 42, 2, 1204, 1204, 1300, 1300);
+	st->stats.kind = KIND_GOROUTINE;
+	st->frames = frames_of(created, 3);
+	st->nr_frames = 3;
+	st->blocked_frames = frames_of(blocked, 3);
+	st->nr_blocked_frames = 3;
+	st->go_site = fixture_dup(&fixture_go_site, sizeof(fixture_go_site));
+	st->oldest_age_s = 59;
+	st->hist = growing;
+
+	st = &snap->stacks[2];
+	set_stats(st, 42, 3, 3, 3, 0, 0);
+	st->stats.free_bytes = st->stats.free_count = 0;
+	st->stats.kind = KIND_GOROUTINE;
+	st->frames = frames_of(worker, 1);
+	st->nr_frames = 1;
+	st->go_site = fixture_dup(&fixture_old_site, sizeof(fixture_old_site));
+
+	st = &snap->stacks[3];
+	set_stats(st, 42, 4, 3 * 1048576, 3072, 12 * 1048576, 12288);
+	st->stats.kind = KIND_GO_HEAP;
+	st->frames = frames_of(heap_big, 3);
+	st->nr_frames = 3;
+
+	st = &snap->stacks[4];
+	set_stats(st, 42, 5, 65536, 16, 65536, 16);
+	st->stats.kind = KIND_GO_HEAP;
+	st->frames = frames_of(heap_small, 2);
+	st->nr_frames = 2;
+	return snap;
+}
+
 #endif

@@ -173,10 +173,44 @@ static void test_flamegraph_long_names_merge(void **state)
 	snapshot__free(snap);
 }
 
+/*
+ * Go kinds get a box of their own under the process; goroutine boxes weigh
+ * and say live goroutines, go-heap boxes bytes; a process box holding both
+ * says both.
+ */
+static void test_flamegraph_go_kinds(void **state)
+{
+	struct stack_history growing = {.nr_values = 1, .trend = {.rate = 20}, .growing = true};
+	struct stack_history heap_growing = {
+	    .nr_values = 1, .trend = {.rate = 1024}, .growing = true};
+	struct snapshot *snap = make_go_snapshot(&growing);
+	size_t len;
+	char *text;
+
+	(void)state;
+	snap->stacks[1].stats.outstanding_bytes = 999999; /* the count is what weighs */
+	snap->stacks[3].hist = &heap_growing;
+	text = render_with(flamegraph__render, snap, &len);
+	check_eq(count_of(text, "<g"), count_of(text, "</g>"));
+	check_contains(text, "<title>[goroutine] \xe2\x80\x94 1207 goroutines (");
+	check_contains(text, "<title>main.(*Server).handle \xe2\x80\x94 1204 goroutines (");
+	check_contains(text, "; growing +20.0 goroutines/s</title>");
+	check_contains(text, "<title>[go-heap] \xe2\x80\x94 3.1 MiB (3211264 B, ");
+	check_contains(text, "<title>server \xe2\x80\x94 3.1 MiB (3211264 B) and 1207 goroutines; "
+			     "growing +1.0 KiB/s, +20.0 goroutines/s</title>");
+	check_contains(text, "<title>main.newBuffer \xe2\x80\x94 3.0 MiB (3145728 B, 97.8%); "
+			     "growing +1.0 KiB/s</title>");
+	check_contains(text, "<title>c_leak \xe2\x80\x94 4.0 KiB (4096 B, ");
+	assert_null(strstr(text, "999999"));
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flamegraph_svg),
+	    cmocka_unit_test(test_flamegraph_go_kinds),
 	    cmocka_unit_test(test_flamegraph_hostile_names),
 	    cmocka_unit_test(test_flamegraph_long_names_merge),
 	};

@@ -141,10 +141,35 @@ static void test_folded_empty_and_io_error(void **state)
 	snapshot__free(snap);
 }
 
+/* Kinds other than malloc are marked under the process; goroutines weigh their live count. */
+static void test_folded_go_kinds(void **state)
+{
+	struct snapshot *snap = make_go_snapshot(NULL);
+	char *text;
+
+	(void)state;
+	/* Bytes and count differ here, so the weight shows which one is written. */
+	snap->stacks[1].stats.outstanding_bytes = 999999;
+	text = render_folded(snap);
+	check_str(text,
+		  "cprog;c_leak 4096\n"
+		  "server;[goroutine];main.main;main.(*Server).serve;main.(*Server).handle 1204\n"
+		  "server;[goroutine];main.worker 3\n"
+		  "server;[go-heap];main.main;main.(*Server).cache;main.newBuffer 3145728\n"
+		  "server;[go-heap];main.main;main.loadConfig 65536\n");
+	free(text);
+	snap->stacks[0].stats.kind = KIND_MMAP;
+	text = render_folded(snap);
+	check_contains(text, "cprog;[mmap];c_leak 4096\n");
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_folded_exact),
+	    cmocka_unit_test(test_folded_go_kinds),
 	    cmocka_unit_test(test_folded_control_characters),
 	    cmocka_unit_test(test_folded_utf8),
 	    cmocka_unit_test(test_folded_empty_and_io_error),

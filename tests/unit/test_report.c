@@ -292,6 +292,156 @@ static void test_sparkline(void **state)
 	check_str(report__sparkline(rising, 0, buf, sizeof(buf)), "");
 }
 
+static struct stack_history go_growing = {
+    .values = {1000, 1100, 1204}, .nr_values = 3, .trend = {.rate = 20}, .growing = true};
+
+/*
+ * A Go process: its facts line, then the three groups each under its
+ * title, goroutine sites by creation site with the census's view and both
+ * stacks, the Go heap in bytes and objects. Exact from the Go line on.
+ */
+static void test_report_go_groups(void **state)
+{
+	struct snapshot *snap = make_go_snapshot(&go_growing);
+	char *text = render_report(snap, 10);
+	const char *go_part = strstr(text, "Go pid 42");
+
+	(void)state;
+	assert_non_null(go_part);
+	check_str(
+	    go_part,
+	    "Go pid 42 (server): go1.23.5, 1,310 goroutines (NumGoroutine) + 5 system; "
+	    "births and exits traced; census 1.2 ms (80.0 KiB read)\n"
+	    "    heap profile: one sample per 512.0 KiB allocated on average, as of GC cycle "
+	    "17; read in 0.5 ms (12.0 KiB, 35 buckets)\n"
+	    "Memory (malloc and mmap), in bytes outstanding:\n"
+	    "#1 4.0 KiB (4096 B) in 2 allocations, pid 43 (cprog)\n"
+	    "    since attach: allocated 8.0 KiB in 4, freed 4.0 KiB in 2\n"
+	    "        c_leak+0x1a (cprog)\n"
+	    "Goroutines, in live goroutines by creation site:\n"
+	    "#1 1,204 goroutines created at main.(*Server).handle (server.go:88), +20.0/s "
+	    "GROWING, blocked in chan receive for up to 61 s\n"
+	    "    pid 42 (server); since attach 1,300 created, 96 exited; "
+	    "\u2581\u2584\u2588; oldest 59 s old\n"
+	    "    states: chan receive 1,200, running 4; goroutine stacks pin 9.4 MiB\n"
+	    "    created at:\n"
+	    "        main.(*Server).handle+0x10 (server) /src/app/server.go:88\n"
+	    "        main.(*Server).serve+0x10 (server) /src/app/server.go:40\n"
+	    "        main.main+0x10 (server) /src/app/main.go:12\n"
+	    "    blocked in:\n"
+	    "        runtime.gopark+0x10 (server) /go/src/runtime/proc.go:398\n"
+	    "        runtime.chanrecv1+0x10 (server) /go/src/runtime/chan.go:442\n"
+	    "        main.(*Server).handle.func1+0x10 (server) /src/app/server.go:91\n"
+	    "#2 3 goroutines started before attach, running main.worker (worker.go:7)\n"
+	    "    pid 42 (server); since attach 0 created, 0 exited; oldest 0 s old\n"
+	    "    states: select 3; goroutine stacks pin 6.0 KiB\n"
+	    "    created at:\n"
+	    "        main.worker+0x10 (server) /src/app/worker.go:7\n"
+	    "Go heap (in use, sampled and scaled like pprof; as of GC cycle 17), in bytes and "
+	    "objects:\n"
+	    "#1 3.0 MiB (3145728 B) in 3,072 objects, pid 42 (server)\n"
+	    "    allocated since the program started: 12.0 MiB in 12,288 objects\n"
+	    "        main.newBuffer (inlined) /src/app/buf.go:21\n"
+	    "        main.(*Server).cache+0x10 (server) /src/app/cache.go:55\n"
+	    "        main.main+0x10 (server) /src/app/main.go:12\n"
+	    "#2 64.0 KiB (65536 B) in 16 objects, pid 42 (server)\n"
+	    "    allocated since the program started: 64.0 KiB in 16 objects\n"
+	    "        main.loadConfig+0x10 (server) /src/app/config.go:9\n"
+	    "        main.main+0x10 (server) /src/app/main.go:10\n"
+	    "\n");
+	free(text);
+	/* -n applies to each group: one of each, the rest counted per group. */
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "(1 more stacks not shown; raise -n to see them)\n"), 2);
+	check_eq(count_of(text, "\n#1 "), 3);
+	assert_null(strstr(text, "\n#2 "));
+	free(text);
+	snapshot__free(snap);
+}
+
+/* "blocked in" names the most common waiting state, never "running". */
+static void test_report_go_blocked_state(void **state)
+{
+	struct snapshot *snap = make_go_snapshot(&go_growing);
+	struct go_site *site = (struct go_site *)snap->stacks[1].go_site;
+	char *text;
+
+	(void)state;
+	site->states[0] = (struct go_site_state){"running", 1000};
+	site->states[1] = (struct go_site_state){"select", 204};
+	text = render_report(snap, 10);
+	check_contains(text, "GROWING, blocked in select for up to 61 s\n");
+	free(text);
+	site->states[1] = (struct go_site_state){"runnable", 204};
+	text = render_report(snap, 10);
+	check_contains(text, "(server.go:88), +20.0/s GROWING\n");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* Heap profiling off: said plainly, with the way to turn it on; the runtime's own reason wins. */
+static void test_report_go_heap_off(void **state)
+{
+	struct snapshot *snap = make_go_snapshot(&go_growing);
+	struct snapshot_go *go = snap->procs[0].go;
+	char *text;
+
+	(void)state;
+	go->heap_rate = 0;
+	text = render_report(snap, 10);
+	check_contains(text, "    heap profile: none: heap profiling is off in this binary (the "
+			     "linker disables it when the program never references runtime/pprof); "
+			     "--go-heap-sampling turns it on\n");
+	free(text);
+	go->heap_off = "the heap profile could not be read (\x1b[2Jbucket list)";
+	go->goroutines_off = "no g0 offsets for go1.99";
+	go->goroutines_traced = false;
+	text = render_report(snap, 10);
+	check_contains(text, "    heap profile: none: the heap profile could not be read "
+			     "(?[2Jbucket list)\n");
+	check_contains(text, "; goroutines not counted: no g0 offsets for go1.99\n");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* The Go version comes from the target's memory: never raw to the terminal. */
+static void test_report_go_hostile_version(void **state)
+{
+	struct snapshot *snap = make_go_snapshot(&go_growing);
+	struct snapshot_go *go = snap->procs[0].go;
+	char *text;
+
+	(void)state;
+	strcpy(go->version, "go1\x1b]0;x\x07");
+	text = render_report(snap, 10);
+	assert_null(strchr(text, '\x1b'));
+	assert_null(strchr(text, '\x07'));
+	check_contains(text, "Go pid 42 (server): go1?]0;x?, ");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* A malloc-only snapshot has no group titles (the report looks as before), Go losses a line. */
+static void test_report_go_losses_and_no_titles(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	char *text = render_report(snap, 10);
+
+	(void)state;
+	assert_null(strstr(text, "Memory (malloc and mmap)"));
+	assert_null(strstr(text, "lost (goroutines)"));
+	free(text);
+	snap->losses.go_exits_unseen_birth = 41;
+	snap->losses.go_creates_missed = 42;
+	snap->losses.go_exits_missed = 43;
+	snap->losses.go_census_unreadable = 44;
+	text = render_report(snap, 10);
+	check_contains(text, "lost (goroutines): 41 exits of goroutines born unseen, 42 creations "
+			     "missed, 43 exits missed, 44 censuses unreadable\n");
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +451,11 @@ int main(void)
 	    cmocka_unit_test(test_report_control_characters),
 	    cmocka_unit_test(test_report_c1_bidi_invalid),
 	    cmocka_unit_test(test_sparkline),
+	    cmocka_unit_test(test_report_go_groups),
+	    cmocka_unit_test(test_report_go_blocked_state),
+	    cmocka_unit_test(test_report_go_heap_off),
+	    cmocka_unit_test(test_report_go_hostile_version),
+	    cmocka_unit_test(test_report_go_losses_and_no_titles),
 	};
 
 	/* The report prints local time: pin it so the expected text is exact. */
