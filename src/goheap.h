@@ -35,9 +35,9 @@ struct goheap_bucket {
 };
 
 struct goheap_profile {
-	int64_t rate;	   /* MemProfileRate: 0 = profiling off; the pprof period */
-	uint32_t cycle;	   /* completed GC cycles (mProfCycle >> 1) */
-	bool all_cycles;   /* no GC completed yet: every cycle folded (as MemProfile does) */
+	int64_t rate;	 /* MemProfileRate: 0 = profiling off; the pprof period */
+	uint32_t cycle;	 /* completed GC cycles (mProfCycle >> 1) */
+	bool all_cycles; /* no GC completed yet: every cycle folded (as MemProfile does) */
 	const struct goheap_bucket *buckets; /* valid until the next read */
 	size_t nr_buckets;
 	size_t nr_invalid; /* buckets that read as garbage: skipped */
@@ -62,5 +62,12 @@ int goheap__enable_sampling(const struct goheap_globals *g, mem_write_fn write, 
 /* pprof's scaleHeapSample: count and bytes sampled at rate, scaled to estimates. */
 void goheap__scale(int64_t count, int64_t bytes, int64_t rate, int64_t *scaled_count,
 		   int64_t *scaled_bytes);
+/*
+ * Go's math.Exp as the amd64 runtime computes it (math/exp_amd64.s), with
+ * or without FMA (Go takes the FMA path when the CPU has AVX and FMA):
+ * glibc's exp differs in the last bit for ~8% of the arguments, enough to
+ * move a scaled value by one. goheap__scale uses the path of this CPU.
+ */
+double goheap__go_exp(double x, bool use_fma);
 
 #endif
