@@ -60,7 +60,8 @@ struct goheap {
 	/* Per read, parallel to cache. */
 	struct mem_record *records;
 	bool *record_read;
-	size_t *by_record_addr; /* cache indices, records in address order */
+	size_t *by_record_addr; /* valid cache indices, records in address order */
+	size_t nr_ordered;
 	size_t cap_records;
 	bool order_stale;
 	unsigned char *span;
@@ -192,6 +193,48 @@ enum walk_end {
 	WALK_ABORTED,	/* unreadable header, loop or too many buckets */
 };
 
+struct addr_index {
+	uint64_t addr;
+	size_t index;
+};
+
+static int addr_index_cmp(const void *a, const void *b)
+{
+	const struct addr_index *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * After a loop: Brent's algorithm went round it more than once, so the
+ * walk read some buckets twice. Keeps the walk up to its first repeat.
+ */
+static int drop_repeated(struct goheap *h, enum walk_end *end)
+{
+	struct addr_index *sorted = malloc(h->nr_fresh * sizeof(*sorted));
+	size_t cut = h->nr_fresh, i;
+
+	*end = WALK_ABORTED;
+	if (!sorted)
+		return -ENOMEM;
+	for (i = 0; i < h->nr_fresh; i++)
+		sorted[i] = (struct addr_index){h->fresh[i].addr, i};
+	qsort(sorted, h->nr_fresh, sizeof(*sorted), addr_index_cmp);
+	for (i = 1; i < h->nr_fresh; i++)
+		if (sorted[i].addr == sorted[i - 1].addr && sorted[i].index < cut)
+			cut = sorted[i].index;
+	free(sorted);
+	for (i = cut; i < h->nr_fresh; i++)
+		if (h->fresh[i].valid) {
+			h->nr_pcs = h->fresh[i].pc_off; /* PCs are appended in walk order */
+			break;
+		}
+	h->nr_fresh = cut;
+	return 0;
+}
+
 /*
  * Walks from head, reading new buckets into h->fresh until the cached head
  * or nil. Loops are caught with Brent's algorithm (a loop in allnext can
@@ -226,7 +269,7 @@ static int walk_new_buckets(struct goheap *h, mem_read_fn read, void *ctx, uint6
 			break;
 		addr = next;
 		if (addr == tortoise)
-			break;
+			return drop_repeated(h, end);
 		if (++steps == power) {
 			tortoise = addr;
 			power *= 2;
@@ -286,16 +329,22 @@ static int by_record_addr_cmp(const void *a, const void *b, void *cache)
 	return ra < rb ? -1 : ra > rb;
 }
 
-/* The valid buckets' indices, in record address order (recomputed when the cache changed). */
+/* The valid buckets' indices in record address order, sorted again only when the cache changed. */
 static size_t record_order(struct goheap *h)
 {
-	size_t n = 0, i;
+	size_t i;
 
+	if (!h->order_stale)
+		return h->nr_ordered;
+	h->nr_ordered = 0;
 	for (i = 0; i < h->nr_cached; i++)
 		if (h->cache[i].valid)
-			h->by_record_addr[n++] = i;
-	qsort_r(h->by_record_addr, n, sizeof(*h->by_record_addr), by_record_addr_cmp, h->cache);
-	return n;
+			h->by_record_addr[h->nr_ordered++] = i;
+	if (h->nr_ordered)
+		qsort_r(h->by_record_addr, h->nr_ordered, sizeof(*h->by_record_addr),
+			by_record_addr_cmp, h->cache);
+	h->order_stale = false;
+	return h->nr_ordered;
 }
 
 /* How many ordered records from first on fit in one span. */
@@ -328,6 +377,8 @@ static void read_records(struct goheap *h, mem_read_fn read, void *ctx)
 {
 	size_t nr, first, n, k;
 
+	if (!h->nr_cached)
+		return;
 	memset(h->record_read, 0, h->nr_cached * sizeof(*h->record_read));
 	nr = record_order(h);
 	for (first = 0; first < nr; first += n) {
