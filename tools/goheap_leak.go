@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// goheap_leak: the Go heap fixture of tools/goheap_check.sh. Leaks 1 KiB map
+// values at 1000/s plus 4 KiB of garbage each; on SIGUSR1 runs runtime.GC(),
+// writes its own heap profile to the file named by its first argument, prints
+// "dumped", and allocates nothing for 3 s, so a reader from outside sees the
+// same buckets the profile was written from.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"time"
+)
+
+var kept = map[int][]byte{}
+var sink []byte
+
+//go:noinline
+func remember(i int) {
+	kept[i] = make([]byte, 1024)
+}
+
+//go:noinline
+func churn() {
+	sink = make([]byte, 4096)
+}
+
+func dump(path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	f.Close()
+	fmt.Println("dumped")
+	time.Sleep(3 * time.Second)
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: goheap_leak PROFILE")
+		os.Exit(2)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	tick := time.NewTicker(10 * time.Millisecond)
+	fmt.Println("ready")
+	for i := 0; ; {
+		select {
+		case <-sig:
+			dump(os.Args[1])
+		case <-tick.C:
+			for k := 0; k < 10; k++ {
+				remember(i)
+				churn()
+				i++
+			}
+		}
+	}
+}
