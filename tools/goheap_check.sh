@@ -12,6 +12,10 @@
 #
 # GO is the go command whose `go tool nm` and `go tool pprof` are used
 # (default: go). PIE binaries are handled (load bias from /proc/PID/maps).
+# GOHEAP_NOGC=1: the fixture runs with GOGC=off and no GC at all; the read
+# happens before the program's own MemProfile folds every cycle, and must
+# have folded them too (all_cycles 1). GOHEAP_KEEP=FILE keeps the profile,
+# GOHEAP_VERBOSE=1 prints every bucket, GOHEAP_DUMP names the reader.
 set -u
 binary=$1
 seconds=${2:-4}
@@ -33,7 +37,11 @@ if [ -z "$mbuckets" ] || [ -z "$mprofcycle" ] || [ -z "$rate" ]; then
 fi
 
 mkfifo "$work/out"
-"$binary" "$work/heap.pprof" >"$work/out" &
+if [ -n "${GOHEAP_NOGC:-}" ]; then
+	GOGC=off GOHEAP_LEAK_NOGC=1 "$binary" "$work/heap.pprof" >"$work/out" &
+else
+	"$binary" "$work/heap.pprof" >"$work/out" &
+fi
 pid=$!
 exec 3<"$work/out"
 read -r -t 10 line <&3
@@ -46,21 +54,34 @@ if readelf -hW "$binary" | grep -q 'Type:.*DYN'; then
 	start=$(awk -v f="$real" '$6 == f && $3 == "00000000" { split($1, a, "-"); print a[1]; exit }' \
 		"/proc/$pid/maps")
 	vaddr=$(readelf -lW "$binary" | awk '$1 == "LOAD" { print $3; exit }')
-	bias=$(( 0x$start - ($vaddr & ~0xfff) ))
+	bias=$(( 0x$start - (vaddr & ~0xfff) ))
 fi
 addr() { printf '%x' $(( 0x$1 + bias )); }
 
+expect_line() {
+	read -r -t 20 line <&3
+	if [ "$line" != "$1" ]; then
+		echo "goheap_check: fixture did not say $1" >&2
+		kill "$pid"
+		exit 2
+	fi
+}
+read_profile() {
+	"$dump" -v "$pid" "$(addr "$mbuckets")" "$(addr "$mprofcycle")" "$(addr "$rate")" \
+		>"$work/dump"
+	status=$?
+}
+
 sleep "$seconds"
 kill -USR1 "$pid"
-read -r -t 20 line <&3
-if [ "$line" != dumped ]; then
-	echo "goheap_check: fixture did not dump its profile" >&2
-	kill "$pid"
-	exit 2
+if [ -n "${GOHEAP_NOGC:-}" ]; then
+	expect_line paused
+	read_profile
+	expect_line dumped
+else
+	expect_line dumped
+	read_profile
 fi
-"$dump" -v "$pid" "$(addr "$mbuckets")" "$(addr "$mprofcycle")" \
-	"$(addr "$rate")" >"$work/dump"
-status=$?
 kill "$pid"
 wait "$pid" 2>/dev/null
 [ $status = 0 ] || exit 2
@@ -85,6 +106,10 @@ echo "pprof: $(wc -l <"$work/pprof.samples") samples"
 ours=$(grep '^inuse_objects' "$work/dump")
 theirs=$(cat "$work/pprof")
 echo "pprof: $theirs"
+if [ -n "${GOHEAP_NOGC:-}" ] && ! grep -q ' all_cycles 1 ' "$work/dump"; then
+	echo "goheap_check: $binary: no GC ran, yet not every cycle was folded"
+	exit 1
+fi
 if [ "$ours" = "$theirs" ] && cmp -s "$work/dump.samples" "$work/pprof.samples"; then
 	echo "goheap_check: $binary: equal"
 	exit 0
