@@ -49,12 +49,18 @@ struct goheap_profile {
 
 struct goheap *goheap__new(void);
 void goheap__free(struct goheap *h);
-/* Reads the profile now. 0, -EFAULT (globals unreadable), -ENOMEM. */
+/*
+ * Reads the profile now. 0, -EFAULT (globals unreadable, or a negative
+ * MemProfileRate), -ENOMEM. A bucket list that cannot be walked to its end
+ * (unreadable bucket, loop, GOHEAP_MAX_BUCKETS) gives the buckets before
+ * that point and counts one invalid; the next read walks it all again.
+ */
 int goheap__read(struct goheap *h, const struct goheap_globals *g, mem_read_fn read, void *ctx,
 		 struct goheap_profile *out);
 /*
  * The opt-in: sets runtime.MemProfileRate to rate in the target, so
- * allocations from now on are sampled. 0 or -errno.
+ * allocations from now on are sampled. 0, -EINVAL (rate not positive) or
+ * the writer's -errno.
  */
 int goheap__enable_sampling(const struct goheap_globals *g, mem_write_fn write, void *ctx,
 			    int64_t rate);
