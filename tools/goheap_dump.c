@@ -6,10 +6,12 @@
  * the program writes itself (tools/goheap_check.sh does). Addresses are
  * runtime addresses (link address + load bias), in hex:
  *
- *   goheap_dump [-v] [-e RATE] PID MBUCKETS MPROFCYCLE MEMPROFILERATE
+ *   goheap_dump [-v] [-e RATE] [-n READS] PID MBUCKETS MPROFCYCLE MEMPROFILERATE
  *
- * -e writes RATE into runtime.MemProfileRate first (the opt-in). Exit 0,
- * 1 on a read error, 2 on usage.
+ * -e writes RATE into runtime.MemProfileRate first (the opt-in); -n reads
+ * READS times, a second apart, with one reader (later reads hit its cache:
+ * compare bytes_read and duration_ns). Exit 0, 1 on a read error, 2 on
+ * usage.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -84,13 +86,15 @@ int main(int argc, char **argv)
 	struct goheap_profile p;
 	struct procmem pm = {0};
 	struct goheap *h;
-	uint64_t pid, rate = 0;
+	uint64_t pid, rate = 0, reads = 1, n;
 	bool verbose = false;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "ve:")) != -1) {
+	while ((opt = getopt(argc, argv, "ve:n:")) != -1) {
 		if (opt == 'v')
 			verbose = true;
+		else if (opt == 'n' && parse_u64(optarg, 10, &reads) && reads)
+			continue;
 		else if (opt != 'e' || !parse_u64(optarg, 10, &rate) || !rate || rate > INT64_MAX)
 			return usage();
 	}
@@ -111,14 +115,19 @@ int main(int argc, char **argv)
 	h = goheap__new();
 	if (!h)
 		return 1;
-	err = goheap__read(h, &g, procmem__read, &pm, &p);
-	if (err) {
-		fprintf(stderr, "goheap_dump: error: cannot read the heap profile of %d: %s\n",
-			pm.pid, strerror(-err));
-		goheap__free(h);
-		return 1;
+	for (n = 0; n < reads; n++) {
+		if (n)
+			sleep(1);
+		err = goheap__read(h, &g, procmem__read, &pm, &p);
+		if (err) {
+			fprintf(stderr,
+				"goheap_dump: error: cannot read the heap profile of %d: %s\n",
+				pm.pid, strerror(-err));
+			goheap__free(h);
+			return 1;
+		}
+		print_profile(&p, verbose);
 	}
-	print_profile(&p, verbose);
 	goheap__free(h);
 	return 0;
 }
