@@ -94,13 +94,16 @@ wait "$pid" 2>/dev/null
 	/^Locations/ { in_samples = 0 }
 	END { printf "inuse_objects %d inuse_space %d alloc_objects %d alloc_space %d\n", io, is, ao, as }
 ' >"$work/pprof"
-# Per bucket too: pprof's samples are the runtime's non-empty records, one each.
+# Per bucket too: pprof's samples are the runtime's records, one each. Empty
+# ones are left out on both sides: WriteHeapProfile's own allocations, after
+# its MemProfile call, make buckets the file cannot have (empty until a GC).
 awk '$1 == "bucket" && ($8 || $9 || $5 || $6) { print $8, $9, $5, $6 }' "$work/dump" | sort \
 	>"$work/dump.samples"
 "$gocmd" tool pprof -raw "$work/heap.pprof" 2>/dev/null |
-	awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ { sub(":", "", $4); print $1, $2, $3, $4 }' | sort \
+	awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ { sub(":", "", $4); if ($1 + 0 || $2 + 0 || $3 + 0 || $4 + 0) print $1, $2, $3, $4 }' | sort \
 	>"$work/pprof.samples"
 [ -n "${GOHEAP_VERBOSE:-}" ] && cat "$work/dump"
+[ -n "${GOHEAP_KEEP:-}" ] && cp "$work/dump.samples" "$GOHEAP_KEEP.ours" && cp "$work/pprof.samples" "$GOHEAP_KEEP.pprof"
 grep -v '^bucket' "$work/dump"
 echo "pprof: $(wc -l <"$work/pprof.samples") samples"
 ours=$(grep '^inuse_objects' "$work/dump")

@@ -40,7 +40,7 @@ static void print_bucket(const struct goheap_bucket *b)
 	printf("\n");
 }
 
-static void print_profile(const struct goheap_profile *p, bool verbose)
+static void print_profile(const struct goheap_profile *p, uint64_t reads, bool verbose)
 {
 	struct totals t = {0};
 	size_t i;
@@ -56,8 +56,8 @@ static void print_profile(const struct goheap_profile *p, bool verbose)
 			print_bucket(b);
 	}
 	printf("rate %" PRId64 " cycle %u all_cycles %d buckets %zu invalid %zu bytes_read %" PRIu64
-	       " duration_ns %" PRIu64 "\n",
-	       p->rate, p->cycle, p->all_cycles, p->nr_buckets, p->nr_invalid, p->bytes_read,
+	       " reads %" PRIu64 " duration_ns %" PRIu64 "\n",
+	       p->rate, p->cycle, p->all_cycles, p->nr_buckets, p->nr_invalid, p->bytes_read, reads,
 	       p->duration_ns);
 	printf("inuse_objects %" PRId64 " inuse_space %" PRId64 " alloc_objects %" PRId64
 	       " alloc_space %" PRId64 "\n",
@@ -116,6 +116,8 @@ int main(int argc, char **argv)
 	if (!h)
 		return 1;
 	for (n = 0; n < reads; n++) {
+		uint64_t calls_before = pm.reads;
+
 		if (n)
 			sleep(1);
 		err = goheap__read(h, &g, procmem__read, &pm, &p);
@@ -126,7 +128,7 @@ int main(int argc, char **argv)
 			goheap__free(h);
 			return 1;
 		}
-		print_profile(&p, verbose);
+		print_profile(&p, pm.reads - calls_before, verbose);
 	}
 	goheap__free(h);
 	return 0;

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -53,7 +54,35 @@ func dump(path string) {
 	time.Sleep(3 * time.Second)
 }
 
+var spread [][]byte
+
+// deep allocates size bytes depth frames down: one bucket per (depth, size).
+//
+//go:noinline
+func deep(depth, size int) {
+	if depth > 0 {
+		deep(depth-1, size)
+		return
+	}
+	b := make([]byte, size)
+	if len(spread) < 100000 {
+		spread = append(spread, b)
+	}
+}
+
+func envInt(name string) int {
+	v, _ := strconv.Atoi(os.Getenv(name))
+	return v
+}
+
+// GOHEAP_LEAK_RATE sets MemProfileRate; GOHEAP_LEAK_STACKS=N adds 10
+// allocations a tick from N stacks of sizes 1..8 KiB (keeping the first
+// 100000): thousands of buckets.
 func main() {
+	if rate := envInt("GOHEAP_LEAK_RATE"); rate > 0 {
+		runtime.MemProfileRate = rate
+	}
+	stacks := envInt("GOHEAP_LEAK_STACKS")
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: goheap_leak PROFILE")
 		os.Exit(2)
@@ -70,6 +99,9 @@ func main() {
 			for k := 0; k < 10; k++ {
 				remember(i)
 				churn()
+				if stacks > 0 {
+					deep(i%stacks, 1+(i*7919)%8192)
+				}
 				i++
 			}
 		}
