@@ -295,7 +295,8 @@ static void compact_fresh_pcs(struct goheap *h)
 	memmove(h->pcs, h->pcs + first, (h->nr_pcs - first) * sizeof(*h->pcs));
 	h->nr_pcs -= first;
 	for (i = 0; i < h->nr_fresh; i++)
-		h->fresh[i].pc_off -= first;
+		if (h->fresh[i].valid)
+			h->fresh[i].pc_off -= first;
 }
 
 /* Puts the walk's buckets into the cache, after the cached ones or instead of them. */
@@ -347,8 +348,9 @@ static size_t record_order(struct goheap *h)
 	return h->nr_ordered;
 }
 
-/* How many ordered records from first on fit in one span. */
-static size_t span_length(const struct goheap *h, const size_t *order, size_t nr, size_t first)
+/* How many ordered records from first on fit in one span, which ends at *span_end. */
+static size_t span_length(const struct goheap *h, const size_t *order, size_t nr, size_t first,
+			  uint64_t *span_end)
 {
 	uint64_t lo = record_addr(&h->cache[order[first]]);
 	uint64_t hi = lo + sizeof(struct mem_record);
@@ -363,6 +365,7 @@ static size_t span_length(const struct goheap *h, const size_t *order, size_t nr
 			hi = r + sizeof(struct mem_record);
 		n++;
 	}
+	*span_end = hi;
 	return n;
 }
 
@@ -385,14 +388,7 @@ static void read_records(struct goheap *h, mem_read_fn read, void *ctx)
 		const size_t *run = h->by_record_addr + first;
 		uint64_t lo = record_addr(&h->cache[run[0]]), hi;
 
-		n = span_length(h, h->by_record_addr, nr, first);
-		hi = record_addr(&h->cache[run[n - 1]]) + sizeof(struct mem_record);
-		for (k = 0; k < n; k++) {
-			uint64_t end = record_addr(&h->cache[run[k]]) + sizeof(struct mem_record);
-
-			if (end > hi)
-				hi = end;
-		}
+		n = span_length(h, h->by_record_addr, nr, first, &hi);
 		if (n == 1 || read_counted(h, read, ctx, lo, h->span, hi - lo)) {
 			for (k = 0; k < n; k++)
 				read_one_record(h, read, ctx, run[k]);

@@ -375,6 +375,44 @@ static void test_cache(void **state)
 	free(m);
 }
 
+/* A head the cache does not lead to (a new runtime at the same address): the cache is replaced. */
+static void test_cache_replaced(void **state)
+{
+	struct fake_mem *m = mem_new(1, 1, true);
+	struct goheap *h = goheap__new();
+	struct goheap_profile p;
+	uint64_t b;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		b = push_bucket(m, 16, 4, 0x400000 + 0x1000 * (uint64_t)i);
+		set_cycle(m, b, ACTIVE, 1, 0, 16);
+	}
+	check_eq(goheap__read(h, &globals, fake_read, m, &p), 0);
+	check_eq(p.nr_buckets, 3);
+
+	put_u64(m, G_MBUCKETS, 0);
+	for (i = 0; i < 2; i++) {
+		b = push_bucket(m, 32, 3, 0x500000 + 0x1000 * (uint64_t)i);
+		set_cycle(m, b, ACTIVE, 2, 1, 32);
+	}
+	check_eq(goheap__read(h, &globals, fake_read, m, &p), 0);
+	check_eq(p.nr_buckets, 2);
+	check_bucket(&p, 0x500000, 2, 1, 32);
+	check_bucket(&p, 0x501000, 2, 1, 32);
+	check_eq(find_bucket(&p, 0x500000)->pcs[2], 0x500002);
+	check_eq(find_bucket(&p, 0x501000)->pcs[2], 0x501002);
+
+	b = push_bucket(m, 48, 1, 0x502000);
+	check_eq(goheap__read(h, &globals, fake_read, m, &p), 0);
+	check_eq(p.nr_buckets, 3);
+	check_eq(find_bucket(&p, 0x501000)->pcs[1], 0x501001);
+	check_eq(find_bucket(&p, 0x502000)->nr_pcs, 1);
+	goheap__free(h);
+	free(m);
+}
+
 /* Buckets that cannot be runtime buckets, and records no runtime writes, are skipped and counted.
  */
 static void test_garbage_buckets(void **state)
@@ -548,12 +586,13 @@ static void test_enable_sampling(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fold_after_gc), cmocka_unit_test(test_fold_without_gc),
-	    cmocka_unit_test(test_empty_list),	  cmocka_unit_test(test_go_exp_pinned),
-	    cmocka_unit_test(test_scale_pinned),  cmocka_unit_test(test_read_scales),
-	    cmocka_unit_test(test_cache),	  cmocka_unit_test(test_garbage_buckets),
-	    cmocka_unit_test(test_loop),	  cmocka_unit_test(test_unreadable),
-	    cmocka_unit_test(test_rate_zero),	  cmocka_unit_test(test_enable_sampling),
+	    cmocka_unit_test(test_fold_after_gc),   cmocka_unit_test(test_fold_without_gc),
+	    cmocka_unit_test(test_empty_list),	    cmocka_unit_test(test_go_exp_pinned),
+	    cmocka_unit_test(test_scale_pinned),    cmocka_unit_test(test_read_scales),
+	    cmocka_unit_test(test_cache),	    cmocka_unit_test(test_cache_replaced),
+	    cmocka_unit_test(test_garbage_buckets), cmocka_unit_test(test_loop),
+	    cmocka_unit_test(test_unreadable),	    cmocka_unit_test(test_rate_zero),
+	    cmocka_unit_test(test_enable_sampling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
