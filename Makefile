@@ -242,6 +242,11 @@ $(BUILD)/demo_leaker: tools/demo_leaker.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -fno-omit-frame-pointer -fno-inline -Wall -o $@ $<
 
+# Reads a Go process's heap profile from outside (tools/goheap_check.sh compares it with pprof's).
+$(BUILD)/goheap_dump: tools/goheap_dump.c $(LIB_OBJS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HARDENING_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
 .PHONY: demo
 demo: deps
 	$(Q)$(MAKE) --no-print-directory memleakd $(BUILD)/demo_leaker

@@ -35,9 +35,9 @@ struct goheap_bucket {
 };
 
 struct goheap_profile {
-	int64_t rate;	   /* MemProfileRate: 0 = profiling off; the pprof period */
-	uint32_t cycle;	   /* completed GC cycles (mProfCycle >> 1) */
-	bool all_cycles;   /* no GC completed yet: every cycle folded (as MemProfile does) */
+	int64_t rate;	 /* MemProfileRate: 0 = profiling off; the pprof period */
+	uint32_t cycle;	 /* completed GC cycles (mProfCycle >> 1) */
+	bool all_cycles; /* no GC completed yet: every cycle folded (as MemProfile does) */
 	const struct goheap_bucket *buckets; /* valid until the next read */
 	size_t nr_buckets;
 	size_t nr_invalid; /* buckets that read as garbage: skipped */
@@ -49,12 +49,18 @@ struct goheap_profile {
 
 struct goheap *goheap__new(void);
 void goheap__free(struct goheap *h);
-/* Reads the profile now. 0, -EFAULT (globals unreadable), -ENOMEM. */
+/*
+ * Reads the profile now. 0, -EFAULT (globals unreadable, or a negative
+ * MemProfileRate), -ENOMEM. A bucket list that cannot be walked to its end
+ * (unreadable bucket, loop, GOHEAP_MAX_BUCKETS) gives the buckets before
+ * that point and counts one invalid; the next read walks it all again.
+ */
 int goheap__read(struct goheap *h, const struct goheap_globals *g, mem_read_fn read, void *ctx,
 		 struct goheap_profile *out);
 /*
  * The opt-in: sets runtime.MemProfileRate to rate in the target, so
- * allocations from now on are sampled. 0 or -errno.
+ * allocations from now on are sampled. 0, -EINVAL (rate not positive) or
+ * the writer's -errno.
  */
 int goheap__enable_sampling(const struct goheap_globals *g, mem_write_fn write, void *ctx,
 			    int64_t rate);
@@ -62,5 +68,12 @@ int goheap__enable_sampling(const struct goheap_globals *g, mem_write_fn write, 
 /* pprof's scaleHeapSample: count and bytes sampled at rate, scaled to estimates. */
 void goheap__scale(int64_t count, int64_t bytes, int64_t rate, int64_t *scaled_count,
 		   int64_t *scaled_bytes);
+/*
+ * Go's math.Exp as the amd64 runtime computes it (math/exp_amd64.s), with
+ * or without FMA (Go takes the FMA path when the CPU has AVX and FMA):
+ * glibc's exp differs in the last bit for ~8% of the arguments, enough to
+ * move a scaled value by one. goheap__scale uses the path of this CPU.
+ */
+double goheap__go_exp(double x, bool use_fma);
 
 #endif
