@@ -19,8 +19,8 @@ struct gopclntab;
 #define GO_FUNCID_NORMAL 0
 
 struct gofunc {
-	uint64_t entry; /* link-time address */
-	uint64_t end;	/* first address past the function */
+	uint64_t entry;	  /* link-time address */
+	uint64_t end;	  /* first address past the function */
 	const char *name; /* valid while the table lives */
 	uint8_t funcid;
 };
@@ -64,5 +64,23 @@ size_t gopclntab__frames(const struct gopclntab *t, uint64_t pc, struct goframe 
  * table): 0 at entry and at a RET. 0 or -ENOENT.
  */
 int gopclntab__sp_delta(const struct gopclntab *t, uint64_t pc, int32_t *delta);
+
+/*
+ * The go:func.* area the inline trees live in (moduledata.gofunc up to the
+ * end of its section): size bytes, malloc'd, owned by t from now on (NULL:
+ * none). Without it, a pc in inlined code yields only the outer function,
+ * without a line (never a wrong frame).
+ */
+void gopclntab__set_gofunc(struct gopclntab *t, void *data, size_t size);
+/*
+ * moduledata.gofunc, found without symbols: data is size bytes of a data
+ * section (.noptrdata) at link-time address data_vaddr, table_vaddr the
+ * link-time address of this table. moduledata is the 8-byte-aligned spot
+ * whose words point at the table and its funcnametab and whose text is
+ * text_start; gofunc is its word 38 (1.18/1.19) or 40 (1.20+, after
+ * covctrs). 0 or -ENOENT.
+ */
+int gopclntab__find_gofunc(const struct gopclntab *t, uint64_t table_vaddr, const void *data,
+			   size_t size, uint64_t data_vaddr, uint64_t *gofunc);
 
 #endif

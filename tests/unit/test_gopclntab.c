@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The .gopclntab reader (src/gopclntab.h) and its ELF loader (src/goelf.h)
+ * on real Go binaries (tests/unit/go_fixture.h: Go 1.19 and 1.23, plain,
+ * stripped, PIE): functions by pc and by name against `go tool nm`, file:line
+ * of known lines, an inlined call as two frames, the pcsp table; then
+ * refused and corrupted tables, which must never be read out of bounds.
+ */
+#include "elf_fixture.h"
+#include "go_fixture.h"
+
+#include "goelf.h"
+#include "gopclntab.h"
+
+#define MAGIC_GO118	   0xfffffff0u
+#define MAGIC_GO120	   0xfffffff1u
+#define SYMTEST_MAX_FRAMES 8
+
+static struct gopclntab *load_table(const char *path)
+{
+	struct gopclntab *t = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	assert_true(fd >= 0);
+	err = goelf__load_fd(fd, &t);
+	close(fd);
+	if (err)
+		fail_msg("goelf__load_fd(%s): %s", path, strerror(-err));
+	return t;
+}
+
+/* The table of each variant: magic by version, a text start, a plausible count, lookup. */
+static void test_open_lookup_every_variant(void **state)
+{
+	const struct go_variant *v;
+	struct gopclntab *t;
+	struct gofunc f, g;
+	const char *path;
+
+	(void)state;
+	for (v = go_variants; v < go_variants + NR_GO_VARIANTS; v++) {
+		path = go_binary(v);
+		if (!path)
+			continue;
+		t = load_table(path);
+		check_hex(gopclntab__magic(t), v->minor < 20 ? MAGIC_GO118 : MAGIC_GO120);
+		check_hex(gopclntab__text_start(t), 0x401000); /* Go links PIE at 0x400000 too */
+		if (gopclntab__nr_funcs(t) < 500)
+			fail_msg("%s: %zu functions", v->label, gopclntab__nr_funcs(t));
+		assert_int_equal(gopclntab__find(t, "main.outer", &f), 0);
+		check_str(f.name, "main.outer");
+		check_eq(f.funcid, GO_FUNCID_NORMAL);
+		assert_true(f.end > f.entry);
+		/* Every pc of the function, and only those, names it. */
+		assert_int_equal(gopclntab__lookup(t, f.entry, &g), 0);
+		check_str(g.name, "main.outer");
+		check_hex(g.entry, f.entry);
+		check_hex(g.end, f.end);
+		assert_int_equal(gopclntab__lookup(t, f.end - 1, &g), 0);
+		check_str(g.name, "main.outer");
+		assert_int_equal(gopclntab__lookup(t, f.end, &g), 0);
+		assert_true(strcmp(g.name, "main.outer") != 0);
+		assert_int_equal(gopclntab__lookup(t, gopclntab__text_start(t) - 1, &g), -ENOENT);
+		assert_int_equal(gopclntab__lookup(t, UINT64_MAX, &g), -ENOENT);
+		assert_int_equal(gopclntab__find(t, "main.no_such_function", &g), -ENOENT);
+		gopclntab__free(t);
+	}
+}
+
+/*
+ * find() agrees with `go tool nm` of the builds that keep a symbol table
+ * (plain, PIE). runtime.args has an ABI0 wrapper of the same name in the
+ * table (nm: runtime.args.abi0): find() must give the function (funcID 0).
+ */
+static void test_find_matches_go_tool_nm(void **state)
+{
+	static const char *const names[] = {"runtime.newproc1", "runtime.gcount",
+					    "runtime.args",	"runtime.mallocgc",
+					    "main.outer",	"runtime.NumGoroutine"};
+	const struct go_variant *v;
+	struct gopclntab *t;
+	struct gofunc f;
+	const char *path;
+	uint64_t want;
+	size_t i, found = 0;
+
+	(void)state;
+	for (v = go_variants; v < go_variants + NR_GO_VARIANTS; v++) {
+		if (v->ldflags[0]) /* nm needs the symbol table */
+			continue;
+		path = go_binary(v);
+		if (!path)
+			continue;
+		t = load_table(path);
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			want = go_nm_addr(v->minor, path, names[i]);
+			if (!want) {
+				/* Inlined away (runtime.gcount in 1.23): not in the table either.
+				 */
+				assert_int_equal(gopclntab__find(t, names[i], &f), -ENOENT);
+				continue;
+			}
+			if (gopclntab__find(t, names[i], &f))
+				fail_msg("%s: %s not found, nm says %#" PRIx64, v->label, names[i],
+					 want);
+			check_hex(f.entry, want);
+			check_eq(f.funcid, GO_FUNCID_NORMAL);
+			check_str(f.name, names[i]);
+			found++;
+		}
+		/* The wrapper is there too, under the same name, at nm's "runtime.args.abi0". */
+		want = go_nm_addr(v->minor, path, "runtime.args.abi0");
+		if (want) {
+			assert_int_equal(gopclntab__lookup(t, want, &f), 0);
+			check_str(f.name, "runtime.args");
+			assert_true(f.funcid != GO_FUNCID_NORMAL);
+		}
+		gopclntab__free(t);
+	}
+	if (found == 0 && go_tool(19))
+		fail_msg("no function checked");
+}
+
+/* The frames at each pc of main.outer: the inlined call to main.inner is two frames. */
+static void check_outer_frames(const struct go_variant *v, struct gopclntab *t)
+{
+	int inner_line = go_marker_line("inner"), call_line = go_marker_line("outer-call");
+	int func_line = go_marker_line("outer-func");
+	struct goframe frames[SYMTEST_MAX_FRAMES];
+	size_t n, inlined_pcs = 0;
+	struct gofunc f;
+	uint64_t pc;
+
+	assert_int_equal(gopclntab__find(t, "main.outer", &f), 0);
+	/* At the entry: the function, its own file and the line of its func keyword. */
+	n = gopclntab__frames(t, f.entry, frames, SYMTEST_MAX_FRAMES);
+	check_eq(n, 1);
+	check_str(frames[0].function, "main.outer");
+	assert_true(go_is_fixture_file(frames[0].file));
+	if (frames[0].line != func_line && frames[0].line != func_line + 2)
+		fail_msg("%s: entry line %d, want %d", v->label, frames[0].line, func_line);
+	for (pc = f.entry; pc < f.end; pc++) {
+		n = gopclntab__frames(t, pc, frames, SYMTEST_MAX_FRAMES);
+		assert_true(n >= 1 && n <= 2);
+		check_str(frames[n - 1].function, "main.outer");
+		assert_false(frames[n - 1].inlined);
+		if (n == 1)
+			continue;
+		inlined_pcs++;
+		check_str(frames[0].function, "main.inner");
+		assert_true(frames[0].inlined);
+		assert_true(go_is_fixture_file(frames[0].file));
+		check_eq(frames[0].line, inner_line);
+		assert_true(go_is_fixture_file(frames[1].file));
+		check_eq(frames[1].line, call_line);
+		/* No room for both: the outer function alone, never the inner one's line. */
+		n = gopclntab__frames(t, pc, frames, 1);
+		check_eq(n, 1);
+		check_str(frames[0].function, "main.outer");
+		check_eq(frames[0].line, 0);
+	}
+	if (!inlined_pcs)
+		fail_msg("%s: no pc of main.outer is in the inlined main.inner", v->label);
+	check_eq(gopclntab__frames(t, f.entry, frames, 0), 0);
+	check_eq(gopclntab__frames(t, 0, frames, SYMTEST_MAX_FRAMES), 0);
+}
+
+static void test_frames_with_inlined_call(void **state)
+{
+	const struct go_variant *v;
+	struct gopclntab *t;
+	const char *path;
+
+	(void)state;
+	for (v = go_variants; v < go_variants + NR_GO_VARIANTS; v++) {
+		path = go_binary(v);
+		if (!path)
+			continue;
+		t = load_table(path);
+		check_outer_frames(v, t);
+		gopclntab__free(t);
+	}
+}
+
+/* runtime.newproc1 has a frame: 0 at entry, the frame size in the body, never negative. */
+static void test_sp_delta(void **state)
+{
+	const struct go_variant *v;
+	struct gopclntab *t;
+	struct gofunc f;
+	const char *path;
+	int32_t delta, most = 0;
+	uint64_t pc;
+
+	(void)state;
+	for (v = go_variants; v < go_variants + NR_GO_VARIANTS; v++) {
+		path = go_binary(v);
+		if (!path)
+			continue;
+		t = load_table(path);
+		assert_int_equal(gopclntab__find(t, "runtime.newproc1", &f), 0);
+		assert_int_equal(gopclntab__sp_delta(t, f.entry, &delta), 0);
+		check_eq(delta, 0);
+		most = 0;
+		for (pc = f.entry; pc < f.end; pc++)
+			if (!gopclntab__sp_delta(t, pc, &delta)) {
+				assert_true(delta >= 0);
+				if (delta > most)
+					most = delta;
+			}
+		/* A frame of locals plus the saved frame pointer, a multiple of 8. */
+		assert_true(most >= 16);
+		check_eq(most % 8, 0);
+		assert_int_equal(gopclntab__sp_delta(t, 0, &delta), -ENOENT);
+		gopclntab__free(t);
+	}
+}
+
+/* The raw section of a built variant, malloc'd. */
+static uint8_t *table_bytes(const char *path, size_t *size)
+{
+	size_t file_size, off = 0;
+	char *file = read_whole_file(path, &file_size);
+	uint8_t *copy;
+
+	section_range(path, ".gopclntab", &off, size);
+	assert_true(off + *size <= file_size);
+	copy = malloc(*size);
+	assert_non_null(copy);
+	memcpy(copy, file + off, *size);
+	free(file);
+	return copy;
+}
+
+static int open_copy(const uint8_t *bytes, size_t size, struct gopclntab **t)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+
+	assert_non_null(copy);
+	memcpy(copy, bytes, size);
+	return gopclntab__open(copy, size, t);
+}
+
+/* Tables refused at open: magic, pointer size, quantum, truncation, offsets past the end. */
+static void test_refused_tables(void **state)
+{
+	const char *path = go_binary(&go_variants[3]);
+	struct gopclntab *t;
+	uint8_t *bytes, *bad;
+	size_t size;
+
+	(void)state;
+	if (!path)
+		return;
+	bytes = table_bytes(path, &size);
+	assert_int_equal(open_copy(bytes, size, &t), 0);
+	gopclntab__free(t);
+	bad = malloc(size);
+	assert_non_null(bad);
+
+	memcpy(bad, bytes, size);
+	bad[0] = 0xfb; /* Go 1.16's magic 0xfffffffa is older than supported */
+	assert_int_equal(open_copy(bad, size, &t), -EINVAL);
+	assert_null(t);
+	memcpy(bad, bytes, size);
+	bad[7] = 4; /* 32-bit pointers */
+	assert_int_equal(open_copy(bad, size, &t), -EINVAL);
+	memcpy(bad, bytes, size);
+	bad[6] = 4; /* instruction quantum of arm64 */
+	assert_int_equal(open_copy(bad, size, &t), -EINVAL);
+	memcpy(bad, bytes, size);
+	memset(bad + 56, 0xff, 8); /* pclnOffset past the end */
+	assert_int_equal(open_copy(bad, size, &t), -EINVAL);
+	memcpy(bad, bytes, size);
+	memset(bad + 8, 0x7f, 8); /* nfunc larger than the functab */
+	assert_int_equal(open_copy(bad, size, &t), -EINVAL);
+	assert_int_equal(open_copy(bytes, 40, &t), -EINVAL); /* a cut header */
+	assert_int_equal(open_copy(bytes, 0, &t), -EINVAL);
+	assert_int_equal(open_copy(bytes, 1000, &t), -EINVAL); /* a cut functab */
+	free(bad);
+	free(bytes);
+}
+
+/* Every query on t, over a spread of pcs; results must stay inside t. */
+static void query_everything(struct gopclntab *t, uint64_t *rng)
+{
+	struct goframe frames[SYMTEST_MAX_FRAMES];
+	uint64_t text = gopclntab__text_start(t), pc;
+	struct gofunc f;
+	int32_t delta;
+	size_t i, n, j;
+
+	for (i = 0; i < 64; i++) {
+		pc = text + rng_next(rng) % (1u << 20);
+		if (!gopclntab__lookup(t, pc, &f))
+			assert_true(f.name && pc >= f.entry && pc < f.end &&
+				    strlen(f.name) < (1u << 28));
+		n = gopclntab__frames(t, pc, frames, SYMTEST_MAX_FRAMES);
+		assert_true(n <= SYMTEST_MAX_FRAMES);
+		for (j = 0; j < n; j++) {
+			if (frames[j].function)
+				(void)strlen(frames[j].function);
+			if (frames[j].file)
+				(void)strlen(frames[j].file);
+		}
+		(void)gopclntab__sp_delta(t, pc, &delta);
+	}
+	(void)gopclntab__find(t, "runtime.newproc1", &f);
+}
+
+/*
+ * Flipped bytes (the header and anywhere), cut tables and a garbage
+ * go:func.* area: open refuses or every query stays in bounds (the ASan
+ * build checks that). Deterministic: a failure replays.
+ */
+static void test_corrupt_tables_never_crash(void **state)
+{
+	const char *path = go_binary(&go_variants[3]);
+	uint64_t rng = 0x9e3779b97f4a7c15ULL;
+	struct gopclntab *t;
+	uint8_t *bytes, *bad, *area;
+	size_t size, cut, i, k, opened = 0;
+
+	(void)state;
+	if (!path)
+		path = go_binary(&go_variants[0]);
+	if (!path)
+		return;
+	bytes = table_bytes(path, &size);
+	for (i = 0; i < 300; i++) {
+		cut = i % 3 ? size : rng_next(&rng) % size;
+		bad = malloc(size);
+		assert_non_null(bad);
+		memcpy(bad, bytes, size);
+		for (k = 0; k < 1 + i % 16; k++) {
+			/* Half the flips in the header and the functab's start, where they matter.
+			 */
+			size_t at = k % 2 ? rng_next(&rng) % 4096 : rng_next(&rng) % size;
+			bad[at % size] ^= (uint8_t)(1u << (rng_next(&rng) % 8));
+		}
+		if (gopclntab__open(bad, cut, &t) == 0) {
+			opened++;
+			area = malloc(4096);
+			assert_non_null(area);
+			for (k = 0; k < 4096; k++)
+				area[k] = (uint8_t)rng_next(&rng);
+			if (i % 2)
+				gopclntab__set_gofunc(t, area, 4096);
+			else
+				free(area);
+			query_everything(t, &rng);
+			gopclntab__free(t);
+		}
+	}
+	if (!opened)
+		fail_msg("no corrupted table opened: the queries were never exercised");
+	free(bytes);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_open_lookup_every_variant),
+	    cmocka_unit_test(test_find_matches_go_tool_nm),
+	    cmocka_unit_test(test_frames_with_inlined_call),
+	    cmocka_unit_test(test_sp_delta),
+	    cmocka_unit_test(test_refused_tables),
+	    cmocka_unit_test(test_corrupt_tables_never_crash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
