@@ -132,13 +132,15 @@ static void check_outer_frames(const struct go_variant *v, struct gopclntab *t)
 	uint64_t pc;
 
 	assert_int_equal(gopclntab__find(t, "main.outer", &f), 0);
-	/* At the entry: the function, its own file and the line of its func keyword. */
+	/* At the entry: the function, its own file, one of its first lines. */
 	n = gopclntab__frames(t, f.entry, frames, SYMTEST_MAX_FRAMES);
 	check_eq(n, 1);
 	check_str(frames[0].function, "main.outer");
 	assert_true(go_is_fixture_file(frames[0].file));
-	if (frames[0].line != func_line && frames[0].line != func_line + 2)
-		fail_msg("%s: entry line %d, want %d", v->label, frames[0].line, func_line);
+	/* 1.19: the func keyword's line; 1.23: the loop's (a frameless leaf). */
+	if (frames[0].line < func_line || frames[0].line > call_line)
+		fail_msg("%s: entry line %d, want %d..%d", v->label, frames[0].line, func_line,
+			 call_line);
 	for (pc = f.entry; pc < f.end; pc++) {
 		n = gopclntab__frames(t, pc, frames, SYMTEST_MAX_FRAMES);
 		assert_true(n >= 1 && n <= 2);
