@@ -483,7 +483,7 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 /*
  * out[0] (the symbol's frame) expanded through the Go table: inlined
  * functions first, then the function with its file:line. 0 when vaddr is
- * no Go function.
+ * no Go function or the table has no line for it.
  */
 static size_t go_frames(const struct gopclntab *go, uint64_t vaddr, struct frame *out, size_t max)
 {
@@ -492,7 +492,8 @@ static size_t go_frames(const struct gopclntab *go, uint64_t vaddr, struct frame
 
 	nr = gopclntab__frames(go, vaddr, frames,
 			       max < SYMBOLIZER_MAX_INLINE ? max : SYMBOLIZER_MAX_INLINE);
-	if (!nr)
+	/* No line for it: C code an internal link put in the table; DWARF may know. */
+	if (!nr || (nr == 1 && !frames[0].file))
 		return 0;
 	out[nr - 1] = out[0];
 	for (i = 0; i < nr; i++) {

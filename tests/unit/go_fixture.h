@@ -11,23 +11,32 @@
 #define MEMLEAKD_TEST_GO_FIXTURE_H
 
 #define GO_SYMTEST_SOURCE "tests/fixtures/go/symtest/main.go"
+#define GO_CGOTEST_SOURCE "tests/fixtures/go/symtest/cgo/main.go"
 
 struct go_variant {
 	const char *label;   /* also the binary's file name */
 	int minor;	     /* Go 1.<minor> */
 	const char *ldflags; /* "" or "-s -w" */
 	bool pie;
+	const char *source; /* NULL: GO_SYMTEST_SOURCE */
 };
 
 static const struct go_variant go_variants[] = {
-    {"go119-plain", 19, "", false},
-    {"go119-stripped", 19, "-s -w", false},
-    {"go119-pie", 19, "", true},
-    {"go123-plain", 23, "", false},
-    {"go123-stripped", 23, "-s -w", false},
-    {"go123-pie", 23, "", true},
+    {"go119-plain", 19, "", false, NULL},
+    {"go119-stripped", 19, "-s -w", false, NULL},
+    {"go119-pie", 19, "", true, NULL},
+    {"go123-plain", 23, "", false, NULL},
+    {"go123-stripped", 23, "-s -w", false, NULL},
+    {"go123-pie", 23, "", true, NULL},
 };
 #define NR_GO_VARIANTS (sizeof(go_variants) / sizeof(go_variants[0]))
+
+/* cgo: C code in the Go binary, linked by Go (internal) or by gcc (external). */
+static const struct go_variant go_cgo_variants[] = {
+    {"go119-cgo-internal", 19, "-linkmode=internal", false, GO_CGOTEST_SOURCE},
+    {"go123-cgo-external", 23, "-linkmode=external", false, GO_CGOTEST_SOURCE},
+};
+#define NR_GO_CGO_VARIANTS (sizeof(go_cgo_variants) / sizeof(go_cgo_variants[0]))
 
 static __attribute__((unused)) const char *go_build_dir(void)
 {
@@ -69,10 +78,12 @@ static __attribute__((unused)) bool go_under_ci(void)
  */
 static __attribute__((unused)) const char *go_binary(const struct go_variant *v)
 {
-	static char paths[NR_GO_VARIANTS][2 * PATH_MAX];
+	static char paths[NR_GO_VARIANTS + NR_GO_CGO_VARIANTS][2 * PATH_MAX];
 	char cmd[8 * PATH_MAX], dir[2 * PATH_MAX], abs_dir[PATH_MAX], src[PATH_MAX];
-	size_t i = (size_t)(v - go_variants);
-	const char *go = go_tool(v->minor);
+	size_t i = v >= go_variants && v < go_variants + NR_GO_VARIANTS
+		       ? (size_t)(v - go_variants)
+		       : NR_GO_VARIANTS + (size_t)(v - go_cgo_variants);
+	const char *go = go_tool(v->minor), *source = v->source ? v->source : GO_SYMTEST_SOURCE;
 	struct stat st, src_st;
 	int rc;
 
@@ -85,8 +96,8 @@ static __attribute__((unused)) const char *go_binary(const struct go_variant *v)
 	snprintf(dir, sizeof(dir), "%s/go-symtest", go_build_dir());
 	mkdir(go_build_dir(), 0755);
 	mkdir(dir, 0755);
-	if (!realpath(dir, abs_dir) || !realpath(GO_SYMTEST_SOURCE, src))
-		fail_msg("%s or %s: %s", dir, GO_SYMTEST_SOURCE, strerror(errno));
+	if (!realpath(dir, abs_dir) || !realpath(source, src))
+		fail_msg("%s or %s: %s", dir, source, strerror(errno));
 	snprintf(paths[i], sizeof(paths[i]), "%s/%s", abs_dir, v->label);
 	/* Built before from the same source: reuse. */
 	if (!stat(paths[i], &st) && st.st_size > 0 && !stat(src, &src_st) &&
@@ -102,11 +113,11 @@ static __attribute__((unused)) const char *go_binary(const struct go_variant *v)
 	return paths[i];
 }
 
-/* The line of the fixture source holding "MARK:<name>". */
-static __attribute__((unused)) int go_marker_line(const char *name)
+/* The line of source holding "MARK:<name>". */
+static __attribute__((unused)) int go_marker_line_in(const char *source, const char *name)
 {
 	char line[512], marker[128];
-	FILE *f = fopen(GO_SYMTEST_SOURCE, "r");
+	FILE *f = fopen(source, "r");
 	int nr = 0;
 
 	assert_non_null(f);
@@ -119,8 +130,13 @@ static __attribute__((unused)) int go_marker_line(const char *name)
 		}
 	}
 	fclose(f);
-	fail_msg("no %s in %s", marker, GO_SYMTEST_SOURCE);
+	fail_msg("no %s in %s", marker, source);
 	return 0;
+}
+
+static __attribute__((unused)) int go_marker_line(const char *name)
+{
+	return go_marker_line_in(GO_SYMTEST_SOURCE, name);
 }
 
 /* Whether path ends in "go/symtest/main.go", the fixture source. */

@@ -240,12 +240,59 @@ static void test_c_code_keeps_elf_symbols(void **state)
 	symbolizer__destroy(s);
 }
 
+/*
+ * C code of a cgo binary: its ELF symbol (an internal link puts it in the
+ * pclntab too, without lines), and its DWARF line where the binary has one
+ * (an external link's).
+ */
+static void test_cgo_c_code(void **state)
+{
+	struct frame frames[MAX_FRAMES];
+	const struct go_variant *v;
+	struct go_child child;
+	struct symbolizer *s;
+	const char *path;
+	uint64_t leaf;
+	size_t n;
+	int line = go_marker_line_in(GO_CGOTEST_SOURCE, "cleaf");
+	bool seen_line;
+
+	(void)state;
+	for (v = go_cgo_variants; v < go_cgo_variants + NR_GO_CGO_VARIANTS; v++) {
+		if (!(path = go_binary(v)))
+			continue;
+		leaf = symbol_vaddr(path, "cgotest_leaf");
+		child = start_child(path);
+		s = symbolizer__new();
+		assert_non_null(s);
+		assert_int_equal(symbolizer__refresh(s, child.pid), 0);
+		seen_line = false;
+		for (uint64_t pc = leaf; pc < leaf + 24; pc++) {
+			n = symbolizer__resolve_frames(
+			    s, child.pid, runtime_addr(child.pid, path, pc), 0, frames, MAX_FRAMES);
+			assert_true(n >= 1);
+			check_str(frames[n - 1].symbol, "cgotest_leaf");
+			check_eq(frames[n - 1].offset, pc - leaf);
+			seen_line |= frames[n - 1].line == line;
+			/* Internal link: no DWARF for C; the pclntab must not make a line up. */
+			if (strstr(v->ldflags, "internal"))
+				check_eq(frames[n - 1].line, 0);
+		}
+		/* Go's internal link keeps no DWARF of C objects: lines need gcc's link. */
+		if (!seen_line && strstr(v->ldflags, "external"))
+			fail_msg("%s: no pc of cgotest_leaf at its line %d", v->label, line);
+		symbolizer__destroy(s);
+		stop_child(child);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_go_programs_resolve),
 	    cmocka_unit_test(test_pclntab_wins_over_symtab),
 	    cmocka_unit_test(test_c_code_keeps_elf_symbols),
+	    cmocka_unit_test(test_cgo_c_code),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
