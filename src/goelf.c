@@ -9,8 +9,8 @@
 #include "goelf.h"
 
 struct go_sections {
-	GElf_Shdr table, noptrdata;
-	bool has_table, has_noptrdata;
+	GElf_Shdr table, noptrdata, rodata;
+	bool has_table, has_noptrdata, has_rodata;
 };
 
 /* size bytes at file offset off into a malloc'd buffer. */
@@ -65,6 +65,9 @@ static int find_sections(Elf *elf, struct go_sections *secs)
 		} else if (!secs->has_noptrdata && !strcmp(name, ".noptrdata")) {
 			secs->noptrdata = shdr;
 			secs->has_noptrdata = true;
+		} else if (!secs->has_rodata && !strcmp(name, ".rodata")) {
+			secs->rodata = shdr;
+			secs->has_rodata = true;
 		}
 	}
 	return secs->has_table ? 0 : -ENOENT;
@@ -101,7 +104,7 @@ static void attach_gofunc(Elf *elf, int fd, const struct go_sections *secs, stru
 		       &noptrdata))
 		return;
 	err = gopclntab__find_gofunc(t, secs->table.sh_addr, noptrdata, secs->noptrdata.sh_size,
-				     secs->noptrdata.sh_addr, &gofunc);
+				     secs->noptrdata.sh_addr, secs->rodata.sh_addr, &gofunc);
 	free(noptrdata);
 	if (err || !section_holding(elf, gofunc, &holder))
 		return;

@@ -51,6 +51,7 @@
 #define MAX_INLINE_DEPTH	   64
 /* moduledata words: pcHeader first; gofunc is word 38 (1.18/1.19), 40 (1.20+: covctrs). */
 #define MODULEDATA_TEXT_WORD	   22
+#define MODULEDATA_NOPTRDATA_WORD  24
 #define MODULEDATA_GOFUNC_WORD_118 38
 #define MODULEDATA_GOFUNC_WORD_120 40
 
@@ -507,7 +508,8 @@ void gopclntab__set_gofunc(struct gopclntab *t, void *data, size_t size)
 }
 
 int gopclntab__find_gofunc(const struct gopclntab *t, uint64_t table_vaddr, const void *data,
-			   size_t size, uint64_t data_vaddr, uint64_t *gofunc)
+			   size_t size, uint64_t data_vaddr, uint64_t rodata_vaddr,
+			   uint64_t *gofunc)
 {
 	size_t word =
 	    t->magic == MAGIC_GO118 ? MODULEDATA_GOFUNC_WORD_118 : MODULEDATA_GOFUNC_WORD_120;
@@ -521,10 +523,12 @@ int gopclntab__find_gofunc(const struct gopclntab *t, uint64_t table_vaddr, cons
 	for (off = (8 - data_vaddr % 8) % 8; off <= size - need; off += 8) {
 		p = (const uint8_t *)data + off;
 		if (get_u64(p) != table_vaddr || get_u64(p + 8) != funcnametab ||
-		    get_u64(p + 8 * MODULEDATA_TEXT_WORD) != t->text_start)
+		    get_u64(p + 8 * MODULEDATA_TEXT_WORD) != t->text_start ||
+		    get_u64(p + 8 * MODULEDATA_NOPTRDATA_WORD) != data_vaddr)
 			continue;
-		/* rodata, the word before gofunc, starts the area gofunc lies in. */
-		if (get_u64(p + 8 * (word - 1)) > get_u64(p + 8 * word))
+		/* rodata, the word before gofunc: the layout is the one we know. */
+		if (get_u64(p + 8 * (word - 1)) != rodata_vaddr ||
+		    get_u64(p + 8 * word) < rodata_vaddr)
 			continue;
 		*gofunc = get_u64(p + 8 * word);
 		return 0;

@@ -243,6 +243,96 @@ static int open_copy(const uint8_t *bytes, size_t size, struct gopclntab **t)
 	return gopclntab__open(copy, size, t);
 }
 
+/* The address of section name in the ELF file at path (0: none). */
+static uint64_t section_vaddr(const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf_Scn *scn = NULL;
+	uint64_t addr = 0;
+	GElf_Shdr shdr;
+	size_t strndx;
+	Elf *elf;
+
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(elf);
+	assert_int_equal(elf_getshdrstrndx(elf, &strndx), 0);
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &shdr) &&
+		    !strcmp(elf_strptr(elf, strndx, shdr.sh_name) ?: "", name))
+			addr = shdr.sh_addr;
+	elf_end(elf);
+	close(fd);
+	return addr;
+}
+
+/* The value of symbol name (any type) in path's .symtab, per nm; 0 when absent. */
+static uint64_t nm_value(const char *path, const char *name)
+{
+	char cmd[2 * PATH_MAX], line[1024], sym[512], type[8];
+	unsigned long long addr, found = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm '%s' 2>/dev/null", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p))
+		if (sscanf(line, "%llx %7s %511s", &addr, type, sym) == 3 && !strcmp(sym, name))
+			found = addr;
+	pclose(p);
+	return found;
+}
+
+/*
+ * moduledata.gofunc found in .noptrdata equals the go:func.* symbol (Go 1.19:
+ * go.func.*) of the builds with a symbol table; a moduledata whose rodata
+ * word is not .rodata's (an unknown layout) is not matched.
+ */
+static void test_gofunc_found_without_symbols(void **state)
+{
+	const struct go_variant *v;
+	struct gopclntab *t;
+	const char *path;
+	char *file;
+	size_t file_size, off = 0, size;
+	uint64_t table, noptrdata, rodata, gofunc, want;
+	uint8_t *p;
+
+	(void)state;
+	for (v = go_variants; v < go_variants + NR_GO_VARIANTS; v++) {
+		if (!(path = go_binary(v)))
+			continue;
+		t = load_table(path);
+		table = section_vaddr(path, v->pie ? ".data.rel.ro.gopclntab" : ".gopclntab");
+		noptrdata = section_vaddr(path, ".noptrdata");
+		rodata = section_vaddr(path, ".rodata");
+		assert_true(table && noptrdata && rodata);
+		file = read_whole_file(path, &file_size);
+		section_range(path, ".noptrdata", &off, &size);
+		assert_true(off + size <= file_size);
+		assert_int_equal(
+		    gopclntab__find_gofunc(t, table, file + off, size, noptrdata, rodata, &gofunc),
+		    0);
+		want = nm_value(path, v->minor < 20 ? "go.func.*" : "go:func.*");
+		if (!v->ldflags[0])
+			check_hex(gofunc, want);
+		assert_true(gofunc > rodata);
+		/* The rodata word moved: another layout, refused. */
+		for (p = (uint8_t *)file + off; p + 8 <= (uint8_t *)file + off + size; p += 8)
+			if (!memcmp(p, &rodata, 8))
+				memset(p, 0, 8);
+		assert_int_equal(
+		    gopclntab__find_gofunc(t, table, file + off, size, noptrdata, rodata, &gofunc),
+		    -ENOENT);
+		assert_int_equal(
+		    gopclntab__find_gofunc(t, table, file + off, 100, noptrdata, rodata, &gofunc),
+		    -ENOENT);
+		free(file);
+		gopclntab__free(t);
+	}
+}
+
 /* Tables refused at open: magic, pointer size, quantum, truncation, offsets past the end. */
 static void test_refused_tables(void **state)
 {
@@ -366,6 +456,7 @@ int main(void)
 	    cmocka_unit_test(test_find_matches_go_tool_nm),
 	    cmocka_unit_test(test_frames_with_inlined_call),
 	    cmocka_unit_test(test_sp_delta),
+	    cmocka_unit_test(test_gofunc_found_without_symbols),
 	    cmocka_unit_test(test_refused_tables),
 	    cmocka_unit_test(test_corrupt_tables_never_crash),
 	};
