@@ -4,6 +4,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "goelf.h"
@@ -18,12 +19,16 @@ static int read_bytes(int fd, uint64_t off, uint64_t size, uint64_t cap, void **
 {
 	uint8_t *buf;
 	size_t done = 0;
+	struct stat st;
 	ssize_t got;
 
 	*out = NULL;
 	if (size > cap)
 		return -EFBIG;
-	if (off > INT64_MAX - size)
+	if (fstat(fd, &st))
+		return -errno;
+	/* A section past the file's end is malformed: no buffer for it. */
+	if (off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off)
 		return -EINVAL;
 	buf = malloc(size ? size : 1);
 	if (!buf)
