@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Real Go binaries for the Go symbolization tests: tests/fixtures/go/symtest
- * built at run time with each installed toolchain (Go 1.19 = `go` on PATH,
- * Go 1.23 = /usr/lib/go-1.23/bin/go or $GO123), plain, stripped (-s -w) and
+ * built at run time with Go 1.19 and Go 1.23 (go_tool: $GO119/$GO123,
+ * /usr/lib/go-1.N/bin/go, or `go` on PATH if it is that version), plain, stripped (-s -w) and
  * PIE, into $BUILD/go-symtest (GOCACHE $BUILD/go-symtest/cache; a binary
  * newer than the source is reused). A missing toolchain skips with a message, unless
  * CI=true, where it fails. Include after cmocka.h and elf_fixture.h.
@@ -47,20 +47,62 @@ static __attribute__((unused)) const char *go_build_dir(void)
 	return dir;
 }
 
-/* The go command of toolchain 1.<minor>, or NULL when it is not installed. */
+/* Whether the go command at path is Go 1.<minor> (go env GOVERSION). */
+static __attribute__((unused)) bool go_is_version(const char *path, int minor)
+{
+	char cmd[2 * PATH_MAX], version[64] = "", want[16];
+	FILE *p;
+	size_t len;
+
+	if (access(path, X_OK))
+		return false;
+	snprintf(cmd, sizeof(cmd), "GOTOOLCHAIN=local '%s' env GOVERSION 2>/dev/null", path);
+	p = popen(cmd, "r");
+	if (!p)
+		return false;
+	if (!fgets(version, sizeof(version), p))
+		version[0] = '\0';
+	pclose(p);
+	len = (size_t)snprintf(want, sizeof(want), "go1.%d", minor);
+	return !strncmp(version, want, len) && (version[len] == '.' || version[len] == '\n');
+}
+
+/*
+ * The go command of Go 1.<minor>, or NULL when none is installed: $GO1<minor>,
+ * then Debian's /usr/lib/go-1.<minor>/bin/go, then `go` on PATH, each
+ * checked to be that version.
+ */
 static __attribute__((unused)) const char *go_tool(int minor)
 {
-	const char *env = getenv(minor == 19 ? "GO119" : "GO123");
-	static const char *const candidates_19[] = {"/usr/lib/go-1.19/bin/go", "/usr/bin/go"};
-	static const char *const candidates_23[] = {"/usr/lib/go-1.23/bin/go"};
-	const char *const *c = minor == 19 ? candidates_19 : candidates_23;
-	size_t i, n = minor == 19 ? 2 : 1;
+	static char found[2][PATH_MAX];
+	static bool looked[2];
+	char env_name[16], path[PATH_MAX] = "";
+	const char *env, *dir, *end;
+	int slot = minor == 19 ? 0 : 1;
 
-	if (env && *env)
-		return access(env, X_OK) ? NULL : env;
-	for (i = 0; i < n; i++)
-		if (!access(c[i], X_OK))
-			return c[i];
+	if (looked[slot])
+		return found[slot][0] ? found[slot] : NULL;
+	looked[slot] = true;
+	snprintf(env_name, sizeof(env_name), "GO1%d", minor);
+	env = getenv(env_name);
+	if (env && *env) {
+		if (go_is_version(env, minor))
+			snprintf(found[slot], PATH_MAX, "%s", env);
+		return found[slot][0] ? found[slot] : NULL;
+	}
+	snprintf(path, sizeof(path), "/usr/lib/go-1.%d/bin/go", minor);
+	if (go_is_version(path, minor)) {
+		snprintf(found[slot], PATH_MAX, "%s", path);
+		return found[slot];
+	}
+	for (dir = getenv("PATH"); dir && *dir; dir = *end ? end + 1 : end) {
+		end = strchrnul(dir, ':');
+		snprintf(path, sizeof(path), "%.*s/go", (int)(end - dir), dir);
+		if (end > dir && go_is_version(path, minor)) {
+			snprintf(found[slot], PATH_MAX, "%s", path);
+			return found[slot];
+		}
+	}
 	return NULL;
 }
 
