@@ -19,8 +19,8 @@ struct gopclntab;
 #define GO_FUNCID_NORMAL 0
 
 struct gofunc {
-	uint64_t entry; /* link-time address */
-	uint64_t end;	/* first address past the function */
+	uint64_t entry;	  /* link-time address */
+	uint64_t end;	  /* first address past the function */
 	const char *name; /* valid while the table lives */
 	uint8_t funcid;
 };
@@ -64,5 +64,26 @@ size_t gopclntab__frames(const struct gopclntab *t, uint64_t pc, struct goframe 
  * table): 0 at entry and at a RET. 0 or -ENOENT.
  */
 int gopclntab__sp_delta(const struct gopclntab *t, uint64_t pc, int32_t *delta);
+
+/*
+ * The go:func.* area the inline trees live in (moduledata.gofunc up to the
+ * end of its section): size bytes, malloc'd, owned by t from now on (NULL:
+ * none). Without it, a pc in inlined code yields only the outer function,
+ * without a line (never a wrong frame).
+ */
+void gopclntab__set_gofunc(struct gopclntab *t, void *data, size_t size);
+/*
+ * moduledata.gofunc, found without symbols: data is the whole .noptrdata
+ * section (size bytes at link-time address data_vaddr), table_vaddr the
+ * link-time address of this table, rodata_vaddr that of .rodata.
+ * moduledata is the 8-byte-aligned spot whose words point at the table and
+ * its funcnametab, whose text is text_start, whose noptrdata is
+ * data_vaddr and whose rodata is rodata_vaddr; gofunc is the next word
+ * (word 38 in Go 1.18/1.19, 40 in 1.20+, after covctrs). A layout we do not
+ * know is not matched. 0 or -ENOENT.
+ */
+int gopclntab__find_gofunc(const struct gopclntab *t, uint64_t table_vaddr, const void *data,
+			   size_t size, uint64_t data_vaddr, uint64_t rodata_vaddr,
+			   uint64_t *gofunc);
 
 #endif

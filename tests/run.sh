@@ -58,7 +58,7 @@ for prefix in "" san-; do
 	done
 done
 
-# Bounded fuzz runs, about 33 s in all, from a fixed seed by default so a CI
+# Bounded fuzz runs, about 38 s in all, from a fixed seed by default so a CI
 # run can be replayed (FUZZ_SEED=0 picks one at random).
 # fuzz_run NAME SECONDS CORPUS [libFuzzer options]: one run, counted as one test.
 fuzz_run() {
@@ -78,7 +78,7 @@ fuzz_run() {
 	rm -f "$log"
 }
 
-echo "== fuzz: ELF/DWARF readers ${FUZZ_SECONDS:=20} s, maps and probe sites 5 s each, demangler 3 s =="
+echo "== fuzz: ELF/DWARF readers ${FUZZ_SECONDS:=20} s, maps, probe sites and Go tables 5 s each, demangler 3 s =="
 corpus=$(mktemp -d)
 # Seeds: the symbol fixtures and the hostile DWARF of audit findings 4 and 7
 # (up to 1 MB: -max_len lets inputs of that size and larger through).
@@ -98,6 +98,14 @@ fuzz_run fuzz_procmaps 5 "$corpus" -max_len=65536 -timeout=5
 rm -rf "$corpus"
 corpus=$(mktemp -d)
 fuzz_run fuzz_probesite 5 "$corpus" -max_len=64 -timeout=5
+rm -rf "$corpus"
+# Go's .gopclntab: seeds from the Go binaries test_gopclntab built (when a
+# Go toolchain is installed); without them libFuzzer starts from nothing.
+corpus=$(mktemp -d)
+for b in "$BUILD"/go-symtest/go1*-plain "$BUILD"/go-symtest/go1*-stripped; do
+	[ -f "$b" ] && objcopy -O binary --only-section=.gopclntab "$b" "$corpus/${b##*/}"
+done
+fuzz_run fuzz_gopclntab 5 "$corpus" -max_len=1048576 -timeout=5
 rm -rf "$corpus"
 # The demangler: libiberty is not instrumented, so this is a crash and hang
 # smoke test from mangled seeds more than a guided search. Kept short: until
