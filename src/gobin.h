@@ -21,9 +21,9 @@
 /* Offsets in runtime.g (amd64), and its size. */
 struct go_g_offsets {
 	uint32_t goid, gopc, startpc, atomicstatus, waitsince, waitreason;
-	uint32_t stack_lo, stack_hi;		    /* g.stack.lo, g.stack.hi */
-	uint32_t sched_sp, sched_pc, sched_bp;	    /* g.sched.{sp,pc,bp} */
-	uint32_t size;				    /* sizeof(runtime.g) */
+	uint32_t stack_lo, stack_hi;	       /* g.stack.lo, g.stack.hi */
+	uint32_t sched_sp, sched_pc, sched_bp; /* g.sched.{sp,pc,bp} */
+	uint32_t size;			       /* sizeof(runtime.g) */
 };
 
 /* Which register holds the g at a probe site (x86-64 ABIInternal). */
@@ -38,26 +38,27 @@ struct go_probe_site {
 	uint64_t file_offset; /* where uprobes take it */
 	int reg;	      /* GO_REG_* */
 	int role;	      /* GO_SITE_* */
-	const char *where;    /* "runtime.newproc.func1+0x40 (CALL runtime.runqput)", static or the binary's */
+	const char *
+	    where; /* "runtime.newproc.func1+0x40 (CALL runtime.runqput)", static or the binary's */
 };
 
 #define GO_MAX_SITES 8
 
 /* Link-time addresses of runtime globals; 0 when not found. */
 struct go_globals {
-	uint64_t allgs;	       /* runtime.allgs: a []*g (ptr, len, cap) */
-	uint64_t mbuckets;     /* runtime.mbuckets: *bucket, newest first */
-	uint64_t mprofcycle;   /* runtime.mProfCycle: uint32, cycle<<1 | flushed */
+	uint64_t allgs;		 /* runtime.allgs: a []*g (ptr, len, cap) */
+	uint64_t mbuckets;	 /* runtime.mbuckets: *bucket, newest first */
+	uint64_t mprofcycle;	 /* runtime.mProfCycle: uint32, cycle<<1 | flushed */
 	uint64_t memprofilerate; /* runtime.MemProfileRate: int */
-	bool from_symtab;      /* else found by the stripped-binary heuristics */
+	bool from_symtab;	 /* else found by the stripped-binary heuristics */
 };
 
 struct go_binary {
-	char version[32];	/* "go1.19.8"; "" when unknown */
+	char version[32];	 /* "go1.19.8"; "" when unknown */
 	int major, minor, patch; /* 1, 19, 8; 0s when unknown */
 	bool has_symtab, has_dwarf;
-	bool pie;		/* ET_DYN */
-	bool cgo;		/* links libc (a PT_INTERP or DT_NEEDED libc) */
+	bool pie;		 /* ET_DYN */
+	bool cgo;		 /* links libc (a PT_INTERP or DT_NEEDED libc) */
 	bool profiling_disabled; /* runtime.disableMemoryProfiling set by the linker (when known) */
 	struct go_g_offsets g;
 	bool g_from_dwarf;
@@ -67,6 +68,12 @@ struct go_binary {
 	struct gopclntab *pcln; /* owned */
 	/* Why goroutines cannot be traced here (NULL: they can): static text. */
 	const char *unsupported;
+	/*
+	 * Why there are no probe sites although goroutines can be counted
+	 * (census only): static text; NULL when sites[] is complete.
+	 */
+	const char *probes_off;
+	char where_text[GO_MAX_SITES][96]; /* what sites[i].where points to */
 };
 
 /*
@@ -84,5 +91,32 @@ void gobin__free(struct go_binary *gb);
 
 /* The per-version table's offsets for major.minor: 0, or -ENOTSUP (no entry). */
 int gobin__table_offsets(int major, int minor, struct go_g_offsets *out);
+
+/* --- the pure pieces, for tests ------------------------------------------ */
+
+/* "go1.19.8" -> 1, 19, 8 ("go1.20" -> patch 0; "go1.21rc2" -> 1, 21, 0). 0 or -EINVAL. */
+int gobin__parse_version(const char *version, int *major, int *minor, int *patch);
+/*
+ * The Go version in a .go.buildinfo section's bytes (size of them): 0 with
+ * version copied (cut at the first blank, at most len - 1 bytes); -EAGAIN
+ * for the pointer format of Go < 1.18, *string_ptr then being the address
+ * of the version's string header (ptr, len; little-endian, *ptr_size
+ * bytes each); -EINVAL when malformed.
+ */
+int gobin__buildinfo_version(const uint8_t *data, size_t size, char *version, size_t len,
+			     uint64_t *string_ptr, int *ptr_size);
+/*
+ * The offset in code (len bytes at link-time address vaddr) of the first
+ * `CALL rel32` (E8) whose target is target: 0 or -ENOENT.
+ */
+int gobin__find_call(const uint8_t *code, size_t len, uint64_t vaddr, uint64_t target,
+		     size_t *offset);
+/*
+ * The address the index-th (0: first) RIP-relative `mov disp32(%rip), reg`
+ * in code loads from: 64-bit (REX.W 8B, mod 00 rm 101) when wide, else
+ * 32-bit (8B without REX.W or 66). 0 or -ENOENT.
+ */
+int gobin__rip_load(const uint8_t *code, size_t len, uint64_t vaddr, bool wide, unsigned index,
+		    uint64_t *addr);
 
 #endif
