@@ -391,7 +391,9 @@ static int build_all(struct toolchain *t)
 	    (t->minor >= 23 && go_build(t, "coro", coro_go, "", "")))
 		return -1;
 	/* Stripped by binutils: the same addresses as plain, so nm of plain is the truth. */
-	if (run("objcopy --strip-all %s/plain %s/objstripped", t->dir, t->dir)) {
+	if (run("objcopy --strip-all %s/plain %s/objstripped && "
+		"objcopy --strip-all %s/pie %s/objstrippedpie",
+		t->dir, t->dir, t->dir, t->dir)) {
 		fprintf(stderr, "objcopy --strip-all failed\n");
 		return -1;
 	}
@@ -649,6 +651,14 @@ static void test_heuristic_globals(void **state)
 		assert_true(gb->profiling_disabled);
 		check_sites(t, "objstripped", gb, true);
 		gobin__free(gb);
+		gb = analyze_built(t, "objstrippedpie");
+		assert_true(gb->pie);
+		assert_false(gb->globals.from_symtab);
+		check_hex(gb->globals.allgs, nm_addr(t, "pie", "runtime.allgs"));
+		check_hex(gb->globals.mbuckets, nm_addr(t, "pie", "runtime.mbuckets"));
+		check_hex(gb->globals.mprofcycle, nm_addr(t, "pie", "runtime.mProfCycle"));
+		check_hex(gb->globals.memprofilerate, nm_addr(t, "pie", "runtime.MemProfileRate"));
+		gobin__free(gb);
 	}
 }
 
@@ -785,6 +795,73 @@ static void analyze_damaged(const char *path, const uint8_t *data, size_t len)
 	gobin__free(gb);
 }
 
+/* A copy of dir/name whose build info says version (same length as the real one). */
+static void write_with_version(const struct toolchain *t, const char *name, const char *version,
+			       const char *out)
+{
+	char src[400];
+	uint8_t *data, *at;
+	size_t len, vlen = strlen(t->version);
+
+	check_eq(strlen(version), vlen);
+	snprintf(src, sizeof(src), "%s/%s", t->dir, name);
+	data = read_whole(src, &len);
+	at = memmem(data, len, "\xff Go buildinf:", 14);
+	assert_non_null(at);
+	assert_true(at[15] & 2); /* the inline format */
+	assert_memory_equal(at + 33, t->version, vlen);
+	memcpy(at + 33, version, vlen);
+	write_file(out, data, len);
+	free(data);
+}
+
+/* The toolchain's version with another two-digit minor ("go1.19.8" -> "go1.99.8"). */
+static const char *with_minor(const struct toolchain *t, const char *minor, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", t->version);
+	assert_true(strlen(buf) >= 6 && !strncmp(buf, "go1.", 4));
+	memcpy(buf + 4, minor, 2);
+	return buf;
+}
+
+/* Unknown versions: refused without DWARF, read through DWARF with it. */
+static void test_version_policy(void **state)
+{
+	const struct toolchain *t;
+	struct go_binary *gb;
+	char path[400], version[32];
+
+	(void)state;
+	require_go();
+	t = &toolchains[0];
+	snprintf(path, sizeof(path), "%s/future", tmpdir);
+	write_with_version(t, "stripped", with_minor(t, "99", version, sizeof(version)), path);
+	check_eq(analyze_path(path, &gb), 0);
+	assert_string_equal(gb->version, version);
+	check_eq(gb->minor, 99);
+	assert_non_null(gb->unsupported);
+	assert_non_null(strstr(gb->unsupported, "newer than 1.23"));
+	check_eq(gb->nr_sites, 0);
+	gobin__free(gb);
+	write_with_version(t, "plain", version, path);
+	check_eq(analyze_path(path, &gb), 0);
+	assert_null(gb->unsupported);
+	assert_true(gb->g_from_dwarf);
+	check_eq(gb->nr_sites, 2);
+	gobin__free(gb);
+	write_with_version(t, "stripped", with_minor(t, "17", version, sizeof(version)), path);
+	check_eq(analyze_path(path, &gb), 0);
+	assert_non_null(gb->unsupported);
+	assert_non_null(strstr(gb->unsupported, "older than 1.18"));
+	gobin__free(gb);
+	/* 1.18 is supported, but the table has no entry for it: DWARF only. */
+	write_with_version(t, "stripped", with_minor(t, "18", version, sizeof(version)), path);
+	check_eq(analyze_path(path, &gb), 0);
+	assert_non_null(gb->unsupported);
+	assert_non_null(strstr(gb->unsupported, "no runtime.g offsets"));
+	gobin__free(gb);
+}
+
 static void test_damaged(void **state)
 {
 	uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -830,6 +907,7 @@ int main(void)
 	    cmocka_unit_test(test_pprof_keeps_profiling),
 	    cmocka_unit_test(test_cgo),
 	    cmocka_unit_test(test_coroutines),
+	    cmocka_unit_test(test_version_policy),
 	    cmocka_unit_test(test_damaged),
 	};
 
