@@ -771,9 +771,13 @@ static uint8_t *read_whole(const char *path, size_t *len)
 	return buf;
 }
 
+enum verdict { V_REFUSED, V_UNSUPPORTED, V_NO_SITES, V_SITES, NR_VERDICTS };
+
 /* Analyzes a damaged copy: any verdict but a crash (ASan watches) or a bad result. */
-static void analyze_damaged(const char *path, const uint8_t *data, size_t len)
+static enum verdict analyze_damaged(const char *path, const uint8_t *data, size_t len)
 {
+	enum verdict v;
+
 	struct go_binary *gb = NULL;
 	int err, is_go;
 	size_t k;
@@ -786,13 +790,15 @@ static void analyze_damaged(const char *path, const uint8_t *data, size_t len)
 		fail_msg("analyze of a damaged file: %d", err);
 	if (err) {
 		assert_null(gb);
-		return;
+		return V_REFUSED;
 	}
 	assert_true(strlen(gb->version) < sizeof(gb->version));
 	assert_true(gb->nr_sites <= GO_MAX_SITES);
 	for (k = 0; k < gb->nr_sites; k++)
 		assert_non_null(gb->sites[k].where);
+	v = gb->unsupported ? V_UNSUPPORTED : gb->nr_sites ? V_SITES : V_NO_SITES;
 	gobin__free(gb);
+	return v;
 }
 
 /* A copy of dir/name whose build info says version (same length as the real one). */
@@ -862,12 +868,30 @@ static void test_version_policy(void **state)
 	gobin__free(gb);
 }
 
+/* Where damage hurts most: ELF and program headers, section headers, build info, pclntab header. */
+static size_t hot_spots(const uint8_t *data, size_t len, size_t *spots)
+{
+	const uint8_t *at;
+	size_t n = 0;
+
+	spots[n++] = 0;
+	spots[n++] = len - 2048;
+	at = memmem(data, len, "\xff Go buildinf:", 14);
+	assert_non_null(at);
+	spots[n++] = (size_t)(at - data);
+	/* pclntab: magic 0xfffffff0/1, two zero bytes, min. instruction size 1, pointer size 8. */
+	at = memmem(data, len, "\xff\xff\xff\x00\x00\x01\x08", 7);
+	assert_non_null(at);
+	spots[n++] = (size_t)(at - data) - 1;
+	return n;
+}
+
 static void test_damaged(void **state)
 {
 	uint64_t rng = 0x9e3779b97f4a7c15ULL;
 	char src[400], path[400];
+	size_t len, i, k, spots[4], nr_spots, spot, verdicts[NR_VERDICTS] = {0};
 	uint8_t *data, *copy;
-	size_t len, i, k;
 
 	(void)state;
 	require_go();
@@ -876,16 +900,31 @@ static void test_damaged(void **state)
 	data = read_whole(src, &len);
 	copy = malloc(len);
 	assert_non_null(copy);
+	nr_spots = hot_spots(data, len, spots);
 	/* Truncated anywhere: in the headers, the text, the pclntab, the build info. */
 	for (i = 0; i < 24; i++)
-		analyze_damaged(path, data, i < 4 ? i * 40 : len / 24 * i);
+		verdicts[analyze_damaged(path, data, i < 4 ? i * 40 : len / 24 * i)]++;
 	/* Bytes flipped, in bursts, all over the file. */
 	for (i = 0; i < 40; i++) {
 		memcpy(copy, data, len);
 		for (k = 0; k < 64; k++)
 			copy[rng_next(&rng) % len] ^= (uint8_t)(1 + rng_next(&rng) % 255);
-		analyze_damaged(path, copy, len);
+		verdicts[analyze_damaged(path, copy, len)]++;
 	}
+	/* A few bytes flipped in the first 64 of a hot spot. */
+	for (i = 0; i < 200; i++) {
+		memcpy(copy, data, len);
+		spot = spots[i % nr_spots];
+		for (k = 0; k < 1 + i % 4; k++)
+			copy[spot + rng_next(&rng) % 64] ^= (uint8_t)(1 + rng_next(&rng) % 255);
+		verdicts[analyze_damaged(path, copy, len)]++;
+	}
+	print_message("damaged copies: %zu refused, %zu unsupported, %zu without sites, %zu with\n",
+		      verdicts[V_REFUSED], verdicts[V_UNSUPPORTED], verdicts[V_NO_SITES],
+		      verdicts[V_SITES]);
+	/* The damage reached every outcome: the paths above were exercised, not skipped. */
+	for (k = 0; k < NR_VERDICTS; k++)
+		assert_true(verdicts[k] > 0);
 	free(copy);
 	free(data);
 }
