@@ -817,7 +817,7 @@ static uint64_t heuristic_global(const struct gofile *f, const struct go_binary 
 	uint64_t addr = 0;
 	size_t len;
 
-	if (!gb->pcln || !global_specs[id].in_func ||
+	if (!gb->pcln || !global_specs[id].in_func || f->ehdr.e_machine != EM_X86_64 ||
 	    gopclntab__find(gb->pcln, global_specs[id].in_func, &fn) ||
 	    function_code(f, &fn, &code, &len))
 		return 0;
@@ -829,12 +829,13 @@ static uint64_t heuristic_global(const struct gofile *f, const struct go_binary 
 }
 
 /*
- * Whether the linker turned heap profiling off. With .symtab: the byte
- * of disableMemoryProfiling (set in .noptrdata, else it is in .noptrbss:
- * false). Stripped: the linker sets it exactly when runtime.MemProfile
- * (Go 1.23: runtime.memProfileInternal) is unreachable, i.e. absent from
- * the pclntab (MemProfileRate's value in the
- * file says nothing: 0 in .noptrbss in 1.19, 524288 in 1.23 either way).
+ * Whether the linker turned heap profiling off. With .symtab: the byte of
+ * disableMemoryProfiling (1 in .data when set, else it lies in
+ * .noptrbss: 0). Stripped: the linker sets it exactly when
+ * runtime.MemProfile (1.23: runtime.memProfileInternal) is unreachable,
+ * i.e. absent from the pclntab. MemProfileRate's value in the file says
+ * nothing: 0 in .noptrbss (1.19) or 524288 in .noptrdata (1.23) with and
+ * without runtime/pprof; the runtime zeroes it at init.
  */
 static bool memory_profiling_disabled(const struct gofile *f, const struct go_binary *gb,
 				      uint64_t disable_addr)

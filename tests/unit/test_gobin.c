@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <gelf.h>
+#include <libelf.h>
 
 #include "checks.h"
 #include "gobin.h"
@@ -868,6 +870,93 @@ static void test_version_policy(void **state)
 	gobin__free(gb);
 }
 
+/* The file offset and link-time address of a section of path. */
+static void section_of(const char *path, const char *name, uint64_t *offset, uint64_t *vaddr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	size_t strndx;
+	int fd = open(path, O_RDONLY);
+	Elf *elf;
+
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(elf);
+	assert_int_equal(elf_getshdrstrndx(elf, &strndx), 0);
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *sname =
+		    gelf_getshdr(scn, &shdr) ? elf_strptr(elf, strndx, shdr.sh_name) : NULL;
+
+		if (sname && !strcmp(sname, name))
+			break;
+	}
+	assert_non_null(scn);
+	*offset = shdr.sh_offset;
+	*vaddr = shdr.sh_addr;
+	elf_end(elf);
+	close(fd);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * Go < 1.18 build info: a pointer to the version's string header. Rewritten
+ * into a real binary's .go.buildinfo: the header at +32, the text at +48.
+ */
+static void test_pointer_format_version(void **state)
+{
+	char src[400], path[400];
+	uint64_t offset, vaddr;
+	struct go_binary *gb;
+	uint8_t *data, *bi;
+	size_t len;
+
+	(void)state;
+	require_go();
+	snprintf(src, sizeof(src), "%s/stripped", toolchains[0].dir);
+	snprintf(path, sizeof(path), "%s/oldinfo", tmpdir);
+	section_of(src, ".go.buildinfo", &offset, &vaddr);
+	data = read_whole(src, &len);
+	assert_true(offset + 64 <= len);
+	bi = data + offset;
+	bi[15] = 0; /* flags: pointers, little-endian */
+	put_le64(bi + 16, vaddr + 32);
+	put_le64(bi + 32, vaddr + 48);
+	put_le64(bi + 40, 9);
+	memcpy(bi + 48, "go1.17.13", 9);
+	write_file(path, data, len);
+	check_eq(analyze_path(path, &gb), 0);
+	assert_string_equal(gb->version, "go1.17.13");
+	check_eq(gb->minor, 17);
+	check_eq(gb->patch, 13);
+	assert_non_null(gb->unsupported);
+	assert_non_null(strstr(gb->unsupported, "older than 1.18"));
+	gobin__free(gb);
+	/* The string's pointer outside the file: no version. */
+	put_le64(bi + 32, 0x7fff00000000ULL);
+	write_file(path, data, len);
+	check_eq(analyze_path(path, &gb), 0);
+	assert_string_equal(gb->version, "");
+	check_eq(gb->minor, 0);
+	assert_non_null(strstr(gb->unsupported, "unknown Go version"));
+	gobin__free(gb);
+	/* A length beyond any version. */
+	put_le64(bi + 32, vaddr + 48);
+	put_le64(bi + 40, 1u << 20);
+	write_file(path, data, len);
+	check_eq(analyze_path(path, &gb), 0);
+	assert_string_equal(gb->version, "");
+	gobin__free(gb);
+	free(data);
+}
+
 /* Where damage hurts most: ELF and program headers, section headers, build info, pclntab header. */
 static size_t hot_spots(const uint8_t *data, size_t len, size_t *spots)
 {
@@ -947,6 +1036,7 @@ int main(void)
 	    cmocka_unit_test(test_cgo),
 	    cmocka_unit_test(test_coroutines),
 	    cmocka_unit_test(test_version_policy),
+	    cmocka_unit_test(test_pointer_format_version),
 	    cmocka_unit_test(test_damaged),
 	};
 
