@@ -21,9 +21,9 @@
 /* Offsets in runtime.g (amd64), and its size. */
 struct go_g_offsets {
 	uint32_t goid, gopc, startpc, atomicstatus, waitsince, waitreason;
-	uint32_t stack_lo, stack_hi;	       /* g.stack.lo, g.stack.hi */
-	uint32_t sched_sp, sched_pc, sched_bp; /* g.sched.{sp,pc,bp} */
-	uint32_t size;			       /* sizeof(runtime.g) */
+	uint32_t stack_lo, stack_hi;		    /* g.stack.lo, g.stack.hi */
+	uint32_t sched_sp, sched_pc, sched_bp;	    /* g.sched.{sp,pc,bp} */
+	uint32_t size;				    /* sizeof(runtime.g) */
 };
 
 /* Which register holds the g at a probe site (x86-64 ABIInternal). */
@@ -38,27 +38,27 @@ struct go_probe_site {
 	uint64_t file_offset; /* where uprobes take it */
 	int reg;	      /* GO_REG_* */
 	int role;	      /* GO_SITE_* */
-	const char *
-	    where; /* "runtime.newproc.func1+0x40 (CALL runtime.runqput)", static or the binary's */
+	/* "runtime.newproc.func1+0x40 (CALL runtime.runqput)": in the go_binary's where_text */
+	const char *where;
 };
 
 #define GO_MAX_SITES 8
 
 /* Link-time addresses of runtime globals; 0 when not found. */
 struct go_globals {
-	uint64_t allgs;		 /* runtime.allgs: a []*g (ptr, len, cap) */
-	uint64_t mbuckets;	 /* runtime.mbuckets: *bucket, newest first */
-	uint64_t mprofcycle;	 /* runtime.mProfCycle: uint32, cycle<<1 | flushed */
+	uint64_t allgs;	       /* runtime.allgs: a []*g (ptr, len, cap) */
+	uint64_t mbuckets;     /* runtime.mbuckets: *bucket, newest first */
+	uint64_t mprofcycle;   /* runtime.mProfCycle: uint32, cycle<<1 | flushed */
 	uint64_t memprofilerate; /* runtime.MemProfileRate: int */
-	bool from_symtab;	 /* else found by the stripped-binary heuristics */
+	bool from_symtab;      /* else found by the stripped-binary heuristics */
 };
 
 struct go_binary {
-	char version[32];	 /* "go1.19.8"; "" when unknown */
+	char version[32];	/* "go1.19.8"; "" when unknown */
 	int major, minor, patch; /* 1, 19, 8; 0s when unknown */
 	bool has_symtab, has_dwarf;
-	bool pie;		 /* ET_DYN */
-	bool cgo;		 /* links libc (a PT_INTERP or DT_NEEDED libc) */
+	bool pie;		/* ET_DYN */
+	bool cgo;		/* links libc (DT_NEEDED libc, or a PT_INTERP in a non-PIE) */
 	bool profiling_disabled; /* runtime.disableMemoryProfiling set by the linker (when known) */
 	struct go_g_offsets g;
 	bool g_from_dwarf;
@@ -66,14 +66,19 @@ struct go_binary {
 	size_t nr_sites;
 	struct go_globals globals;
 	struct gopclntab *pcln; /* owned */
-	/* Why goroutines cannot be traced here (NULL: they can): static text. */
+	/*
+	 * Why goroutines cannot be traced here (NULL: they can): static text.
+	 * globals and profiling_disabled are filled in all the same (the heap
+	 * reader does not need runtime.g).
+	 */
 	const char *unsupported;
 	/*
 	 * Why there are no probe sites although goroutines can be counted
 	 * (census only): static text; NULL when sites[] is complete.
 	 */
 	const char *probes_off;
-	char where_text[GO_MAX_SITES][96]; /* what sites[i].where points to */
+	/* What sites[i].where points to: a go_binary is not to be copied. */
+	char where_text[GO_MAX_SITES][96];
 };
 
 /*
