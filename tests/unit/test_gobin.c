@@ -394,8 +394,9 @@ static int build_all(struct toolchain *t)
 		return -1;
 	/* Stripped by binutils: the same addresses as plain, so nm of plain is the truth. */
 	if (run("objcopy --strip-all %s/plain %s/objstripped && "
-		"objcopy --strip-all %s/pie %s/objstrippedpie",
-		t->dir, t->dir, t->dir, t->dir)) {
+		"objcopy --strip-all %s/pie %s/objstrippedpie && "
+		"objcopy --strip-all %s/cgo %s/objstrippedcgo",
+		t->dir, t->dir, t->dir, t->dir, t->dir, t->dir)) {
 		fprintf(stderr, "objcopy --strip-all failed\n");
 		return -1;
 	}
@@ -717,6 +718,16 @@ static void test_cgo(void **state)
 		assert_true(gb->cgo);
 		check_sites(t, "cgo", gb, false);
 		check_hex(gb->globals.allgs, nm_addr(t, "cgo", "runtime.allgs"));
+		gobin__free(gb);
+		/* Linked by gcc: another layout for the stripped-binary heuristics. */
+		gb = analyze_built(t, "objstrippedcgo");
+		assert_true(gb->cgo);
+		assert_false(gb->globals.from_symtab);
+		check_hex(gb->globals.allgs, nm_addr(t, "cgo", "runtime.allgs"));
+		check_hex(gb->globals.mbuckets, nm_addr(t, "cgo", "runtime.mbuckets"));
+		check_hex(gb->globals.mprofcycle, nm_addr(t, "cgo", "runtime.mProfCycle"));
+		check_hex(gb->globals.memprofilerate, nm_addr(t, "cgo", "runtime.MemProfileRate"));
+		assert_true(gb->profiling_disabled);
 		gobin__free(gb);
 	}
 }
