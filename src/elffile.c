@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "elffile.h"
+#include "goelf.h"
 #include "hmap.h"
 
 struct elf_files {
@@ -32,6 +33,7 @@ void elf_files__free(struct elf_files *files)
 	while ((f = hmap__next(&files->by_file, &iter, NULL))) {
 		close((*f)->fd);
 		elf_syms__free((*f)->syms);
+		gopclntab__free((*f)->go);
 		free(*f);
 	}
 	hmap__free(&files->by_file);
@@ -125,6 +127,15 @@ const struct elf_syms *elf_file__syms(struct elf_file *f)
 		f->syms_err = f->syms ? 0 : -(errno ? errno : EINVAL);
 	}
 	return f->syms;
+}
+
+const struct gopclntab *elf_file__gopclntab(struct elf_file *f)
+{
+	if (!f->go_tried) {
+		f->go_tried = true;
+		f->go_err = goelf__load_fd(f->fd, &f->go);
+	}
+	return f->go;
 }
 
 size_t elf_files__nr(const struct elf_files *files)

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "elfsyms.h"
+#include "gopclntab.h"
 #include "procmaps.h"
 
 struct elf_files;
@@ -28,6 +29,9 @@ struct elf_file {
 	struct elf_syms *syms; /* read on the first elf_file__syms() */
 	int syms_err;	       /* -errno when they could not be read */
 	bool syms_tried;
+	struct gopclntab *go; /* Go's .gopclntab, read on the first elf_file__gopclntab() */
+	int go_err;	      /* -ENOENT: not a Go binary */
+	bool go_tried;
 };
 
 struct elf_files *elf_files__new(void);
@@ -46,6 +50,11 @@ struct elf_file *elf_files__get(struct elf_files *files, int pid, const struct m
 				int *err);
 /* Its symbols and load segments, read once; NULL when unreadable (f->syms_err). */
 const struct elf_syms *elf_file__syms(struct elf_file *f);
+/*
+ * Its Go function table (goelf.h), read once; NULL when it has none (not a
+ * Go binary) or it is unreadable (f->go_err).
+ */
+const struct gopclntab *elf_file__gopclntab(struct elf_file *f);
 /* Files opened so far. */
 size_t elf_files__nr(const struct elf_files *files);
 

@@ -4,13 +4,14 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "goelf.h"
 
 struct go_sections {
-	GElf_Shdr table, noptrdata;
-	bool has_table, has_noptrdata;
+	GElf_Shdr table, noptrdata, rodata;
+	bool has_table, has_noptrdata, has_rodata;
 };
 
 /* size bytes at file offset off into a malloc'd buffer. */
@@ -18,12 +19,16 @@ static int read_bytes(int fd, uint64_t off, uint64_t size, uint64_t cap, void **
 {
 	uint8_t *buf;
 	size_t done = 0;
+	struct stat st;
 	ssize_t got;
 
 	*out = NULL;
 	if (size > cap)
 		return -EFBIG;
-	if (off > INT64_MAX - size)
+	if (fstat(fd, &st))
+		return -errno;
+	/* A section past the file's end is malformed: no buffer for it. */
+	if (off > (uint64_t)st.st_size || size > (uint64_t)st.st_size - off)
 		return -EINVAL;
 	buf = malloc(size ? size : 1);
 	if (!buf)
@@ -65,6 +70,9 @@ static int find_sections(Elf *elf, struct go_sections *secs)
 		} else if (!secs->has_noptrdata && !strcmp(name, ".noptrdata")) {
 			secs->noptrdata = shdr;
 			secs->has_noptrdata = true;
+		} else if (!secs->has_rodata && !strcmp(name, ".rodata")) {
+			secs->rodata = shdr;
+			secs->has_rodata = true;
 		}
 	}
 	return secs->has_table ? 0 : -ENOENT;
@@ -101,7 +109,7 @@ static void attach_gofunc(Elf *elf, int fd, const struct go_sections *secs, stru
 		       &noptrdata))
 		return;
 	err = gopclntab__find_gofunc(t, secs->table.sh_addr, noptrdata, secs->noptrdata.sh_size,
-				     secs->noptrdata.sh_addr, &gofunc);
+				     secs->noptrdata.sh_addr, secs->rodata.sh_addr, &gofunc);
 	free(noptrdata);
 	if (err || !section_holding(elf, gofunc, &holder))
 		return;

@@ -51,6 +51,7 @@
 #define MAX_INLINE_DEPTH	   64
 /* moduledata words: pcHeader first; gofunc is word 38 (1.18/1.19), 40 (1.20+: covctrs). */
 #define MODULEDATA_TEXT_WORD	   22
+#define MODULEDATA_NOPTRDATA_WORD  24
 #define MODULEDATA_GOFUNC_WORD_118 38
 #define MODULEDATA_GOFUNC_WORD_120 40
 
@@ -133,7 +134,7 @@ static struct region region_at(size_t start, const size_t *starts, size_t nr, si
 static int parse_header(struct gopclntab *t)
 {
 	const uint8_t *h = t->data;
-	uint64_t offs[5], nfiles;
+	uint64_t offs[5];
 	size_t starts[5], i, slots;
 
 	if (t->size < HEADER_SIZE)
@@ -144,7 +145,7 @@ static int parse_header(struct gopclntab *t)
 	if (h[4] || h[5] || h[6] != 1 || h[7] != 8)
 		return -EINVAL;
 	t->nfunc = get_u64(h + 8);
-	nfiles = get_u64(h + 16);
+	/* h + 16, nfiles: the cutab entries name the files; the count adds no check. */
 	t->text_start = get_u64(h + 24);
 	for (i = 0; i < 5; i++) {
 		offs[i] = get_u64(h + 32 + 8 * i);
@@ -152,7 +153,6 @@ static int parse_header(struct gopclntab *t)
 			return -EINVAL;
 		starts[i] = (size_t)offs[i];
 	}
-	(void)nfiles; /* cutab entries name the files; the count adds no check */
 	t->funcnames = region_at(starts[0], starts, 5, t->size);
 	t->cutab = region_at(starts[1], starts, 5, t->size);
 	t->filetab = region_at(starts[2], starts, 5, t->size);
@@ -245,6 +245,9 @@ static bool func_at(const struct gopclntab *t, size_t i, struct func_rec *f)
 		return false;
 	f->off = t->functab.start + funcoff;
 	p = t->data + f->off;
+	/* The record names its own entry: a functab pointing elsewhere is corrupt. */
+	if (get_u32(p) != get_u32(ft))
+		return false;
 	f->entry = t->text_start + get_u32(ft);
 	f->end = t->text_start + get_u32(ft + 8);
 	f->name_off = get_u32(p + 4);
@@ -415,24 +418,28 @@ static void source_position(const struct gopclntab *t, const struct func_rec *f,
 	out->line = pcvalue(t, f, f->pcln, pc, &line) && line > 0 ? line : 0;
 }
 
-/* pcdata[i] / funcdata[i] of f: the u32 after the header; false when absent. */
-static bool func_u32_array(const struct gopclntab *t, const struct func_rec *f, size_t i,
-			   uint32_t *out)
+/* Entry i of f's u32 arrays (pcdata, then funcdata); func_at checked they fit. */
+static uint32_t func_u32(const struct gopclntab *t, const struct func_rec *f, size_t i)
 {
-	*out = get_u32(t->data + f->off + t->func_header_size + 4 * i);
-	return true;
+	return get_u32(t->data + f->off + t->func_header_size + 4 * i);
 }
 
 static bool pcdata_table(const struct gopclntab *t, const struct func_rec *f, uint32_t i,
 			 uint32_t *out)
 {
-	return i < f->npcdata && func_u32_array(t, f, i, out);
+	if (i >= f->npcdata)
+		return false;
+	*out = func_u32(t, f, i);
+	return true;
 }
 
 static bool funcdata_off(const struct gopclntab *t, const struct func_rec *f, uint32_t i,
 			 uint32_t *out)
 {
-	return i < f->nfuncdata && func_u32_array(t, f, f->npcdata + i, out) && *out != NO_FUNCDATA;
+	if (i >= f->nfuncdata)
+		return false;
+	*out = func_u32(t, f, f->npcdata + i);
+	return *out != NO_FUNCDATA;
 }
 
 /* One inline tree entry: the inlined function's name and its parentPc. */
@@ -507,7 +514,8 @@ void gopclntab__set_gofunc(struct gopclntab *t, void *data, size_t size)
 }
 
 int gopclntab__find_gofunc(const struct gopclntab *t, uint64_t table_vaddr, const void *data,
-			   size_t size, uint64_t data_vaddr, uint64_t *gofunc)
+			   size_t size, uint64_t data_vaddr, uint64_t rodata_vaddr,
+			   uint64_t *gofunc)
 {
 	size_t word =
 	    t->magic == MAGIC_GO118 ? MODULEDATA_GOFUNC_WORD_118 : MODULEDATA_GOFUNC_WORD_120;
@@ -521,10 +529,12 @@ int gopclntab__find_gofunc(const struct gopclntab *t, uint64_t table_vaddr, cons
 	for (off = (8 - data_vaddr % 8) % 8; off <= size - need; off += 8) {
 		p = (const uint8_t *)data + off;
 		if (get_u64(p) != table_vaddr || get_u64(p + 8) != funcnametab ||
-		    get_u64(p + 8 * MODULEDATA_TEXT_WORD) != t->text_start)
+		    get_u64(p + 8 * MODULEDATA_TEXT_WORD) != t->text_start ||
+		    get_u64(p + 8 * MODULEDATA_NOPTRDATA_WORD) != data_vaddr)
 			continue;
-		/* rodata, the word before gofunc, starts the area gofunc lies in. */
-		if (get_u64(p + 8 * (word - 1)) > get_u64(p + 8 * word))
+		/* rodata, the word before gofunc: the layout is the one we know. */
+		if (get_u64(p + 8 * (word - 1)) != rodata_vaddr ||
+		    get_u64(p + 8 * word) < rodata_vaddr)
 			continue;
 		*gofunc = get_u64(p + 8 * word);
 		return 0;

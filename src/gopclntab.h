@@ -73,14 +73,17 @@ int gopclntab__sp_delta(const struct gopclntab *t, uint64_t pc, int32_t *delta);
  */
 void gopclntab__set_gofunc(struct gopclntab *t, void *data, size_t size);
 /*
- * moduledata.gofunc, found without symbols: data is size bytes of a data
- * section (.noptrdata) at link-time address data_vaddr, table_vaddr the
- * link-time address of this table. moduledata is the 8-byte-aligned spot
- * whose words point at the table and its funcnametab and whose text is
- * text_start; gofunc is its word 38 (1.18/1.19) or 40 (1.20+, after
- * covctrs). 0 or -ENOENT.
+ * moduledata.gofunc, found without symbols: data is the whole .noptrdata
+ * section (size bytes at link-time address data_vaddr), table_vaddr the
+ * link-time address of this table, rodata_vaddr that of .rodata.
+ * moduledata is the 8-byte-aligned spot whose words point at the table and
+ * its funcnametab, whose text is text_start, whose noptrdata is
+ * data_vaddr and whose rodata is rodata_vaddr; gofunc is the next word
+ * (word 38 in Go 1.18/1.19, 40 in 1.20+, after covctrs). A layout we do not
+ * know is not matched. 0 or -ENOENT.
  */
 int gopclntab__find_gofunc(const struct gopclntab *t, uint64_t table_vaddr, const void *data,
-			   size_t size, uint64_t data_vaddr, uint64_t *gofunc);
+			   size_t size, uint64_t data_vaddr, uint64_t rodata_vaddr,
+			   uint64_t *gofunc);
 
 #endif

@@ -14,6 +14,7 @@
 #include "demangle.h"
 #include "elffile.h"
 #include "elfsyms.h"
+#include "gopclntab.h"
 #include "hmap.h"
 #include "log.h"
 #include "rootfs.h"
@@ -27,6 +28,7 @@ struct module {
 	const struct elf_syms *syms; /* the file cache's; NULL when it could not be read */
 	struct elf_syms *debug_syms; /* full symbols from the build-id debug file, or NULL */
 	struct srcinfo *src;	     /* DWARF lines and inlines (debug file or module), or NULL */
+	const struct gopclntab *go;  /* the file cache's Go table (wins for Go text), or NULL */
 };
 
 struct proc_maps {
@@ -364,6 +366,7 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 	mod->syms = NULL;
 	mod->debug_syms = NULL;
 	mod->src = NULL;
+	mod->go = NULL;
 	if (!s->files)
 		s->files = s->own_files = elf_files__new();
 	f = s->files ? elf_files__get(s->files, pid, m, &err) : NULL;
@@ -377,6 +380,10 @@ static struct module *load_module(struct symbolizer *s, int pid, const struct ma
 		if (mod->syms && !mod->debug_syms)
 			mod->debug_syms = load_debuglink(s, pid, m, mod->syms, &debug_fd);
 		mod->src = open_srcinfo(debug_fd, f->fd);
+		mod->go = elf_file__gopclntab(f);
+		if (!mod->go && f->go_err != -ENOENT)
+			p_debug("no Go function table from '%s': %s", m->path,
+				strerror(-f->go_err));
 	} else {
 		p_debug("cannot open '%s' of pid %d: %s", m->path, pid,
 			strerror(s->files ? -err : ENOMEM));
@@ -419,6 +426,7 @@ static void resolve_symbol(struct symbolizer *s, int pid, uint64_t addr, int is_
 	uint64_t lookup = is_return && addr ? addr - 1 : addr, file_off, vaddr, sym_off;
 	const struct mapping *m;
 	struct module *mod;
+	struct gofunc go_func;
 	const char *name;
 
 	*mod_out = NULL;
@@ -448,6 +456,12 @@ static void resolve_symbol(struct symbolizer *s, int pid, uint64_t addr, int is_
 		return;
 	*mod_out = mod;
 	*vaddr_out = vaddr;
+	/* Go text: the pclntab names it, also stripped; C code of a cgo binary is not in it. */
+	if (mod->go && !gopclntab__lookup(mod->go, vaddr, &go_func)) {
+		out->symbol = go_func.name;
+		out->offset = vaddr - go_func.entry + (addr - lookup);
+		return;
+	}
 	/* The debug file's table is a superset (local functions too): ask it first. */
 	if ((!mod->debug_syms || elf_syms__lookup(mod->debug_syms, vaddr, &name, &sym_off)) &&
 	    elf_syms__lookup(mod->syms, vaddr, &name, &sym_off))
@@ -466,6 +480,35 @@ void symbolizer__resolve(struct symbolizer *s, int pid, uint64_t addr, int is_re
 	resolve_symbol(s, pid, addr, is_return, out, &mod, &vaddr);
 }
 
+/*
+ * out[0] (the symbol's frame) expanded through the Go table: inlined
+ * functions first, then the function with its file:line. 0 when vaddr is
+ * no Go function or the table has no line for it.
+ */
+static size_t go_frames(const struct gopclntab *go, uint64_t vaddr, struct frame *out, size_t max)
+{
+	struct goframe frames[SYMBOLIZER_MAX_INLINE];
+	size_t nr, i;
+
+	nr = gopclntab__frames(go, vaddr, frames,
+			       max < SYMBOLIZER_MAX_INLINE ? max : SYMBOLIZER_MAX_INLINE);
+	/* No line for it: C code an internal link put in the table; DWARF may know. */
+	if (!nr || (nr == 1 && !frames[0].file))
+		return 0;
+	out[nr - 1] = out[0];
+	for (i = 0; i < nr; i++) {
+		if (i + 1 < nr) {
+			out[i] = out[nr - 1];
+			out[i].offset = 0;
+			out[i].inlined = 1;
+		}
+		out[i].symbol = frames[i].function;
+		out[i].file = frames[i].file;
+		out[i].line = frames[i].line;
+	}
+	return nr;
+}
+
 size_t symbolizer__resolve_frames(struct symbolizer *s, int pid, uint64_t addr, int is_return,
 				  struct frame *out, size_t max)
 {
@@ -477,6 +520,8 @@ size_t symbolizer__resolve_frames(struct symbolizer *s, int pid, uint64_t addr, 
 	if (!max)
 		return 0;
 	resolve_symbol(s, pid, addr, is_return, &out[0], &mod, &vaddr);
+	if (mod && mod->go && (nr = go_frames(mod->go, vaddr, out, max)))
+		return nr;
 	if (!mod || !mod->src)
 		return 1;
 	nr = srcinfo__lookup(mod->src, vaddr, locs,

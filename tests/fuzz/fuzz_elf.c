@@ -2,7 +2,8 @@
 /*
  * libFuzzer target for everything that reads a target's ELF files: symbol
  * tables, build IDs, debuglinks, MiniDebugInfo (elfsyms.c), .eh_frame unwind
- * tables (cfi.c) and DWARF lines and inlines (srcinfo.c). Files of other
+ * tables (cfi.c), DWARF lines and inlines (srcinfo.c) and Go's .gopclntab
+ * (goelf.c, gopclntab.c). Files of other
  * users' processes are untrusted: any input may yield nothing, none may crash.
  *
  * make fuzz; build/fuzz/fuzz_elf -max_total_time=60 CORPUS_DIR
@@ -14,6 +15,7 @@
 
 #include "cfi.h"
 #include "elfsyms.h"
+#include "goelf.h"
 #include "srcinfo.h"
 
 static int memfd_with(const uint8_t *data, size_t size)
@@ -78,6 +80,21 @@ static void probe_lines(int fd)
 	srcinfo__close(si);
 }
 
+static void probe_go(int fd)
+{
+	struct goframe frames[8];
+	struct gopclntab *t;
+	struct gofunc f;
+	uint64_t pc;
+
+	if (goelf__load_fd(fd, &t))
+		return;
+	for (pc = gopclntab__text_start(t); pc < gopclntab__text_start(t) + 0x4000; pc += 0x101)
+		gopclntab__frames(t, pc, frames, 8);
+	gopclntab__find(t, "main.main", &f);
+	gopclntab__free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -89,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	probe_symbols(fd);
 	probe_cfi(fd);
 	probe_lines(fd);
+	probe_go(fd);
 	close(fd);
 	return 0;
 }

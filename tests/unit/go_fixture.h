@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Real Go binaries for the Go symbolization tests: tests/fixtures/go/symtest
- * built at run time with each installed toolchain (Go 1.19 = `go` on PATH,
- * Go 1.23 = /usr/lib/go-1.23/bin/go or $GO123), plain, stripped (-s -w) and
+ * built at run time with Go 1.19 and Go 1.23 (go_tool: $GO119/$GO123,
+ * /usr/lib/go-1.N/bin/go, or `go` on PATH if it is that version), plain, stripped (-s -w) and
  * PIE, into $BUILD/go-symtest (GOCACHE $BUILD/go-symtest/cache; a binary
  * newer than the source is reused). A missing toolchain skips with a message, unless
  * CI=true, where it fails. Include after cmocka.h and elf_fixture.h.
@@ -11,23 +11,32 @@
 #define MEMLEAKD_TEST_GO_FIXTURE_H
 
 #define GO_SYMTEST_SOURCE "tests/fixtures/go/symtest/main.go"
+#define GO_CGOTEST_SOURCE "tests/fixtures/go/symtest/cgo/main.go"
 
 struct go_variant {
 	const char *label;   /* also the binary's file name */
 	int minor;	     /* Go 1.<minor> */
 	const char *ldflags; /* "" or "-s -w" */
 	bool pie;
+	const char *source; /* NULL: GO_SYMTEST_SOURCE */
 };
 
 static const struct go_variant go_variants[] = {
-    {"go119-plain", 19, "", false},
-    {"go119-stripped", 19, "-s -w", false},
-    {"go119-pie", 19, "", true},
-    {"go123-plain", 23, "", false},
-    {"go123-stripped", 23, "-s -w", false},
-    {"go123-pie", 23, "", true},
+    {"go119-plain", 19, "", false, NULL},
+    {"go119-stripped", 19, "-s -w", false, NULL},
+    {"go119-pie", 19, "", true, NULL},
+    {"go123-plain", 23, "", false, NULL},
+    {"go123-stripped", 23, "-s -w", false, NULL},
+    {"go123-pie", 23, "", true, NULL},
 };
 #define NR_GO_VARIANTS (sizeof(go_variants) / sizeof(go_variants[0]))
+
+/* cgo: C code in the Go binary, linked by Go (internal) or by gcc (external). */
+static const struct go_variant go_cgo_variants[] = {
+    {"go119-cgo-internal", 19, "-linkmode=internal", false, GO_CGOTEST_SOURCE},
+    {"go123-cgo-external", 23, "-linkmode=external", false, GO_CGOTEST_SOURCE},
+};
+#define NR_GO_CGO_VARIANTS (sizeof(go_cgo_variants) / sizeof(go_cgo_variants[0]))
 
 static __attribute__((unused)) const char *go_build_dir(void)
 {
@@ -38,20 +47,62 @@ static __attribute__((unused)) const char *go_build_dir(void)
 	return dir;
 }
 
-/* The go command of toolchain 1.<minor>, or NULL when it is not installed. */
+/* Whether the go command at path is Go 1.<minor> (go env GOVERSION). */
+static __attribute__((unused)) bool go_is_version(const char *path, int minor)
+{
+	char cmd[2 * PATH_MAX], version[64] = "", want[16];
+	FILE *p;
+	size_t len;
+
+	if (access(path, X_OK))
+		return false;
+	snprintf(cmd, sizeof(cmd), "GOTOOLCHAIN=local '%s' env GOVERSION 2>/dev/null", path);
+	p = popen(cmd, "r");
+	if (!p)
+		return false;
+	if (!fgets(version, sizeof(version), p))
+		version[0] = '\0';
+	pclose(p);
+	len = (size_t)snprintf(want, sizeof(want), "go1.%d", minor);
+	return !strncmp(version, want, len) && (version[len] == '.' || version[len] == '\n');
+}
+
+/*
+ * The go command of Go 1.<minor>, or NULL when none is installed: $GO1<minor>,
+ * then Debian's /usr/lib/go-1.<minor>/bin/go, then `go` on PATH, each
+ * checked to be that version.
+ */
 static __attribute__((unused)) const char *go_tool(int minor)
 {
-	const char *env = getenv(minor == 19 ? "GO119" : "GO123");
-	static const char *const candidates_19[] = {"/usr/lib/go-1.19/bin/go", "/usr/bin/go"};
-	static const char *const candidates_23[] = {"/usr/lib/go-1.23/bin/go"};
-	const char *const *c = minor == 19 ? candidates_19 : candidates_23;
-	size_t i, n = minor == 19 ? 2 : 1;
+	static char found[2][PATH_MAX];
+	static bool looked[2];
+	char env_name[16], path[PATH_MAX] = "";
+	const char *env, *dir, *end;
+	int slot = minor == 19 ? 0 : 1;
 
-	if (env && *env)
-		return access(env, X_OK) ? NULL : env;
-	for (i = 0; i < n; i++)
-		if (!access(c[i], X_OK))
-			return c[i];
+	if (looked[slot])
+		return found[slot][0] ? found[slot] : NULL;
+	looked[slot] = true;
+	snprintf(env_name, sizeof(env_name), "GO1%d", minor);
+	env = getenv(env_name);
+	if (env && *env) {
+		if (go_is_version(env, minor))
+			snprintf(found[slot], PATH_MAX, "%s", env);
+		return found[slot][0] ? found[slot] : NULL;
+	}
+	snprintf(path, sizeof(path), "/usr/lib/go-1.%d/bin/go", minor);
+	if (go_is_version(path, minor)) {
+		snprintf(found[slot], PATH_MAX, "%s", path);
+		return found[slot];
+	}
+	for (dir = getenv("PATH"); dir && *dir; dir = *end ? end + 1 : end) {
+		end = strchrnul(dir, ':');
+		snprintf(path, sizeof(path), "%.*s/go", (int)(end - dir), dir);
+		if (end > dir && go_is_version(path, minor)) {
+			snprintf(found[slot], PATH_MAX, "%s", path);
+			return found[slot];
+		}
+	}
 	return NULL;
 }
 
@@ -69,10 +120,12 @@ static __attribute__((unused)) bool go_under_ci(void)
  */
 static __attribute__((unused)) const char *go_binary(const struct go_variant *v)
 {
-	static char paths[NR_GO_VARIANTS][2 * PATH_MAX];
+	static char paths[NR_GO_VARIANTS + NR_GO_CGO_VARIANTS][2 * PATH_MAX];
 	char cmd[8 * PATH_MAX], dir[2 * PATH_MAX], abs_dir[PATH_MAX], src[PATH_MAX];
-	size_t i = (size_t)(v - go_variants);
-	const char *go = go_tool(v->minor);
+	size_t i = v >= go_variants && v < go_variants + NR_GO_VARIANTS
+		       ? (size_t)(v - go_variants)
+		       : NR_GO_VARIANTS + (size_t)(v - go_cgo_variants);
+	const char *go = go_tool(v->minor), *source = v->source ? v->source : GO_SYMTEST_SOURCE;
 	struct stat st, src_st;
 	int rc;
 
@@ -85,8 +138,8 @@ static __attribute__((unused)) const char *go_binary(const struct go_variant *v)
 	snprintf(dir, sizeof(dir), "%s/go-symtest", go_build_dir());
 	mkdir(go_build_dir(), 0755);
 	mkdir(dir, 0755);
-	if (!realpath(dir, abs_dir) || !realpath(GO_SYMTEST_SOURCE, src))
-		fail_msg("%s or %s: %s", dir, GO_SYMTEST_SOURCE, strerror(errno));
+	if (!realpath(dir, abs_dir) || !realpath(source, src))
+		fail_msg("%s or %s: %s", dir, source, strerror(errno));
 	snprintf(paths[i], sizeof(paths[i]), "%s/%s", abs_dir, v->label);
 	/* Built before from the same source: reuse. */
 	if (!stat(paths[i], &st) && st.st_size > 0 && !stat(src, &src_st) &&
@@ -102,11 +155,11 @@ static __attribute__((unused)) const char *go_binary(const struct go_variant *v)
 	return paths[i];
 }
 
-/* The line of the fixture source holding "MARK:<name>". */
-static __attribute__((unused)) int go_marker_line(const char *name)
+/* The line of source holding "MARK:<name>". */
+static __attribute__((unused)) int go_marker_line_in(const char *source, const char *name)
 {
 	char line[512], marker[128];
-	FILE *f = fopen(GO_SYMTEST_SOURCE, "r");
+	FILE *f = fopen(source, "r");
 	int nr = 0;
 
 	assert_non_null(f);
@@ -119,8 +172,13 @@ static __attribute__((unused)) int go_marker_line(const char *name)
 		}
 	}
 	fclose(f);
-	fail_msg("no %s in %s", marker, GO_SYMTEST_SOURCE);
+	fail_msg("no %s in %s", marker, source);
 	return 0;
+}
+
+static __attribute__((unused)) int go_marker_line(const char *name)
+{
+	return go_marker_line_in(GO_SYMTEST_SOURCE, name);
 }
 
 /* Whether path ends in "go/symtest/main.go", the fixture source. */
