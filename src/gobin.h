@@ -38,7 +38,8 @@ struct go_probe_site {
 	uint64_t file_offset; /* where uprobes take it */
 	int reg;	      /* GO_REG_* */
 	int role;	      /* GO_SITE_* */
-	const char *where;    /* "runtime.newproc.func1+0x40 (CALL runtime.runqput)", static or the binary's */
+	/* "runtime.newproc.func1+0x40 (CALL runtime.runqput)": in the go_binary's where_text */
+	const char *where;
 };
 
 #define GO_MAX_SITES 8
@@ -57,7 +58,7 @@ struct go_binary {
 	int major, minor, patch; /* 1, 19, 8; 0s when unknown */
 	bool has_symtab, has_dwarf;
 	bool pie;		/* ET_DYN */
-	bool cgo;		/* links libc (a PT_INTERP or DT_NEEDED libc) */
+	bool cgo;		/* links libc (DT_NEEDED libc, or a PT_INTERP in a non-PIE) */
 	bool profiling_disabled; /* runtime.disableMemoryProfiling set by the linker (when known) */
 	struct go_g_offsets g;
 	bool g_from_dwarf;
@@ -65,8 +66,19 @@ struct go_binary {
 	size_t nr_sites;
 	struct go_globals globals;
 	struct gopclntab *pcln; /* owned */
-	/* Why goroutines cannot be traced here (NULL: they can): static text. */
+	/*
+	 * Why goroutines cannot be traced here (NULL: they can): static text.
+	 * globals and profiling_disabled are filled in all the same (the heap
+	 * reader does not need runtime.g).
+	 */
 	const char *unsupported;
+	/*
+	 * Why there are no probe sites although goroutines can be counted
+	 * (census only): static text; NULL when sites[] is complete.
+	 */
+	const char *probes_off;
+	/* What sites[i].where points to: a go_binary is not to be copied. */
+	char where_text[GO_MAX_SITES][96];
 };
 
 /*
@@ -84,5 +96,32 @@ void gobin__free(struct go_binary *gb);
 
 /* The per-version table's offsets for major.minor: 0, or -ENOTSUP (no entry). */
 int gobin__table_offsets(int major, int minor, struct go_g_offsets *out);
+
+/* --- the pure pieces, for tests ------------------------------------------ */
+
+/* "go1.19.8" -> 1, 19, 8 ("go1.20" -> patch 0; "go1.21rc2" -> 1, 21, 0). 0 or -EINVAL. */
+int gobin__parse_version(const char *version, int *major, int *minor, int *patch);
+/*
+ * The Go version in a .go.buildinfo section's bytes (size of them): 0 with
+ * version copied (cut at the first blank, at most len - 1 bytes); -EAGAIN
+ * for the pointer format of Go < 1.18, *string_ptr then being the address
+ * of the version's string header (ptr, len; little-endian, *ptr_size
+ * bytes each); -EINVAL when malformed.
+ */
+int gobin__buildinfo_version(const uint8_t *data, size_t size, char *version, size_t len,
+			     uint64_t *string_ptr, int *ptr_size);
+/*
+ * The offset in code (len bytes at link-time address vaddr) of the first
+ * `CALL rel32` (E8) whose target is target: 0 or -ENOENT.
+ */
+int gobin__find_call(const uint8_t *code, size_t len, uint64_t vaddr, uint64_t target,
+		     size_t *offset);
+/*
+ * The address the index-th (0: first) RIP-relative `mov disp32(%rip), reg`
+ * in code loads from: 64-bit (REX.W 8B, mod 00 rm 101) when wide, else
+ * 32-bit (8B without REX.W or 66). 0 or -ENOENT.
+ */
+int gobin__rip_load(const uint8_t *code, size_t len, uint64_t vaddr, bool wide, unsigned index,
+		    uint64_t *addr);
 
 #endif
