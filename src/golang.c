@@ -218,8 +218,14 @@ static void attach_probes(struct golang *g, struct go_proc *p, struct tracer *tr
 	int err;
 
 	p->probes_tried = true;
-	if (g->opts.no_probes || !p->bin->nr_sites || p->bin->unsupported)
+	if (g->opts.no_probes || p->bin->unsupported)
 		return;
+	if (!p->bin->nr_sites) {
+		p_warn("pid %d (%s): no probe sites for goroutine births and deaths: %s; "
+		       "counting goroutines by census only",
+		       p->pid, p->comm, p->bin->probes_off ? p->bin->probes_off : "not found");
+		return;
+	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", p->exe_fd);
 	err =
 	    tracer__attach_go(tracer, attach_pid >= 0 ? attach_pid : p->pid, path, p->dev, p->inode,
