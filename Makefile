@@ -114,7 +114,7 @@ $(BUILD)/obj/tracer.o $(BUILD)/san/tracer.o $(BUILD)/obj/tracer_attach.o $(BUILD
 
 # BPF compilation units, linked into one object by bpftool's static linker
 # (as retsnoop does); bpf/memleak.bpf.h declares what crosses units.
-BPF_UNITS := memleak unwind sample
+BPF_UNITS := memleak unwind sample goroutine
 BPF_UNIT_OBJS := $(BPF_UNITS:%=$(BUILD)/bpf/%.bpf.o)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What crosses the BPF compilation units (memleak.bpf.c, unwind.bpf.c,
- * sample.bpf.c), which bpftool gen object links into one object: the maps
+ * sample.bpf.c, goroutine.bpf.c), which bpftool gen object links into one object: the maps
  * and load-time knobs more than one unit uses (defined in one, declared
  * extern here), small helpers inlined into each, and the functions one
  * unit calls in another. Cross-unit functions are __hidden: the linker
@@ -74,6 +74,18 @@ static __always_inline __u64 ringbuf_wakeup(void *ringbuf, __u64 threshold)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
+
+/* --- memleak.bpf.c ------------------------------------------------------- */
+
+/*
+ * A record in "events" (drops counted) with the user stack at ctx, taken as
+ * allocation records take theirs: fp stack_id, or dwarf stack_key.
+ */
+__hidden void emit_with_stack(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size);
+/* The same without a stack (stack_id 0, stack_key 0). */
+__hidden void emit_without_stack(__u32 type, __u64 addr, __u64 size);
+/* Whether the calling process is traced, when the probe is on a whole file (pid -1). */
+__hidden bool current_is_traced(void);
 
 /* --- unwind.bpf.c -------------------------------------------------------- */
 
