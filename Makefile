@@ -213,6 +213,12 @@ $(BUILD)/bench/floor: tools/bench/floor.c $(BUILD)/bench/floor.skel.h $(LIB_OBJS
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench -o $@ $(filter-out %.h,$^) $(DEP_LIBS)
 
+# Go goroutine probes driven through the tracer alone (tools/gotrace_probe.sh runs it).
+$(BUILD)/tools/gotrace_probe: tools/gotrace_probe.c $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/session.o,$(OBJS))
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
+
 $(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -14,11 +14,15 @@
 static __always_inline __u64 probed_g(struct pt_regs *ctx, __u64 cookie)
 {
 #if defined(__TARGET_ARCH_x86)
+	__u64 ax = ctx->ax, bx = ctx->bx;
+
+	/* Both loaded at fixed offsets: clang would merge them into one the verifier refuses. */
+	asm volatile("" : "+r"(ax), "+r"(bx));
 	switch (ML_GO_COOKIE_REG(cookie)) {
 	case ML_GO_REG_RAX:
-		return ctx->ax;
+		return ax;
 	case ML_GO_REG_RBX:
-		return ctx->bx;
+		return bx;
 	}
 #endif
 	return 0;

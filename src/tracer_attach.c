@@ -412,10 +412,18 @@ static int attach_go_sites(struct tracer *t, int pid, const char *file,
 			   const struct go_probe_site *sites, size_t nr,
 			   const struct go_g_offsets *off, char *err_msg, size_t err_len)
 {
-	size_t i;
+	size_t n, i;
 	int err;
 
-	for (i = 0; i < nr; i++) {
+	/*
+	 * Exits first: a goroutine born once its birth is probed then has its
+	 * death probed too. (Born before, it may die unseen at birth: the census
+	 * knows that case; a birth whose death went unseen would look leaked.)
+	 */
+	for (n = 0; n < 2 * nr; n++) {
+		i = n % nr;
+		if ((sites[i].role == GO_SITE_EXIT) != (n < nr))
+			continue;
 		err = attach_go_site(t, pid, file, &sites[i], off);
 		if (err) {
 			snprintf(err_msg, err_len, "cannot probe %s (offset 0x%llx): %s",
@@ -464,15 +472,17 @@ int tracer__attach_go(struct tracer *t, int attach_pid, const char *file, dev_t 
 	return err;
 }
 
-/* Detaches pid's Go probes; each waits for a grace period. */
+/* Detaches pid's Go probes, births before deaths (last attached first); each waits for a grace
+ * period. */
 static void detach_go_pid(struct tracer *t, int pid)
 {
 	size_t i, kept = 0;
 
-	for (i = 0; i < t->nr_go_links; i++)
+	for (i = t->nr_go_links; i-- > 0;)
 		if (t->go_links[i].pid == pid)
 			bpf_link__destroy(t->go_links[i].link);
-		else
+	for (i = 0; i < t->nr_go_links; i++)
+		if (t->go_links[i].pid != pid)
 			t->go_links[kept++] = t->go_links[i];
 	t->nr_go_links = kept;
 }
