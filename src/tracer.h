@@ -57,7 +57,8 @@ void tracer__remove_target(struct tracer *t, int pid);
  * (-1: every process mapping the file; the programs filter). A file already
  * attached for attach_pid is skipped. On failure nothing of this provider
  * stays attached; 0, 1 when already attached, or -errno, with the failing
- * symbol and file in err.
+ * symbol and file in err. Never on a Go executable (-ENOTSUP): its return
+ * probes would kill the process (the Go runtime moves stacks).
  */
 int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provider *prov,
 			    char *err, size_t err_len);

@@ -11,6 +11,7 @@
  *   -c / -e   a creation / exit site: file offset (hex ok) and ax or bx
  *   -d        DWARF stack walker instead of frame pointers
  *   -g        also check that tracer__attach_provider refuses FILE (Go)
+ *   -F        -f's per-process mode (uprobe_multi links for allocators)
  *   -v        more diagnostics (-vvv: libbpf's and the verifier's)
  * Output (stdout), one record a line:
  *   create TS GOID GOPC TID STACK_ID | exit TS GOID TID
@@ -145,7 +146,7 @@ static void check_guard(struct tracer *t, int pid, int fd, const struct stat *st
 }
 
 struct args {
-	int pid, dwarf, guard;
+	int pid, dwarf, guard, follow;
 	const char *file;
 	double seconds;
 	struct go_g_offsets off;
@@ -158,7 +159,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int opt;
 
 	a->seconds = 5;
-	while ((opt = getopt(argc, argv, "p:f:G:P:c:e:s:dgv")) != -1) {
+	while ((opt = getopt(argc, argv, "p:f:G:P:c:e:s:dgvF")) != -1) {
 		switch (opt) {
 		case 'v':
 			log__set_level(log__level() + 1);
@@ -190,6 +191,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'g':
 			a->guard = 1;
+			break;
+		case 'F':
+			a->follow = 1;
 			break;
 		default:
 			return -1;
@@ -272,6 +276,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	opts.unwind_dwarf = a.dwarf;
+	opts.follow_forks = a.follow;
 	fd = open(a.file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		perror(a.file);

@@ -281,6 +281,8 @@ def run_one(args, go, binary, symbols_from, offsets):
            str(offsets[1]), '-s', str(args.seconds), '-g'] + probe_args
     if args.dwarf:
         cmd.append('-d')
+    if args.per_process:
+        cmd.append('-F')
     errlog = tempfile.TemporaryFile(mode='w+')
     probe = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errlog, text=True)
     while probe.poll() is None and 'ready' not in open('/proc/self/fd/%d' % errlog.fileno()).read():
@@ -319,6 +321,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--seconds', type=float, default=5)
     parser.add_argument('--dwarf', action='store_true', help='DWARF stack walker mode')
+    parser.add_argument('--per-process', action='store_true',
+                        help="-f's per-process probes (Go probes stay perf-event uprobes)")
     parser.add_argument('--probe', default='build/tools/gotrace_probe')
     parser.add_argument('go', nargs='*', default=['/usr/bin/go', '/usr/lib/go-1.23/bin/go'])
     args = parser.parse_args()
