@@ -49,7 +49,8 @@ int go_create(struct pt_regs *ctx)
 		count(ML_CNT_GO_UNREADABLE);
 		return 0;
 	}
-	emit_with_stack(ctx, ML_EV_GO_CREATE, goid, gopc);
+	/* The walk crosses from g0's stack into the goroutine's, wherever that lies. */
+	emit_with_stack(ctx, ML_EV_GO_CREATE, goid, gopc, 1);
 	return 0;
 }
 

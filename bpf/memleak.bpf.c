@@ -323,10 +323,11 @@ static __always_inline __s32 capture_stack(struct pt_regs *ctx)
 }
 
 /* A record with the user stack at ctx, as the mode in use takes it (fp or dwarf). */
-static __always_inline void emit_stack_of(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size)
+static __always_inline void emit_stack_of(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size,
+					  __u32 stack_switches)
 {
 	if (unwind_dwarf) {
-		__u64 key = dwarf_unwind(ctx);
+		__u64 key = dwarf_unwind(ctx, stack_switches);
 
 		emit_stack(type, addr, size, key ? 0 : -EFAULT, key);
 		return;
@@ -335,9 +336,10 @@ static __always_inline void emit_stack_of(struct pt_regs *ctx, __u32 type, __u64
 }
 
 /* For the other units (memleak.bpf.h). */
-__hidden void emit_with_stack(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size)
+__hidden void emit_with_stack(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size,
+			      __u32 stack_switches)
 {
-	emit_stack_of(ctx, type, addr, size);
+	emit_stack_of(ctx, type, addr, size, stack_switches);
 }
 
 __hidden void emit_without_stack(__u32 type, __u64 addr, __u64 size)
@@ -357,7 +359,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 type, __u64 
 	 * Taken in the return probe, the walk starts inside the caller: at the
 	 * entry the caller's own frame would be missing (see DESIGN.md).
 	 */
-	emit_stack_of(ctx, type, addr, size);
+	emit_stack_of(ctx, type, addr, size, 0);
 }
 
 static __always_inline int leave(struct pt_regs *ctx)

@@ -79,9 +79,12 @@ static __always_inline __u64 ringbuf_wakeup(void *ringbuf, __u64 threshold)
 
 /*
  * A record in "events" (drops counted) with the user stack at ctx, taken as
- * allocation records take theirs: fp stack_id, or dwarf stack_key.
+ * allocation records take theirs: fp stack_id, or dwarf stack_key (the
+ * walker may follow stack_switches frame-pointer links down into another
+ * stack, see dwarf_unwind).
  */
-__hidden void emit_with_stack(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size);
+__hidden void emit_with_stack(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size,
+			      __u32 stack_switches);
 /* The same without a stack (stack_id 0, stack_key 0). */
 __hidden void emit_without_stack(__u32 type, __u64 addr, __u64 size);
 /* Whether the calling process is traced, when the probe is on a whole file (pid -1). */
@@ -92,8 +95,10 @@ __hidden bool current_is_traced(void);
 /*
  * Walks the user stack from the registers of a return probe and stores it
  * in dwarf_stacks. The stack's key, or 0 when no stack was stored.
+ * stack_switches: frame-pointer links down into another stack the walk may
+ * follow (0 for C; Go's creation stacks cross from g0 into the goroutine).
  */
-__hidden __u64 dwarf_unwind(struct pt_regs *ctx);
+__hidden __u64 dwarf_unwind(struct pt_regs *ctx, __u32 stack_switches);
 /* A forked child maps what its parent maps: it starts with the parent's mappings. */
 __hidden void unwind_inherit(__u32 parent, __u32 child);
 

@@ -321,6 +321,9 @@ def check_symbols(check, go, symbols_from, creates, stacks, bias, gopc_in):
     user = [sid for sid in ids if any(names[pc].startswith('main.') for pc in stacks[sid])]
     check(len(user) == len(ids), 'creation stacks with main.* frames: %d of %d' %
           (len(user), len(ids)))
+    whole = [sid for sid in ids if stacks[sid] and names[stacks[sid][-1]] == 'runtime.goexit']
+    check(len(whole) == len(ids), 'creation stacks walked to runtime.goexit: %d of %d' %
+          (len(whole), len(ids)))
     if stacks:
         sid = max(stacks, key=lambda s: len(stacks[s]))
         print('    e.g. ' + ' <- '.join(names[pc] for pc in stacks[sid]))
