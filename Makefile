@@ -114,7 +114,7 @@ $(BUILD)/obj/tracer.o $(BUILD)/san/tracer.o $(BUILD)/obj/tracer_attach.o $(BUILD
 
 # BPF compilation units, linked into one object by bpftool's static linker
 # (as retsnoop does); bpf/memleak.bpf.h declares what crosses units.
-BPF_UNITS := memleak unwind sample
+BPF_UNITS := memleak unwind sample goroutine
 BPF_UNIT_OBJS := $(BPF_UNITS:%=$(BUILD)/bpf/%.bpf.o)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux/$(ARCH)/vmlinux.h
@@ -212,6 +212,12 @@ $(BUILD)/bench/floor: tools/bench/floor.c $(BUILD)/bench/floor.skel.h $(LIB_OBJS
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/bench -o $@ $(filter-out %.h,$^) $(DEP_LIBS)
+
+# Go goroutine probes driven through the tracer alone (tools/gotrace_probe.sh runs it).
+$(BUILD)/tools/gotrace_probe: tools/gotrace_probe.c $(filter-out $(BUILD)/obj/main.o $(BUILD)/obj/session.o,$(OBJS))
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
 	$(call msg,CC,$@)

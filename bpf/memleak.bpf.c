@@ -257,6 +257,11 @@ static __always_inline bool current_traced(void)
 	return is_target(pid);
 }
 
+__hidden bool current_is_traced(void)
+{
+	return current_traced();
+}
+
 /* True when this thread is already inside a traced allocator call. */
 static __always_inline bool inside_allocator(struct stash *s, __u64 sp, __u64 now)
 {
@@ -317,6 +322,31 @@ static __always_inline __s32 capture_stack(struct pt_regs *ctx)
 	return stack_id;
 }
 
+/* A record with the user stack at ctx, as the mode in use takes it (fp or dwarf). */
+static __always_inline void emit_stack_of(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size,
+					  __u32 stack_switches)
+{
+	if (unwind_dwarf) {
+		__u64 key = dwarf_unwind(ctx, stack_switches);
+
+		emit_stack(type, addr, size, key ? 0 : -EFAULT, key);
+		return;
+	}
+	emit(type, addr, size, capture_stack(ctx));
+}
+
+/* For the other units (memleak.bpf.h). */
+__hidden void emit_with_stack(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size,
+			      __u32 stack_switches)
+{
+	emit_stack_of(ctx, type, addr, size, stack_switches);
+}
+
+__hidden void emit_without_stack(__u32 type, __u64 addr, __u64 size)
+{
+	emit(type, addr, size, 0);
+}
+
 static __always_inline void record_alloc(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size)
 {
 	if (size < min_size || size > max_size) {
@@ -329,13 +359,7 @@ static __always_inline void record_alloc(struct pt_regs *ctx, __u32 type, __u64 
 	 * Taken in the return probe, the walk starts inside the caller: at the
 	 * entry the caller's own frame would be missing (see DESIGN.md).
 	 */
-	if (unwind_dwarf) {
-		__u64 key = dwarf_unwind(ctx);
-
-		emit_stack(type, addr, size, key ? 0 : -EFAULT, key);
-		return;
-	}
-	emit(type, addr, size, capture_stack(ctx));
+	emit_stack_of(ctx, type, addr, size, 0);
 }
 
 static __always_inline int leave(struct pt_regs *ctx)

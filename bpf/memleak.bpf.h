@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What crosses the BPF compilation units (memleak.bpf.c, unwind.bpf.c,
- * sample.bpf.c), which bpftool gen object links into one object: the maps
+ * sample.bpf.c, goroutine.bpf.c), which bpftool gen object links into one object: the maps
  * and load-time knobs more than one unit uses (defined in one, declared
  * extern here), small helpers inlined into each, and the functions one
  * unit calls in another. Cross-unit functions are __hidden: the linker
@@ -75,13 +75,30 @@ static __always_inline __u64 ringbuf_wakeup(void *ringbuf, __u64 threshold)
 	return BPF_RB_NO_WAKEUP;
 }
 
+/* --- memleak.bpf.c ------------------------------------------------------- */
+
+/*
+ * A record in "events" (drops counted) with the user stack at ctx, taken as
+ * allocation records take theirs: fp stack_id, or dwarf stack_key (the
+ * walker may follow stack_switches frame-pointer links down into another
+ * stack, see dwarf_unwind).
+ */
+__hidden void emit_with_stack(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size,
+			      __u32 stack_switches);
+/* The same without a stack (stack_id 0, stack_key 0). */
+__hidden void emit_without_stack(__u32 type, __u64 addr, __u64 size);
+/* Whether the calling process is traced, when the probe is on a whole file (pid -1). */
+__hidden bool current_is_traced(void);
+
 /* --- unwind.bpf.c -------------------------------------------------------- */
 
 /*
  * Walks the user stack from the registers of a return probe and stores it
  * in dwarf_stacks. The stack's key, or 0 when no stack was stored.
+ * stack_switches: frame-pointer links down into another stack the walk may
+ * follow (0 for C; Go's creation stacks cross from g0 into the goroutine).
  */
-__hidden __u64 dwarf_unwind(struct pt_regs *ctx);
+__hidden __u64 dwarf_unwind(struct pt_regs *ctx, __u32 stack_switches);
 /* A forked child maps what its parent maps: it starts with the parent's mappings. */
 __hidden void unwind_inherit(__u32 parent, __u32 child);
 

@@ -12,10 +12,16 @@
 #define ML_EV_EXIT  3
 #define ML_EV_FORK                                                                                 \
 	4 /* a traced process forked: pid = parent, addr = child (held: per-process probes) */
-#define ML_EV_EXEC   5 /* a traced process exec'd (stopped until userspace continues it) */
-#define ML_EV_READY  6 /* the dynamic loader mapped the new image's libraries (stopped too) */
-#define ML_EV_MMAP   7 /* --mmap: an anonymous mapping (addr, size), like ALLOC */
-#define ML_EV_MUNMAP 8 /* --mmap: munmap(addr); only a traced mapping is released */
+#define ML_EV_EXEC	5 /* a traced process exec'd (stopped until userspace continues it) */
+#define ML_EV_READY	6 /* the dynamic loader mapped the new image's libraries (stopped too) */
+#define ML_EV_MMAP	7 /* --mmap: an anonymous mapping (addr, size), like ALLOC */
+#define ML_EV_MUNMAP	8 /* --mmap: munmap(addr); only a traced mapping is released */
+/*
+ * A Go goroutine was made: addr = goid, size = gopc (the PC of its go
+ * statement), with the creation stack like ALLOC (stack_id / stack_key).
+ */
+#define ML_EV_GO_CREATE 9
+#define ML_EV_GO_EXIT	10 /* a Go goroutine is dying: addr = goid; no stack */
 
 /*
  * EXIT, FORK, EXEC and READY records go to the "events" ring buffer like the
@@ -59,6 +65,25 @@ struct ml_event {
 #define ML_ENTRY_MMAP		8  /* (addr, len, prot, flags, ...) */
 #define ML_ENTRY_MUNMAP		9  /* (addr, len) */
 #define ML_ENTRY_FREE		10 /* (ptr): free, operator delete */
+
+/*
+ * The cookie of a Go probe (go_create, go_exit): where the g is and where
+ * its fields are, so the program needs no map lookup. Offsets in runtime.g
+ * are below 64 KiB (sizeof(runtime.g) is ~430 bytes).
+ */
+#define ML_GO_COOKIE(reg, role, goid_off, gopc_off)                                                \
+	((__u64)(__u16)(goid_off) | (__u64)(__u16)(gopc_off) << 16 | (__u64)(__u8)(reg) << 32 |    \
+	 (__u64)(__u8)(role) << 40)
+#define ML_GO_COOKIE_GOID_OFF(c) ((__u32)((c)&0xffff))
+#define ML_GO_COOKIE_GOPC_OFF(c) ((__u32)(((c) >> 16) & 0xffff))
+#define ML_GO_COOKIE_REG(c)	 ((__u32)(((c) >> 32) & 0xff))
+#define ML_GO_COOKIE_ROLE(c)	 ((__u32)(((c) >> 40) & 0xff))
+/* ML_GO_COOKIE_REG: the register that holds the g (src/gobin.h's GO_REG_*). */
+#define ML_GO_REG_RAX		 0
+#define ML_GO_REG_RBX		 1
+/* ML_GO_COOKIE_ROLE (src/gobin.h's GO_SITE_*). */
+#define ML_GO_ROLE_CREATE	 0
+#define ML_GO_ROLE_EXIT		 1
 
 /* --- DWARF unwinding: tables userspace builds from .eh_frame ------------- */
 
@@ -149,7 +174,10 @@ struct ml_sampled_key {
 /* Counted by the daemon, not the BPF side (tracer__count): */
 #define ML_CNT_EXIT_LOST       19 /* a target found gone without its EXIT record */
 #define ML_CNT_HOLD_EXPIRED    20 /* a process held at exec past HOLD_MAX_NS, resumed by the sweep */
-#define ML_CNT_MAX	       21
+/* BPF again (numbering is append-only): */
+/* A Go probe found no g: unreadable, goid 0, or a bad cookie (no record sent). */
+#define ML_CNT_GO_UNREADABLE   21
+#define ML_CNT_MAX	       22
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct ml_event) == 48, "ml_event is part of the wire protocol");

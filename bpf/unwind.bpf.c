@@ -63,6 +63,8 @@ struct walk {
 	struct ml_unwind_proc *proc;
 	struct ml_stack *out;
 	__u32 stop; /* 0 while walking, else the counter slot or STOP_DONE */
+	/* Frame-pointer hops down into another stack still allowed (Go: g0 -> goroutine). */
+	__u32 stack_switches;
 };
 
 #define STOP_DONE ML_CNT_MAX
@@ -154,6 +156,7 @@ static long unwind_step(__u32 index, void *data)
 	struct ml_unwind_row *row = NULL;
 	__u64 lookup, cfa = 0, ra, saved_bp;
 	__u32 nr = (__u32)w->out->nr;
+	bool switching = false;
 
 	if (nr >= ML_MAX_STACK_DEPTH) {
 		w->stop = ML_CNT_UNWIND_DEPTH;
@@ -192,7 +195,12 @@ static long unwind_step(__u32 index, void *data)
 		}
 	} else {
 		/* No CFI here (JIT, hand-written code): trust the frame pointer once. */
-		if (!w->bp || w->bp < w->sp) {
+		if (w->bp && w->bp < w->sp && w->stack_switches) {
+			/* Go's systemstack links g0's frames to the goroutine's stack, maybe below.
+			 */
+			w->stack_switches--;
+			switching = true;
+		} else if (!w->bp || w->bp < w->sp) {
 			w->stop = STOP_DONE; /* the outermost frame clears rbp */
 			return 1;
 		}
@@ -208,7 +216,7 @@ static long unwind_step(__u32 index, void *data)
 		w->stop = STOP_DONE;
 		return 1;
 	}
-	if (cfa <= w->sp) {
+	if (cfa <= w->sp && !switching) {
 		/* Stacks grow down: a caller's frame is always above. */
 		w->stop = ML_CNT_UNWIND_FAULT;
 		return 1;
@@ -223,7 +231,7 @@ static long unwind_step(__u32 index, void *data)
  * return address in the allocator's caller) and stores it in dwarf_stacks.
  * Returns the stack's key, or 0 when no stack was stored.
  */
-__hidden __u64 dwarf_unwind(struct pt_regs *ctx)
+__hidden __u64 dwarf_unwind(struct pt_regs *ctx, __u32 stack_switches)
 {
 	__u32 zero = 0, slot, *nesting, pid, tid;
 	struct walk w = {};
@@ -255,6 +263,7 @@ __hidden __u64 dwarf_unwind(struct pt_regs *ctx)
 	w.sp = PT_REGS_SP(ctx);
 	w.bp = PT_REGS_FP(ctx);
 	w.hash = 0xcbf29ce484222325ULL;
+	w.stack_switches = stack_switches;
 	bpf_loop(ML_MAX_STACK_DEPTH + 1, unwind_step, &w, 0);
 	if (w.stop != STOP_DONE && w.stop < ML_CNT_MAX)
 		count(w.stop);

@@ -211,6 +211,9 @@ static int choose_per_process(struct tracer *t, const struct tracer_opts *opts)
 		sec = bpf_program__section_name(prog);
 		if (strcmp(sec, "uprobe") && strcmp(sec, "uretprobe"))
 			continue;
+		/* Go probes stay perf-event uprobes (tracer__attach_go): a few per Go process. */
+		if (!strncmp(bpf_program__name(prog), "go_", 3))
+			continue;
 		err = bpf_program__set_expected_attach_type(prog, UPROBE_MULTI_ATTACH_TYPE);
 		if (err)
 			return err;
@@ -639,6 +642,7 @@ void tracer__detach(struct tracer *t)
 	 */
 	while (t->nr_links)
 		bpf_link__destroy(t->links[--t->nr_links]);
+	tracer__detach_go(t);
 	/* Per-process links: closed at once by the closer's threads (50 in ~70 ms). */
 	while (t->nr_pid_links)
 		link_closer__close(t->closer, t->pid_links[--t->nr_pid_links].fd);
@@ -656,6 +660,7 @@ void tracer__destroy(struct tracer *t)
 	tracer__detach(t);
 	free(t->links);
 	free(t->pid_links);
+	free(t->go_links);
 	link_closer__free(t->closer);
 	free(t->files);
 	ring_buffer__free(t->rb);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gobin.h"
 #include "memleak.h"
 #include "provider.h"
 
@@ -56,7 +57,8 @@ void tracer__remove_target(struct tracer *t, int pid);
  * (-1: every process mapping the file; the programs filter). A file already
  * attached for attach_pid is skipped. On failure nothing of this provider
  * stays attached; 0, 1 when already attached, or -errno, with the failing
- * symbol and file in err.
+ * symbol and file in err. Never on a Go executable (-ENOTSUP): its return
+ * probes would kill the process (the Go runtime moves stacks).
  */
 int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provider *prov,
 			    char *err, size_t err_len);
@@ -67,6 +69,24 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
  */
 int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
 			  uint64_t inode, uint64_t offset, int64_t to_state);
+/*
+ * Probes a Go executable's goroutine births and deaths for attach_pid
+ * (perf-event uprobes filtered to its mm: every thread; -1: every process
+ * mapping the file, the programs filter): a plain uprobe at each site's
+ * file_offset in file (/proc/self/fd/N of dev/inode, checked before and
+ * after attaching: -ESTALE), never a return probe. Creation sites send
+ * ML_EV_GO_CREATE (goid, gopc, creation stack), exit sites ML_EV_GO_EXIT
+ * (goid); goid and gopc are read at off's offsets from the g in the site's
+ * register. sites must hold at least one GO_SITE_CREATE and one
+ * GO_SITE_EXIT (else -EINVAL: births without deaths would only grow), at
+ * most GO_MAX_SITES. Skipped when attached already for attach_pid and the
+ * file. Detached by tracer__detach_pid and tracer__destroy. On failure
+ * nothing of it stays attached. 0, 1 when already attached, or -errno
+ * with the reason in err.
+ */
+int tracer__attach_go(struct tracer *t, int attach_pid, const char *file, dev_t dev, uint64_t inode,
+		      const struct go_probe_site *sites, size_t nr_sites,
+		      const struct go_g_offsets *off, char *err, size_t err_len);
 /* Copies unwind rows to index first of the row array. 0 or -errno. */
 int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32_t first,
 		      size_t nr);
@@ -93,6 +113,8 @@ bool tracer__per_process(const struct tracer *t);
 /*
  * Per-process probes: detaches pid's links (closed off this thread: each
  * close waits for a grace period) and forgets the files probed for it.
+ * In every mode: detaches pid's Go probes (tracer__attach_go) here, one
+ * grace period each.
  */
 void tracer__detach_pid(struct tracer *t, int pid);
 /* Probes attached so far. */

@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include <bpf/libbpf.h>
+#include <gelf.h>
+#include <libelf.h>
 
 #include "array.h"
+#include "goprobe.h"
 #include "link_closer.h"
 #include "log.h"
 #include "memleak.skel.h"
@@ -187,9 +190,68 @@ static bool file_probed_before(const struct tracer *t, const struct provider *pr
 
 	for (i = 0; i < t->nr_files; i++)
 		if (t->files[i].dev == prov->dev && t->files[i].inode == prov->inode &&
-		    !t->files[i].loader)
+		    t->files[i].loader == PROBED_ALLOCATOR)
 			return true;
 	return false;
+}
+
+/*
+ * Stand-in for gobin__is_go (gobin.h) until gobin.c is in: whether fd is
+ * an ELF file with a Go section (.gopclntab, PIE's .data.rel.ro.gopclntab,
+ * or .go.buildinfo). 1 yes, 0 no, -errno. Replace by gobin__is_go.
+ */
+static int gobin_is_go_stub(int fd)
+{
+	Elf_Scn *scn = NULL;
+	const char *name;
+	size_t shstrndx;
+	GElf_Shdr shdr;
+	Elf *elf;
+	int found = 0;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOSYS;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf)
+		return -EINVAL;
+	if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
+		elf_end(elf);
+		return 0;
+	}
+	while (!found && (scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr))
+			break;
+		name = elf_strptr(elf, shstrndx, shdr.sh_name);
+		found = name &&
+			(!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab") ||
+			 !strcmp(name, ".go.buildinfo"));
+	}
+	elf_end(elf);
+	return found;
+}
+
+/*
+ * Never a return probe on Go code: a uretprobe swaps a return address on
+ * the stack, and the Go runtime, which walks and moves goroutine stacks,
+ * kills the process at the first one it meets. -ENOTSUP for a Go file.
+ */
+static int refuse_go_file(const struct provider *prov, char *err_msg, size_t err_len)
+{
+	int go = gobin_is_go_stub(prov->fd);
+
+	if (go < 0) {
+		snprintf(err_msg, err_len, "cannot read '%s' to rule out Go code: %s", prov->path,
+			 strerror(-go));
+		return go;
+	}
+	if (go) {
+		snprintf(err_msg, err_len,
+			 "'%s' is a Go executable: no allocator probes on it (return probes kill "
+			 "Go programs)",
+			 prov->path);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 static int attach_provider(struct tracer *t, int pid, const struct provider *prov, char *err_msg,
@@ -199,6 +261,12 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 	size_t nr, i;
 	int err;
 
+	/* Checked once a file: one probed before (for any process) passed. */
+	if (!file_probed_before(t, prov)) {
+		err = refuse_go_file(prov, err_msg, err_len);
+		if (err)
+			return err;
+	}
 	if (prov->offsets[FN_MALLOC] == PROVIDER_NO_OFFSET) {
 		snprintf(err_msg, err_len, "'%s' has no malloc", prov->path);
 		return -ENOENT;
@@ -261,7 +329,7 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
 	int err;
 
 	err_msg[0] = '\0';
-	if (file_attached(t, attach_pid, prov->dev, prov->inode, 0))
+	if (file_attached(t, attach_pid, prov->dev, prov->inode, PROBED_ALLOCATOR))
 		return 1;
 	err = attach_provider(t, attach_pid, prov, err_msg, err_len);
 	/* The probes went on the file read, through memleakd's own descriptor: check it still is.
@@ -272,7 +340,7 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
 		err = -ESTALE;
 	}
 	if (!err)
-		err = remember_file(t, attach_pid, prov->dev, prov->inode, 0);
+		err = remember_file(t, attach_pid, prov->dev, prov->inode, PROBED_ALLOCATOR);
 	if (err) {
 		if (!err_msg[0])
 			snprintf(err_msg, err_len, "cannot attach to '%s': %s", prov->path,
@@ -291,7 +359,7 @@ int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, de
 	uint64_t cookie = (uint64_t)to_state;
 	int err;
 
-	if (file_attached(t, attach_pid, dev, inode, 1))
+	if (file_attached(t, attach_pid, dev, inode, PROBED_LOADER))
 		return 1;
 	/* file is memleakd's own descriptor (/proc/self/fd/N): it must be (dev, inode) throughout.
 	 */
@@ -304,7 +372,7 @@ int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, de
 	if (!err && !attach_path__is(file, dev, inode))
 		err = -ESTALE;
 	if (!err)
-		err = remember_file(t, attach_pid, dev, inode, 1);
+		err = remember_file(t, attach_pid, dev, inode, PROBED_LOADER);
 	while (err && t->nr_links > first_link)
 		bpf_link__destroy(t->links[--t->nr_links]);
 	if (err)
@@ -312,9 +380,127 @@ int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, de
 	return err;
 }
 
+/* Detaches the Go probes made since first (a failed attach). */
+static void drop_go_links_from(struct tracer *t, size_t first)
+{
+	while (t->nr_go_links > first)
+		bpf_link__destroy(t->go_links[--t->nr_go_links].link);
+}
+
+/* One Go site: a plain uprobe (never a return probe), the pid filter in perf_event_open. */
+static int attach_go_site(struct tracer *t, int pid, const char *file,
+			  const struct go_probe_site *site, const struct go_g_offsets *off)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .retprobe = false,
+		    .bpf_cookie = goprobe__cookie(site, off));
+	struct bpf_program *prog;
+	struct bpf_link *link;
+
+	prog = bpf_object__find_program_by_name(t->skel->obj, goprobe__program(site));
+	if (!prog)
+		return -ENOENT;
+	if (ARRAY_RESERVE(t->go_links, t->go_links_cap, t->nr_go_links + 1, 16))
+		return -ENOMEM;
+	link = bpf_program__attach_uprobe_opts(prog, pid, file, (size_t)site->file_offset, &uopts);
+	if (!link)
+		return -errno;
+	t->go_links[t->nr_go_links++] = (struct go_link){pid, link};
+	return 0;
+}
+
+static int attach_go_sites(struct tracer *t, int pid, const char *file,
+			   const struct go_probe_site *sites, size_t nr,
+			   const struct go_g_offsets *off, char *err_msg, size_t err_len)
+{
+	size_t n, i;
+	int err;
+
+	/*
+	 * Exits first: a goroutine born once its birth is probed then has its
+	 * death probed too. (Born before, it may die unseen at birth: the census
+	 * knows that case; a birth whose death went unseen would look leaked.)
+	 */
+	for (n = 0; n < 2 * nr; n++) {
+		i = n % nr;
+		if ((sites[i].role == GO_SITE_EXIT) != (n < nr))
+			continue;
+		err = attach_go_site(t, pid, file, &sites[i], off);
+		if (err) {
+			snprintf(err_msg, err_len, "cannot probe %s (offset 0x%llx): %s",
+				 sites[i].where ? sites[i].where : "a Go runtime site",
+				 (unsigned long long)sites[i].file_offset, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int tracer__attach_go(struct tracer *t, int attach_pid, const char *file, dev_t dev, uint64_t inode,
+		      const struct go_probe_site *sites, size_t nr_sites,
+		      const struct go_g_offsets *off, char *err_msg, size_t err_len)
+{
+	size_t first = t->nr_go_links;
+	const char *why;
+	int err;
+
+	err_msg[0] = '\0';
+	if (file_attached(t, attach_pid, dev, inode, PROBED_GO))
+		return 1;
+	why = goprobe__check(sites, nr_sites, off);
+	if (why) {
+		snprintf(err_msg, err_len, "%s", why);
+		return -EINVAL;
+	}
+	/* file is memleakd's own descriptor (/proc/self/fd/N): it must be (dev, inode) throughout.
+	 */
+	if (!attach_path__is(file, dev, inode)) {
+		snprintf(err_msg, err_len, "the Go executable changed before it was probed");
+		return -ESTALE;
+	}
+	err = attach_go_sites(t, attach_pid, file, sites, nr_sites, off, err_msg, err_len);
+	if (!err && !attach_path__is(file, dev, inode)) {
+		snprintf(err_msg, err_len, "the Go executable changed while it was probed");
+		err = -ESTALE;
+	}
+	if (!err)
+		err = remember_file(t, attach_pid, dev, inode, PROBED_GO);
+	if (err) {
+		if (!err_msg[0])
+			snprintf(err_msg, err_len, "cannot probe goroutines: %s", strerror(-err));
+		drop_go_links_from(t, first);
+	}
+	return err;
+}
+
+/* Detaches pid's Go probes, births before deaths (last attached first); each waits for a grace
+ * period. */
+static void detach_go_pid(struct tracer *t, int pid)
+{
+	size_t i, kept = 0;
+
+	for (i = t->nr_go_links; i-- > 0;)
+		if (t->go_links[i].pid == pid)
+			bpf_link__destroy(t->go_links[i].link);
+	for (i = 0; i < t->nr_go_links; i++)
+		if (t->go_links[i].pid != pid)
+			t->go_links[kept++] = t->go_links[i];
+	t->nr_go_links = kept;
+}
+
+/* Forgets the files pid has probed: all of them, or only what probed Go. */
+static void forget_files_of(struct tracer *t, int pid, bool only_go)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < t->nr_files; i++)
+		if (t->files[i].pid != pid || (only_go && t->files[i].loader != PROBED_GO))
+			t->files[kept++] = t->files[i];
+	t->nr_files = kept;
+}
+
 size_t tracer__nr_links(const struct tracer *t)
 {
-	return t->nr_links + t->nr_pid_links;
+	return t->nr_links + t->nr_pid_links + t->nr_go_links;
 }
 
 bool tracer__per_process(const struct tracer *t)
@@ -326,16 +512,24 @@ void tracer__detach_pid(struct tracer *t, int pid)
 {
 	size_t i, kept = 0;
 
-	if (!t || !t->per_process)
+	if (!t)
 		return;
+	detach_go_pid(t, pid);
+	if (!t->per_process) {
+		forget_files_of(t, pid, true);
+		return;
+	}
 	for (i = 0; i < t->nr_pid_links; i++)
 		if (t->pid_links[i].pid == pid)
 			link_closer__close(t->closer, t->pid_links[i].fd);
 		else
 			t->pid_links[kept++] = t->pid_links[i];
 	t->nr_pid_links = kept;
-	for (i = 0, kept = 0; i < t->nr_files; i++)
-		if (t->files[i].pid != pid)
-			t->files[kept++] = t->files[i];
-	t->nr_files = kept;
+	forget_files_of(t, pid, false);
+}
+
+void tracer__detach_go(struct tracer *t)
+{
+	if (t)
+		drop_go_links_from(t, 0);
 }

@@ -39,12 +39,23 @@ struct pid_link {
 	int fd;
 };
 
+/* What a file was probed for (attached_file.loader). */
+#define PROBED_ALLOCATOR 0
+#define PROBED_LOADER	 1 /* the _dl_debug_state probe */
+#define PROBED_GO	 2 /* a Go executable's goroutine births and deaths */
+
 /* A file probed for a pid (-1: for every process). */
 struct attached_file {
 	int pid;
 	dev_t dev;
 	uint64_t inode;
-	int loader; /* the _dl_debug_state probe, not the allocator's */
+	int loader; /* PROBED_*: the allocator's probes, the loader's or Go's */
+};
+
+/* A Go probe (perf-event uprobe) and the pid it was attached for. */
+struct go_link {
+	int pid;
+	struct bpf_link *link;
 };
 
 struct tracer {
@@ -62,6 +73,9 @@ struct tracer {
 	struct pid_link *pid_links;
 	size_t nr_pid_links, pid_links_cap;
 	struct link_closer *closer;
+	/* Go probes, per pid: detached with the pid whatever the probe mode. */
+	struct go_link *go_links;
+	size_t nr_go_links, go_links_cap;
 	struct cached_stack **stacks; /* by stack id; ids are never reused */
 	unsigned int stack_slots;
 	unsigned int max_ids; /* stack ids handed out at most (the stacks array's size) */
@@ -74,5 +88,8 @@ struct tracer {
 	struct drain_ctx drain;
 	uint64_t daemon_counts[ML_CNT_MAX]; /* slots the daemon counts (tracer__count) */
 };
+
+/* Detaches every Go probe (tracer_attach.c), one grace period each. */
+void tracer__detach_go(struct tracer *t);
 
 #endif
