@@ -237,6 +237,7 @@ test check: memleakd unit-tests san-build fixtures fuzz $(BUILD)/demo_leaker
 .PHONY: deps
 deps:
 	$(Q)bash tools/install-deps.sh
+	$(Q)bash tools/deps-go.sh
 
 $(BUILD)/demo_leaker: tools/demo_leaker.c | $(BUILD)
 	$(call msg,CC,$@)
