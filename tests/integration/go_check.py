@@ -14,7 +14,8 @@ allocating function for a go-heap stack.
       "seq site growing" of every KIND stack of PID, one per line
   go_check.py census JSON PID FIXTURE_OUT SLACK
       every interval after the first: the sum of live over PID's goroutine
-      stacks equals targets[].go.goroutines, and both lie within SLACK of the
+      stacks equals targets[].go.goroutines (or that plus system_goroutines,
+      should system goroutines have stacks), and lies within SLACK of the
       fixture's own "NumGoroutine N UNIX-NS" lines during that second
   go_check.py heap JSON PID RAW DUMP_NS RESUME_NS FUNC
       the intervals inside the fixture's pause (after its dump, before it
@@ -118,8 +119,10 @@ def cmd_census(js, pid, fixture_out, slack):
             continue
         live = sum(st.get("live", 0) for st in stacks_of(snap, pid, "goroutine"))
         total = go.get("goroutines")
-        if live != total:
-            bad.append("seq %d: sum of live %d != targets[].go.goroutines %s" % (snap["seq"], live, total))
+        # System goroutines are counted apart; should they have stacks, they add up too.
+        if live != total and live != (total or 0) + go.get("system_goroutines", 0):
+            bad.append("seq %d: sum of live %d != targets[].go.goroutines %s (system_goroutines %s)" %
+                       (snap["seq"], live, total, go.get("system_goroutines")))
         t, width = snap_ns(snap)
         near = [n for (ns, n) in counts if t - 200000000 <= ns <= t + width + 200000000]
         if not near:

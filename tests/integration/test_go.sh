@@ -67,7 +67,7 @@ test_go_goroutine_leak_site() {
 	expect_leak_site gleak-1.19
 	[ "$GO_SITE_LIVE" -ge $((100 + GO_RATE * 5)) ] || fail "main.leakOne live $GO_SITE_LIVE, want >= $((100 + GO_RATE * 5))"
 	before=$(jq -s "[.[] | select(.final | not) | .stacks[] | select(.pid == $FIXTURE_PID and .kind == \"goroutine\") |
-		select([.frames[].symbol | select(startswith(\"runtime.\") | not)][0] == \"main.leakOne\") | .go.before_attach] | max" "$GO_JSON")
+		select([.frames[] | (.symbol // \"\") | select(startswith(\"runtime.\") | not)][0] == \"main.leakOne\") | .go.before_attach] | max" "$GO_JSON")
 	[ "$before" -ge 100 ] 2>/dev/null || fail "main.leakOne before_attach '$before', want >= 100"
 	gocheck census "$GO_JSON" "$FIXTURE_PID" "$FIXTURE_OUT" "$GO_SLACK" >"$WORK/census" ||
 		fail "goroutine totals disagree:" "$(cat "$WORK/census")"
@@ -87,7 +87,7 @@ test_go_leak_variants() {
 		for k in "" -stripped -pie; do
 			bin=gleak-$v$k
 			start_go "$bin" -rate "$GO_RATE"
-			trace_go 7
+			trace_go 8
 			expect_leak_site "$bin"
 			where=$(gocheck frame "$GO_JSON" "$FIXTURE_PID" goroutine main.leakOne)
 			[[ $where == */gleak.go:[0-9]* ]] || fail "$bin: main.leakOne at '$where', want .../gleak.go:LINE"
@@ -204,6 +204,8 @@ test_go_heap_growth() {
 		fail "main.remember's go-heap stack never flagged:" "$(gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | tail -20)"
 	kill -KILL "$FIXTURE_PID"
 	start_go gheap-1.19 -bounded
+	# Attached once the cache is full (2000 entries, 2 s): from then on it is flat.
+	wait_for "$FIXTURE_OUT" '^entries 2000 ' 10 || fail "the bounded cache did not fill:" "$(cat "$FIXTURE_OUT")"
 	trace_go 12
 	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember ' ||
 		fail "bounded cache: no main.remember go-heap stack"
@@ -236,7 +238,7 @@ test_go_heap_gogc_off() {
 	unset GOGC
 	trace_go 6
 	bytes=$(jq -s "[.[] | select(.final | not)] | last | [.stacks[] | select(.pid == $FIXTURE_PID and .kind == \"go-heap\")
-		| select([.frames[].symbol | select(startswith(\"runtime.\") | not)][0] == \"main.remember\") | .inuse_bytes] | add // 0" "$GO_JSON")
+		| select([.frames[] | (.symbol // \"\") | select(startswith(\"runtime.\") | not)][0] == \"main.remember\") | .inuse_bytes] | add // 0" "$GO_JSON")
 	[ "$bytes" -gt 0 ] 2>/dev/null || fail "GOGC=off: main.remember has '$bytes' B in use"
 	echo "# GOGC=off: main.remember $bytes B in use (sampled estimate)"
 }
@@ -282,14 +284,14 @@ test_go_pprof_profiles() {
 	start_go gheap-1.19
 	trace_go 4 --pprof "$now"
 	[ -s "${now%.pb.gz}.go-heap.pb.gz" ] || fail "no ${now%.pb.gz}.go-heap.pb.gz; files:" "$(ls "$WORK")"
-	top=$(gopprof -top -sample_index=inuse_space "${now%.pb.gz}.go-heap.pb.gz")
+	top=$(gopprof -top "${now%.pb.gz}.go-heap.pb.gz")
 	grep -q "main.remember" <<<"$top" || fail "main.remember not in the go-heap profile:" "$top"
 }
 
 # Command mode: memleakd -- ./gleak traces it from its start.
 test_go_command_mode() {
 	local json="$WORK/cmd.json" pid
-	run_command 0 -i 1 -n 1000 --json "$json" -- "$FIX/go/gleak-1.19" -rate "$GO_RATE" -for 7s
+	run_command 0 -i 1 -n 1000 --json "$json" -- "$FIX/go/gleak-1.19" -rate "$GO_RATE" -for 9s
 	pid=$(awk '/^ready/ {print $2; exit}' "$CMD_OUT")
 	[ -n "$pid" ] || fail "gleak did not start:" "$(cat "$CMD_OUT")"
 	gocheck sites "$json" "$pid" goroutine | grep -q ' main.leakOne true$' ||
