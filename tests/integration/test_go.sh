@@ -128,7 +128,7 @@ test_go_exit_paths() {
 }
 
 # iter.Pull (Go 1.23) runs each sequence in a coroutine: created == exited
-# (± the one in flight) for its site, nothing negative, nothing growing.
+# + the one giter keeps open for its site, nothing negative, nothing growing.
 test_go_iter_pull() {
 	local busiest created exited
 	start_go giter-1.23
@@ -136,12 +136,12 @@ test_go_iter_pull() {
 	expect_none_growing goroutine
 	[ -z "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")" ] ||
 		fail "inconsistent goroutine stacks:" "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")"
-	# The site that created the most (the coroutines: 50/s): created - exited <= 1.
+	# The site that created the most (the coroutines: 50/s): created - exited = the 1 (or 2) open.
 	busiest=$(jq -s -r "[.[] | select(.final | not)] | last | [.stacks[] | select(.pid == $FIXTURE_PID and .kind == \"goroutine\")]
 		| max_by(.created) | \"\(.created) \(.exited)\"" "$GO_JSON")
 	read -r created exited <<<"$busiest"
 	[ "${created:-0}" -ge 100 ] 2>/dev/null || fail "no site created >= 100 coroutines (busiest: $busiest)"
-	[ $((created - exited)) -ge 0 ] && [ $((created - exited)) -le 1 ] ||
+	[ $((created - exited)) -ge 1 ] && [ $((created - exited)) -le 2 ] ||
 		fail "coroutine site: created $created, exited $exited"
 	echo "# iter.Pull: created $created, exited $exited"
 }
