@@ -58,7 +58,7 @@ start_traced() {
 finish_traced() {
 	kill -USR1 "$CHURN"
 	wait "$CHURN"
-	kill -INT "$ML"
+	kill -INT "$ML" 2>/dev/null # it may have ended with its target
 	wait "$ML" 2>/dev/null
 	awk '/^ns_per_goroutine/ {print $2}' "$CHURN_OUT"
 }
