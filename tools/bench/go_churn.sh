@@ -102,7 +102,7 @@ kill -USR1 "$CHURN"
 wait "$CHURN"
 prog_stats "$ML" >"$WORK/after"
 sysctl -q -w kernel.bpf_stats_enabled="$STATS_WAS"
-kill -INT "$ML"
+kill -INT "$ML" 2>/dev/null
 wait "$ML" 2>/dev/null
 echo "BPF programs over one traced churn (gchurn-$v, $N goroutines; kernel.bpf_stats_enabled=1 for it only):"
 printf '  %-24s %10s %10s\n' program runs ns/run
