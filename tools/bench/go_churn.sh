@@ -57,6 +57,8 @@ start_traced() {
 # finish_traced: starts the churn, waits for it, stops memleakd; prints ns per goroutine.
 finish_traced() {
 	kill -USR1 "$CHURN"
+	wait_line "$CHURN_OUT" '^ns_per_goroutine' || { echo "go_churn: no result:" >&2; cat "$CHURN_OUT" >&2; exit 1; }
+	kill -USR1 "$CHURN"
 	wait "$CHURN"
 	kill -INT "$ML" 2>/dev/null # it may have ended with its target
 	wait "$ML" 2>/dev/null
@@ -99,8 +101,10 @@ start_traced "$BUILD/fixtures/go/gchurn-$v"
 sysctl -q -w kernel.bpf_stats_enabled=1
 prog_stats "$ML" >"$WORK/before"
 kill -USR1 "$CHURN"
-wait "$CHURN"
+wait_line "$CHURN_OUT" '^ns_per_goroutine' || { echo "go_churn: no result:" >&2; cat "$CHURN_OUT" >&2; exit 1; }
 prog_stats "$ML" >"$WORK/after"
+kill -USR1 "$CHURN"
+wait "$CHURN"
 sysctl -q -w kernel.bpf_stats_enabled="$STATS_WAS"
 kill -INT "$ML" 2>/dev/null
 wait "$ML" 2>/dev/null
