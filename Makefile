@@ -226,8 +226,9 @@ $(BUILD)/bench/table_bench: tools/bench/table_bench.c $(LIB_OBJS)
 
 .PHONY: bench
 bench: memleakd $(BUILD)/bench/mallocbench $(BUILD)/bench/table_bench $(BUILD)/bench/drain_bench \
-	$(BUILD)/bench/floor
+	$(BUILD)/bench/floor $(GO_FIXTURE_gchurn-1.19-plain) $(GO_FIXTURE_gchurn-1.23-plain)
 	BUILD=$(BUILD) bash tools/bench/run.sh
+	BUILD=$(BUILD) bash tools/bench/go_churn.sh
 
 .PHONY: unit-tests san-build fixtures
 unit-tests: $(UNIT_BINS) $(UNIT_FIXTURES)
@@ -243,6 +244,7 @@ test check: memleakd unit-tests san-build fixtures fuzz $(BUILD)/demo_leaker
 .PHONY: deps
 deps:
 	$(Q)bash tools/install-deps.sh
+	$(Q)bash tools/deps-go.sh
 
 $(BUILD)/demo_leaker: tools/demo_leaker.c | $(BUILD)
 	$(call msg,CC,$@)

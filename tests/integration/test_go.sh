@@ -1,0 +1,320 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Go services (issue 13): goroutines by creation site and the Go heap by
+# allocation stack, on the Go fixtures of tests/fixtures/go (built by
+# tests/fixtures/go.mk with Go 1.19 and 1.23; plain, stripped, PIE).
+# tests/integration/go_check.py reads the JSON lines, the fixtures' ground
+# truth (their own runtime.NumGoroutine(), their own heap profile read by
+# go tool pprof) and the kernel's uprobes.
+# Sourced by tests/integration/run.sh, after lib.sh.
+
+GO_RATE=20 # goroutines per second gleak leaks (and starts short-lived)
+# How far memleakd's count may be from the program's at the same second:
+# what the program creates in 0.2 s, plus two in flight.
+GO_SLACK=$((GO_RATE / 5 + 2))
+
+gocheck() { python3 tests/integration/go_check.py "$@"; }
+gopprof() { HOME=$WORK GOCACHE=$WORK/go-cache GOTOOLCHAIN=local go tool pprof "$@" 2>&1; }
+
+# start_go NAME ARGS...: start_fixture for $FIX/go/NAME (prints "ready PID").
+start_go() {
+	mkdir -p "$WORK/go"
+	start_fixture "go/$@"
+}
+
+# trace_go SECONDS ARGS...: memleakd -p FIXTURE_PID -i 1 -d SECONDS --json
+# GO_JSON ARGS, to its end; it must trace the Go program (no malloc refusal).
+trace_go() {
+	local seconds=$1
+	shift
+	GO_JSON="$WORK/go.$RANDOM.json"
+	start_memleakd -p "$FIXTURE_PID" -i 1 -d "$seconds" -n 1000 --json "$GO_JSON" "$@"
+	wait_exit "$ML_PID" $((seconds + 30)) || fail "memleakd did not stop after -d $seconds"
+	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
+	! grep -q "maps no object that defines malloc" "$ML_ERR" || fail "Go target refused:" "$(cat "$ML_ERR")"
+	[ -s "$GO_JSON" ] || fail "no JSON written:" "$(cat "$ML_ERR")"
+}
+
+# expect_leak_site BINARY: after trace_go on gleak, main.leakOne's site grows
+# at GO_RATE/s (±25%), main.shortLived's does not; prints the site's numbers.
+expect_leak_site() {
+	local live created exited growing rate
+	read -r live created exited growing rate <<<"$(gocheck site "$GO_JSON" "$FIXTURE_PID" main.leakOne)"
+	[ "$growing" = true ] || fail "$1: main.leakOne not flagged growing (live $live, created $created):" \
+		"$(gocheck sites "$GO_JSON" "$FIXTURE_PID" goroutine | tail -20)"
+	awk -v r="$rate" -v want="$GO_RATE" 'BEGIN { exit !(r >= want * 0.75 && r <= want * 1.25) }' ||
+		fail "$1: main.leakOne grows at $rate/s, want $GO_RATE/s ±25%"
+	read -r _ _ _ growing _ <<<"$(gocheck site "$GO_JSON" "$FIXTURE_PID" main.shortLived)"
+	[ "$growing" = false ] || fail "$1: main.shortLived flagged growing"
+	GO_SITE_LIVE=$live
+	GO_SITE_RATE=$rate
+}
+
+# No stack of KIND of the fixture is ever flagged growing.
+expect_none_growing() {
+	local kind=$1 flagged
+	flagged=$(gocheck sites "$GO_JSON" "$FIXTURE_PID" "$kind" | awk '$3 == "true"')
+	[ -z "$flagged" ] || fail "$kind stacks flagged growing (seq site growing):" "$flagged"
+}
+
+# 20 goroutines/s leaked from one go statement beside 20/s short-lived, 100
+# of them before attach: the go statement's site (main.leakOne, first frame
+# outside the runtime) grows at 20/s, counts them all (before_attach), and
+# the user total is the program's own runtime.NumGoroutine().
+test_go_goroutine_leak_site() {
+	local before missed
+	start_go gleak-1.19 -pre 100 -rate "$GO_RATE"
+	trace_go 8
+	expect_leak_site gleak-1.19
+	[ "$GO_SITE_LIVE" -ge $((100 + GO_RATE * 5)) ] || fail "main.leakOne live $GO_SITE_LIVE, want >= $((100 + GO_RATE * 5))"
+	# The 100 born before attach: main.leakOne's stacks marked before_attach.
+	before=$(jq -s "[.[] | select(.final | not)] | last | [.stacks[] | select(.pid == $FIXTURE_PID and .kind == \"goroutine\") |
+		select(.go.before_attach == true) |
+		select([.frames[] | (.symbol // \"\") | select(startswith(\"runtime.\") | not)][0] == \"main.leakOne\") | .live] | add // 0" "$GO_JSON")
+	[ "$before" -ge 100 ] 2>/dev/null || fail "main.leakOne: $before live goroutines born before attach, want >= 100"
+	gocheck census "$GO_JSON" "$FIXTURE_PID" "$FIXTURE_OUT" "$GO_SLACK" >"$WORK/census" ||
+		fail "goroutine totals disagree:" "$(cat "$WORK/census")"
+	[ -z "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")" ] ||
+		fail "inconsistent goroutine stacks:" "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")"
+	missed=$(tail -1 "$GO_JSON" | jq '.losses | [.go_creates_missed, .go_exits_missed, .go_exits_unseen_birth] | map(tostring) | join(" ")')
+	[[ $missed =~ ^\"[0-9]+\ [0-9]+\ [0-9]+\"$ ]] || fail "losses lack the Go counters: $missed"
+	[ "$(gocheck target "$GO_JSON" "$FIXTURE_PID" version)" != "" ] || fail "targets[].go.version missing"
+	echo "# gleak-1.19: main.leakOne live $GO_SITE_LIVE ($before before attach) at $GO_SITE_RATE/s; $(cat "$WORK/census"); losses $missed"
+}
+
+# The same site and file:line on both toolchains, stripped (-s -w: only
+# .gopclntab names them) and PIE.
+test_go_leak_variants() {
+	local v k bin where first=""
+	for v in 1.19 1.23; do
+		for k in "" -stripped -pie; do
+			bin=gleak-$v$k
+			start_go "$bin" -rate "$GO_RATE"
+			trace_go 8
+			expect_leak_site "$bin"
+			where=$(gocheck frame "$GO_JSON" "$FIXTURE_PID" goroutine main.leakOne)
+			[[ $where == */gleak.go:[0-9]* ]] || fail "$bin: main.leakOne at '$where', want .../gleak.go:LINE"
+			[ -z "$first" ] && first=$where
+			expect_eq "$bin: main.leakOne's file:line" "$first" "$where"
+			kill -KILL "$FIXTURE_PID"
+			echo "# $bin: main.leakOne ($where) at $GO_SITE_RATE/s"
+		done
+	done
+}
+
+# A bounded worker pool and a ticker goroutine: flat, never flagged; totals exact.
+test_go_pool_not_flagged() {
+	start_go gpool-1.19
+	trace_go 10
+	expect_none_growing goroutine
+	gocheck census "$GO_JSON" "$FIXTURE_PID" "$FIXTURE_OUT" 2 >"$WORK/census" ||
+		fail "goroutine totals disagree:" "$(cat "$WORK/census")"
+}
+
+# Goroutines that end by return, Goexit, recover then return, LockOSThread
+# then exit, and time.AfterFunc: net 0, nothing negative, nothing growing.
+test_go_exit_paths() {
+	local v
+	for v in 1.19 1.23; do
+		start_go gexits-$v
+		trace_go 8
+		expect_none_growing goroutine
+		[ -z "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")" ] ||
+			fail "gexits-$v: inconsistent goroutine stacks:" "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")"
+		# Five in flight at most per round.
+		gocheck census "$GO_JSON" "$FIXTURE_PID" "$FIXTURE_OUT" 6 >"$WORK/census" ||
+			fail "gexits-$v: goroutine totals disagree:" "$(cat "$WORK/census")"
+		kill -KILL "$FIXTURE_PID"
+	done
+}
+
+# iter.Pull (Go 1.23) runs each sequence in a coroutine: created == exited
+# + the one giter keeps open for its site, nothing negative, nothing growing.
+test_go_iter_pull() {
+	local busiest created exited
+	start_go giter-1.23
+	trace_go 8
+	expect_none_growing goroutine
+	[ -z "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")" ] ||
+		fail "inconsistent goroutine stacks:" "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")"
+	# The site that created the most (the coroutines: 50/s): created - exited = the 1 (or 2) open.
+	busiest=$(jq -s -r "[.[] | select(.final | not)] | last | [.stacks[] | select(.pid == $FIXTURE_PID and .kind == \"goroutine\")]
+		| max_by(.created) | \"\(.created) \(.exited)\"" "$GO_JSON")
+	read -r created exited <<<"$busiest"
+	[ "${created:-0}" -ge 100 ] 2>/dev/null || fail "no site created >= 100 coroutines (busiest: $busiest)"
+	[ $((created - exited)) -ge 1 ] && [ $((created - exited)) -le 2 ] ||
+		fail "coroutine site: created $created, exited $exited"
+	echo "# iter.Pull: created $created, exited $exited"
+}
+
+# heap_dump_run BINARY [MEMLEAKD-ARGS...]: gheap runs, memleakd -i 1 traces
+# it, SIGUSR1 makes gheap GC and write its own heap profile, then stay still
+# 5 s; memleakd stops after. Sets GO_JSON, GO_PROF, GO_RAW, DUMP_NS, RESUME_NS.
+heap_dump_run() {
+	local bin=$1
+	shift
+	GO_PROF="$WORK/$bin.$RANDOM.pprof"
+	GO_JSON="$WORK/$bin.$RANDOM.json"
+	start_go "$bin" -profile "$GO_PROF" -pause 5s
+	start_memleakd -p "$FIXTURE_PID" -i 1 -n 1000 --json "$GO_JSON" "$@"
+	sleep 4
+	kill -USR1 "$FIXTURE_PID"
+	wait_for "$FIXTURE_OUT" '^RESUMED' 20 || fail "$bin did not dump and resume:" "$(cat "$FIXTURE_OUT")"
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT"
+	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
+	DUMP_NS=$(awk '/^DUMPED/ {print $2}' "$FIXTURE_OUT")
+	RESUME_NS=$(awk '/^RESUMED/ {print $2}' "$FIXTURE_OUT")
+	GO_RAW="$WORK/$bin.raw"
+	gopprof -raw "$GO_PROF" >"$GO_RAW" || fail "go tool pprof -raw failed:" "$(cat "$GO_RAW")"
+}
+
+# expect_heap_matches BINARY: the go-heap numbers memleakd read during the
+# pause equal the program's own heap profile, per stack and in total.
+expect_heap_matches() {
+	gocheck heap "$GO_JSON" "$FIXTURE_PID" "$GO_RAW" "$DUMP_NS" "$RESUME_NS" main.remember >"$WORK/heap" ||
+		fail "$1: go-heap differs from pprof -raw:" "$(cat "$WORK/heap")"
+	echo "# $1: $(cat "$WORK/heap")"
+}
+
+# A map leak (1 KiB × 1000/s): after the program's runtime.GC() and its own
+# heap profile, memleakd's inuse_bytes/inuse_objects equal go tool pprof's
+# exactly, for main.remember and in total.
+test_go_heap_matches_pprof() {
+	local v
+	for v in 1.19 1.23; do
+		heap_dump_run gheap-$v
+		expect_heap_matches gheap-$v
+		kill -KILL "$FIXTURE_PID"
+	done
+}
+
+# The same on stripped and PIE builds (the runtime's globals found without symbols).
+test_go_heap_variants() {
+	local b
+	for b in gheap-1.19-stripped gheap-1.19-pie gheap-1.23-stripped gheap-1.23-pie; do
+		heap_dump_run "$b"
+		expect_heap_matches "$b"
+		kill -KILL "$FIXTURE_PID"
+	done
+}
+
+# The map leak is flagged growing; the bounded cache is not.
+test_go_heap_growth() {
+	start_go gheap-1.19
+	trace_go 12
+	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember true$' ||
+		fail "main.remember's go-heap stack never flagged:" "$(gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | tail -20)"
+	kill -KILL "$FIXTURE_PID"
+	start_go gheap-1.19 -bounded
+	# Attached once the cache is full (2000 entries, 2 s): from then on it is flat.
+	wait_for "$FIXTURE_OUT" '^entries 2000 ' 10 || fail "the bounded cache did not fill:" "$(cat "$FIXTURE_OUT")"
+	trace_go 12
+	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember ' ||
+		fail "bounded cache: no main.remember go-heap stack"
+	expect_none_growing go-heap
+}
+
+# A binary that never references runtime/pprof: the linker turned heap
+# profiling off and the report says so; --go-heap-sampling turns the
+# runtime's sampling on and the leak shows within ~15 s.
+test_go_heap_profiling_off() {
+	start_go gheap_noprof-1.19
+	trace_go 3
+	grep -q "heap profiling is off" "$ML_OUT" || fail "no 'heap profiling is off' in the report:" "$(cat "$ML_OUT")"
+	# heap_off: why heap profiling is off (null when on).
+	gocheck target "$GO_JSON" "$FIXTURE_PID" heap_off | grep -q "heap profiling is off" ||
+		fail "targets[].go.heap_off: '$(gocheck target "$GO_JSON" "$FIXTURE_PID" heap_off)'"
+	kill -KILL "$FIXTURE_PID"
+	start_go gheap_noprof-1.19
+	trace_go 16 --go-heap-sampling
+	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember ' ||
+		fail "--go-heap-sampling: no main.remember go-heap stack:" "$(gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | tail)"
+	awk '/MemProfileRate/ {r = $NF} END {exit !(r > 0)}' "$FIXTURE_OUT" ||
+		fail "the program's MemProfileRate stayed 0:" "$(tail -3 "$FIXTURE_OUT")"
+}
+
+# GOGC=off: no GC ever completes, and the go-heap stacks are still reported
+# (the runtime's pending cycles folded, as runtime.MemProfile does).
+test_go_heap_gogc_off() {
+	local bytes
+	export GOGC=off
+	start_go gheap-1.19
+	unset GOGC
+	trace_go 6
+	bytes=$(jq -s "[.[] | select(.final | not)] | last | [.stacks[] | select(.pid == $FIXTURE_PID and .kind == \"go-heap\")
+		| select([.frames[] | (.symbol // \"\") | select(startswith(\"runtime.\") | not)][0] == \"main.remember\") | .inuse_bytes] | add // 0" "$GO_JSON")
+	[ "$bytes" -gt 0 ] 2>/dev/null || fail "GOGC=off: main.remember has '$bytes' B in use"
+	echo "# GOGC=off: main.remember $bytes B in use (sampled estimate)"
+}
+
+# cgo: C.malloc from a C function in the preamble and a Go map, in one run.
+test_go_cgo_both_kinds() {
+	start_go gcgo-1.19
+	trace_go 8
+	jq -e -s "[.[] | .stacks[] | select(.pid == $FIXTURE_PID and .kind == \"malloc\" and .outstanding_bytes > 0)
+		| select(any(.frames[]; .symbol == \"cgo_leak\"))] | length > 0" "$GO_JSON" >/dev/null ||
+		fail "no malloc stack through cgo_leak:" "$(jq -c -s '[.[] | .stacks[] | [.kind, .frames[0].symbol]] | unique' "$GO_JSON")"
+	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember ' ||
+		fail "no go-heap stack from main.remember:" "$(gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | tail)"
+}
+
+# 100,000 goroutines: all counted, and the census cost printed.
+test_go_many_goroutines() {
+	local n ms
+	start_go gmany-1.19
+	trace_go 5
+	n=$(gocheck target "$GO_JSON" "$FIXTURE_PID" goroutines)
+	ms=$(gocheck target "$GO_JSON" "$FIXTURE_PID" census_ms)
+	[ "${n:-0}" -ge 100000 ] 2>/dev/null && [ "$n" -le 100005 ] || fail "goroutines '$n', want 100,000 + a few"
+	[ -n "$ms" ] && [ "$ms" != null ] || fail "targets[].go.census_ms missing"
+	echo "# 100,000 goroutines: census $ms ms"
+}
+
+# --pprof X.pb.gz: X.goroutine.pb.gz and X.go-heap.pb.gz, read by go tool
+# pprof; -base between two runs' goroutine profiles shows the growth.
+test_go_pprof_profiles() {
+	local base="$WORK/gbase.pb.gz" now="$WORK/gnow.pb.gz" top
+	start_go gleak-1.19 -rate "$GO_RATE"
+	trace_go 3 --pprof "$base"
+	trace_go 4 --pprof "$now"
+	for f in "${base%.pb.gz}.goroutine.pb.gz" "${now%.pb.gz}.goroutine.pb.gz"; do
+		[ -s "$f" ] || fail "no $f; files:" "$(ls "$WORK")"
+	done
+	top=$(gopprof -top "${now%.pb.gz}.goroutine.pb.gz")
+	grep -q "main.leakOne" <<<"$top" || fail "main.leakOne not in the goroutine profile:" "$top"
+	top=$(gopprof -top -base "${base%.pb.gz}.goroutine.pb.gz" "${now%.pb.gz}.goroutine.pb.gz")
+	grep -Eq "^ +[1-9][0-9]* .*main.leakOne" <<<"$top" || fail "-base shows no growth at main.leakOne:" "$top"
+	kill -KILL "$FIXTURE_PID"
+	start_go gheap-1.19
+	trace_go 4 --pprof "$now"
+	[ -s "${now%.pb.gz}.go-heap.pb.gz" ] || fail "no ${now%.pb.gz}.go-heap.pb.gz; files:" "$(ls "$WORK")"
+	top=$(gopprof -top "${now%.pb.gz}.go-heap.pb.gz")
+	grep -q "main.remember" <<<"$top" || fail "main.remember not in the go-heap profile:" "$top"
+}
+
+# Command mode: memleakd -- ./gleak traces it from its start.
+test_go_command_mode() {
+	local json="$WORK/cmd.json" pid
+	run_command 0 -i 1 -n 1000 --json "$json" -- "$FIX/go/gleak-1.19" -rate "$GO_RATE" -for 9s
+	pid=$(awk '/^ready/ {print $2; exit}' "$CMD_OUT")
+	[ -n "$pid" ] || fail "gleak did not start:" "$(cat "$CMD_OUT")"
+	gocheck sites "$json" "$pid" goroutine | grep -q ' main.leakOne true$' ||
+		fail "main.leakOne not flagged in command mode:" "$(gocheck sites "$json" "$pid" goroutine | tail)"
+}
+
+# Never a uretprobe on a Go binary (Go moves stacks: one kills the
+# process): while memleakd traces gleak, the kernel holds uprobes on it
+# (so this test sees them) and no uretprobe.
+test_go_no_uretprobe() {
+	local probes
+	start_go gleak-1.19
+	start_memleakd -p "$FIXTURE_PID" -i 1
+	sleep 2
+	probes=$(gocheck uprobes "$FIX/go/gleak-1.19")
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT"
+	grep -q '^uprobe' <<<"$probes" || fail "no uprobe on gleak-1.19 seen while tracing it:" "$probes"
+	! grep -q '^uretprobe' <<<"$probes" || fail "uretprobe on a Go binary:" "$probes"
+	kill -0 "$FIXTURE_PID" || fail "gleak died while traced:" "$(tail -5 "$FIXTURE_OUT")"
+	echo "# uprobes on gleak-1.19: $(wc -l <<<"$probes"), no uretprobe"
+}
