@@ -421,6 +421,25 @@ static int check_debug_frame(Elf *elf, size_t shstrndx)
 }
 
 /*
+ * Whether the file is a Go executable (it has Go's own function table). Go
+ * switches stacks (systemstack, morestack) where its .debug_frame says
+ * nothing of the switch, and walks its own stacks by frame pointers: Go
+ * text is walked the same way, so its .debug_frame is not used.
+ */
+static bool is_go_file(Elf *elf, size_t shstrndx)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	const char *name;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && (name = elf_strptr(elf, shstrndx, shdr.sh_name)) &&
+		    (!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab")))
+			return true;
+	return false;
+}
+
+/*
  * libdw's .debug_frame CFI, once checked. dwarf_begin_elf reads the whole
  * DWARF into memory: only for a file that has a .debug_frame, with at most
  * MAX_DEBUG_BYTES of DWARF.
@@ -434,7 +453,7 @@ static int open_debug_frame(Elf *elf, Dwarf **dwarf, Dwarf_CFI **cfi)
 	*dwarf = NULL;
 	*cfi = NULL;
 	if (elf_getshdrstrndx(elf, &shstrndx) || !next_debug_frame(elf, shstrndx, NULL) ||
-	    debugsize__of(elf, &bytes) || bytes > MAX_DEBUG_BYTES)
+	    is_go_file(elf, shstrndx) || debugsize__of(elf, &bytes) || bytes > MAX_DEBUG_BYTES)
 		return 0;
 	*dwarf = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	if (!*dwarf)

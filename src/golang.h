@@ -28,14 +28,6 @@
 struct golang;
 struct tracer;
 
-/* TEMP-MERGE: until the tracer's Go probes land */
-#ifndef ML_EV_GO_CREATE
-#define ML_EV_GO_CREATE 9
-#define ML_EV_GO_EXIT	10
-int tracer__attach_go(struct tracer *t, int attach_pid, const char *file, dev_t dev, uint64_t inode,
-		      const struct go_probe_site *sites, size_t nr_sites,
-		      const struct go_g_offsets *off, char *err, size_t err_len);
-#endif
 
 struct golang_opts {
 	unsigned int census_every; /* a census every this many intervals (>= 1) */
