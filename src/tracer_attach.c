@@ -416,9 +416,10 @@ static int attach_go_sites(struct tracer *t, int pid, const char *file,
 	int err;
 
 	/*
-	 * Exits first: a goroutine born once its birth is probed then has its
-	 * death probed too. (Born before, it may die unseen at birth: the census
-	 * knows that case; a birth whose death went unseen would look leaked.)
+	 * Exit sites first: once a birth can be seen, so can the death. The
+	 * other order would let a goroutine born in between die unseen and
+	 * look leaked; this one only lets a goroutine born just before die
+	 * unseen at birth, which the census accounts for.
 	 */
 	for (n = 0; n < 2 * nr; n++) {
 		i = n % nr;
@@ -472,8 +473,7 @@ int tracer__attach_go(struct tracer *t, int attach_pid, const char *file, dev_t 
 	return err;
 }
 
-/* Detaches pid's Go probes, births before deaths (last attached first); each waits for a grace
- * period. */
+/* Detaches pid's Go probes, last attached first (births before deaths); a grace period each. */
 static void detach_go_pid(struct tracer *t, int pid)
 {
 	size_t i, kept = 0;

@@ -234,6 +234,14 @@ static int trace(struct tracer *t, const struct args *a, int fd, const struct st
 	printf("key reattach_rc %d\n",
 	       tracer__attach_go(t, a->pid, path, st->st_dev, st->st_ino, a->sites, a->nr_sites,
 				 &a->off, err, sizeof(err)));
+	/* Refusals: a file that is not (dev, inode), a plan with births only. */
+	printf("key stale_rc %d\n",
+	       tracer__attach_go(t, a->pid, path, st->st_dev, st->st_ino + 1, a->sites, a->nr_sites,
+				 &a->off, err, sizeof(err)));
+	printf("key births_only_rc %d\n",
+	       tracer__attach_go(t, a->pid + 1, path, st->st_dev, st->st_ino, a->sites, 1, &a->off,
+				 err, sizeof(err)));
+	printf("key links_after_refusals %zu\n", tracer__nr_links(t));
 	if (a->guard)
 		check_guard(t, a->pid, fd, st, a->file);
 	fprintf(stderr, "gotrace_probe: ready\n");

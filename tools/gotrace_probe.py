@@ -367,6 +367,9 @@ def run_one(args, go, binary, symbols_from, offsets, rate=40, gopc_in=('main.',)
     check(len(mine) == nsites and all(' uprobe ' in l and 'uretprobe' not in l for l in mine),
           'bpftool perf show: %d plain uprobes, no uretprobe' % len(mine))
     check(keys['reattach_rc'] == 1, 'attaching again is skipped')
+    check(keys['stale_rc'] == -116 and keys['births_only_rc'] == -22 and
+          keys['links_after_refusals'] == nsites,
+          'refused: another file (-ESTALE), births without deaths (-EINVAL); nothing attached')
     check(keys['guard_rc'] == -95 and keys['guard_links_added'] == 0,
           'tracer__attach_provider refuses the Go file (-ENOTSUP), nothing attached')
     check(keys['links_after_detach'] == 0 and keys['records_after_detach'] == 0,
@@ -375,8 +378,7 @@ def run_one(args, go, binary, symbols_from, offsets, rate=40, gopc_in=('main.',)
           and counters.get(ML_CNT_STACK_FAIL) == 0, 'no loss (go unreadable, drops, stack '
           'failures: %s)' % [counters.get(i) for i in (21, 1, 3)])
     check_records(check, keys, creates, exits, samples, rate)
-    # Go 1.19's addr2line cannot read its own PIE binaries: the newest toolchain symbolizes.
-    check_symbols(check, args.go[-1], symbols_from, creates, stacks, bias, gopc_in)
+    check_symbols(check, args.symbolizer, symbols_from, creates, stacks, bias, gopc_in)
     return check.failed
 
 
@@ -387,6 +389,9 @@ def main():
     parser.add_argument('--per-process', action='store_true',
                         help="-f's per-process probes (Go probes stay perf-event uprobes)")
     parser.add_argument('--probe', default='build/tools/gotrace_probe')
+    # Go 1.19's addr2line cannot read its own PIE binaries: a newer one symbolizes.
+    parser.add_argument('--symbolizer', default='/usr/lib/go-1.23/bin/go',
+                        help="the go whose 'tool addr2line' names the frames")
     parser.add_argument('go', nargs='*', default=['/usr/bin/go', '/usr/lib/go-1.23/bin/go'])
     args = parser.parse_args()
     failed = 0
