@@ -574,9 +574,14 @@ const struct go_site *golang__site(void *golang, uint32_t pid, int32_t stack_id)
 
 const struct snapshot_go *golang__info(const struct golang *g, int pid)
 {
-	const struct go_proc *p = find_proc(g, pid);
+	struct go_proc *p = find_proc(g, pid);
 
-	return p ? &p->info : NULL;
+	if (!p)
+		return NULL;
+	/* Births and deaths since the last census count too: the total is the live one. */
+	if (p->censused)
+		p->info.goroutines = gotrack__live(g->track, (uint32_t)pid);
+	return &p->info;
 }
 
 struct ustacks *golang__stacks(struct golang *g)

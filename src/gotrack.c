@@ -42,6 +42,7 @@ struct site_entry {
 };
 
 struct pid_state {
+	uint64_t live; /* goroutines of pid in the table now */
 	uint64_t user, system;
 	uint64_t census_ns; /* now_ns of the last census; 0: none yet */
 	uint64_t *exits;    /* goids whose exit arrived since the last census was applied */
@@ -121,6 +122,17 @@ static struct site_entry *site_get(struct gotrack *gt, uint32_t pid, int32_t sta
 	return s;
 }
 
+static struct pid_state *pid_state_get(struct gotrack *gt, uint32_t pid);
+
+/* One goroutine of pid more (+1) or less (-1) in the table. */
+static void live_change(struct gotrack *gt, uint32_t pid, int delta)
+{
+	struct pid_state *ps = pid_state_get(gt, pid);
+
+	if (ps && (delta > 0 || ps->live))
+		ps->live += (uint64_t)(int64_t)delta;
+}
+
 /* Files goid under stack_id in the table and the mirror. 0 or -ENOMEM. */
 static int goroutine_add(struct gotrack *gt, uint32_t pid, uint64_t goid, int32_t stack_id,
 			 uint64_t ts_ns, bool before_attach)
@@ -138,6 +150,7 @@ static int goroutine_add(struct gotrack *gt, uint32_t pid, uint64_t goid, int32_
 	}
 	*e = (struct goid_entry){
 	    .stack_id = stack_id, .before_attach = before_attach, .ts_ns = ts_ns};
+	live_change(gt, pid, 1);
 	return 0;
 }
 
@@ -213,6 +226,8 @@ int gotrack__exited(struct gotrack *gt, uint32_t pid, uint64_t goid, uint64_t ts
 		s->site.exited++;
 	allocs__release_if_live(gt->table, pid, KIND_GOROUTINE, goid);
 	hmap__del(&gt->goids, goid_key(pid, goid));
+	if (ps && ps->live)
+		ps->live--;
 	return 0;
 }
 
@@ -226,6 +241,7 @@ struct apply_ctx {
 	struct hmap census_user; /* goids the census found alive, user goroutines */
 	struct hmap exited;	 /* goids whose exit arrived since the last apply */
 	bool complete;		 /* every g was read: absence means death */
+	uint64_t nr_dropped;	 /* goroutines it found dead */
 };
 
 static int set_add(struct hmap *set, uint64_t goid)
@@ -268,6 +284,7 @@ static void drop_system_goroutine(struct gotrack *gt, uint32_t pid, uint64_t goi
 	if (!hmap__del(&gt->goids, goid_key(pid, goid)))
 		return;
 	allocs__release_if_live(gt->table, pid, KIND_GOROUTINE, goid);
+	live_change(gt, pid, -1);
 }
 
 /* When a goroutine first seen by a census was born, at the latest. */
@@ -326,6 +343,7 @@ static bool drop_if_dead(void *ctx, struct hmap_key key, void *value)
 		return false;
 	allocs__release_if_live(a->gt->table, a->pid, KIND_GOROUTINE, key.b);
 	a->gt->losses.exits_missed++;
+	a->nr_dropped++;
 	return true;
 }
 
@@ -497,8 +515,11 @@ static int reconcile(struct apply_ctx *a, struct hmap *system)
 		err = add_missing(a);
 	if (err)
 		return err;
-	if (a->complete)
+	if (a->complete) {
 		hmap__del_if(&a->gt->goids, drop_if_dead, a);
+		for (; a->nr_dropped; a->nr_dropped--)
+			live_change(a->gt, a->pid, -1);
+	}
 	hmap__del_if(&a->gt->sites, drop_pid_site_aggregate, &pid);
 	err = aggregate_census(a);
 	if (!err)
@@ -564,6 +585,13 @@ void gotrack__census_counts(const struct gotrack *gt, uint32_t pid, uint64_t *us
 
 	*user = ps ? ps->user : 0;
 	*system = ps ? ps->system : 0;
+}
+
+uint64_t gotrack__live(const struct gotrack *gt, uint32_t pid)
+{
+	const struct pid_state *ps = hmap__get(&gt->pids, pid_key(pid));
+
+	return ps ? ps->live : 0;
 }
 
 uint64_t gotrack__census_ns(const struct gotrack *gt, uint32_t pid)

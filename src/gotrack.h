@@ -70,6 +70,8 @@ void gotrack__census_counts(const struct gotrack *gt, uint32_t pid, uint64_t *us
  */
 uint64_t gotrack__census_ns(const struct gotrack *gt, uint32_t pid);
 
+/* Goroutines of pid the table holds now (probes and censuses): its live user goroutines. */
+uint64_t gotrack__live(const struct gotrack *gt, uint32_t pid);
 const struct gotrack_losses *gotrack__losses(const struct gotrack *gt);
 /* Forgets pid (it exited or exec'd); its table entries are the caller's to drop. */
 void gotrack__forget(struct gotrack *gt, uint32_t pid);

@@ -174,9 +174,11 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 		snapshot__nr_omitted(snap), snap->omitted_bytes, snap->nr_procs_omitted);
 	fprintf(out,
 		",\"go_exits_unseen_birth\":%" PRIu64 ",\"go_creates_missed\":%" PRIu64
-		",\"go_exits_missed\":%" PRIu64 ",\"go_census_unreadable\":%" PRIu64 "}",
+		",\"go_exits_missed\":%" PRIu64 ",\"go_census_unreadable\":%" PRIu64
+		",\"go_unreadable\":%" PRIu64 "}",
 		snap->losses.go_exits_unseen_birth, snap->losses.go_creates_missed,
-		snap->losses.go_exits_missed, snap->losses.go_census_unreadable);
+		snap->losses.go_exits_missed, snap->losses.go_census_unreadable,
+		snap->counters[ML_CNT_GO_UNREADABLE]);
 }
 
 /* A Go process's facts: "go":{...}. */

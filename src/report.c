@@ -120,16 +120,17 @@ static void render_limits(FILE *out, const struct snapshot *snap)
 }
 
 /* What the goroutine tracking missed; a line only when it missed any. */
-static void render_go_losses(FILE *out, const struct user_losses *l)
+static void render_go_losses(FILE *out, const struct user_losses *l, uint64_t probe_unreadable)
 {
 	if (!l->go_exits_unseen_birth && !l->go_creates_missed && !l->go_exits_missed &&
-	    !l->go_census_unreadable)
+	    !l->go_census_unreadable && !probe_unreadable)
 		return;
 	fprintf(out,
 		"lost (goroutines): %" PRIu64 " exits of goroutines born unseen, %" PRIu64
-		" creations missed, %" PRIu64 " exits missed, %" PRIu64 " censuses unreadable\n",
+		" creations missed, %" PRIu64 " exits missed, %" PRIu64
+		" goroutines a census could not read, %" PRIu64 " probe hits without a readable g\n",
 		l->go_exits_unseen_birth, l->go_creates_missed, l->go_exits_missed,
-		l->go_census_unreadable);
+		l->go_census_unreadable, probe_unreadable);
 }
 
 static void render_header(FILE *out, const struct snapshot *snap)
@@ -185,7 +186,7 @@ static void render_header(FILE *out, const struct snapshot *snap)
 			c[ML_CNT_TARGETS_FULL], snap->attach_failures, c[ML_CNT_EXEC_NOT_HELD],
 			c[ML_CNT_LIFE_LOST], c[ML_CNT_EXIT_LOST], c[ML_CNT_HOLD_EXPIRED]);
 	render_limits(out, snap);
-	render_go_losses(out, &snap->losses);
+	render_go_losses(out, &snap->losses, snap->counters[ML_CNT_GO_UNREADABLE]);
 	if (snap->nr_suppressed)
 		fprintf(out,
 			"suppressed: %zu stacks holding %s (libc's one-time buffers, library "

@@ -195,40 +195,6 @@ static bool file_probed_before(const struct tracer *t, const struct provider *pr
 	return false;
 }
 
-/*
- * Stand-in for gobin__is_go (gobin.h) until gobin.c is in: whether fd is
- * an ELF file with a Go section (.gopclntab, PIE's .data.rel.ro.gopclntab,
- * or .go.buildinfo). 1 yes, 0 no, -errno. Replace by gobin__is_go.
- */
-static int gobin_is_go_stub(int fd)
-{
-	Elf_Scn *scn = NULL;
-	const char *name;
-	size_t shstrndx;
-	GElf_Shdr shdr;
-	Elf *elf;
-	int found = 0;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOSYS;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf)
-		return -EINVAL;
-	if (elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
-		elf_end(elf);
-		return 0;
-	}
-	while (!found && (scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr))
-			break;
-		name = elf_strptr(elf, shstrndx, shdr.sh_name);
-		found = name &&
-			(!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab") ||
-			 !strcmp(name, ".go.buildinfo"));
-	}
-	elf_end(elf);
-	return found;
-}
 
 /*
  * Never a return probe on Go code: a uretprobe swaps a return address on
@@ -237,7 +203,7 @@ static int gobin_is_go_stub(int fd)
  */
 static int refuse_go_file(const struct provider *prov, char *err_msg, size_t err_len)
 {
-	int go = gobin_is_go_stub(prov->fd);
+	int go = gobin__is_go(prov->fd);
 
 	if (go < 0) {
 		snprintf(err_msg, err_len, "cannot read '%s' to rule out Go code: %s", prov->path,

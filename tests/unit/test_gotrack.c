@@ -180,6 +180,7 @@ static void test_first_census_adds_before_attach(void **state)
 	census_add(f, 4, 0x401040, GO_GWAITING); /* a runtime worker */
 	check_eq(census_apply(f), 0);
 	check_u64(live_total(f), 4);
+	check_u64(gotrack__live(f->gt, PID), 4); /* NumGoroutine, between censuses too */
 	check_u64(live_at(f, gopc_site(f, 0x480010)), 1);
 	check_u64(live_at(f, gopc_site(f, 0x480020)), 2);
 	check_u64(live_at(f, SITE_A), 1);
@@ -201,6 +202,7 @@ static void test_first_census_adds_before_attach(void **state)
 	check_eq(gotrack__exited(f->gt, PID, 2, 1001 * SECOND_NS), -ENOENT);
 	check_u64(live_at(f, gopc_site(f, 0x480020)), 1);
 	check_u64(live_total(f), 3);
+	check_u64(gotrack__live(f->gt, PID), 3);
 	/* The same census again adds nothing twice, and the dead one does not come back. */
 	census_begin(f, 1002 * SECOND_NS, false);
 	census_add(f, 1, 0x480010, GO_GWAITING);
@@ -234,6 +236,7 @@ static void test_later_census_repairs_losses(void **state)
 	check_u64(live_at(f, SITE_A), 1);
 	check_u64(live_at(f, gopc_site(f, 0x480050)), 1);
 	check_u64(live_total(f), 2);
+	check_u64(gotrack__live(f->gt, PID), 2); /* the repaired exit and birth count too */
 	site = gotrack__site(f->gt, PID, gopc_site(f, 0x480050));
 	assert_non_null(site);
 	check_eq(site->before_attach, false);

@@ -212,7 +212,7 @@ static void test_json_go_targets_kinds_losses(void **state)
 	    "\"heap_buckets\":35}}");
 	check_contains(text, "{\"pid\":43,\"comm\":\"cprog\",\"exited\":false}");
 	check_contains(text, "\"go_exits_unseen_birth\":41,\"go_creates_missed\":42,"
-			     "\"go_exits_missed\":43,\"go_census_unreadable\":44}");
+			     "\"go_exits_missed\":43,\"go_census_unreadable\":44,\"go_unreadable\":0}");
 	check_contains(text,
 		       "\"kinds\":{\"goroutine\":{\"live\":1207,\"stacks\":2,"
 		       "\"growing_stacks\":1},\"go-heap\":{\"inuse_bytes\":3211264,"
