@@ -65,6 +65,8 @@ struct walk {
 	__u32 stop; /* 0 while walking, else the counter slot or STOP_DONE */
 	/* Frame-pointer hops down into another stack still allowed (Go: g0 -> goroutine). */
 	__u32 stack_switches;
+	/* A Go stack: Go text has no CFI by design (Go walks frame pointers too), no loss. */
+	bool go;
 };
 
 #define STOP_DONE ML_CNT_MAX
@@ -210,7 +212,8 @@ static long unwind_step(__u32 index, void *data)
 		}
 		cfa = w->bp + 16;
 		w->bp = saved_bp;
-		count(ML_CNT_UNWIND_NOCFI);
+		if (!w->go)
+			count(ML_CNT_UNWIND_NOCFI);
 	}
 	if (!ra) {
 		w->stop = STOP_DONE;
@@ -264,6 +267,7 @@ __hidden __u64 dwarf_unwind(struct pt_regs *ctx, __u32 stack_switches)
 	w.bp = PT_REGS_FP(ctx);
 	w.hash = 0xcbf29ce484222325ULL;
 	w.stack_switches = stack_switches;
+	w.go = stack_switches > 0;
 	bpf_loop(ML_MAX_STACK_DEPTH + 1, unwind_step, &w, 0);
 	if (w.stop != STOP_DONE && w.stop < ML_CNT_MAX)
 		count(w.stop);
