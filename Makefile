@@ -260,6 +260,18 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory memleakd $(BUILD)/demo_leaker
 	$(Q)BUILD=$(BUILD) bash tools/demo.sh
 
+# The same on a Go service: goroutines by creation site, the Go heap by stack.
+.PHONY: demo-go
+demo-go: deps
+	$(Q)$(MAKE) --no-print-directory memleakd $(BUILD)/demo_go
+	$(Q)BUILD=$(BUILD) bash tools/demo_go.sh
+
+$(BUILD)/demo_go: tools/demo_go.go
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(BUILD)/gocache
+	$(Q)cd tools && GOTOOLCHAIN=local GOCACHE=$(abspath $(BUILD))/gocache GOFLAGS=-mod=mod \
+		go build -o $(abspath $@) demo_go.go
+
 .PHONY: install
 install: memleakd
 	install -D -m 0755 memleakd $(DESTDIR)$(prefix)/sbin/memleakd

@@ -126,6 +126,7 @@ static enum g_verdict read_g(const struct go_census_opts *opts, struct go_census
 static void keep_live_g(const struct go_census_opts *opts, struct go_census *c, struct go_g *g)
 {
 	g->system = opts->is_system && opts->is_system(opts->system_ctx, g->startpc);
+	g->runtime_made = opts->is_system && opts->is_system(opts->system_ctx, g->gopc);
 	if (g->system)
 		c->nr_system++;
 	else

@@ -37,6 +37,7 @@ struct go_g {
 	uint64_t sched_pc, sched_sp, sched_bp;
 	uint64_t stack_lo, stack_hi;
 	bool system;	    /* runtime.NumGoroutine does not count it */
+	bool runtime_made;  /* its go statement is the runtime's (the main goroutine's) */
 };
 
 /* runtime address -> whether it is in a runtime.* function other than runtime.main. */

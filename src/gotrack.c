@@ -299,7 +299,13 @@ static uint64_t census_birth_ns(const struct gotrack_census *c, const struct go_
 static int add_from_census(struct apply_ctx *a, const struct go_g *g)
 {
 	struct gotrack *gt = a->gt;
-	int32_t stack_id = ustacks__intern(gt->stacks, &g->gopc, 1);
+	/*
+	 * A goroutine the runtime itself started (the main goroutine, made
+	 * from rt0_go) is filed under the function it runs: the runtime's
+	 * go statement says nothing. +1: frames are read as return addresses.
+	 */
+	uint64_t pc = g->runtime_made && g->startpc ? g->startpc + 1 : g->gopc;
+	int32_t stack_id = ustacks__intern(gt->stacks, &pc, 1);
 	int err;
 
 	if (stack_id < 0)

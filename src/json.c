@@ -262,7 +262,7 @@ int json__render(FILE *out, const struct snapshot *snap)
 		",\"allocs\":%" PRIu64 ",\"frees\":%" PRIu64
 		",\"live_stacks\":%zu,\"growing_stacks\":%zu},\"losses\":",
 		t->outstanding_bytes, t->outstanding_count, t->allocs, t->frees,
-		snap->nr_live_stacks, snap->nr_growing);
+		snap->nr_live_tracked, snap->nr_growing);
 	put_losses(out, snap);
 	put_kinds(out, snap);
 	fputs(",\"stacks\":[", out);

@@ -152,7 +152,7 @@ static void render_header(FILE *out, const struct snapshot *snap)
 		"outstanding %s (%" PRIu64 " B) in %" PRIu64 " allocations from %zu stacks;"
 		" since attach %" PRIu64 " allocations, %" PRIu64 " frees\n",
 		format_bytes(t->outstanding_bytes, bytes), t->outstanding_bytes,
-		t->outstanding_count, snap->nr_live_stacks, t->allocs, t->frees);
+		t->outstanding_count, snap->nr_live_tracked, t->allocs, t->frees);
 	fprintf(out,
 		"lost: ringbuf drops %" PRIu64 ", stack collisions %" PRIu64
 		", stack failures %" PRIu64 ", stash misses %" PRIu64 ", stash full %" PRIu64

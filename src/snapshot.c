@@ -396,7 +396,8 @@ static int by_growth_desc(const void *a, const void *b)
 
 /* The live stacks with their history and oldest allocation, sorted as asked. */
 static struct ranked *rank_live(const struct allocs *table, const struct snapshot_opts *opts,
-				size_t *nr_live, size_t *nr_growing, size_t *nr_hidden)
+				size_t *nr_live, size_t *nr_tracked, size_t *nr_growing,
+				size_t *nr_hidden)
 {
 	size_t nr_all, i, n = 0;
 	const struct stack_stats *all = allocs__stacks(table, &nr_all);
@@ -420,6 +421,7 @@ static struct ranked *rank_live(const struct allocs *table, const struct snapsho
 		}
 		live[n].stats = &all[i];
 		live[n].oldest_ns = oldest[i];
+		*nr_tracked += alloc_kind__is_tracked(all[i].kind);
 		live[n].hist = opts->history ? history__get(opts->history, all[i].pid, all[i].kind,
 							    all[i].stack_id)
 					     : NULL;
@@ -446,7 +448,8 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 	if (!snap)
 		return -ENOMEM;
 	snap->totals = *allocs__totals(table);
-	live = rank_live(table, opts, &nr_live, &snap->nr_growing, &snap->nr_hidden);
+	live = rank_live(table, opts, &nr_live, &snap->nr_live_tracked, &snap->nr_growing,
+			 &snap->nr_hidden);
 	if (!live) {
 		free(snap);
 		return -ENOMEM;

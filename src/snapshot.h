@@ -84,6 +84,7 @@ struct snapshot {
 	struct alloc_totals totals;
 	uint64_t counters[ML_CNT_MAX]; /* from the BPF side, summed over CPUs */
 	size_t nr_live_stacks;	       /* stacks holding outstanding memory */
+	size_t nr_live_tracked;	       /* of those, malloc and mmap ones (what totals count) */
 	struct snapshot_stack *stacks; /* most outstanding bytes first */
 	size_t nr_stacks;	       /* <= max_stacks; nr_live_stacks - nr_stacks omitted */
 	size_t nr_partial;	  /* of nr_stacks: not complete (ended early or unknown root) */

@@ -107,6 +107,16 @@ for b in "$BUILD"/go-symtest/go1*-plain "$BUILD"/go-symtest/go1*-stripped; do
 done
 fuzz_run fuzz_gopclntab 5 "$corpus" -max_len=1048576 -timeout=5
 rm -rf "$corpus"
+# Whole Go executables (build info, sites, globals, g offsets), seeded with
+# the stripped builds; and the heap reader over a hostile process memory.
+corpus=$(mktemp -d)
+for b in "$BUILD"/go-symtest/go1*-stripped; do [ -f "$b" ] && cp "$b" "$corpus/"; done
+fuzz_run fuzz_gobin 5 "$corpus" -max_len=4194304 -timeout=10 -malloc_limit_mb=600 \
+	-rss_limit_mb=1024
+rm -rf "$corpus"
+corpus=$(mktemp -d)
+fuzz_run fuzz_goheap 3 "$corpus" -max_len=65536 -timeout=5
+rm -rf "$corpus"
 # The demangler: libiberty is not instrumented, so this is a crash and hang
 # smoke test from mangled seeds more than a guided search. Kept short: until
 # the fix for audit finding 5 (exponential demangling) is in, it could find

@@ -168,6 +168,7 @@ static __attribute__((unused)) struct snapshot *make_snapshot(void)
 	snap->nr_procs = 2;
 
 	snap->nr_live_stacks = 6;
+	snap->nr_live_tracked = 6;
 	snap->nr_stacks = 5;
 	snap->max_stacks = 5;
 	snap->omitted_bytes = 5000 - (3072 + 1000 + 512 + 10 + 8);
@@ -307,6 +308,7 @@ static __attribute__((unused)) struct snapshot *make_go_snapshot(struct stack_hi
 	strcpy(snap->procs[1].comm, "cprog");
 	snap->nr_procs = 2;
 	snap->nr_stacks = snap->nr_live_stacks = snap->max_stacks = 5;
+	snap->nr_live_tracked = 1;
 	snap->nr_growing = 1;
 	snap->stacks = calloc(snap->nr_stacks, sizeof(*snap->stacks));
 	assert_non_null(snap->stacks);

@@ -67,7 +67,7 @@ static void test_folded_control_characters(void **state)
 	snap->procs[0].pid = 7;
 	strcpy(snap->procs[0].comm, "tab\tcomm");
 	snap->nr_procs = 1;
-	snap->nr_stacks = snap->nr_live_stacks = 1;
+	snap->nr_stacks = snap->nr_live_stacks = snap->nr_live_tracked = 1;
 	snap->stacks = calloc(1, sizeof(*snap->stacks));
 	assert_non_null(snap->stacks);
 	set_stats(&snap->stacks[0], 7, 1, 64, 1, 64, 1);
@@ -103,7 +103,7 @@ static void test_folded_utf8(void **state)
 	snap->procs[0].pid = 7;
 	strcpy(snap->procs[0].comm, "n\xc3\xa4me\xc3");
 	snap->nr_procs = 1;
-	snap->nr_stacks = snap->nr_live_stacks = 1;
+	snap->nr_stacks = snap->nr_live_stacks = snap->nr_live_tracked = 1;
 	snap->stacks = calloc(1, sizeof(*snap->stacks));
 	assert_non_null(snap->stacks);
 	set_stats(&snap->stacks[0], 7, 1, 64, 1, 64, 1);

@@ -216,6 +216,25 @@ static void test_first_census_adds_before_attach(void **state)
 }
 
 /* A later census repairs a lost creation record and a lost exit record. */
+/* The main goroutine: the runtime's go statement says nothing, the function it runs does. */
+static void test_runtime_made_goroutine_filed_by_start(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct go_g *g;
+
+	(void)state;
+	census_begin(f, 1000 * SECOND_NS, true);
+	g = census_add(f, 1, 0x402010, GO_GWAITING);
+	g->runtime_made = true;
+	g->startpc = 0x430000; /* runtime.main: a user goroutine */
+	census_add(f, 2, 0x480010, GO_GWAITING);
+	check_eq(census_apply(f), 0);
+	check_u64(live_at(f, gopc_site(f, 0x430001)), 1);
+	check_u64(live_at(f, gopc_site(f, 0x402010)), 0);
+	check_u64(live_at(f, gopc_site(f, 0x480010)), 1);
+	fixture_free(f);
+}
+
 static void test_later_census_repairs_losses(void **state)
 {
 	struct fixture *f = fixture_new();
@@ -527,6 +546,7 @@ int main(void)
 	    cmocka_unit_test(test_births_and_deaths),
 	    cmocka_unit_test(test_exit_unseen_birth_counted_apart),
 	    cmocka_unit_test(test_first_census_adds_before_attach),
+	    cmocka_unit_test(test_runtime_made_goroutine_filed_by_start),
 	    cmocka_unit_test(test_later_census_repairs_losses),
 	    cmocka_unit_test(test_census_races),
 	    cmocka_unit_test(test_system_goroutines_kept_out),

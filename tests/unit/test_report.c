@@ -125,7 +125,7 @@ static void test_report_all_stacks(void **state)
 	free(text);
 
 	/* All live stacks shown: no "more" line, nor a "lost to limits" one. */
-	snap->nr_live_stacks = 5;
+	snap->nr_live_stacks = snap->nr_live_tracked = 5;
 	snap->losses = (struct user_losses){0};
 	snap->nr_procs_omitted = 0;
 	text = render_report(snap, 5);
@@ -188,7 +188,7 @@ static void test_report_control_characters(void **state)
 	snap->procs[0].pid = 7;
 	strcpy(snap->procs[0].comm, "x\x1b[2Jy");
 	snap->nr_procs = 1;
-	snap->nr_stacks = snap->nr_live_stacks = 1;
+	snap->nr_stacks = snap->nr_live_stacks = snap->nr_live_tracked = 1;
 	snap->stacks = calloc(1, sizeof(*snap->stacks));
 	assert_non_null(snap->stacks);
 	set_stats(&snap->stacks[0], 7, 1, 64, 1, 64, 1);
@@ -250,7 +250,7 @@ static void test_report_c1_bidi_invalid(void **state)
 				    "2J\xc2\x9b"
 				    "31mX");
 	snap->nr_procs = 1;
-	snap->nr_stacks = snap->nr_live_stacks = 1;
+	snap->nr_stacks = snap->nr_live_stacks = snap->nr_live_tracked = 1;
 	snap->stacks = calloc(1, sizeof(*snap->stacks));
 	assert_non_null(snap->stacks);
 	set_stats(&snap->stacks[0], 7, 1, 64, 1, 64, 1);

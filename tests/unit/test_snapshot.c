@@ -161,6 +161,7 @@ static void test_snapshot_build(void **state)
 	check_eq(snapshot__build(t, &opts, &snap), 0);
 	assert_non_null(snap);
 	check_eq(snap->nr_live_stacks, NR_EXPECTED);
+	check_eq(snap->nr_live_tracked, NR_EXPECTED); /* all malloc */
 	check_order(snap, NR_EXPECTED);
 	/* Totals are the table's. */
 	check_eq(snap->totals.outstanding_bytes, allocs__totals(t)->outstanding_bytes);
