@@ -197,7 +197,7 @@ static void describe_target(const struct target *t, const struct providers *prov
 {
 	char *paths = NULL;
 	size_t len = 0, i;
-	FILE *list = open_memstream(&paths, &len);
+	FILE *list;
 
 	if (!provs->nr) {
 		if (proc__stopped(t->pid))
@@ -205,6 +205,7 @@ static void describe_target(const struct target *t, const struct providers *prov
 			       t->comm);
 		return; /* else a Go program: golang.c says how it is traced */
 	}
+	list = open_memstream(&paths, &len);
 	for (i = 0; list && i < provs->nr; i++)
 		fprintf(list, "%s %s", i ? "," : "", provs->list[i].path);
 	if (list)
