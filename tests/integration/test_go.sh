@@ -318,3 +318,30 @@ test_go_no_uretprobe() {
 	kill -0 "$FIXTURE_PID" || fail "gleak died while traced:" "$(tail -5 "$FIXTURE_OUT")"
 	echo "# uprobes on gleak-1.19: $(wc -l <<<"$probes"), no uretprobe"
 }
+
+# The daemon stays clean under valgrind on Go targets: one without malloc and
+# without a heap profile (gleak), one with both (gheap), every output on.
+test_go_valgrind_clean() {
+	local bin
+	command -v valgrind >/dev/null || fail "valgrind not installed"
+	for bin in gleak-1.19 gheap-1.23; do
+		start_go "$bin"
+		GO_JSON="$WORK/vg-$bin.json"
+		ML_WRAPPER="valgrind --quiet --suppressions=tests/valgrind.supp --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
+			start_memleakd -p "$FIXTURE_PID" -i 1 -d 6 --json "$GO_JSON" \
+			--pprof "$WORK/vg-$bin.pb.gz" --folded "$WORK/vg-$bin.folded" --svg "$WORK/vg-$bin.svg"
+		wait_exit "$ML_PID" 90 || fail "$bin: memleakd under valgrind did not exit"
+		[ "$EXIT_CODE" = 0 ] || fail "$bin: valgrind: exit code $EXIT_CODE; stderr:" "$(cat "$ML_ERR")"
+		grep -q '"kind":"goroutine"' "$GO_JSON" || fail "$bin: under valgrind no goroutine stack"
+		kill -KILL "$FIXTURE_PID"
+	done
+}
+
+# The sanitizer build traces a Go program with no ASan/UBSan report.
+test_go_sanitizer_build() {
+	start_go gheap-1.23
+	MEMLEAKD="$BUILD/memleakd-san" trace_go 5 --pprof "$WORK/san.pb.gz"
+	! grep -qE "ERROR: AddressSanitizer|runtime error:" "$ML_ERR" || fail "sanitizer report:" "$(cat "$ML_ERR")"
+	grep -q '"kind":"go-heap"' "$GO_JSON" || fail "sanitizer build: no go-heap stack"
+	kill -KILL "$FIXTURE_PID"
+}
