@@ -24,7 +24,8 @@ enum alloc_kind {
 	 * size = 1, so "bytes" count goroutines (gotrack.h).
 	 */
 	KIND_GOROUTINE,
-	/* The Go runtime's heap profile by allocation stack: set, not tracked (allocs__set_stack). */
+	/* The Go runtime's heap profile by allocation stack: set, not tracked (allocs__set_stack).
+	 */
 	KIND_GO_HEAP,
 	NR_KINDS
 };

@@ -21,9 +21,9 @@
 /* Offsets in runtime.g (amd64), and its size. */
 struct go_g_offsets {
 	uint32_t goid, gopc, startpc, atomicstatus, waitsince, waitreason;
-	uint32_t stack_lo, stack_hi;		    /* g.stack.lo, g.stack.hi */
-	uint32_t sched_sp, sched_pc, sched_bp;	    /* g.sched.{sp,pc,bp} */
-	uint32_t size;				    /* sizeof(runtime.g) */
+	uint32_t stack_lo, stack_hi;	       /* g.stack.lo, g.stack.hi */
+	uint32_t sched_sp, sched_pc, sched_bp; /* g.sched.{sp,pc,bp} */
+	uint32_t size;			       /* sizeof(runtime.g) */
 };
 
 /* Which register holds the g at a probe site (x86-64 ABIInternal). */
@@ -46,19 +46,19 @@ struct go_probe_site {
 
 /* Link-time addresses of runtime globals; 0 when not found. */
 struct go_globals {
-	uint64_t allgs;	       /* runtime.allgs: a []*g (ptr, len, cap) */
-	uint64_t mbuckets;     /* runtime.mbuckets: *bucket, newest first */
-	uint64_t mprofcycle;   /* runtime.mProfCycle: uint32, cycle<<1 | flushed */
+	uint64_t allgs;		 /* runtime.allgs: a []*g (ptr, len, cap) */
+	uint64_t mbuckets;	 /* runtime.mbuckets: *bucket, newest first */
+	uint64_t mprofcycle;	 /* runtime.mProfCycle: uint32, cycle<<1 | flushed */
 	uint64_t memprofilerate; /* runtime.MemProfileRate: int */
-	bool from_symtab;      /* else found by the stripped-binary heuristics */
+	bool from_symtab;	 /* else found by the stripped-binary heuristics */
 };
 
 struct go_binary {
-	char version[32];	/* "go1.19.8"; "" when unknown */
+	char version[32];	 /* "go1.19.8"; "" when unknown */
 	int major, minor, patch; /* 1, 19, 8; 0s when unknown */
 	bool has_symtab, has_dwarf;
-	bool pie;		/* ET_DYN */
-	bool cgo;		/* links libc (DT_NEEDED libc, or a PT_INTERP in a non-PIE) */
+	bool pie;		 /* ET_DYN */
+	bool cgo;		 /* links libc (DT_NEEDED libc, or a PT_INTERP in a non-PIE) */
 	bool profiling_disabled; /* runtime.disableMemoryProfiling set by the linker (when known) */
 	struct go_g_offsets g;
 	bool g_from_dwarf;

@@ -27,7 +27,7 @@
 #define GO_GDEAD     6
 
 struct go_g {
-	uint64_t g;	    /* its address */
+	uint64_t g; /* its address */
 	uint64_t goid;
 	uint64_t gopc;	    /* return address of the go statement's call (runtime address) */
 	uint64_t startpc;   /* the function it runs */
@@ -36,15 +36,15 @@ struct go_g {
 	int64_t waitsince;  /* CLOCK_MONOTONIC ns when the GC first saw it blocked; 0: unknown */
 	uint64_t sched_pc, sched_sp, sched_bp;
 	uint64_t stack_lo, stack_hi;
-	bool system;	    /* runtime.NumGoroutine does not count it */
-	bool runtime_made;  /* its go statement is the runtime's (the main goroutine's) */
+	bool system;	   /* runtime.NumGoroutine does not count it */
+	bool runtime_made; /* its go statement is the runtime's (the main goroutine's) */
 };
 
 /* runtime address -> whether it is in a runtime.* function other than runtime.main. */
 typedef bool (*go_is_system_fn)(void *ctx, uint64_t startpc);
 
 struct go_census_opts {
-	uint64_t allgs;			 /* runtime address of runtime.allgs */
+	uint64_t allgs; /* runtime address of runtime.allgs */
 	const struct go_g_offsets *off;
 	mem_read_fn read;
 	void *read_ctx;
@@ -61,7 +61,7 @@ struct go_census {
 	size_t nr_unreadable;	   /* gs that could not be read or made no sense */
 	size_t nr_skipped;	   /* past max_gs */
 	uint64_t bytes_read;
-	uint64_t duration_ns;	   /* wall time the census took */
+	uint64_t duration_ns; /* wall time the census took */
 };
 
 /* Takes a census. 0 (c filled; free with gocensus__free), -EFAULT (allgs unreadable), -ENOMEM. */

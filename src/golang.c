@@ -45,8 +45,8 @@ struct golang {
 	struct allocs *allocs;
 	struct ustacks *stacks;
 	struct gotrack *track;
-	struct hmap procs;  /* pid -> struct go_proc * */
-	struct hmap not_go; /* (dev, inode) of executables found not to be Go */
+	struct hmap procs;   /* pid -> struct go_proc * */
+	struct hmap not_go;  /* (dev, inode) of executables found not to be Go */
 	struct go_site site; /* golang__site's answer: the snapshot copies it at once */
 };
 

@@ -28,7 +28,6 @@
 struct golang;
 struct tracer;
 
-
 struct golang_opts {
 	unsigned int census_every; /* a census every this many intervals (>= 1) */
 	bool no_probes;		   /* census only (--go-probes=off) */

@@ -24,9 +24,10 @@ struct gotrack;
 
 struct gotrack_losses {
 	uint64_t exits_unseen_birth; /* exit of a goroutine neither a probe nor a census saw born */
-	uint64_t creates_missed;     /* the census found a live goroutine born after attach the probes missed */
-	uint64_t exits_missed;	     /* the census found a goroutine the table held dead */
-	uint64_t census_unreadable;  /* gs a census could not read (summed over censuses) */
+	uint64_t creates_missed; /* the census found a live goroutine born after attach the probes
+				    missed */
+	uint64_t exits_missed;	 /* the census found a goroutine the table held dead */
+	uint64_t census_unreadable; /* gs a census could not read (summed over censuses) */
 };
 
 /* Blocked-in stack of one census goroutine, for a site's aggregate (gocensus__blocked_stack). */
@@ -43,10 +44,10 @@ int gotrack__exited(struct gotrack *gt, uint32_t pid, uint64_t goid, uint64_t ts
 
 struct gotrack_census {
 	const struct go_census *census;
-	uint64_t started_ns;  /* CLOCK_MONOTONIC (the probes' clock) before the census read allgs */
-	uint64_t now_ns;      /* monotonic ns after it, for ages (waitsince is on the same clock) */
-	int major, minor;     /* Go version, for wait reason names */
-	bool first;	      /* the census right after attach: everything found is "before attach" */
+	uint64_t started_ns; /* CLOCK_MONOTONIC (the probes' clock) before the census read allgs */
+	uint64_t now_ns;     /* monotonic ns after it, for ages (waitsince is on the same clock) */
+	int major, minor;    /* Go version, for wait reason names */
+	bool first; /* the census right after attach: everything found is "before attach" */
 	go_blocked_stack_fn blocked_stack; /* NULL: no blocked-in stacks */
 	void *blocked_ctx;
 };

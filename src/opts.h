@@ -47,9 +47,9 @@ struct opts {
 	int verbosity;		  /* -v, -vv, -vvv */
 	/* Go processes: */
 	unsigned int go_census_every; /* --go-census N: a goroutine census every N intervals */
-	int go_no_probes;	      /* --go-census-only: no probes on goroutine births and deaths */
-	int64_t go_heap_sampling;     /* --go-heap-sampling[=RATE]: 0 = never write into a target */
-	double go_min_growth;	      /* --go-min-growth N: goroutines per second to flag a site */
+	int go_no_probes;	  /* --go-census-only: no probes on goroutine births and deaths */
+	int64_t go_heap_sampling; /* --go-heap-sampling[=RATE]: 0 = never write into a target */
+	double go_min_growth;	  /* --go-min-growth N: goroutines per second to flag a site */
 };
 
 #define UNWIND_AUTO  0 /* dwarf: the tables cover code with and without frame pointers */

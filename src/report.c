@@ -128,7 +128,8 @@ static void render_go_losses(FILE *out, const struct user_losses *l, uint64_t pr
 	fprintf(out,
 		"lost (goroutines): %" PRIu64 " exits of goroutines born unseen, %" PRIu64
 		" creations missed, %" PRIu64 " exits missed, %" PRIu64
-		" goroutines a census could not read, %" PRIu64 " probe hits without a readable g\n",
+		" goroutines a census could not read, %" PRIu64
+		" probe hits without a readable g\n",
 		l->go_exits_unseen_birth, l->go_creates_missed, l->go_exits_missed,
 		l->go_census_unreadable, probe_unreadable);
 }

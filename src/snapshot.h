@@ -34,19 +34,19 @@ struct snapshot_proc {
 
 /* A Go process, as its runtime says (copied into the snapshot). */
 struct snapshot_go {
-	char version[32];	   /* "go1.19.8" */
-	uint64_t goroutines;	   /* user goroutines by the last census: runtime.NumGoroutine() */
+	char version[32];    /* "go1.19.8" */
+	uint64_t goroutines; /* user goroutines by the last census: runtime.NumGoroutine() */
 	uint64_t system_goroutines;
-	bool goroutines_traced;	   /* probes on births and deaths (else census only) */
+	bool goroutines_traced;	    /* probes on births and deaths (else census only) */
 	const char *goroutines_off; /* why goroutines are not counted, or NULL */
-	int64_t heap_rate;	   /* MemProfileRate: 0 = heap profiling off */
-	const char *heap_off;	   /* why there is no heap profile, or NULL */
-	uint32_t gc_cycle;	   /* completed GC cycles: the heap figures are as of the last */
-	uint64_t heap_inuse_bytes; /* summed over its go-heap stacks (scaled, like pprof) */
+	int64_t heap_rate;	    /* MemProfileRate: 0 = heap profiling off */
+	const char *heap_off;	    /* why there is no heap profile, or NULL */
+	uint32_t gc_cycle;	    /* completed GC cycles: the heap figures are as of the last */
+	uint64_t heap_inuse_bytes;  /* summed over its go-heap stacks (scaled, like pprof) */
 	uint64_t heap_inuse_objects;
-	double census_ms;	   /* the last census's duration, and what it read */
+	double census_ms; /* the last census's duration, and what it read */
 	uint64_t census_bytes;
-	double heap_read_ms;	   /* the last heap profile read's duration, and what it read */
+	double heap_read_ms; /* the last heap profile read's duration, and what it read */
 	uint64_t heap_read_bytes;
 	size_t heap_buckets;
 };
@@ -71,8 +71,8 @@ struct snapshot_stack {
 	const struct stack_history *hist; /* series and growth verdict, or NULL */
 	double oldest_age_s;		  /* age of its oldest outstanding allocation */
 	const char *suppressed_by;	  /* the --suppress pattern a frame matched, or NULL */
-	const struct go_site *go_site;	  /* KIND_GOROUTINE: the census's view of the site, or NULL */
-	struct frame *blocked_frames;	  /* go_site's blocked-in stack, leaf first */
+	const struct go_site *go_site; /* KIND_GOROUTINE: the census's view of the site, or NULL */
+	struct frame *blocked_frames;  /* go_site's blocked-in stack, leaf first */
 	size_t nr_blocked_frames;
 };
 
