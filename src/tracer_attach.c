@@ -195,7 +195,6 @@ static bool file_probed_before(const struct tracer *t, const struct provider *pr
 	return false;
 }
 
-
 /*
  * Never a return probe on Go code: a uretprobe swaps a return address on
  * the stack, and the Go runtime, which walks and moves goroutine stacks,

@@ -211,8 +211,9 @@ static void test_json_go_targets_kinds_losses(void **state)
 	    "\"census_bytes\":81920,\"heap_read_ms\":0.500,\"heap_read_bytes\":12288,"
 	    "\"heap_buckets\":35}}");
 	check_contains(text, "{\"pid\":43,\"comm\":\"cprog\",\"exited\":false}");
-	check_contains(text, "\"go_exits_unseen_birth\":41,\"go_creates_missed\":42,"
-			     "\"go_exits_missed\":43,\"go_census_unreadable\":44,\"go_unreadable\":0}");
+	check_contains(text,
+		       "\"go_exits_unseen_birth\":41,\"go_creates_missed\":42,"
+		       "\"go_exits_missed\":43,\"go_census_unreadable\":44,\"go_unreadable\":0}");
 	check_contains(text,
 		       "\"kinds\":{\"goroutine\":{\"live\":1207,\"stacks\":2,"
 		       "\"growing_stacks\":1},\"go-heap\":{\"inuse_bytes\":3211264,"
