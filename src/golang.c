@@ -535,9 +535,11 @@ void golang__interval(struct golang *g, golang_drain_fn drain, void *ctx)
 	for (i = 0; i < nr; i++) {
 		struct go_proc *p = find_proc(g, pids[i]);
 
-		if (!p || p->gone || p->bin->unsupported || !p->probes_tried)
+		if (!p || p->gone || !p->probes_tried)
 			continue;
-		if (p->census_due || ++p->intervals % g->opts.census_every == 0)
+		/* A g layout memleakd does not know stops goroutines, not the heap profile. */
+		if (!p->bin->unsupported &&
+		    (p->census_due || ++p->intervals % g->opts.census_every == 0))
 			take_census(g, p, drain, ctx);
 		p = find_proc(g, pids[i]); /* the census drained records: it may be gone */
 		if (p)

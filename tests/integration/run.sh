@@ -48,11 +48,14 @@ fi
 
 passed=0
 failed=0
+suite_start=$SECONDS
 for t in "${selected[@]}"; do
 	rm -f "$FAILED_MARK"
+	test_start=$SECONDS
 	# A subshell: fail ends the test, and nothing it sets leaks into the next one.
 	("$t") >"$WORK/test.out" 2>&1
 	rc=$?
+	echo "# ${t#test_} took $((SECONDS - test_start)) s" >>"$WORK/test.out"
 	[ -e "$FAILED_MARK" ] && rc=1
 	kill_tracked
 	if [ $rc = 0 ]; then
@@ -65,5 +68,6 @@ for t in "${selected[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
+echo "# integration tests took $((SECONDS - suite_start)) s"
 echo "integration: $passed passed, $failed failed, 0 skipped"
 [ $failed = 0 ]
