@@ -78,7 +78,7 @@ fuzz_run() {
 	rm -f "$log"
 }
 
-echo "== fuzz: ELF/DWARF readers ${FUZZ_SECONDS:=20} s, maps, probe sites and Go tables 5 s each, demangler 3 s =="
+echo "== fuzz: ELF/DWARF readers ${FUZZ_SECONDS:=12} s, maps, probe sites and Go tables 5 s each, demangler 3 s =="
 corpus=$(mktemp -d)
 # Seeds: the symbol fixtures and the hostile DWARF of audit findings 4 and 7
 # (up to 1 MB: -max_len lets inputs of that size and larger through).
