@@ -35,6 +35,7 @@ struct go_proc {
 	bool census_due; /* the first census, right after the probes */
 	bool censused;	 /* one census done: later ones repair */
 	bool heap_warned;
+	bool census_warned;
 	bool sampling_written; /* --go-heap-sampling wrote MemProfileRate */
 	bool gone;	       /* its memory can no longer be read: it exited */
 	unsigned int intervals;
@@ -317,6 +318,10 @@ void golang__on_event(struct golang *g, const struct ml_event *e)
 
 /* --- the census -------------------------------------------------------------- */
 
+/* goroutines_off while the census fails (compared by address: it is this array). */
+static const char census_failed[] = "its goroutine list could not be read (see stderr): "
+				    "goroutines born before attach are missing";
+
 struct gocensus_ctx {
 	struct go_census_opts opts;
 };
@@ -362,9 +367,17 @@ static void take_census(struct golang *g, struct go_proc *p, golang_drain_fn dra
 		return;
 	}
 	if (err) {
-		p_info("pid %d (%s): goroutine census failed: %s", p->pid, p->comm, strerror(-err));
+		/* Said once, and in the report: its goroutine counts are not repaired. */
+		if (!p->census_warned)
+			p_warn("pid %d (%s): cannot read its goroutine list: %s; goroutines born "
+			       "before attach are not counted and lost records are not repaired",
+			       p->pid, p->comm, strerror(-err));
+		p->census_warned = true;
+		p->info.goroutines_off = census_failed;
 		return;
 	}
+	if (p->info.goroutines_off == census_failed)
+		p->info.goroutines_off = NULL;
 	drain(ctx);
 	tc.now_ns = monotonic_ns();
 	tc.census = &census;
@@ -424,6 +437,7 @@ void golang__poll(struct golang *g, golang_drain_fn drain, void *ctx)
 #define HEAP_SAMPLING_NEW                                                                          \
 	"heap sampling was turned on by --go-heap-sampling: the profile fills as the program "     \
 	"allocates"
+#define HEAP_UNREADABLE "the runtime's heap profile could not be read (see stderr)"
 #define HEAP_NO_GLOBALS "the runtime's heap profile cannot be found in this binary"
 
 static void enable_sampling(struct golang *g, struct go_proc *p,
@@ -505,9 +519,10 @@ static void read_heap(struct golang *g, struct go_proc *p)
 	}
 	if (err) {
 		if (!p->heap_warned)
-			p_info("pid %d (%s): cannot read the Go heap profile: %s", p->pid, p->comm,
+			p_warn("pid %d (%s): cannot read the Go heap profile: %s", p->pid, p->comm,
 			       strerror(-err));
 		p->heap_warned = true;
+		p->info.heap_off = HEAP_UNREADABLE;
 		return;
 	}
 	if (!prof.rate) {
