@@ -18,7 +18,8 @@
 struct live {
 	uint64_t addr; /* 0 marks an empty slot: no allocator returns NULL for success */
 	uint64_t size;
-	uint64_t ts_ns;
+	uint64_t ts_ns : 60; /* CLOCK_MONOTONIC: 36 years of uptime */
+	uint64_t reach : 4;  /* enum reach_class at the last scan */
 	uint32_t pid;
 	uint32_t stack; /* index into allocs.stacks */
 };
@@ -288,6 +289,10 @@ static void account_free(struct allocs *t, const struct live *entry)
 
 	s->outstanding_bytes -= entry->size;
 	s->outstanding_count--;
+	if (entry->reach) {
+		s->reach.bytes[entry->reach] -= entry->size;
+		s->reach.count[entry->reach]--;
+	}
 	s->free_bytes += entry->size;
 	s->free_count++;
 	totals_change(t, s->kind, -(int64_t)entry->size, -1);
@@ -318,6 +323,7 @@ int allocs__record_alloc(struct allocs *t, uint32_t pid, enum alloc_kind kind, u
 	entry.addr = addr;
 	entry.size = size;
 	entry.ts_ns = ts_ns;
+	entry.reach = REACH_UNSCANNED;
 	entry.pid = pid;
 	entry.stack = (uint32_t)stack;
 	live_place(t, &entry);
@@ -417,6 +423,7 @@ void allocs__drop_pid(struct allocs *t, uint32_t pid)
 		if (t->stacks[i].pid != pid)
 			continue;
 		has_stacks = true;
+		memset(&t->stacks[i].reach, 0, sizeof(t->stacks[i].reach));
 		if (t->stacks[i].kind == KIND_GO_HEAP) {
 			/* Set outright, no live entries: its figures leave the totals here. */
 			t->kind_totals[KIND_GO_HEAP].outstanding_bytes -=
@@ -496,6 +503,87 @@ void allocs__oldest(const struct allocs *t, uint64_t *oldest_ns)
 
 		if (l->addr && l->stack < t->nr_stacks && l->ts_ns < oldest_ns[l->stack])
 			oldest_ns[l->stack] = l->ts_ns;
+	}
+}
+
+/* --- reachability scans ------------------------------------------------------ */
+
+static int by_block_addr(const void *a, const void *b)
+{
+	const struct reach_block *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+int allocs__collect_blocks(const struct allocs *t, uint32_t pid, enum alloc_kind kind,
+			   struct reach_block **out, size_t *nr)
+{
+	struct reach_block *blocks = NULL;
+	size_t n = 0, cap = 0, i;
+	const struct live *l;
+
+	*out = NULL;
+	*nr = 0;
+	for (i = 0; i < t->nr_stacks; i++)
+		if (t->stacks[i].pid == pid && t->stacks[i].kind == kind)
+			cap += t->stacks[i].outstanding_count;
+	if (!cap)
+		return 0;
+	blocks = calloc(cap, sizeof(*blocks));
+	if (!blocks)
+		return -ENOMEM;
+	for (i = 0; i <= t->live_mask && n < cap; i++) {
+		l = &t->live[i];
+		if (!l->addr || l->pid != pid || t->stacks[l->stack].kind != kind)
+			continue;
+		blocks[n].addr = l->addr;
+		blocks[n].size = l->size;
+		blocks[n].user = l->stack;
+		n++;
+	}
+	qsort(blocks, n, sizeof(*blocks), by_block_addr);
+	*out = blocks;
+	*nr = n;
+	return 0;
+}
+
+/* The class blocks[] (sorted) gives addr, or REACH_UNSCANNED. */
+static enum reach_class class_of(const struct reach_block *blocks, size_t nr, uint64_t addr)
+{
+	size_t lo = 0, hi = nr, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (blocks[mid].addr == addr)
+			return blocks[mid].cls < NR_REACH_CLASSES ? blocks[mid].cls : REACH_UNSCANNED;
+		if (blocks[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return REACH_UNSCANNED;
+}
+
+void allocs__set_reach(struct allocs *t, uint32_t pid, enum alloc_kind kind,
+		       const struct reach_block *blocks, size_t nr)
+{
+	struct stack_stats *s;
+	struct live *l;
+	size_t i;
+
+	for (i = 0; i < t->nr_stacks; i++)
+		if (t->stacks[i].pid == pid && t->stacks[i].kind == kind)
+			memset(&t->stacks[i].reach, 0, sizeof(t->stacks[i].reach));
+	for (i = 0; i <= t->live_mask; i++) {
+		l = &t->live[i];
+		if (!l->addr || l->pid != pid || t->stacks[l->stack].kind != kind)
+			continue;
+		l->reach = class_of(blocks, nr, l->addr);
+		if (!l->reach)
+			continue;
+		s = &t->stacks[l->stack];
+		s->reach.bytes[l->reach] += l->size;
+		s->reach.count[l->reach]++;
 	}
 }
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reach.h"
+
 struct allocs;
 
 /*
@@ -39,6 +41,12 @@ bool alloc_kind__is_bytes(enum alloc_kind kind);
 /* Whether its stacks can be a leak the exit verdict counts (malloc and mmap). */
 bool alloc_kind__is_tracked(enum alloc_kind kind);
 
+/* A stack's live blocks by their class at the last reachability scan (reach.h). */
+struct reach_counts {
+	uint64_t bytes[NR_REACH_CLASSES]; /* [REACH_UNSCANNED] stays 0: outstanding less the rest */
+	uint64_t count[NR_REACH_CLASSES];
+};
+
 struct stack_stats {
 	uint32_t pid;
 	int32_t stack_id; /* negative: the stack capture failed with that -errno */
@@ -49,6 +57,7 @@ struct stack_stats {
 	uint64_t alloc_count;
 	uint64_t free_bytes;
 	uint64_t free_count;
+	struct reach_counts reach; /* of the outstanding blocks: what the last scan made of them */
 };
 
 struct alloc_totals {
@@ -97,6 +106,22 @@ const struct stack_stats *allocs__stacks(const struct allocs *table, size_t *cou
  * order (UINT64_MAX for a stack holding nothing). One pass over the table.
  */
 void allocs__oldest(const struct allocs *table, uint64_t *oldest_ns);
+/*
+ * The live blocks of (pid, kind), sorted by address, for a scan: addr,
+ * size, cls = REACH_UNSCANNED, user = the stack's index in allocs__stacks()
+ * order. *out is malloc'd (NULL when none). 0 or -ENOMEM.
+ */
+int allocs__collect_blocks(const struct allocs *table, uint32_t pid, enum alloc_kind kind,
+			   struct reach_block **out, size_t *nr);
+/*
+ * Records a scan of (pid, kind): every live block of it takes the class
+ * blocks[] gives its address (REACH_UNSCANNED when absent), and its stacks'
+ * reach counts are recomputed. A block freed later leaves its stack's
+ * counts; one allocated later is unscanned until the next scan.
+ */
+void allocs__set_reach(struct allocs *table, uint32_t pid, enum alloc_kind kind,
+		       const struct reach_block *blocks, size_t nr);
+
 /* Live allocations held now, and the bytes the table uses for them. */
 size_t allocs__live_count(const struct allocs *table);
 size_t allocs__memory_bytes(const struct allocs *table);

@@ -56,6 +56,9 @@ static int parse_line(const char *line, size_t len, struct mapping *m)
 	m->dev = makedev(major, minor);
 	m->inode = inode;
 	m->exec = perms[2] == 'x';
+	m->readable = perms[0] == 'r';
+	m->writable = perms[1] == 'w';
+	m->shared = perms[3] == 's';
 	return 0;
 }
 

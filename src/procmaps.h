@@ -17,6 +17,9 @@ struct mapping {
 	dev_t dev;
 	uint64_t inode;
 	bool exec;
+	bool readable;
+	bool writable;
+	bool shared;  /* 's' in the perms: MAP_SHARED */
 	bool deleted; /* the path ended in " (deleted)" (stripped from path) */
 	char *path;   /* as the target sees it; "" for anonymous */
 };

@@ -20,6 +20,41 @@
 
 #define SNAPSHOT_COMM_LEN 17
 
+/* A process's last reachability scan (scan.h), copied into the snapshot. */
+enum scan_state {
+	SCAN_NONE,   /* never scanned (no --scan, not yet, or it did not end through _exit) */
+	SCAN_DONE,   /* its blocks carry the classes of that scan */
+	SCAN_FAILED, /* the last attempt failed: why says so; classes are older or none */
+};
+
+struct snapshot_scan {
+	enum scan_state state;
+	bool at_exit;	/* taken as the process exited, after its last user code */
+	bool truncated; /* a bound cut it: blocks not reached stay unscanned, none called lost */
+	char why[160];	/* SCAN_FAILED: the cause and the fix */
+	unsigned int nr_scans;
+	double age_s;	 /* since the scan, at the snapshot */
+	double pause_ms; /* the process stood still this long */
+	double scan_ms;	 /* of which reading and classifying */
+	size_t nr_threads;
+	uint64_t bytes_read; /* target memory read: roots and blocks */
+	uint64_t root_bytes[NR_ROOT_KINDS];
+	uint64_t heap_bytes;		   /* live block bytes the scan knew (its "heap") */
+	uint64_t count[NR_REACH_CLASSES]; /* the process's blocks by class at that scan */
+	uint64_t bytes[NR_REACH_CLASSES];
+	uint64_t interior_only; /* reachable only through interior pointers ("possibly lost") */
+};
+
+/*
+ * Blocks by class outside suppressed stacks, summed over processes (those
+ * past the listing cap too): what the leak gate counts. [REACH_UNSCANNED]
+ * holds what no scan classified.
+ */
+struct leak_tally {
+	uint64_t bytes[NR_REACH_CLASSES];
+	uint64_t count[NR_REACH_CLASSES];
+};
+
 struct snapshot_proc {
 	int pid;
 	char comm[SNAPSHOT_COMM_LEN];
@@ -29,6 +64,10 @@ struct snapshot_proc {
 	uint64_t outstanding_count;
 	size_t nr_stacks;
 	uint64_t suppressed_bytes; /* of the shown stacks: in suppressed ones */
+	uint64_t suppressed_count;
+	struct reach_counts reach;	      /* of its tracked stacks: blocks by class */
+	struct reach_counts suppressed_reach; /* of its suppressed shown stacks */
+	struct snapshot_scan scan;	      /* its last scan; copied by snapshot__finish */
 	struct snapshot_go *go;	   /* a Go process: what the runtime says; NULL otherwise */
 };
 
@@ -107,6 +146,8 @@ struct snapshot {
 	uint64_t omitted_count;	     /* their outstanding allocations */
 	size_t nr_procs_omitted;     /* processes past the listing cap: not in procs */
 	uint64_t procs_omitted_leak; /* their bytes outside suppressed stacks (for the verdict) */
+	struct leak_tally procs_omitted_tally; /* the same by class */
+	bool lost_first; /* the stacks are sorted lost + indirect bytes first (a scan ran) */
 };
 
 /* Reads the raw user stack of stack_id, leaf first: count, or -errno. */
@@ -130,6 +171,8 @@ struct snapshot_opts {
 	/* Stacks through one of these functions are marked suppressed ("name" or "prefix*"). */
 	const char *const *suppress;
 	size_t nr_suppress;
+	/* Stacks holding lost or indirect blocks first (then as sort says). */
+	bool lost_first;
 	/* KIND_GOROUTINE stacks: the census's aggregate (copied), NULL: none. */
 	const struct go_site *(*go_site)(void *ctx, uint32_t pid, int32_t stack_id);
 	void *go_ctx;
@@ -175,6 +218,8 @@ const char *const *snapshot__default_suppressions(size_t *nr);
 
 /* What the processes hold outside suppressed stacks (omitted ones too): at exit, their leaks. */
 uint64_t snapshot__leaked_bytes(const struct snapshot *snap);
+/* The same, block by block and by class. */
+void snapshot__leak_tally(const struct snapshot *snap, struct leak_tally *out);
 void snapshot__free(struct snapshot *snap);
 
 /* Fills each proc's totals from the table and the shown stacks. */
