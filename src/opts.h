@@ -17,8 +17,15 @@ struct opts {
 	int follow;	      /* -f: children of targets are traced too (fork, exec) */
 	const char *user;     /* --user USER: the command runs as USER (name or uid); NULL: as us */
 	int system_wide;      /* no -p and no command: every process */
-	int fail_on_leaks;    /* --fail-on-leaks[=BYTES]: the leak gate, at fail_bytes */
-	uint64_t fail_bytes;  /* leaked bytes at which --fail-on-leaks fails (default 1) */
+	int fail_on_leaks;    /* --fail-on-leaks[=BYTES|reachable]: the leak gate */
+	int fail_gate;	      /* enum fail_gate (outcome.h): GATE_LOST, or GATE_REACHABLE */
+	uint64_t fail_bytes;  /* =BYTES: leaked bytes at which the gate fails; 0: one block */
+	int error_exitcode;   /* --error-exitcode N: status when leaks are found (10) */
+	const char *suppression_files[OPTS_MAX_SUPPRESS]; /* --suppressions FILE (LSan format) */
+	int nr_suppression_files;
+	double scan_s;	      /* --scan SECONDS: pause live targets for a scan that often; 0 off */
+	int no_exit_scan;     /* --no-exit-scan: exiting processes are not stopped and scanned */
+	uint64_t scan_max_bytes; /* --scan-max-bytes BYTES: target memory one scan reads at most */
 	const char *comms[OPTS_MAX_COMMS]; /* --comm NAME: report only these processes */
 	int nr_comms;
 	uint64_t min_bytes; /* --min-bytes: stacks holding less are not shown */

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "snapshot.h"
+
 /* What failed; the message naming cause and fix was printed where it happened. */
 enum fault {
 	FAULT_NONE,	  /* ran and reported */
@@ -29,6 +31,12 @@ enum verdict {
 	VERDICT_NOT_ENDED,	/* memleakd stopped before the command exited */
 };
 
+/* What --fail-on-leaks counts (opts.fail_gate). */
+enum fail_gate {
+	GATE_LOST,	/* definitely + indirectly lost blocks, and blocks no scan classified */
+	GATE_REACHABLE, /* =reachable: every block not freed at exit (memleakd <= 0.13) */
+};
+
 struct outcome {
 	enum fault fault;
 	int err; /* -errno behind the fault, 0 when none */
@@ -37,8 +45,15 @@ struct outcome {
 	bool command_done;
 	int command_status;    /* wait status once command_done */
 	uint64_t leaked_bytes; /* outstanding at exit outside suppressed stacks */
+	struct leak_tally leaks; /* the same by class (snapshot__leak_tally of the last report) */
 	bool fail_on_leaks;
-	uint64_t fail_bytes; /* the gate: leaked_bytes >= fail_bytes */
+	enum fail_gate gate;
+	/*
+	 * The gate is reached when the blocks it counts are >= 1 block, or,
+	 * with --fail-on-leaks=BYTES (fail_bytes > 0), >= fail_bytes bytes.
+	 */
+	uint64_t fail_bytes;
+	int error_exitcode; /* --error-exitcode N: the status when the gate is reached (10) */
 };
 
 /* The command's own failure first, then the leak gate. */
