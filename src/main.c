@@ -20,6 +20,8 @@ static int exit_status(const struct outcome *o)
 		return EXIT_KERNEL;
 	case FAULT_TARGET:
 		return EXIT_TARGET;
+	case FAULT_USAGE:
+		return EXIT_USAGE;
 	case FAULT_OUTPUT:
 		return EXIT_OUTPUT;
 	case FAULT_RUN:

@@ -21,6 +21,7 @@ enum fault {
 	FAULT_KERNEL,	  /* no BTF, the BPF object refused */
 	FAULT_TARGET,	  /* PID gone, nothing to trace, the command cannot start */
 	FAULT_OUTPUT,	  /* an output file cannot be written */
+	FAULT_USAGE,	  /* an option's file is unusable (--suppressions) */
 };
 
 enum verdict {
@@ -43,8 +44,8 @@ struct outcome {
 	/* Command mode: */
 	bool command_mode;
 	bool command_done;
-	int command_status;    /* wait status once command_done */
-	uint64_t leaked_bytes; /* outstanding at exit outside suppressed stacks */
+	int command_status;	 /* wait status once command_done */
+	uint64_t leaked_bytes;	 /* outstanding at exit outside suppressed stacks */
 	struct leak_tally leaks; /* the same by class (snapshot__leak_tally of the last report) */
 	bool fail_on_leaks;
 	enum fail_gate gate;

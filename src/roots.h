@@ -50,8 +50,8 @@ struct roots_stats {
  * - Never: [vvar], [vsyscall], [vdso], mappings not readable or not
  *   writable (but relro), shared file mappings, other /dev files.
  */
-int roots__collect(const struct procmaps *maps, const struct reach_block *blocks,
-		   size_t nr_blocks, const uint64_t *sps, size_t nr_sps, mem_read_fn read,
-		   void *ctx, struct reach_region **out, size_t *nr_out, struct roots_stats *stats);
+int roots__collect(const struct procmaps *maps, const struct reach_block *blocks, size_t nr_blocks,
+		   const uint64_t *sps, size_t nr_sps, mem_read_fn read, void *ctx,
+		   struct reach_region **out, size_t *nr_out, struct roots_stats *stats);
 
 #endif

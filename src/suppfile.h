@@ -40,14 +40,13 @@ bool suppfile__template_match(const char *pattern, const char *text);
  * or a basename: LSan matches the module's full path, so "libfoo.so"
  * matches either).
  */
-const char *suppfile__match_frame(const struct suppfile *s, const char *function,
-				  const char *file, const char *module);
+const char *suppfile__match_frame(const struct suppfile *s, const char *function, const char *file,
+				  const char *module);
 /* Hits per pattern, for the summary LSan prints ("Suppressions used:"). */
 void suppfile__count_hit(struct suppfile *s, const char *pattern);
 /* Calls fn for each pattern with its hit count, in file order. */
-void suppfile__each(const struct suppfile *s, void (*fn)(void *ctx, const char *pattern,
-							size_t hits),
-		    void *ctx);
+void suppfile__each(const struct suppfile *s,
+		    void (*fn)(void *ctx, const char *pattern, size_t hits), void *ctx);
 void suppfile__free(struct suppfile *s);
 
 #endif
