@@ -141,6 +141,20 @@ static int classify(struct scanner *sc, const struct frozen *f, struct reach_blo
 	return err;
 }
 
+/* Whether pid holds malloc blocks now (nothing to scan otherwise). */
+static bool holds_blocks(const struct allocs *allocs, int pid)
+{
+	const struct stack_stats *stacks;
+	size_t nr, i;
+
+	stacks = allocs__stacks(allocs, &nr);
+	for (i = 0; i < nr; i++)
+		if (stacks[i].pid == (uint32_t)pid && stacks[i].kind == KIND_MALLOC &&
+		    stacks[i].outstanding_count)
+			return true;
+	return false;
+}
+
 int scanner__scan(struct scanner *sc, int pid, bool at_exit, struct snapshot_scan *out)
 {
 	uint64_t start_ns = monotonic_ns(), classify_ns;
@@ -150,6 +164,12 @@ int scanner__scan(struct scanner *sc, int pid, bool at_exit, struct snapshot_sca
 	int err;
 
 	*out = (struct snapshot_scan){.state = SCAN_FAILED, .at_exit = at_exit};
+	/* Most exits (a shell's children, vfork) hold nothing: no need to stop anything. */
+	sc->drain(sc->drain_ctx);
+	if (!holds_blocks(sc->allocs, pid)) {
+		out->state = SCAN_DONE;
+		return 0;
+	}
 	err = freeze__process(pid, FREEZE_TIMEOUT_MS, &f, out->why, sizeof(out->why));
 	if (err)
 		return err == -ESRCH ? err : 0;
@@ -253,20 +273,6 @@ void scanner__release(struct scanner *sc)
 }
 
 /* --- live scans ------------------------------------------------------------------- */
-
-/* Whether t holds malloc blocks now (nothing to scan otherwise). */
-static bool holds_blocks(const struct allocs *allocs, int pid)
-{
-	const struct stack_stats *stacks;
-	size_t nr, i;
-
-	stacks = allocs__stacks(allocs, &nr);
-	for (i = 0; i < nr; i++)
-		if (stacks[i].pid == (uint32_t)pid && stacks[i].kind == KIND_MALLOC &&
-		    stacks[i].outstanding_count)
-			return true;
-	return false;
-}
 
 void scanner__run_live(struct scanner *sc, uint64_t now_ns)
 {
