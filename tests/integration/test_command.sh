@@ -106,3 +106,13 @@ test_follow_exec() {
 			fail "$image: no exec message:" "$(cat "$CMD_ERR")"
 	done
 }
+
+# The gate's options are checked before anything loads: exit 2, one line naming cause and fix.
+test_command_gate_usage() {
+	expect_error 2 "--fail-on-leaks needs a command \('memleakd --fail-on-leaks -- COMMAND'\)" --fail-on-leaks -p 1
+	expect_error 2 "--error-exitcode needs a command" --error-exitcode 3
+	expect_error 2 "invalid --error-exitcode '256': give a status from 0 to 255" --error-exitcode 256 -- true
+	expect_error 2 "invalid --fail-on-leaks '0'" --fail-on-leaks=0 -- true
+	expect_error 2 "invalid --scan '0'" --scan 0 -- true
+	expect_error 2 "--scan-max-bytes bounds scans" --no-exit-scan --scan-max-bytes 1G -- true
+}
