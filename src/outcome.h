@@ -2,7 +2,7 @@
 /*
  * How a run ended, as the session reports it: the stage that failed (with
  * -errno), or, in command mode, what the command did and whether it
- * leaked. main() alone turns an outcome into an exit status (exitcodes.h).
+ * leaked. outcome__exit_status turns it into the exit status (exitcodes.h).
  */
 #ifndef MEMLEAKD_OUTCOME_H
 #define MEMLEAKD_OUTCOME_H
@@ -57,8 +57,18 @@ struct outcome {
 	int error_exitcode; /* --error-exitcode N: the status when the gate is reached (10) */
 };
 
-/* The command's own failure first, then the leak gate. */
+/*
+ * The leak gate first (VERDICT_LEAKS whatever the command did), then the
+ * command's own failure (VERDICT_COMMAND_FAILED: under the gate).
+ */
 enum verdict outcome__verdict(const struct outcome *o);
+/*
+ * The exit status (exitcodes.h): a fault's code; the gate reached:
+ * error_exitcode (0: the command's status); otherwise the command's own
+ * status (N, or 128+N for signal N); EXIT_NOT_ENDED when memleakd stopped
+ * first; EXIT_OK when not command mode.
+ */
+int outcome__exit_status(const struct outcome *o);
 /* Command mode: the verdict in one line ("memleakd: LEAKS: ..."); nothing otherwise. */
 void outcome__say_verdict(const struct outcome *o, FILE *out);
 
