@@ -307,9 +307,12 @@ static void test_json_reach_scans(void **state)
 		       "\"reachable_count\":2,\"reachable_bytes\":2024,\"interior_only\":1}}");
 	check_contains(
 	    text, "{\"pid\":43,\"comm\":\"we;ird\",\"exited\":true,\"scan\":{\"state\":\"done\","
-		  "\"at_exit\":true,\"truncated\":false,\"why\":null,\"scans\":1,");
-	check_contains(text, "\"root_bytes\":{\"globals\":4096,\"stack\":2048,\"registers\":384,"
-			     "\"untraced\":62960}");
+		  "\"at_exit\":true,\"truncated\":false,\"why\":null,\"scans\":1,\"age_s\":0.000,"
+		  "\"pause_ms\":2.500,\"scan_ms\":2.000,\"threads\":1,\"bytes_read\":70000,"
+		  "\"root_bytes\":{\"globals\":4096,\"stack\":2048,\"registers\":384,"
+		  "\"untraced\":62960},\"heap_bytes\":512,\"lost_count\":1,\"lost_bytes\":256,"
+		  "\"indirect_count\":1,\"indirect_bytes\":256,\"reachable_count\":0,"
+		  "\"reachable_bytes\":0,\"interior_only\":0}}");
 	check_contains(text,
 		       ",\"leaks\":{\"lost_bytes\":1380,\"lost_count\":4,"
 		       "\"indirect_bytes\":256,\"indirect_count\":1,\"reachable_bytes\":2024,"

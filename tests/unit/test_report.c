@@ -599,6 +599,42 @@ static void test_report_scan_failed_truncated(void **state)
 	snapshot__free(snap);
 }
 
+/* Only a stack whose every block is reachable is called not a leak. */
+static void test_report_not_a_leak_only_when_all_reachable(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct reach_counts *r = &snap->stacks[0].stats.reach;
+	char *text;
+
+	(void)state;
+	add_scans(snap);
+	set_reach(r, REACH_REACHABLE, 2048, 2); /* lost 1 KiB in 1 + reachable 2 KiB in 2 */
+	text = render_report(snap, 1);
+	check_contains(text,
+		       "    reach: lost 1.0 KiB in 1 blocks, reachable 2.0 KiB in 2 (scan 3.2 "
+		       "s ago)\n");
+	assert_null(strstr(text, "not a leak"));
+	free(text);
+	set_reach(r, REACH_LOST, 0, 0);
+	set_reach(r, REACH_INDIRECT, 1024, 1);
+	text = render_report(snap, 1);
+	check_contains(text,
+		       "    reach: indirect 1.0 KiB in 1 blocks, reachable 2.0 KiB in 2 (scan "
+		       "3.2 s ago)\n");
+	assert_null(strstr(text, "not a leak"));
+	free(text);
+	/* A lost malloc(0) block holds no byte and is still a leak. */
+	set_reach(r, REACH_INDIRECT, 0, 0);
+	set_reach(r, REACH_LOST, 0, 1);
+	text = render_report(snap, 1);
+	check_contains(text,
+		       "    reach: lost 0 B in 1 blocks, reachable 2.0 KiB in 2, unscanned 1.0 "
+		       "KiB in 0 (scan 3.2 s ago)\n");
+	assert_null(strstr(text, "not a leak"));
+	free(text);
+	snapshot__free(snap);
+}
+
 /* Processes never scanned are counted on one line, not listed; their stacks say so. */
 static void test_report_scan_some_processes(void **state)
 {
@@ -628,6 +664,7 @@ int main(void)
 	    cmocka_unit_test(test_report_summary_all_classified),
 	    cmocka_unit_test(test_report_scan_failed_truncated),
 	    cmocka_unit_test(test_report_scan_some_processes),
+	    cmocka_unit_test(test_report_not_a_leak_only_when_all_reachable),
 	    cmocka_unit_test(test_report_all_stacks),
 	    cmocka_unit_test(test_report_empty),
 	    cmocka_unit_test(test_report_control_characters),
