@@ -599,6 +599,33 @@ static void test_report_scan_failed_truncated(void **state)
 	snapshot__free(snap);
 }
 
+/* Scan lines for ten processes at most; the rest are counted. */
+static void test_report_scan_lines_capped(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct snapshot_proc *procs;
+	char *text;
+	size_t i;
+
+	(void)state;
+	add_scans(snap);
+	procs = realloc(snap->procs, 14 * sizeof(*procs));
+	assert_non_null(procs);
+	for (i = 2; i < 14; i++) {
+		procs[i] = procs[1];
+		procs[i].pid = 100 + (int)i;
+	}
+	procs[13].scan.state = SCAN_NONE;
+	snap->procs = procs;
+	snap->nr_procs = 14;
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "\nscan pid "), 10);
+	check_contains(text, "\nscan pid 109 (we;ird): at exit");
+	check_contains(text, "\n(3 more processes scanned)\nnot scanned: 1 processes");
+	free(text);
+	snapshot__free(snap);
+}
+
 /* Only a stack whose every block is reachable is called not a leak. */
 static void test_report_not_a_leak_only_when_all_reachable(void **state)
 {
@@ -665,6 +692,7 @@ int main(void)
 	    cmocka_unit_test(test_report_scan_failed_truncated),
 	    cmocka_unit_test(test_report_scan_some_processes),
 	    cmocka_unit_test(test_report_not_a_leak_only_when_all_reachable),
+	    cmocka_unit_test(test_report_scan_lines_capped),
 	    cmocka_unit_test(test_report_all_stacks),
 	    cmocka_unit_test(test_report_empty),
 	    cmocka_unit_test(test_report_control_characters),
