@@ -59,7 +59,10 @@ bool suppfile__template_match(const char *pattern, const char *text);
  * ("ns::Foo::bar(int)"), LSan never matches a mangled name. file: the
  * source path as DWARF gives it (LSan's is absolute: "^t.c" matches
  * nothing). module: LSan matches the mapped file's full path, so pass the
- * path (a basename would let "^libfoo" match where LSan does not). Call
+ * path (a basename would let "^libfoo" match where LSan does not). LSan's
+ * path is the one the loader opened (/lib/x86_64-linux-gnu/libc.so.6 on
+ * Debian), /proc/PID/maps may show another (/usr/lib/...): only a pattern
+ * anchored at such a directory sees the difference. Call
  * it for each frame from the innermost and stop at the first match: that
  * is LSan's order.
  */

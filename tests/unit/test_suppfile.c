@@ -258,6 +258,12 @@ static void test_frame_function_and_file(void **state)
  * "^/tmp/lsanD/libfoo.so$" suppressed foo_alloc's block, "^libfoo" did
  * not; "leak:t_main" and "^/tmp/lsanD/t_main$" suppressed all four (the
  * executable is the module of main). memleakd must pass the path.
+ * LSan's module path is the one the loader opened: for libc
+ * "/lib/x86_64-linux-gnu/libc.so.6" (stack_trace_format %m), and
+ * "^/lib/x86_64-linux-gnu/libc.so.6" suppressed all four blocks,
+ * "^/usr/lib/x86_64-linux-gnu/libc.so.6" (what /proc/PID/maps shows on
+ * merged /usr) none: such anchored patterns are matched against the path
+ * memleakd is given.
  */
 static void test_frame_module(void **state)
 {
