@@ -16,6 +16,7 @@
 #include "suppfile.h"
 
 #define SUPP_TYPE_LEAK "leak"
+#define UTF8_BOM       "\xef\xbb\xbf"
 /* How much of a bad line an error message quotes. */
 #define QUOTE_MAX      48
 
@@ -270,20 +271,33 @@ static void trim_line(struct supp_line *l)
 		l->len--;
 }
 
+/* Whether [start, start + len) are all spaces and tabs. */
+static bool all_blank(const char *start, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!is_blank(start[i]))
+			return false;
+	return true;
+}
+
 /* The cause a line is not "leak:PATTERN", with what to write instead. */
 static const char *why_not_leak(const struct supp_line *l)
 {
 	const char *colon = memchr(l->start, ':', l->len);
 	size_t type_len = colon ? (size_t)(colon - l->start) : 0;
+	const size_t leak_len = strlen(SUPP_TYPE_LEAK);
 
+	if (l->len >= 3 && !memcmp(l->start, UTF8_BOM, 3))
+		return "a UTF-8 byte order mark; LSan refuses such a file, save it without one";
 	if (!colon)
 		return "no 'leak:' before the pattern; LSan refuses such a file, write "
 		       "leak:PATTERN";
-	if (type_len == strlen(SUPP_TYPE_LEAK) && !strncasecmp(l->start, SUPP_TYPE_LEAK, type_len))
+	if (type_len == leak_len && !strncasecmp(l->start, SUPP_TYPE_LEAK, type_len))
 		return "the type is case-sensitive; LSan refuses such a file, write leak:PATTERN";
-	if (type_len > strlen(SUPP_TYPE_LEAK) &&
-	    !strncmp(l->start, SUPP_TYPE_LEAK, strlen(SUPP_TYPE_LEAK)) &&
-	    is_blank(l->start[type_len - 1]))
+	if (type_len > leak_len && !memcmp(l->start, SUPP_TYPE_LEAK, leak_len) &&
+	    all_blank(l->start + leak_len, type_len - leak_len))
 		return "blank before ':'; LSan refuses such a file, write leak:PATTERN";
 	return "not a leak suppression (LeakSanitizer knows only 'leak:'; other types are "
 	       "ASan's, TSan's or UBSan's); LSan refuses such a file, remove the line";

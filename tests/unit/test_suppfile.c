@@ -386,7 +386,8 @@ static void test_format(void **state)
  * suppressions" (and exited 23), even when the other lines were good
  * ("leak:abab\nbogus" suppressed nothing): "leak :x", "Leak:x", a line
  * without ':', an unknown type ("foo:bar"), ASan's types
- * ("interceptor_via_fun:x"), a line starting with '\v'. An empty
+ * ("interceptor_via_fun:x"), a line starting with '\v', a UTF-8 byte
+ * order mark (before "leak:" or before a '#' on a later line). An empty
  * "leak:" suppressed every block in LSan: memleakd refuses it, "leak:*"
  * says that on purpose. A NUL byte ended the file for LSan ("leak:a\0
  * leak:abab" did not suppress abab): memleakd refuses it.
@@ -403,6 +404,12 @@ static void test_errors(void **state)
 	parse_fails("interceptor_via_fun:x", 21, "not a leak suppression");
 	parse_fails("\vleak:abab\n", 11, "t.supp:1: '?leak:abab'");
 	parse_fails("leak:abab\nbogus\n", 16, "t.supp:2: 'bogus'");
+	parse_fails("leak  :x\n", 9, "t.supp:1: 'leak  :x': blank before ':'");
+	parse_fails("leakx :x\n", 9, "not a leak suppression");
+	parse_fails("\xef\xbb\xbfleak:abab\n", 13,
+		    "t.supp:1: '???leak:abab': a UTF-8 byte order mark");
+	parse_fails("leak:abab\n\xef\xbb\xbf# c\n", 16,
+		    "t.supp:2: '???# c': a UTF-8 byte order mark");
 	parse_fails("leak:\n", 6, "t.supp:1: 'leak:': an empty pattern");
 	parse_fails("leak:  \t\r\n", 10, "an empty pattern");
 	parse_fails("leak:a\r\nleak:\r\n", 15, "t.supp:2: 'leak:': an empty pattern");
