@@ -62,7 +62,11 @@ bool suppfile__template_match(const char *pattern, const char *text);
  * path (a basename would let "^libfoo" match where LSan does not). LSan's
  * path is the one the loader opened (/lib/x86_64-linux-gnu/libc.so.6 on
  * Debian), /proc/PID/maps may show another (/usr/lib/...): only a pattern
- * anchored at such a directory sees the difference. Call
+ * anchored at such a directory sees the difference. LSan's innermost
+ * frame is its own interceptor ("__interceptor_malloc", "operator
+ * new(unsigned long)" in liblsan.so.0): give the allocator's entry frame
+ * with module NULL and skip the allocator's inner frames, or
+ * "leak:libstdc++" would suppress every new, which LSan does not. Call
  * it for each frame from the innermost and stop at the first match: that
  * is LSan's order.
  */

@@ -337,6 +337,39 @@ static void test_cxx_names(void **state)
 }
 
 /*
+ * C++ allocations (n.cc: new_site() does new int[4], str_site() a new
+ * std::string(100, 'x')). LSan's innermost frame is its interceptor,
+ * "operator new(unsigned long)" or "operator new[](unsigned long)" in
+ * liblsan.so.0: "leak:operator new" suppressed all three blocks. The
+ * string's buffer came from
+ * "std::__cxx11::basic_string<char, ...>::_M_construct(unsigned long, char)"
+ * in libstdc++.so.6 (no file: "<null>" in the report, never matched):
+ * "leak:libstdc++" and "leak:std::__cxx11::basic_string" suppressed that
+ * block only, not the plain new's, because LSan never sees libstdc++'s
+ * operator new. memleakd's stacks hold the allocator's own frames (malloc
+ * in libc, operator new in libstdc++): the caller must not match those
+ * by module, or "leak:libstdc++" would suppress every new. LSan's fast
+ * unwinder also stopped at libstdc++ (no frame pointers): that block's
+ * stack had two frames, so "leak:str_site" did not suppress it.
+ */
+static void test_cxx_allocator_frames(void **state)
+{
+	const char *construct = "std::__cxx11::basic_string<char, std::char_traits<char>, "
+				"std::allocator<char> >::_M_construct(unsigned long, char)";
+
+	(void)state;
+	check_frame("leak:operator new\n", "operator new(unsigned long)", NULL, NULL,
+		    "operator new");
+	check_frame("leak:operator new\n", "operator new[](unsigned long)", NULL, NULL,
+		    "operator new");
+	check_frame("leak:libstdc++\n", construct, NULL, "/lib/x86_64-linux-gnu/libstdc++.so.6",
+		    "libstdc++");
+	check_frame("leak:std::__cxx11::basic_string\n", construct, NULL, NULL,
+		    "std::__cxx11::basic_string");
+	check_frame("leak:null\n", construct, NULL, NULL, "");
+}
+
+/*
  * The format. LSan: spaces and tabs before "leak:" and after the pattern
  * are ignored, so is a '\r' before '\n' (CRLF files work); a '#' after
  * blanks starts a comment, a '#' later is part of the pattern ("leak:
@@ -641,6 +674,7 @@ int main(void)
 	    cmocka_unit_test(test_frame_module),
 	    cmocka_unit_test(test_frame_order),
 	    cmocka_unit_test(test_cxx_names),
+	    cmocka_unit_test(test_cxx_allocator_frames),
 	    cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_long_lines),
