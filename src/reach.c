@@ -5,10 +5,12 @@
  * 1. Mark: the roots are scanned, every block a word points into becomes
  *    pending, and pending blocks are scanned in turn from a worklist (never
  *    recursion: a list of a million nodes is a million deep).
- * 2. Lost or indirect, valgrind's way: unreached blocks are taken in address
- *    order; one that no earlier flood reached is lost (a clique leader) and
- *    everything unreached it reaches becomes indirect, including an earlier
- *    leader (its clique joins this one, its flood is already done).
+ * 2. Lost or indirect: the unreached blocks are read once, in address order,
+ *    for their pointers to one another (a graph kept as edge lists), and
+ *    the graph's strongly connected components found (Tarjan's, iterative).
+ *    A component no other unreached block points into is a clique valgrind
+ *    would report: its lowest-address block is lost, the rest indirect;
+ *    every block of any other component is indirect.
  *
  * The target's memory is untrusted: words are only compared, never followed
  * without a lookup in the sorted block array. Reads are at most 64 KiB; the
@@ -35,15 +37,30 @@
 /* Per-block working state, in its own array so that -ENOMEM leaves blocks untouched. */
 enum {
 	ST_UNREACHED = 0,
-	ST_PENDING,  /* reached, contents not scanned yet */
-	ST_REACHED,  /* reached and scanned */
-	ST_LEADER,   /* unreached, first of its clique: lost */
-	ST_INDIRECT, /* unreached, a lost block reaches it */
-	ST_KIND = 0x7f,
-	ST_FLOODED = 0x80, /* pass 2: contents scanned */
+	ST_PENDING = 1,	 /* reached, contents not scanned yet */
+	ST_REACHED = 2,	 /* reached and scanned */
+	ST_LOST = 3,	 /* unreached, the first of a clique nothing else reaches */
+	ST_INDIRECT = 4, /* unreached, another unreached block reaches it */
+	ST_KIND = 0x07,
+	ST_ROOT_SHIFT = 3, /* reached: the enum root_kind it was first reached from */
+	ST_ROOT = 0x18,
+	ST_INTERIOR = 0x20, /* reached: by interior pointers only, so far */
+	ST_ONSTACK = 0x40,  /* pass 2: on Tarjan's stack */
+	ST_SWEPT = 0x80,    /* pass 2: contents scanned */
 };
 
-enum pass { PASS_MARK, PASS_FLOOD };
+enum pass { PASS_MARK, PASS_SWEEP };
+
+/* Pass 2's graph of unreached blocks, by their rank in address order. */
+struct graph {
+	size_t nr;     /* unreached blocks */
+	size_t *block; /* [nr] their index in blocks */
+	size_t *first; /* [nr + 1] edges[first[u] .. first[u + 1]) leave u */
+	size_t *edges; /* ranks pointed to */
+	size_t nr_edges;
+	size_t cap_edges;
+	bool nomem;
+};
 
 struct scanner {
 	struct reach_block *blocks;
@@ -51,7 +68,7 @@ struct scanner {
 	uint64_t lowest; /* blocks[0].addr */
 	uint64_t span;	 /* highest end - lowest: a word w is a candidate iff w - lowest < span */
 	uint8_t *st;	 /* [nr] ST_* */
-	size_t *work;	 /* [nr] worklist; each block is pushed at most once per pass */
+	size_t *work; /* [nr] pass 1: worklist (a block is pushed once); pass 2: rank of a block */
 	size_t nr_work;
 	uint8_t *buf;	       /* SPAN_MAX bytes */
 	uint64_t buf_start;    /* the target address buf[0] holds */
@@ -66,7 +83,7 @@ struct scanner {
 	enum pass pass;
 	size_t src;	     /* the block scanned, or NO_BLOCK for a root */
 	enum root_kind kind; /* pass 1: the root kind they were first reached from */
-	size_t leader;	     /* pass 2: the clique's lost block */
+	struct graph graph;  /* pass 2 */
 };
 
 const char *reach_class__name(enum reach_class cls)
@@ -149,6 +166,15 @@ static size_t find_block(const struct scanner *s, uint64_t w)
 	return lo - 1;
 }
 
+/* Whether len more bytes stay within max_bytes. */
+static bool fits_budget(const struct scanner *s, uint64_t len)
+{
+	uint64_t tried = s->stats->bytes_read + s->stats->unreadable_bytes;
+
+	return !s->limits.max_bytes ||
+	       (tried <= s->limits.max_bytes && len <= s->limits.max_bytes - tried);
+}
+
 /* Whether a read of len bytes stays within the limits; sets truncated if not. */
 static bool within_limits(struct scanner *s, uint64_t len)
 {
@@ -185,42 +211,63 @@ static void push(struct scanner *s, size_t i)
 	s->work[s->nr_work++] = i;
 }
 
+static uint8_t kind_of(uint8_t st)
+{
+	return st & ST_KIND;
+}
+
 /* Pass 1: a word of a root or of a reached block. */
 static void visit_mark(struct scanner *s, uint64_t w)
 {
 	size_t i = find_block(s, w);
-	struct reach_block *b;
 
 	if (i == NO_BLOCK)
 		return;
-	b = &s->blocks[i];
 	if (s->st[i] == ST_UNREACHED) {
-		s->st[i] = ST_PENDING;
-		b->root = (uint8_t)s->kind;
-		b->interior_only = w != b->addr;
+		s->st[i] = (uint8_t)(ST_PENDING | (s->kind << ST_ROOT_SHIFT) |
+				     (w != s->blocks[i].addr ? ST_INTERIOR : 0));
 		push(s, i);
-	} else if (w == b->addr && i != s->src) {
+	} else if (w == s->blocks[i].addr && i != s->src) {
 		/* A pointer to its own start does not make a block properly reachable. */
-		b->interior_only = false;
+		s->st[i] &= (uint8_t)~ST_INTERIOR;
 	}
 }
 
-/* Pass 2: a word of an unreached block, flooding from s->leader. */
-static void visit_flood(struct scanner *s, uint64_t w)
+static void add_edge(struct graph *g, size_t to)
+{
+	size_t *edges;
+	size_t cap;
+
+	if (g->nr_edges > g->first[g->nr]) {
+		/* Consecutive words to the same block (a node's fields): one edge. */
+		if (g->edges[g->nr_edges - 1] == to)
+			return;
+	}
+	if (g->nr_edges == g->cap_edges) {
+		cap = g->cap_edges ? g->cap_edges * 2 : 1024;
+		if (cap < g->cap_edges || cap > SIZE_MAX / sizeof(*edges)) {
+			g->nomem = true;
+			return;
+		}
+		edges = realloc(g->edges, cap * sizeof(*edges));
+		if (!edges) {
+			g->nomem = true;
+			return;
+		}
+		g->edges = edges;
+		g->cap_edges = cap;
+	}
+	g->edges[g->nr_edges++] = to;
+}
+
+/* Pass 2: a word of unreached block s->src; an edge when it points into another unreached one. */
+static void visit_sweep(struct scanner *s, uint64_t w)
 {
 	size_t i = find_block(s, w);
-	uint8_t kind;
 
-	if (i == NO_BLOCK || i == s->leader)
+	if (i == NO_BLOCK || i == s->src || kind_of(s->st[i]) != ST_UNREACHED || s->graph.nomem)
 		return;
-	kind = s->st[i] & ST_KIND;
-	if (kind == ST_UNREACHED) {
-		s->st[i] = ST_INDIRECT;
-		push(s, i);
-	} else if (kind == ST_LEADER) {
-		/* An earlier clique, already flooded: it joins this one. */
-		s->st[i] = (uint8_t)((s->st[i] & ST_FLOODED) | ST_INDIRECT);
-	}
+	add_edge(&s->graph, s->work[i]);
 }
 
 /* Scans the aligned words of [start, end) held in buf. */
@@ -238,7 +285,7 @@ static void scan_words(struct scanner *s, uint64_t start, uint64_t end)
 		if (s->pass == PASS_MARK)
 			visit_mark(s, w);
 		else
-			visit_flood(s, w);
+			visit_sweep(s, w);
 	}
 }
 
@@ -278,9 +325,13 @@ static bool wanted(const struct scanner *s, size_t i)
 {
 	uint8_t st = s->st[i];
 
+	/*
+	 * Pass 1 reads unreached neighbours too: most of a heap is reachable,
+	 * and a block reached while its window is loaded costs no read.
+	 */
 	if (s->pass == PASS_MARK)
-		return st == ST_PENDING;
-	return !(st & ST_FLOODED) && (st & ST_KIND) != ST_PENDING && (st & ST_KIND) != ST_REACHED;
+		return kind_of(st) == ST_PENDING || kind_of(st) == ST_UNREACHED;
+	return kind_of(st) == ST_UNREACHED && !(st & ST_SWEPT);
 }
 
 /*
@@ -316,6 +367,12 @@ static int load_window(struct scanner *s, size_t i)
 			lo = j;
 			start = b->addr;
 		}
+	}
+	if (lo != hi && !fits_budget(s, end - align_down(start))) {
+		/* Near the byte limit, read what is needed first. */
+		lo = hi = i;
+		start = s->blocks[i].addr;
+		end = block_end(&s->blocks[i]);
 	}
 	err = read_piece(s, align_down(start), end - align_down(start));
 	if (err == -EFAULT && lo != hi) {
@@ -399,67 +456,220 @@ static void mark_registers(struct scanner *s, const uint64_t *regs, size_t nr_re
 			visit_mark(s, regs[i]);
 }
 
+/* Pass 1: block i, pending, is scanned now. */
+static void take_pending(struct scanner *s, size_t i)
+{
+	s->st[i] = (uint8_t)((s->st[i] & ~ST_KIND) | ST_REACHED);
+	s->kind = (enum root_kind)((s->st[i] & ST_ROOT) >> ST_ROOT_SHIFT);
+}
+
 /* Pass 1: scans pending blocks until none is left. False when cut by the limits. */
 static bool drain_marks(struct scanner *s)
 {
 	while (s->nr_work) {
 		size_t i = s->work[--s->nr_work], k;
 
-		if (s->st[i] != ST_PENDING)
+		if (kind_of(s->st[i]) != ST_PENDING)
 			continue;
-		s->st[i] = ST_REACHED;
-		s->kind = s->blocks[i].root;
+		take_pending(s, i);
 		if (!scan_block(s, i))
 			return false;
 		if (!s->buf_len)
 			continue;
 		/* The window read for i holds its pending neighbours: scan them now. */
 		for (k = s->buf_lo; k <= s->buf_hi; k++) {
-			if (s->st[k] != ST_PENDING || !in_buffer(s, k))
+			if (kind_of(s->st[k]) != ST_PENDING || !in_buffer(s, k))
 				continue;
-			s->st[k] = ST_REACHED;
-			s->kind = s->blocks[k].root;
+			take_pending(s, k);
 			scan_from_buffer(s, k);
 		}
 	}
 	return true;
 }
 
-/* Pass 2: floods from the lost block leader. False when cut by the limits. */
-static bool flood(struct scanner *s, size_t leader)
+static void graph_free(struct graph *g)
 {
-	s->leader = leader;
-	s->st[leader] = ST_LEADER;
-	push(s, leader);
-	while (s->nr_work) {
-		size_t i = s->work[--s->nr_work];
-
-		s->st[i] |= ST_FLOODED;
-		if (!scan_block(s, i))
-			return false;
-	}
-	return true;
+	free(g->block);
+	free(g->first);
+	free(g->edges);
+	memset(g, 0, sizeof(*g));
 }
 
-static bool classify_unreached(struct scanner *s)
+/* Pass 2: ranks the unreached blocks (s->work maps a block to its rank). -ENOMEM. */
+static int graph_nodes(struct scanner *s)
 {
-	size_t i;
+	struct graph *g = &s->graph;
+	size_t i, nr = 0;
 
-	s->pass = PASS_FLOOD;
-	s->buf_len = 0;
 	for (i = 0; i < s->nr; i++)
-		if (s->st[i] == ST_UNREACHED && !flood(s, i))
-			return false;
-	return true;
+		if (kind_of(s->st[i]) == ST_UNREACHED)
+			s->work[i] = nr++;
+	g->block = malloc((nr ? nr : 1) * sizeof(*g->block));
+	g->first = malloc((nr + 1) * sizeof(*g->first));
+	if (!g->block || !g->first)
+		return -ENOMEM;
+	for (i = 0; i < s->nr; i++)
+		if (kind_of(s->st[i]) == ST_UNREACHED)
+			g->block[g->nr++] = i;
+	g->first[0] = 0;
+	return 0;
+}
+
+/*
+ * Pass 2: reads every unreached block once, in address order (so windows
+ * read neighbours together), for the edges between them. 0, -ENOMEM, or
+ * -E2BIG when the limits cut it.
+ */
+static int graph_edges(struct scanner *s)
+{
+	struct graph *g = &s->graph;
+	size_t u, nr = g->nr;
+
+	s->pass = PASS_SWEEP;
+	s->buf_len = 0;
+	for (u = 0, g->nr = 0; u < nr; u++, g->nr++) {
+		size_t i = g->block[u];
+
+		g->first[u] = g->nr_edges;
+		s->st[i] |= ST_SWEPT;
+		if (!scan_block(s, i))
+			return -E2BIG;
+		if (g->nomem)
+			return -ENOMEM;
+	}
+	g->first[nr] = g->nr_edges;
+	return 0;
+}
+
+/* Tarjan's working arrays, by rank. */
+struct tarjan {
+	size_t *index; /* 1 + visit order; 0: not visited */
+	size_t *low;   /* lowest index reachable; once its component is done: the component */
+	size_t *next;  /* the next edge of the node to follow */
+	size_t *calls; /* the depth-first path */
+	size_t *stack; /* nodes of components not yet done */
+	size_t nr_calls, nr_stack, visited;
+};
+
+static void tarjan_visit(struct scanner *s, struct tarjan *t, size_t u)
+{
+	t->index[u] = t->low[u] = ++t->visited;
+	t->next[u] = s->graph.first[u];
+	t->calls[t->nr_calls++] = u;
+	t->stack[t->nr_stack++] = u;
+	s->st[s->graph.block[u]] |= ST_ONSTACK;
+}
+
+/* Pops the component rooted at u; it is named by its lowest rank (its lowest address). */
+static void tarjan_pop(struct scanner *s, struct tarjan *t, size_t u)
+{
+	size_t first = t->nr_stack, lowest = u, k;
+
+	do {
+		first--;
+		if (t->stack[first] < lowest)
+			lowest = t->stack[first];
+	} while (t->stack[first] != u);
+	for (k = first; k < t->nr_stack; k++) {
+		size_t v = t->stack[k];
+		uint8_t *st = &s->st[s->graph.block[v]];
+
+		t->low[v] = lowest;
+		*st = (uint8_t)((*st & ~(ST_KIND | ST_ONSTACK)) |
+				(v == lowest ? ST_LOST : ST_INDIRECT));
+	}
+	t->nr_stack = first;
+}
+
+/* Tarjan's strongly connected components from node root, without recursion. */
+static void tarjan_from(struct scanner *s, struct tarjan *t, size_t root)
+{
+	const struct graph *g = &s->graph;
+
+	tarjan_visit(s, t, root);
+	while (t->nr_calls) {
+		size_t u = t->calls[t->nr_calls - 1];
+
+		if (t->next[u] < g->first[u + 1]) {
+			size_t v = g->edges[t->next[u]++];
+
+			if (!t->index[v])
+				tarjan_visit(s, t, v);
+			else if ((s->st[g->block[v]] & ST_ONSTACK) && t->index[v] < t->low[u])
+				t->low[u] = t->index[v];
+			continue;
+		}
+		t->nr_calls--;
+		if (t->nr_calls) {
+			size_t parent = t->calls[t->nr_calls - 1];
+
+			if (t->low[u] < t->low[parent])
+				t->low[parent] = t->low[u];
+		}
+		if (t->low[u] == t->index[u])
+			tarjan_pop(s, t, u);
+	}
+}
+
+/*
+ * Pass 2: each component's lowest block is lost unless another component
+ * points into it; everything else unreached is indirect. 0 or -ENOMEM.
+ */
+static int classify_components(struct scanner *s)
+{
+	const struct graph *g = &s->graph;
+	struct tarjan t = {0};
+	size_t nr = g->nr ? g->nr : 1, u, e;
+	int err = -ENOMEM;
+
+	t.index = calloc(nr, sizeof(*t.index));
+	t.low = malloc(nr * sizeof(*t.low));
+	t.next = malloc(nr * sizeof(*t.next));
+	t.calls = malloc(nr * sizeof(*t.calls));
+	t.stack = malloc(nr * sizeof(*t.stack));
+	if (!t.index || !t.low || !t.next || !t.calls || !t.stack)
+		goto out;
+	for (u = 0; u < g->nr; u++)
+		if (!t.index[u])
+			tarjan_from(s, &t, u);
+	/* t.low now names each node's component. */
+	for (u = 0; u < g->nr; u++)
+		for (e = g->first[u]; e < g->first[u + 1]; e++)
+			if (t.low[g->edges[e]] != t.low[u]) {
+				uint8_t *st = &s->st[g->block[t.low[g->edges[e]]]];
+
+				*st = (uint8_t)((*st & ~ST_KIND) | ST_INDIRECT);
+			}
+	err = 0;
+out:
+	free(t.index);
+	free(t.low);
+	free(t.next);
+	free(t.calls);
+	free(t.stack);
+	return err;
+}
+
+/* Pass 2. 0 (stats->truncated says whether it finished) or -ENOMEM. */
+static int classify_unreached(struct scanner *s)
+{
+	int err = graph_nodes(s);
+
+	if (!err)
+		err = graph_edges(s);
+	if (!err)
+		err = classify_components(s);
+	graph_free(&s->graph);
+	return err == -E2BIG ? 0 : err;
 }
 
 static enum reach_class class_of(uint8_t st, bool complete)
 {
-	switch (st & ST_KIND) {
+	switch (kind_of(st)) {
 	case ST_PENDING:
 	case ST_REACHED:
 		return REACH_REACHABLE;
-	case ST_LEADER:
+	case ST_LOST:
 		return complete ? REACH_LOST : REACH_UNSCANNED;
 	case ST_INDIRECT:
 		return complete ? REACH_INDIRECT : REACH_UNSCANNED;
@@ -479,13 +689,14 @@ static void store_classes(struct scanner *s)
 		enum reach_class cls = class_of(s->st[i], complete);
 
 		b->cls = (uint8_t)cls;
+		b->root = 0;
+		b->interior_only = false;
 		stats->count[cls]++;
 		stats->bytes[cls] += b->size;
-		if (cls != REACH_REACHABLE) {
-			b->root = 0;
-			b->interior_only = false;
+		if (cls != REACH_REACHABLE)
 			continue;
-		}
+		b->root = (uint8_t)((s->st[i] & ST_ROOT) >> ST_ROOT_SHIFT);
+		b->interior_only = s->st[i] & ST_INTERIOR;
 		stats->reached_from[b->root]++;
 		if (b->interior_only)
 			stats->interior_only++;
@@ -511,6 +722,7 @@ int reach__classify(struct reach_block *blocks, size_t nr, const struct reach_re
 	struct reach_stats local_stats;
 	struct scanner s = {.blocks = blocks, .nr = nr, .read = read, .ctx = ctx};
 	size_t i;
+	int err = 0;
 
 	s.stats = stats ? stats : &local_stats;
 	memset(s.stats, 0, sizeof(*s.stats));
@@ -531,11 +743,6 @@ int reach__classify(struct reach_block *blocks, size_t nr, const struct reach_re
 		return -ENOMEM;
 	}
 	find_bounds(&s);
-	for (i = 0; i < nr; i++) {
-		blocks[i].root = 0;
-		blocks[i].interior_only = false;
-	}
-
 	s.pass = PASS_MARK;
 	for (i = 0; i < nr_roots; i++)
 		if (!scan_root(&s, &roots[i]))
@@ -543,12 +750,13 @@ int reach__classify(struct reach_block *blocks, size_t nr, const struct reach_re
 	if (!s.stats->truncated) {
 		mark_registers(&s, regs, nr_regs);
 		if (drain_marks(&s))
-			classify_unreached(&s);
+			err = classify_unreached(&s);
 	}
-	store_classes(&s);
+	if (!err)
+		store_classes(&s);
 	s.stats->ns = elapsed_ns(&s.started);
 	free(s.st);
 	free(s.work);
 	free(s.buf);
-	return 0;
+	return err;
 }
