@@ -25,14 +25,16 @@
 
 #include "reach.h"
 
-#define WORD	  8u
+#define WORD	      8u
 /* The largest read, and the largest window of blocks read at once. */
-#define SPAN_MAX  (64u * 1024)
+#define SPAN_MAX      (64u * 1024)
 /* Bytes between two blocks still to scan that a window reads through (less than a read costs). */
-#define GAP_MAX	  4096u
+#define GAP_MAX	      4096u
+/* The bytes around a block pass 1 reads on the chance its neighbours get reached. */
+#define SPECULATE_MAX 4096u
 /* Blocks a window looks at on each side (bounds the work when few are wanted). */
-#define LOOKAHEAD 512u
-#define NO_BLOCK  SIZE_MAX
+#define LOOKAHEAD     512u
+#define NO_BLOCK      SIZE_MAX
 
 /* Per-block working state, in its own array so that -ENOMEM leaves blocks untouched. */
 enum {
@@ -320,17 +322,19 @@ static bool scan_range(struct scanner *s, uint64_t start, uint64_t end, uint64_t
 	return complete;
 }
 
-/* Whether block i is still to scan in this pass (what a window reads for). */
-static bool wanted(const struct scanner *s, size_t i)
+/*
+ * Whether a window of span bytes reads block i: a block still to scan in this
+ * pass. Pass 1 also reads unreached neighbours in the first few KiB: most of
+ * a heap is reachable, and one reached while its window is loaded costs no
+ * read; further out, they would be copied for nothing more often than not.
+ */
+static bool wanted(const struct scanner *s, size_t i, uint64_t span)
 {
 	uint8_t st = s->st[i];
 
-	/*
-	 * Pass 1 reads unreached neighbours too: most of a heap is reachable,
-	 * and a block reached while its window is loaded costs no read.
-	 */
 	if (s->pass == PASS_MARK)
-		return kind_of(st) == ST_PENDING || kind_of(st) == ST_UNREACHED;
+		return kind_of(st) == ST_PENDING ||
+		       (kind_of(st) == ST_UNREACHED && span <= SPECULATE_MAX);
 	return kind_of(st) == ST_UNREACHED && !(st & ST_SWEPT);
 }
 
@@ -351,7 +355,7 @@ static int load_window(struct scanner *s, size_t i)
 		if (b->addr < end || b->addr - end > GAP_MAX ||
 		    b_end - align_down(start) > SPAN_MAX)
 			break;
-		if (wanted(s, j)) {
+		if (wanted(s, j, b_end - align_down(start))) {
 			hi = j;
 			end = b_end;
 		}
@@ -363,7 +367,7 @@ static int load_window(struct scanner *s, size_t i)
 		if (b_end > start || start - b_end > GAP_MAX ||
 		    end - align_down(b->addr) > SPAN_MAX)
 			break;
-		if (wanted(s, j)) {
+		if (wanted(s, j, end - align_down(b->addr))) {
 			lo = j;
 			start = b->addr;
 		}
@@ -463,26 +467,74 @@ static void take_pending(struct scanner *s, size_t i)
 	s->kind = (enum root_kind)((s->st[i] & ST_ROOT) >> ST_ROOT_SHIFT);
 }
 
-/* Pass 1: scans pending blocks until none is left. False when cut by the limits. */
+/*
+ * Pass 1: scans pending block i, then from the window read for it, without
+ * another read, its pending neighbours and every block they reach inside
+ * it. False when cut by the limits.
+ */
+static bool scan_pending(struct scanner *s, size_t i)
+{
+	size_t pushed = s->nr_work, k;
+
+	take_pending(s, i);
+	if (!scan_block(s, i))
+		return false;
+	if (!s->buf_len)
+		return true;
+	for (k = s->buf_lo; k <= s->buf_hi; k++) {
+		if (kind_of(s->st[k]) != ST_PENDING || !in_buffer(s, k))
+			continue;
+		take_pending(s, k);
+		scan_from_buffer(s, k);
+	}
+	/* Entries stay in the worklist; scanned, they are skipped there. */
+	for (; pushed < s->nr_work; pushed++) {
+		k = s->work[pushed];
+		if (kind_of(s->st[k]) != ST_PENDING || !in_buffer(s, k))
+			continue;
+		take_pending(s, k);
+		scan_from_buffer(s, k);
+	}
+	return true;
+}
+
+static int compare_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Pass 1: scans pending blocks until none is left, in rounds: the blocks
+ * found pending by the last round are taken in address order, so that
+ * windows read neighbours together however the pointers run. A round of
+ * blocks dense in the array walks the array instead of sorting. False
+ * when cut by the limits.
+ */
 static bool drain_marks(struct scanner *s)
 {
-	while (s->nr_work) {
-		size_t i = s->work[--s->nr_work], k;
+	size_t done = 0;
 
-		if (kind_of(s->st[i]) != ST_PENDING)
-			continue;
-		take_pending(s, i);
-		if (!scan_block(s, i))
-			return false;
-		if (!s->buf_len)
-			continue;
-		/* The window read for i holds its pending neighbours: scan them now. */
-		for (k = s->buf_lo; k <= s->buf_hi; k++) {
-			if (kind_of(s->st[k]) != ST_PENDING || !in_buffer(s, k))
-				continue;
-			take_pending(s, k);
-			scan_from_buffer(s, k);
+	while (done < s->nr_work) {
+		size_t first = done, last = s->nr_work, lo = SIZE_MAX, hi = 0, k;
+
+		done = last;
+		for (k = first; k < last; k++) {
+			lo = s->work[k] < lo ? s->work[k] : lo;
+			hi = s->work[k] > hi ? s->work[k] : hi;
 		}
+		if ((hi - lo) / 16 <= last - first) {
+			for (k = lo; k <= hi; k++)
+				if (kind_of(s->st[k]) == ST_PENDING && !scan_pending(s, k))
+					return false;
+			continue;
+		}
+		qsort(s->work + first, last - first, sizeof(*s->work), compare_index);
+		for (k = first; k < last; k++)
+			if (kind_of(s->st[s->work[k]]) == ST_PENDING &&
+			    !scan_pending(s, s->work[k]))
+				return false;
 	}
 	return true;
 }
