@@ -53,6 +53,16 @@ enum {
 
 enum pass { PASS_MARK, PASS_SWEEP };
 
+#define PAGE_SHIFT 12
+
+/* An open-addressing table from a page to the first block that starts in it. */
+struct page_index {
+	uint64_t *keys; /* page + 1; 0: empty slot */
+	size_t *first;
+	size_t mask;
+	unsigned int shift; /* 64 - log2(slots): the hash's top bits pick the slot */
+};
+
 /* Pass 2's graph of unreached blocks, by their rank in address order. */
 struct graph {
 	size_t nr;     /* unreached blocks */
@@ -86,6 +96,7 @@ struct scanner {
 	size_t src;	     /* the block scanned, or NO_BLOCK for a root */
 	enum root_kind kind; /* pass 1: the root kind they were first reached from */
 	struct graph graph;  /* pass 2 */
+	struct page_index pages;
 };
 
 const char *reach_class__name(enum reach_class cls)
@@ -150,11 +161,9 @@ static uint64_t elapsed_ns(const struct timespec *since)
 	return ns > 0 ? (uint64_t)ns : 0;
 }
 
-/* The block w points into (start or interior), or NO_BLOCK. */
-static size_t find_block(const struct scanner *s, uint64_t w)
+/* The last block with addr <= w in blocks [lo, hi), or lo - 1 (NO_BLOCK for lo 0). */
+static size_t last_at_or_below(const struct scanner *s, size_t lo, size_t hi, uint64_t w)
 {
-	size_t lo = 0, hi = s->nr;
-
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -163,9 +172,97 @@ static size_t find_block(const struct scanner *s, uint64_t w)
 		else
 			hi = mid;
 	}
-	if (!lo || w - s->blocks[lo - 1].addr >= block_extent(&s->blocks[lo - 1]))
-		return NO_BLOCK;
 	return lo - 1;
+}
+
+static size_t page_slot(const struct page_index *pi, uint64_t page)
+{
+	return (size_t)((page * 0x9e3779b97f4a7c15ULL) >> pi->shift);
+}
+
+/* The first block starting in page, or NO_BLOCK. */
+static size_t page_first(const struct page_index *pi, uint64_t page)
+{
+	size_t slot = page_slot(pi, page);
+
+	for (;; slot = (slot + 1) & pi->mask) {
+		if (!pi->keys[slot])
+			return NO_BLOCK;
+		if (pi->keys[slot] == page + 1)
+			return pi->first[slot];
+	}
+}
+
+/*
+ * The last block with addr <= w: through the page index when a block starts
+ * in w's page (galloping from the first one, in cache), by binary search
+ * over them all when none does (inside a large block, or a gap).
+ */
+static size_t block_below(const struct scanner *s, uint64_t w)
+{
+	size_t first = page_first(&s->pages, w >> PAGE_SHIFT), step = 1, hi;
+
+	if (first == NO_BLOCK)
+		return last_at_or_below(s, 0, s->nr, w);
+	if (s->blocks[first].addr > w)
+		return first - 1; /* NO_BLOCK when first is 0 */
+	while (first + step < s->nr && s->blocks[first + step].addr <= w)
+		step *= 2;
+	hi = first + step < s->nr ? first + step : s->nr;
+	return last_at_or_below(s, first + step / 2 + 1, hi, w);
+}
+
+/* The block w points into (start or interior), or NO_BLOCK. */
+static size_t find_block(const struct scanner *s, uint64_t w)
+{
+	size_t i = block_below(s, w);
+
+	if (i == NO_BLOCK || w - s->blocks[i].addr >= block_extent(&s->blocks[i]))
+		return NO_BLOCK;
+	return i;
+}
+
+/* Slots for the pages blocks start in, at most half full. -ENOMEM. */
+static int page_index_alloc(struct page_index *pi, const struct reach_block *blocks, size_t nr)
+{
+	size_t pages = 0, cap = 16, i;
+	unsigned int bits = 4;
+
+	for (i = 0; i < nr; i++)
+		if (!i || blocks[i].addr >> PAGE_SHIFT != blocks[i - 1].addr >> PAGE_SHIFT)
+			pages++;
+	while (cap / 2 < pages) {
+		if (cap > SIZE_MAX / 2 / sizeof(*pi->first))
+			return -ENOMEM;
+		cap *= 2;
+		bits++;
+	}
+	pi->keys = calloc(cap, sizeof(*pi->keys));
+	pi->first = malloc(cap * sizeof(*pi->first));
+	if (!pi->keys || !pi->first)
+		return -ENOMEM;
+	pi->mask = cap - 1;
+	pi->shift = 64 - bits;
+	return 0;
+}
+
+static void page_index_fill(struct page_index *pi, const struct reach_block *blocks, size_t nr)
+{
+	size_t i, slot;
+
+	for (i = 0; i < nr; i++) {
+		uint64_t page = blocks[i].addr >> PAGE_SHIFT;
+
+		if (i && page == blocks[i - 1].addr >> PAGE_SHIFT)
+			continue;
+		for (slot = page_slot(pi, page); pi->keys[slot]; slot = (slot + 1) & pi->mask)
+			if (pi->keys[slot] == page + 1)
+				break; /* unsorted input: keep the first */
+		if (pi->keys[slot])
+			continue;
+		pi->keys[slot] = page + 1;
+		pi->first[slot] = i;
+	}
 }
 
 /* Whether len more bytes stay within max_bytes. */
@@ -788,13 +885,16 @@ int reach__classify(struct reach_block *blocks, size_t nr, const struct reach_re
 	s.st = calloc(nr, sizeof(*s.st));
 	s.work = malloc(nr * sizeof(*s.work));
 	s.buf = malloc(SPAN_MAX);
-	if (!s.st || !s.work || !s.buf) {
+	if (!s.st || !s.work || !s.buf || page_index_alloc(&s.pages, blocks, nr)) {
+		free(s.pages.keys);
+		free(s.pages.first);
 		free(s.st);
 		free(s.work);
 		free(s.buf);
 		return -ENOMEM;
 	}
 	find_bounds(&s);
+	page_index_fill(&s.pages, blocks, nr);
 	s.pass = PASS_MARK;
 	for (i = 0; i < nr_roots; i++)
 		if (!scan_root(&s, &roots[i]))
@@ -807,6 +907,8 @@ int reach__classify(struct reach_block *blocks, size_t nr, const struct reach_re
 	if (!err)
 		store_classes(&s);
 	s.stats->ns = elapsed_ns(&s.started);
+	free(s.pages.keys);
+	free(s.pages.first);
 	free(s.st);
 	free(s.work);
 	free(s.buf);
