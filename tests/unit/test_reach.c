@@ -710,6 +710,171 @@ static void test_packed_blocks_read_together(void **state)
 	image_free(img);
 }
 
+/*
+ * The reference: the same verdicts from the definitions, the slow way (a
+ * transitive closure), over random heaps: random sizes (malloc(0) too),
+ * pointers to starts, interiors, ends, gaps, and numbers.
+ */
+#define RANDOM_BLOCKS 40
+
+struct reference {
+	bool edge[RANDOM_BLOCKS][RANDOM_BLOCKS];       /* i holds a word pointing into j */
+	bool start_edge[RANDOM_BLOCKS][RANDOM_BLOCKS]; /* ... to j's start */
+	bool root[RANDOM_BLOCKS], root_start[RANDOM_BLOCKS];
+	bool reach[RANDOM_BLOCKS][RANDOM_BLOCKS]; /* i reaches j through unreached blocks */
+};
+
+static size_t reference_find(const struct image *img, uint64_t w)
+{
+	size_t i;
+
+	for (i = 0; i < img->nr_blocks; i++) {
+		uint64_t extent = img->blocks[i].size ? img->blocks[i].size : 1;
+
+		if (w >= img->blocks[i].addr && w - img->blocks[i].addr < extent)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static uint64_t random_word(struct image *img, uint64_t *seed)
+{
+	const struct reach_block *b = &img->blocks[rng_next(seed) % img->nr_blocks];
+
+	switch (rng_next(seed) % 5) {
+	case 0:
+		return b->addr;
+	case 1:
+		return b->addr + rng_next(seed) % (b->size + 8); /* interior, end or gap */
+	case 2:
+		return b->addr - 1 - rng_next(seed) % 16;
+	case 3:
+		return rng_next(seed) % 1000;
+	default:
+		return 0;
+	}
+}
+
+static void build_random(struct image *img, struct reference *ref, uint64_t *seed)
+{
+	uint64_t addr = HEAP + 16, w, word;
+	size_t i, j;
+
+	for (i = 0; i < RANDOM_BLOCKS; i++) {
+		add_block(img, addr, rng_next(seed) % 8 ? (rng_next(seed) % 12) * 8 : 0);
+		addr += img->blocks[i].size + 16 * (1 + rng_next(seed) % 4);
+	}
+	for (i = 0; i < RANDOM_BLOCKS; i++)
+		for (w = 0; w + 8 <= img->blocks[i].size; w += 8) {
+			word = rng_next(seed) % 3 ? random_word(img, seed) : 0;
+			put64(img, img->blocks[i].addr + w, word);
+			j = reference_find(img, word);
+			if (j != SIZE_MAX) {
+				ref->edge[i][j] = true;
+				ref->start_edge[i][j] |= word == img->blocks[j].addr;
+			}
+		}
+	for (w = 0; w < 6; w++) {
+		word = random_word(img, seed);
+		put64(img, GLOBALS + 8 * w, word);
+		j = reference_find(img, word);
+		if (j != SIZE_MAX) {
+			ref->root[j] = true;
+			ref->root_start[j] |= word == img->blocks[j].addr;
+		}
+	}
+}
+
+static void reference_reachable(struct reference *ref, bool *reachable)
+{
+	bool changed = true;
+	size_t i, j;
+
+	for (i = 0; i < RANDOM_BLOCKS; i++)
+		reachable[i] = ref->root[i];
+	while (changed) {
+		changed = false;
+		for (i = 0; i < RANDOM_BLOCKS; i++)
+			for (j = 0; j < RANDOM_BLOCKS; j++)
+				if (reachable[i] && ref->edge[i][j] && !reachable[j])
+					reachable[j] = changed = true;
+	}
+}
+
+static enum reach_class reference_class(struct reference *ref, const bool *reachable, size_t b)
+{
+	size_t c;
+
+	if (reachable[b])
+		return REACH_REACHABLE;
+	for (c = 0; c < RANDOM_BLOCKS; c++) {
+		bool same_component = ref->reach[b][c] && ref->reach[c][b];
+
+		if (c == b || reachable[c] || !ref->reach[c][b])
+			continue;
+		if (!same_component || c < b)
+			return REACH_INDIRECT;
+	}
+	return REACH_LOST;
+}
+
+static void check_against_reference(struct image *img, struct reference *ref)
+{
+	bool reachable[RANDOM_BLOCKS];
+	size_t i, j, k;
+
+	reference_reachable(ref, reachable);
+	for (i = 0; i < RANDOM_BLOCKS; i++)
+		for (j = 0; j < RANDOM_BLOCKS; j++)
+			ref->reach[i][j] = !reachable[i] && !reachable[j] && ref->edge[i][j];
+	for (k = 0; k < RANDOM_BLOCKS; k++)
+		for (i = 0; i < RANDOM_BLOCKS; i++)
+			for (j = 0; j < RANDOM_BLOCKS; j++)
+				ref->reach[i][j] |= ref->reach[i][k] && ref->reach[k][j];
+	for (i = 0; i < RANDOM_BLOCKS; i++) {
+		bool interior = !ref->root_start[i];
+
+		check_class(img, i, reference_class(ref, reachable, i));
+		if (!reachable[i])
+			continue;
+		for (j = 0; j < RANDOM_BLOCKS; j++)
+			if (j != i && reachable[j] && ref->start_edge[j][i])
+				interior = false;
+		if (img->blocks[i].interior_only != interior)
+			fail_msg("block %zu: interior_only %d, want %d", i,
+				 img->blocks[i].interior_only, interior);
+	}
+}
+
+static void test_random_heaps_against_reference(void **state)
+{
+	uint64_t seed = 0x5eed0001, seen[NR_REACH_CLASSES] = {0}, interior = 0;
+	int round, c;
+
+	(void)state;
+	for (round = 0; round < 400; round++) {
+		struct image *img = image_new();
+		struct reference *ref = calloc(1, sizeof(*ref));
+
+		assert_non_null(ref);
+		build_random(img, ref, &seed);
+		classify(img);
+		check_against_reference(img, ref);
+		check_totals(img);
+		for (c = 0; c < NR_REACH_CLASSES; c++)
+			seen[c] += img->stats.count[c];
+		interior += img->stats.interior_only;
+		free(ref);
+		image_free(img);
+	}
+	/* The heaps exercise every verdict. */
+	check_u64(seen[REACH_UNSCANNED], 0);
+	check_true(seen[REACH_REACHABLE] > 1000);
+	check_true(seen[REACH_INDIRECT] > 1000);
+	check_true(seen[REACH_LOST] > 1000);
+	check_true(interior > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +896,7 @@ int main(void)
 	    cmocka_unit_test(test_limit_in_second_pass),
 	    cmocka_unit_test(test_enomem_leaves_blocks),
 	    cmocka_unit_test(test_packed_blocks_read_together),
+	    cmocka_unit_test(test_random_heaps_against_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
