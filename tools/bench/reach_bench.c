@@ -8,7 +8,7 @@
  * lost (the tree's root dropped) and a tenth of the subtrees dropped.
  *
  * gcc -O2 -std=c11 -D_GNU_SOURCE -Isrc -o build/bench/reach_bench \
- *     tools/bench/reach_bench.c src/reach.c
+ *     tools/bench/reach_bench.c src/reach.c src/procmem.c
  * usage: reach_bench [BLOCKS [HEAP_MIB]]      (default 1000000 blocks, 256 MiB)
  */
 #include <errno.h>
@@ -17,17 +17,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "procmem.h"
 #include "reach.h"
 
-#define HEAP_BASE 0x555555550000ULL
-#define GLOBALS	  0x555555540000ULL
+/* The heap and globals live in this process at their own addresses, so the second reader
+ * can be process_vm_readv on ourselves: what a real scan pays per read. */
+#define HEAP_BASE ((uint64_t)(uintptr_t)img->heap)
+#define GLOBALS	  ((uint64_t)(uintptr_t)img->globals)
 
 struct image {
 	uint8_t *heap;
 	uint64_t heap_len;
 	uint64_t globals[512];
 	uint64_t reads;
+	struct procmem procmem; /* pid 0: memcpy */
 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -45,6 +50,8 @@ static int image_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	struct image *img = ctx;
 
 	img->reads++;
+	if (img->procmem.pid)
+		return procmem__read(&img->procmem, addr, buf, len);
 	if (addr >= HEAP_BASE && addr - HEAP_BASE <= img->heap_len &&
 	    len <= img->heap_len - (addr - HEAP_BASE)) {
 		memcpy(buf, img->heap + (addr - HEAP_BASE), len);
@@ -111,6 +118,7 @@ static double now_s(void)
 static void run(const char *name, struct image *img, struct reach_block *blocks, size_t nr)
 {
 	struct reach_region root = {GLOBALS, GLOBALS + sizeof(img->globals), ROOT_GLOBALS};
+	const char *reader = img->procmem.pid ? "readv" : "memcpy";
 	struct reach_stats st;
 	double t;
 	size_t i;
@@ -126,9 +134,10 @@ static void run(const char *name, struct image *img, struct reach_block *blocks,
 		fprintf(stderr, "reach__classify: %s\n", strerror(-err));
 		exit(1);
 	}
-	printf("%-10s %7.3f s  %6.1f ns/block  %6.2f ms/MiB  reads %" PRIu64 " (%.1f KiB each)  "
+	printf("%-10s %-6s %7.3f s  %6.1f ns/block  %6.2f ms/MiB  reads %" PRIu64
+	       " (%.1f KiB each)  "
 	       "reachable %" PRIu64 " indirect %" PRIu64 " lost %" PRIu64 "\n",
-	       name, t, t * 1e9 / (double)nr, t * 1e3 / ((double)img->heap_len / 1048576),
+	       name, reader, t, t * 1e9 / (double)nr, t * 1e3 / ((double)img->heap_len / 1048576),
 	       img->reads, (double)st.bytes_read / (double)img->reads / 1024,
 	       st.count[REACH_REACHABLE], st.count[REACH_INDIRECT], st.count[REACH_LOST]);
 }
@@ -141,6 +150,7 @@ int main(int argc, char **argv)
 	struct reach_block *blocks;
 	uint64_t *parents;
 	size_t i;
+	int pass;
 
 	img.heap = calloc(1, img.heap_len);
 	blocks = calloc(nr, sizeof(*blocks));
@@ -152,17 +162,22 @@ int main(int argc, char **argv)
 	build_heap(&img, blocks, nr, &parents);
 	printf("%zu blocks in %" PRIu64 " MiB\n", nr, mib);
 
-	img.globals[7] = blocks[0].addr;
-	run("reachable", &img, blocks, nr);
-
-	img.globals[7] = 0;
-	run("all lost", &img, blocks, nr);
+	for (pass = 0; pass < 2; pass++) {
+		img.procmem.pid = pass ? getpid() : 0;
+		img.globals[7] = blocks[0].addr;
+		run("reachable", &img, blocks, nr);
+		img.globals[7] = 0;
+		run("all lost", &img, blocks, nr);
+	}
 
 	/* A tenth of the subtrees dropped: their roots lost, the rest indirect. */
 	img.globals[7] = blocks[0].addr;
 	for (i = 1; i < nr; i += 10)
 		put64(&img, parents[i], 0);
-	run("10% lost", &img, blocks, nr);
+	for (pass = 0; pass < 2; pass++) {
+		img.procmem.pid = pass ? getpid() : 0;
+		run("10% lost", &img, blocks, nr);
+	}
 	free(parents);
 	free(blocks);
 	free(img.heap);
