@@ -25,16 +25,18 @@
 
 #include "reach.h"
 
-#define WORD	      8u
+#define WORD		 8u
 /* The largest read, and the largest window of blocks read at once. */
-#define SPAN_MAX      (64u * 1024)
+#define SPAN_MAX	 (64u * 1024)
 /* Bytes between two blocks still to scan that a window reads through (less than a read costs). */
-#define GAP_MAX	      4096u
+#define GAP_MAX		 4096u
 /* The bytes around a block pass 1 reads on the chance its neighbours get reached. */
-#define SPECULATE_MAX 4096u
+#define SPECULATE_MAX	 4096u
 /* Blocks a window looks at on each side (bounds the work when few are wanted). */
-#define LOOKAHEAD     512u
-#define NO_BLOCK      SIZE_MAX
+#define LOOKAHEAD	 512u
+#define NO_BLOCK	 SIZE_MAX
+/* Graph nodes visited between two looks at the clock. */
+#define TIME_CHECK_EVERY 65536u
 
 /* Per-block working state, in its own array so that -ENOMEM leaves blocks untouched. */
 enum {
@@ -274,6 +276,14 @@ static bool fits_budget(const struct scanner *s, uint64_t len)
 	       (tried <= s->limits.max_bytes && len <= s->limits.max_bytes - tried);
 }
 
+/* Whether max_ns has passed; sets truncated if so. */
+static bool out_of_time(struct scanner *s)
+{
+	if (s->limits.max_ns && elapsed_ns(&s->started) >= s->limits.max_ns)
+		s->stats->truncated = true;
+	return s->stats->truncated;
+}
+
 /* Whether a read of len bytes stays within the limits; sets truncated if not. */
 static bool within_limits(struct scanner *s, uint64_t len)
 {
@@ -284,8 +294,8 @@ static bool within_limits(struct scanner *s, uint64_t len)
 	if (s->limits.max_bytes &&
 	    (tried > s->limits.max_bytes || len > s->limits.max_bytes - tried))
 		s->stats->truncated = true;
-	else if (s->limits.max_ns && elapsed_ns(&s->started) >= s->limits.max_ns)
-		s->stats->truncated = true;
+	else
+		out_of_time(s);
 	return !s->stats->truncated;
 }
 
@@ -742,10 +752,14 @@ static void tarjan_from(struct scanner *s, struct tarjan *t, size_t root)
 		if (t->next[u] < g->first[u + 1]) {
 			size_t v = g->edges[t->next[u]++];
 
-			if (!t->index[v])
+			if (!t->index[v]) {
+				/* No reads here, but time passes: a million nodes take a while. */
+				if (!(t->visited % TIME_CHECK_EVERY) && out_of_time(s))
+					return;
 				tarjan_visit(s, t, v);
-			else if ((s->st[g->block[v]] & ST_ONSTACK) && t->index[v] < t->low[u])
+			} else if ((s->st[g->block[v]] & ST_ONSTACK) && t->index[v] < t->low[u]) {
 				t->low[u] = t->index[v];
+			}
 			continue;
 		}
 		t->nr_calls--;
@@ -778,7 +792,7 @@ static int classify_components(struct scanner *s)
 	t.stack = malloc(nr * sizeof(*t.stack));
 	if (!t.index || !t.low || !t.next || !t.calls || !t.stack)
 		goto out;
-	for (u = 0; u < g->nr; u++)
+	for (u = 0; u < g->nr && !s->stats->truncated; u++)
 		if (!t.index[u])
 			tarjan_from(s, &t, u);
 	/* t.low now names each node's component. */

@@ -629,7 +629,8 @@ static void test_time_limit(void **state)
 	check_eq(classify_limited(img, NULL, 0, &limits), 0);
 	check_eq(img->stats.truncated, true);
 	check_true(img->reads <= 2);
-	check_true(img->stats.ns >= 2000000);
+	if (img->reads) /* none when the machine stalled us past the budget before the first */
+		check_true(img->stats.ns >= 2000000);
 	check_class(img, lost, REACH_UNSCANNED);
 	check_u64(img->stats.count[REACH_LOST] + img->stats.count[REACH_INDIRECT], 0);
 	check_totals(img);
