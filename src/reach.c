@@ -8,9 +8,11 @@
  * 2. Lost or indirect: the unreached blocks are read once, in address order,
  *    for their pointers to one another (a graph kept as edge lists), and
  *    the graph's strongly connected components found (Tarjan's, iterative).
- *    A component no other unreached block points into is a clique valgrind
- *    would report: its lowest-address block is lost, the rest indirect;
- *    every block of any other component is indirect.
+ *    A component no other unreached block points into is a clique: its
+ *    lowest-address block is lost, the rest indirect; every block of any
+ *    other component is indirect. valgrind's floods stop at blocks an
+ *    earlier clique took, so a cycle that a later lost block points into
+ *    keeps a lost block there; here the verdict does not depend on the order.
  *
  * The target's memory is untrusted: words are only compared, never followed
  * without a lookup in the sorted block array. Reads are at most 64 KiB; the

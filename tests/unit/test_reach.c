@@ -529,7 +529,7 @@ static void test_unreadable(void **state)
 {
 	struct image *img = image_new();
 	uint64_t outside = HEAP + HEAP_LEN; /* the heap region ends here */
-	size_t first, behind_near, hidden, near_end, unread, lost_unread;
+	size_t first, behind_near, hidden, near_end, unread, lost_unread, indirect_unread;
 
 	(void)state;
 	add_root(img, 0x500000, 8192, ROOT_GLOBALS); /* not in the image */
@@ -539,10 +539,12 @@ static void test_unreadable(void **state)
 	near_end = add_block(img, outside - 64, 32);
 	unread = add_block(img, outside + 0x10, 32);
 	lost_unread = add_block(img, outside + 0x100, 32);
+	indirect_unread = add_block(img, outside + 0x200, 32);
 	put64(img, GLOBALS, HEAP + 0x100);
 	put64(img, HEAP + 0x100, outside - 64);
 	put64(img, HEAP + 0x108, outside + 0x10);
 	put64(img, outside - 64, HEAP + 0x200);
+	put64(img, HEAP + 0x300, outside + 0x200);
 	classify(img);
 	check_class(img, first, REACH_REACHABLE);
 	/* Read in one window with the unreadable block, then alone. */
@@ -551,7 +553,8 @@ static void test_unreadable(void **state)
 	check_class(img, unread, REACH_REACHABLE);
 	check_class(img, hidden, REACH_LOST);
 	check_class(img, lost_unread, REACH_LOST);
-	check_u64(img->stats.unreadable_bytes, 8192 + 32 + 32);
+	check_class(img, indirect_unread, REACH_INDIRECT);
+	check_u64(img->stats.unreadable_bytes, 8192 + 3 * 32);
 	check_u64(img->stats.root_bytes[ROOT_GLOBALS], 4096);
 	check_u64(img->stats.blocks_scanned, 4);
 	check_totals(img);
