@@ -70,12 +70,21 @@ static void put64(struct image *img, uint64_t addr, uint64_t value)
 	memcpy(img->heap + (addr - HEAP_BASE), &value, sizeof(value));
 }
 
+/* A random earlier block; near: among the near blocks before i (0: any). */
+static size_t pick_parent(size_t i, size_t near)
+{
+	if (!near || near >= i)
+		return next_random() % i;
+	return i - 1 - next_random() % near;
+}
+
 /*
  * Packs nr blocks of random sizes (16-byte aligned, malloc's 16-byte header
  * between them) into heap_len bytes, fills them with small numbers and
  * links block i under a random earlier block (its parent): a tree.
  */
-static void build_heap(struct image *img, struct reach_block *blocks, size_t nr, uint64_t **parents)
+static void build_heap(struct image *img, struct reach_block *blocks, size_t nr, uint64_t **parents,
+		       size_t near)
 {
 	uint64_t mean = img->heap_len / nr, addr = HEAP_BASE + 16, w;
 	uint32_t *used;
@@ -95,11 +104,11 @@ static void build_heap(struct image *img, struct reach_block *blocks, size_t nr,
 	/* A tree: block i hangs from a random earlier block with a word free. */
 	used = calloc(nr, sizeof(*used));
 	for (i = 1; i < nr; i++) {
-		size_t parent = next_random() % i;
+		size_t parent = pick_parent(i, near);
 		uint64_t slot;
 
 		while (used[parent] >= blocks[parent].size / 8)
-			parent = next_random() % i;
+			parent = pick_parent(i, near);
 		slot = blocks[parent].addr + 8 * used[parent]++;
 		put64(img, slot, blocks[i].addr);
 		(*parents)[i] = slot;
@@ -142,6 +151,29 @@ static void run(const char *name, struct image *img, struct reach_block *blocks,
 	       st.count[REACH_REACHABLE], st.count[REACH_INDIRECT], st.count[REACH_LOST]);
 }
 
+static void run_heap(struct image *img, struct reach_block *blocks, size_t nr,
+		     const uint64_t *parents)
+{
+	size_t i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		img->procmem.pid = pass ? getpid() : 0;
+		img->globals[7] = blocks[0].addr;
+		run("reachable", img, blocks, nr);
+		img->globals[7] = 0;
+		run("all lost", img, blocks, nr);
+	}
+	/* A tenth of the subtrees dropped: their roots lost, the rest indirect. */
+	img->globals[7] = blocks[0].addr;
+	for (i = 1; i < nr; i += 10)
+		put64(img, parents[i], 0);
+	for (pass = 0; pass < 2; pass++) {
+		img->procmem.pid = pass ? getpid() : 0;
+		run("10% lost", img, blocks, nr);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	size_t nr = argc > 1 ? strtoull(argv[1], NULL, 0) : 1000000;
@@ -149,8 +181,7 @@ int main(int argc, char **argv)
 	struct image img = {.heap_len = mib << 20};
 	struct reach_block *blocks;
 	uint64_t *parents;
-	size_t i;
-	int pass;
+	size_t near;
 
 	img.heap = calloc(1, img.heap_len);
 	blocks = calloc(nr, sizeof(*blocks));
@@ -159,26 +190,15 @@ int main(int argc, char **argv)
 			"usage: reach_bench [BLOCKS [HEAP_MIB]] (at least 64 bytes a block)\n");
 		return 2;
 	}
-	build_heap(&img, blocks, nr, &parents);
-	printf("%zu blocks in %" PRIu64 " MiB\n", nr, mib);
-
-	for (pass = 0; pass < 2; pass++) {
-		img.procmem.pid = pass ? getpid() : 0;
-		img.globals[7] = blocks[0].addr;
-		run("reachable", &img, blocks, nr);
-		img.globals[7] = 0;
-		run("all lost", &img, blocks, nr);
+	/* Parents anywhere (the worst case for locality), then among the 64 blocks before. */
+	for (near = 0; near <= 64; near += 64) {
+		memset(img.heap, 0, img.heap_len);
+		build_heap(&img, blocks, nr, &parents, near);
+		printf("%zu blocks in %" PRIu64 " MiB, parents %s\n", nr, mib,
+		       near ? "among the 64 blocks before" : "anywhere");
+		run_heap(&img, blocks, nr, parents);
+		free(parents);
 	}
-
-	/* A tenth of the subtrees dropped: their roots lost, the rest indirect. */
-	img.globals[7] = blocks[0].addr;
-	for (i = 1; i < nr; i += 10)
-		put64(&img, parents[i], 0);
-	for (pass = 0; pass < 2; pass++) {
-		img.procmem.pid = pass ? getpid() : 0;
-		run("10% lost", &img, blocks, nr);
-	}
-	free(parents);
 	free(blocks);
 	free(img.heap);
 	return 0;
