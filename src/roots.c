@@ -18,6 +18,8 @@
 /* glibc's HEAP_MAX_SIZE on 64-bit: every non-main arena heap starts at a multiple of it. */
 #define GLIBC_HEAP_MAX_SIZE (64ULL << 20)
 #define MIN_PAGE_SIZE	    4096ULL
+/* Full heaps merged into one mapping looked through (a 64 GiB arena). */
+#define MAX_MERGED_HEAPS    1024
 
 enum map_class {
 	CLASS_SKIP,    /* neither root nor heap */
@@ -138,23 +140,40 @@ static bool is_power_of_two(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+static bool is_heap_info(const struct glibc_heap_info *h)
+{
+	return h->ar_ptr != 0 && is_power_of_two(h->pagesize) && h->pagesize >= MIN_PAGE_SIZE &&
+	       h->size != 0 && h->size <= h->mprotect_size && h->mprotect_size % h->pagesize == 0;
+}
+
 /*
  * A glibc non-main arena heap: aligned to HEAP_MAX_SIZE, starting with a
  * heap_info whose mprotect_size is the length made read-write (this very
  * mapping: the rest of the reservation is PROT_NONE), size the part in
- * use. A read that fails means no.
+ * use. glibc places an arena's next heap right after a full one when it
+ * can, and the kernel merges the two: a full heap (mprotect_size is
+ * HEAP_MAX_SIZE) is followed by the next heap's header. A read that fails
+ * means no.
  */
 static bool is_glibc_arena_heap(const struct mapping *m, mem_read_fn read, void *ctx)
 {
 	struct glibc_heap_info h;
+	uint64_t off, rest;
+	unsigned int heaps;
 
-	if (!read || m->start % GLIBC_HEAP_MAX_SIZE || map_len(m) < sizeof(h))
+	if (!read || m->start % GLIBC_HEAP_MAX_SIZE)
 		return false;
-	if (read(ctx, m->start, &h, sizeof(h)))
-		return false;
-	return h.ar_ptr != 0 && is_power_of_two(h.pagesize) && h.pagesize >= MIN_PAGE_SIZE &&
-	       h.mprotect_size == map_len(m) && h.size != 0 && h.size <= h.mprotect_size &&
-	       h.mprotect_size % h.pagesize == 0;
+	for (off = 0, heaps = 0; heaps < MAX_MERGED_HEAPS; off += GLIBC_HEAP_MAX_SIZE, heaps++) {
+		rest = map_len(m) - off;
+		if (rest < sizeof(h) || read(ctx, m->start + off, &h, sizeof(h)) ||
+		    !is_heap_info(&h))
+			return false;
+		if (h.mprotect_size == rest)
+			return true;
+		if (h.mprotect_size != GLIBC_HEAP_MAX_SIZE || rest < GLIBC_HEAP_MAX_SIZE)
+			return false;
+	}
+	return false;
 }
 
 static enum map_class classify(const struct procmaps *maps, size_t i,

@@ -374,6 +374,14 @@ static void test_roots_stacks(void **state)
 #define ARENA4		  0x7f6c24000000ULL
 #define ARENA5		  0x7f6c28000000ULL
 #define ARENA6		  0x7f6c2c000000ULL
+#define ARENA7		  0x7f6c34000000ULL
+#define ARENA8		  0x7f6c38000000ULL
+#define ARENA9		  0x7f6c3c000000ULL
+#define ARENA10		  0x7f6c40000000ULL
+#define ARENA11		  0x7f6c44000000ULL
+#define ARENA12		  0x7f6c48000000ULL
+#define ARENA13		  0x7f6c50000000ULL
+#define ARENA14		  0x7f6c58000000ULL
 
 /*
  * Arena heaps as glibc 2.36 lays them out (seen in a real process): rw
@@ -392,7 +400,16 @@ static const char arena_maps[] = "55967b18f000-55967b1b0000 rw-p 00000000 00:00 
 				 "7f6c28000000-7f6c28021000 rw-p 00000000 00:00 0 \n"
 				 "7f6c28021000-7f6c2c000000 ---p 00000000 00:00 0 \n"
 				 "7f6c2c000000-7f6c2c021000 rw-p 00000000 00:00 0 \n"
-				 "7f6c30001000-7f6c30022000 rw-p 00000000 00:00 0 \n";
+				 "7f6c30001000-7f6c30022000 rw-p 00000000 00:00 0 \n"
+				 "7f6c34000000-7f6c34021000 rw-p 00000000 00:00 0 \n"
+				 "7f6c38000000-7f6c38021000 rw-p 00000000 00:00 0 \n"
+				 "7f6c3c000000-7f6c3c040000 rw-p 00000000 00:00 0 \n"
+				 "7f6c3c040000-7f6c40000000 ---p 00000000 00:00 0 \n"
+				 "7f6c40000000-7f6c40400000 rw-p 00000000 00:00 0 \n"
+				 "7f6c44000000-7f6c44021000 rw-p 00000000 00:00 0 \n"
+				 "7f6c48000000-7f6c4c021000 rw-p 00000000 00:00 0 \n"
+				 "7f6c50000000-7f6c54021000 rw-p 00000000 00:00 0 \n"
+				 "7f6c58000000-7f6c5c021000 rw-p 00000000 00:00 0 \n";
 
 static void test_roots_glibc_heaps(void **state)
 {
@@ -405,6 +422,20 @@ static void test_roots_glibc_heaps(void **state)
 	    {ARENA5, {ARENA1 + 0x30, 0, 0x21000, 0x21000, 0x800}},  /* page size too small */
 	    /* ARENA6: unreadable. 0x7f6c30001000: a good header, not aligned. */
 	    {0x7f6c30001000, {ARENA1 + 0x30, 0, 0x21000, 0x21000, 0x1000}},
+	    {ARENA7, {0, 0, 0x21000, 0x21000, 0x1000}},			 /* no arena */
+	    {ARENA8, {ARENA1 + 0x30, 0, 0, 0x21000, 0x1000}},		 /* nothing in use */
+	    {ARENA9, {ARENA1 + 0x30, ARENA1, 0x21000, 0x40000, 0x1000}}, /* 2nd heap, shrunk */
+	    {ARENA10, {ARENA1 + 0x30, 0, 0x200000, 0x400000, 0x200000}}, /* huge pages */
+	    {ARENA11, {ARENA1 + 0x30, 0, 0x21000, 0x21000, 0x2000}},	 /* length not in pages */
+	    /* A full heap and the arena's next one, merged into one mapping by the kernel. */
+	    {ARENA12, {ARENA12 + 0x30, 0, 0x4000000, 0x4000000, 0x1000}},
+	    {ARENA12 + GLIBC_ARENA_ALIGN, {ARENA12 + 0x30, ARENA12, 0x21000, 0x21000, 0x1000}},
+	    /* The same, but what follows the full heap is no heap. */
+	    {ARENA13, {ARENA13 + 0x30, 0, 0x4000000, 0x4000000, 0x1000}},
+	    {ARENA13 + GLIBC_ARENA_ALIGN, {0, 0, 0x21000, 0x21000, 0x1000}},
+	    /* A heap that is not full cannot have merged with the next one. */
+	    {ARENA14, {ARENA14 + 0x30, 0, 0x21000, 0x21000, 0x1000}},
+	    {ARENA14 + GLIBC_ARENA_ALIGN, {ARENA14 + 0x30, ARENA14, 0x21000, 0x21000, 0x1000}},
 	};
 	struct fake_mem mem = {images, sizeof(images) / sizeof(images[0]), 0};
 	struct procmaps *pm = maps_of(arena_maps);
@@ -420,10 +451,18 @@ static void test_roots_glibc_heaps(void **state)
 	expect_region(&c, ARENA5, ARENA5 + 0x21000, ROOT_UNTRACED);
 	expect_region(&c, ARENA6, ARENA6 + 0x21000, ROOT_UNTRACED);
 	expect_region(&c, 0x7f6c30001000, 0x7f6c30022000, ROOT_UNTRACED);
-	check_eq(c.nr, 6);
-	check_u64(c.stats.heap_bytes_skipped, 0x21000 + 0x21000);
+	expect_region(&c, ARENA7, ARENA7 + 0x21000, ROOT_UNTRACED);
+	expect_region(&c, ARENA8, ARENA8 + 0x21000, ROOT_UNTRACED);
+	expect_no_root(&c, ARENA9, ARENA10 + 0x400000);
+	expect_region(&c, ARENA11, ARENA11 + 0x21000, ROOT_UNTRACED);
+	expect_no_root(&c, ARENA12, ARENA12 + GLIBC_ARENA_ALIGN + 0x21000);
+	expect_region(&c, ARENA13, ARENA13 + GLIBC_ARENA_ALIGN + 0x21000, ROOT_UNTRACED);
+	expect_region(&c, ARENA14, ARENA14 + GLIBC_ARENA_ALIGN + 0x21000, ROOT_UNTRACED);
+	check_eq(c.nr, 11);
+	check_u64(c.stats.heap_bytes_skipped,
+		  0x21000 + 0x21000 + 0x40000 + 0x400000 + GLIBC_ARENA_ALIGN + 0x21000);
 	/* Only aligned mappings are read: one header each. */
-	check_eq(mem.reads, 6);
+	check_eq(mem.reads, 16);
 	free(c.regions);
 
 	/* Without a reader nothing is taken for an arena. */
