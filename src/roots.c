@@ -20,12 +20,19 @@
 #define MIN_PAGE_SIZE	    4096ULL
 /* Full heaps merged into one mapping looked through (a 64 GiB arena). */
 #define MAX_MERGED_HEAPS    1024
+/* Blocks in one mapping checked for being glibc mmapped chunks; more: a heap. */
+#define MAX_MMAPPED_CHUNKS  4096
+/* glibc's chunk header: prev_size and size; the size word's flag bits, IS_MMAPPED one. */
+#define CHUNK_HEADER_SIZE   16ULL
+#define CHUNK_FLAG_BITS	    0x7ULL
+#define CHUNK_IS_MMAPPED    0x2ULL
 
 enum map_class {
 	CLASS_SKIP,    /* neither root nor heap */
 	CLASS_GLOBALS, /* module data: whole, less live blocks */
 	CLASS_ANON,    /* untraced, or a stack when a thread's sp is in it */
 	CLASS_HEAP,    /* the allocator's: not a root */
+	CLASS_CHUNKS,  /* anonymous with live blocks: the allocator's, less what is not a chunk */
 };
 
 /* glibc's heap_info (malloc/arena.c), the first words of an arena heap. */
@@ -194,8 +201,10 @@ static enum map_class classify(const struct procmaps *maps, size_t i,
 		return CLASS_SKIP;
 	if (!is_anonymous(m) && !(!strcmp(m->path, "/dev/zero") && m->inode != 0))
 		return CLASS_SKIP;
-	if (holds_block(m, blocks, nr_blocks) || is_glibc_arena_heap(m, read, ctx))
+	if (is_glibc_arena_heap(m, read, ctx))
 		return CLASS_HEAP;
+	if (holds_block(m, blocks, nr_blocks))
+		return CLASS_CHUNKS;
 	return CLASS_ANON;
 }
 
@@ -239,9 +248,10 @@ static int add_globals(struct region_list *list, const struct mapping *m,
 	return add_region(list, from, m->end, ROOT_GLOBALS);
 }
 
+/* sp less the red zone, not below floor (sp >= floor). */
 static uint64_t below_red_zone(uint64_t sp, uint64_t floor)
 {
-	return sp >= floor + ROOTS_RED_ZONE ? sp - ROOTS_RED_ZONE : floor;
+	return sp - floor >= ROOTS_RED_ZONE ? sp - ROOTS_RED_ZONE : floor;
 }
 
 /*
@@ -273,6 +283,68 @@ static int add_block_stacks(struct region_list *list, const struct mapping *m, c
 		*root_bytes += end - start;
 		last_end = end;
 	}
+	return 0;
+}
+
+/*
+ * The pages of the glibc mmapped chunk whose user part is block b, inside
+ * m: [*span_start, *span_end). Its header holds its size with IS_MMAPPED
+ * set, and in prev_size how far into its pages the chunk starts (memalign).
+ */
+static bool mmapped_chunk_span(const struct mapping *m, const struct reach_block *b,
+			       mem_read_fn read, void *ctx, uint64_t *span_start,
+			       uint64_t *span_end)
+{
+	uint64_t header[2], chunk, size;
+
+	if (b->addr < m->start + CHUNK_HEADER_SIZE)
+		return false;
+	chunk = b->addr - CHUNK_HEADER_SIZE;
+	if (read(ctx, chunk, header, sizeof(header)) || !(header[1] & CHUNK_IS_MMAPPED))
+		return false;
+	size = header[1] & ~CHUNK_FLAG_BITS;
+	if (header[0] > chunk - m->start || size > m->end - chunk)
+		return false;
+	*span_start = chunk - header[0];
+	*span_end = chunk + size;
+	return *span_start % MIN_PAGE_SIZE == 0 && *span_end % MIN_PAGE_SIZE == 0 &&
+	       block_end(b) <= *span_end;
+}
+
+/*
+ * An anonymous mapping with live blocks: when each is a glibc mmapped
+ * chunk (a block over the mmap threshold), the kernel may have merged
+ * their pages with anonymous neighbours (an mmap pool, another
+ * allocator's arena), and those are roots: added as ROOT_UNTRACED.
+ * Otherwise it is a heap: nothing added.
+ */
+static int add_around_mmapped_chunks(struct region_list *list, const struct mapping *m,
+				     const struct reach_block *blocks, size_t nr_blocks,
+				     mem_read_fn read, void *ctx, uint64_t *root_bytes)
+{
+	size_t i = first_block_from(blocks, nr_blocks, m->start), first = i, saved = list->nr;
+	uint64_t from = m->start, span_start, span_end, added = 0;
+	int err;
+
+	if (!read || (i > 0 && block_end(&blocks[i - 1]) > m->start))
+		return 0;
+	for (; i < nr_blocks && blocks[i].addr < m->end; i++) {
+		if (i - first >= MAX_MMAPPED_CHUNKS ||
+		    !mmapped_chunk_span(m, &blocks[i], read, ctx, &span_start, &span_end) ||
+		    span_start < from) {
+			list->nr = saved;
+			return 0;
+		}
+		err = add_region(list, from, span_start, ROOT_UNTRACED);
+		if (err)
+			return err;
+		added += span_start - from;
+		from = span_end;
+	}
+	err = add_region(list, from, m->end, ROOT_UNTRACED);
+	if (err)
+		return err;
+	*root_bytes += added + (m->end - from);
 	return 0;
 }
 
@@ -328,6 +400,12 @@ static int add_mapping(const struct collect_in *in, size_t i, struct region_list
 	case CLASS_ANON:
 		err = add_region(list, m->start, m->end, ROOT_UNTRACED);
 		break;
+	case CLASS_CHUNKS:
+		err = add_around_mmapped_chunks(list, m, in->blocks, in->nr_blocks, in->read,
+						in->ctx, &root_bytes);
+		if (err)
+			break;
+		/* fallthrough */
 	case CLASS_HEAP:
 		err = add_block_stacks(list, m, in->sps + lo, hi - lo, in->blocks, in->nr_blocks,
 				       &root_bytes);
@@ -345,6 +423,12 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static int cmp_region_start(const void *a, const void *b)
+{
+	return cmp_u64(&((const struct reach_region *)a)->start,
+		       &((const struct reach_region *)b)->start);
 }
 
 /* Merges adjacent regions of one kind; fills the per-kind stats. */
@@ -393,6 +477,9 @@ int roots__collect(const struct procmaps *maps, const struct reach_block *blocks
 		free(list.regions);
 		return err;
 	}
+	/* Within a mapping, stacks on blocks come after the untraced parts around them. */
+	if (list.nr > 1)
+		qsort(list.regions, list.nr, sizeof(*list.regions), cmp_region_start);
 	merge_adjacent(&list, &st);
 	*out = list.regions;
 	*nr_out = list.nr;

@@ -500,6 +500,70 @@ static void test_roots_mappings_with_blocks(void **state)
 }
 
 /*
+ * glibc's mmapped chunks (blocks over the mmap threshold) merged by the
+ * kernel with a plain anonymous mmap between them: the chunks' pages are
+ * the allocator's, the rest is untraced memory and a root.
+ */
+static const char chunk_maps[] = "100000-200000 rw-p 00000000 00:00 0 \n";
+
+static const struct fake_image chunk_headers[] = {
+    {0x120000, {0, 0x31000 | 0x2}},	/* malloc(200000): one chunk from its first page */
+    {0x180ff0, {0xff0, 0x20010 | 0x2}}, /* memalign(4096): the chunk 0xff0 into its pages */
+};
+
+static void test_roots_mmapped_chunks(void **state)
+{
+	struct fake_image bad_headers[2];
+	struct fake_mem mem = {chunk_headers, 2, 0};
+	struct procmaps *pm = maps_of(chunk_maps);
+	struct reach_block blocks[] = {
+	    {.addr = 0x120010, .size = 200000},
+	    {.addr = 0x181000, .size = 0x1f000},
+	};
+	uint64_t sp = 0x130000;
+	struct collected c;
+	size_t i;
+
+	(void)state;
+	c = collect(pm, blocks, 2, NULL, 0, fake_read, &mem);
+	expect_region(&c, 0x100000, 0x120000, ROOT_UNTRACED);
+	expect_region(&c, 0x151000, 0x180000, ROOT_UNTRACED);
+	expect_region(&c, 0x1a1000, 0x200000, ROOT_UNTRACED);
+	check_eq(c.nr, 3);
+	check_u64(c.stats.heap_bytes_skipped, 0x31000 + 0x21000);
+	free(c.regions);
+
+	/* A thread running on the first block (a coroutine's stack). */
+	c = collect(pm, blocks, 2, &sp, 1, fake_read, &mem);
+	expect_region(&c, 0x130000 - ROOTS_RED_ZONE, 0x120010 + 200000, ROOT_STACK);
+	expect_region(&c, 0x151000, 0x180000, ROOT_UNTRACED);
+	check_eq(c.nr, 4);
+	free(c.regions);
+
+	/* Any block that is no mmapped chunk: the mapping is a heap, no root at all. */
+	for (i = 0; i < 5; i++) {
+		memcpy(bad_headers, chunk_headers, sizeof(bad_headers));
+		if (i == 0)
+			bad_headers[1].words[1] &= ~0x2ULL; /* not IS_MMAPPED */
+		else if (i == 1)
+			bad_headers[1].words[0] = 0x81000; /* pages start before the mapping */
+		else if (i == 2)
+			bad_headers[1].words[1] = 0x80010 | 0x2; /* ends past the mapping */
+		else if (i == 3)
+			bad_headers[1].words[1] = 0x1e010 | 0x2; /* shorter than the block */
+		else
+			bad_headers[1].words[0] = 0xfe0; /* pages not page-aligned */
+		mem = (struct fake_mem){bad_headers, 2, 0};
+		c = collect(pm, blocks, 2, NULL, 0, fake_read, &mem);
+		if (c.nr)
+			fail_msg("header variant %zu: %zu regions, want none", i, c.nr);
+		check_u64(c.stats.heap_bytes_skipped, 0x100000);
+		free(c.regions);
+	}
+	procmaps__free(pm);
+}
+
+/*
  * A thread running on a live block (a coroutine's malloc'd stack): the
  * block from sp up is its stack. On the heap but no block: nothing (not
  * the rest of the heap).
@@ -796,6 +860,7 @@ int main(void)
 	    cmocka_unit_test(test_roots_stacks),
 	    cmocka_unit_test(test_roots_glibc_heaps),
 	    cmocka_unit_test(test_roots_mappings_with_blocks),
+	    cmocka_unit_test(test_roots_mmapped_chunks),
 	    cmocka_unit_test(test_roots_stack_on_a_block),
 	    cmocka_unit_test(test_roots_untraced_and_never),
 	    cmocka_unit_test(test_roots_stack_anywhere_writable),
