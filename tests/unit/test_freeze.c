@@ -56,6 +56,17 @@ struct shared {
 
 static struct shared *sh;
 
+/* Children a test started, killed by teardown when a failed check skipped the test's own cleanup.
+ */
+static pid_t children[4];
+static size_t nr_children;
+
+static void track_child(pid_t pid)
+{
+	if (nr_children < sizeof(children) / sizeof(children[0]))
+		children[nr_children++] = pid;
+}
+
 static uint64_t load64(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
@@ -100,9 +111,13 @@ static int setup(void **state)
 	return 0;
 }
 
+static void kill_child(pid_t pid);
+
 static int teardown(void **state)
 {
 	(void)state;
+	while (nr_children)
+		kill_child(children[nr_children - 1]);
 	munmap(sh, sizeof(*sh));
 	return 0;
 }
@@ -116,11 +131,20 @@ static pid_t start_child(void (*body)(void))
 		body();
 		_exit(0);
 	}
+	track_child(pid);
 	return pid;
+}
+
+static void untrack_child(pid_t pid)
+{
+	for (size_t i = 0; i < nr_children; i++)
+		if (children[i] == pid)
+			children[i--] = children[--nr_children];
 }
 
 static void kill_child(pid_t pid)
 {
+	untrack_child(pid);
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -589,6 +613,7 @@ static void test_traced_by_another_process(void **state)
 		for (;;)
 			pause();
 	}
+	track_child(tracer);
 	if (!WAIT_UNTIL(task_tracer(target, target) == tracer, 3000)) {
 		kill_child(tracer);
 		kill_child(target);
@@ -623,6 +648,7 @@ static void test_gone_process(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0)
 		_exit(42);
+	track_child(pid);
 	/* A zombie: gone, and its exit status is still its parent's to reap. */
 	assert_true(WAIT_UNTIL(task_state(pid, pid) == 'Z', 3000));
 	check_eq(freeze__process(pid, 1000, &f, why, sizeof(why)), -ESRCH);
@@ -630,6 +656,7 @@ static void test_gone_process(void **state)
 	if (!strstr(why, "gone"))
 		fail_msg("why: %s", why);
 	check_eq(waitpid(pid, &status, WNOHANG), pid);
+	untrack_child(pid); /* reaped */
 	assert_true(WIFEXITED(status));
 	check_eq(WEXITSTATUS(status), 42);
 
