@@ -2,8 +2,9 @@
 /*
  * Root regions of a process (roots.h). Each mapping gets one class, then
  * gives its regions: module data whole (less any live block in it), a
- * stack from its lowest stack pointer up, an untraced mapping whole, a
- * heap nothing (but the stack of a thread that runs on a live block).
+ * stack from its lowest stack pointer up, an untraced mapping whole (but
+ * the pages of glibc mmapped chunks merged into it), a heap nothing (but
+ * the stack of a thread that runs on a live block).
  * Mappings do not overlap, so neither do regions of different mappings;
  * adjacent regions of one kind are merged at the end.
  */
