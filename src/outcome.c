@@ -15,10 +15,17 @@ struct gate_count {
 	uint64_t count;
 };
 
-/* Whether the gate counts blocks of class cls. */
-static bool gate_counts(enum fail_gate gate, enum reach_class cls)
+/*
+ * Whether the gate counts blocks of class cls. A command killed by a
+ * signal never reached _exit, so nothing was scanned: as LSan, which checks
+ * nothing then, its unclassified blocks are no verdict and its 128+N
+ * passes through (blocks a scan found lost, in its children, still count).
+ */
+static bool gate_counts(const struct outcome *o, enum reach_class cls)
 {
-	return gate == GATE_REACHABLE || cls != REACH_REACHABLE;
+	if (cls == REACH_UNSCANNED && o->command_done && WIFSIGNALED(o->command_status))
+		return o->gate == GATE_REACHABLE;
+	return o->gate == GATE_REACHABLE || cls != REACH_REACHABLE;
 }
 
 static struct gate_count gate_count(const struct outcome *o)
@@ -27,7 +34,7 @@ static struct gate_count gate_count(const struct outcome *o)
 	int cls;
 
 	for (cls = 0; cls < NR_REACH_CLASSES; cls++) {
-		if (!gate_counts(o->gate, (enum reach_class)cls))
+		if (!gate_counts(o, (enum reach_class)cls))
 			continue;
 		sum.bytes += o->leaks.bytes[cls];
 		sum.count += o->leaks.count[cls];
@@ -154,7 +161,9 @@ static void say_class(const struct outcome *o, enum reach_class cls, FILE *out)
 	if (!o->fail_on_leaks || o->gate != GATE_LOST)
 		return;
 	if (cls == REACH_UNSCANNED)
-		fputs(" (counted as lost)", out);
+		fputs(gate_counts(o, cls) ? " (counted as lost)"
+					  : " (not counted: the command died of a signal)",
+		      out);
 	else if (cls == REACH_REACHABLE)
 		fputs(" (not leaks)", out);
 }
@@ -173,7 +182,7 @@ static int say_classes(const struct outcome *o, bool counted_only, FILE *out)
 
 		if (!o->leaks.count[cls] && !o->leaks.bytes[cls])
 			continue;
-		if (counted_only && !gate_counts(o->gate, cls))
+		if (counted_only && !gate_counts(o, cls))
 			continue;
 		if (said++)
 			fputs(", ", out);

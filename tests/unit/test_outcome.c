@@ -144,6 +144,11 @@ static const struct gate_case gate_cases[] = {
     {"SIGKILL, lost", GATE_LOST, 0, 10, SIGNALED(9), LOST(1, 1), VERDICT_LEAKS, 10},
     {"SIGTERM core bit", GATE_LOST, 0, 10, SIGNALED(15) | 0x80, NOTHING, VERDICT_COMMAND_FAILED,
      143},
+    /* Killed by a signal: no _exit, no scan; its unclassified blocks are no verdict (LSan). */
+    {"SIGTERM, unscanned", GATE_LOST, 0, 10, SIGNALED(15), UNSCANNED(1390, 42),
+     VERDICT_COMMAND_FAILED, 143},
+    {"SIGTERM, unscanned, =reachable", GATE_REACHABLE, 0, 10, SIGNALED(15), UNSCANNED(1390, 42),
+     VERDICT_LEAKS, 10},
     /* =BYTES: the counted bytes, not the blocks. */
     {"=4096, 4095 lost", GATE_LOST, 4096, 10, EXITED(0), LOST(4095, 10), VERDICT_CLEAN, 0},
     {"=4096, 4096 lost", GATE_LOST, 4096, 10, EXITED(0), LOST(4096, 1), VERDICT_LEAKS, 10},
@@ -288,12 +293,21 @@ static void test_leak_lines(void **state)
 	expect_said(&o, "memleakd: LEAKS: 0 bytes definitely lost in 1 block (--fail-on-leaks); "
 			"the command exited with status 7\n");
 	/* Blocks no scan classified are counted, and the line says so. */
-	o = command_ran(SIGNALED(11), &all);
+	o = command_ran(EXITED(3), &all);
 	o.fail_bytes = 4096;
 	expect_said(&o, "memleakd: LEAKS: 2,000 bytes definitely lost in 2 blocks, 1,000 bytes "
 			"indirectly lost in 1 block, 1,048,576 bytes in 1 block no scan "
-			"classified (counted as lost) (--fail-on-leaks=4096); the command was "
-			"killed by signal 11 (Segmentation fault)\n");
+			"classified (counted as lost) (--fail-on-leaks=4096); the command exited "
+			"with status 3\n");
+	/* Killed by a signal, it never reached _exit: those are no verdict, its lost ones are. */
+	o = command_ran(SIGNALED(11), &all);
+	o.fail_bytes = 4096;
+	expect_said(&o,
+		    "memleakd: under the gate: 2,000 bytes definitely lost in 2 blocks, "
+		    "1,000 bytes indirectly lost in 1 block, 1,048,576 bytes in 1 block no "
+		    "scan classified (not counted: the command died of a signal), 1,000 bytes "
+		    "still reachable in 1 block (not leaks) at exit (--fail-on-leaks=4096); the "
+		    "command was killed by signal 11 (Segmentation fault)\n");
 	/* =reachable counts and names every class. */
 	o = command_ran(EXITED(0), &all);
 	o.gate = GATE_REACHABLE;
