@@ -274,14 +274,15 @@ void scanner__release(struct scanner *sc)
 
 /* --- live scans ------------------------------------------------------------------- */
 
-void scanner__run_live(struct scanner *sc, uint64_t now_ns)
+void scanner__run_live(struct scanner *sc, uint64_t now_ns, bool force)
 {
 	struct target_list *targets = lifecycle__targets(sc->lc);
 	struct snapshot_scan result;
 	size_t i;
 	int pid;
 
-	if (sc->opts.every_s <= 0 || now_ns - sc->last_live_ns < sc->opts.every_s * 1e9)
+	if (sc->opts.every_s <= 0 ||
+	    (!force && now_ns - sc->last_live_ns < sc->opts.every_s * 1e9))
 		return;
 	sc->last_live_ns = now_ns;
 	/* By index: a scan drains, and records may add targets. */

@@ -40,8 +40,11 @@ void scanner__on_exiting(void *scanner, int pid, int status, uint64_t held_ns);
  * process after its scan. Call after every drain, before the hold sweep.
  */
 void scanner__run_exits(struct scanner *sc);
-/* --scan: scans the live targets holding blocks when every_s has passed since the last round. */
-void scanner__run_live(struct scanner *sc, uint64_t now_ns);
+/*
+ * --scan: scans the live targets holding blocks when every_s has passed
+ * since the last round, or now with force (the final report's round).
+ */
+void scanner__run_live(struct scanner *sc, uint64_t now_ns, bool force);
 /* Continues every process still queued (memleakd is leaving). */
 void scanner__release(struct scanner *sc);
 

@@ -593,7 +593,7 @@ static void run_loop(struct session *s)
 		}
 		tracer__drain(s->tracer);
 		scanner__run_exits(s->scanner);
-		scanner__run_live(s->scanner, monotonic_ns());
+		scanner__run_live(s->scanner, monotonic_ns(), false);
 		golang__poll(s->golang, drain_records, s);
 		for (i = 0; i < n; i++) {
 			if (events[i].data.fd == s->timer_fd) {
@@ -684,6 +684,8 @@ int session__run(const struct opts *opts, struct outcome *outcome)
 		run_loop(&s);
 		tracer__drain(s.tracer);
 		scanner__run_exits(s.scanner);
+		/* --scan: the final report says what is unreachable now, not a while ago. */
+		scanner__run_live(s.scanner, monotonic_ns(), true);
 		poll_command(&s);
 		emit_snapshot(&s, true);
 		err = outputs__error(s.outputs);
