@@ -259,12 +259,14 @@ static enum poll_result poll_thread(int pid, int tid, bool we_are_parent, int *p
 	return POLL_STOPPED;
 }
 
-static void detach_thread(int pid, int tid, int sig, bool we_are_parent)
+/*
+ * False when it failed: ESRCH, SIGKILL took the thread out of its stop and
+ * it is exiting; its exit must still be collected (freeze__release_stragglers),
+ * or a leader's never reaches its parent.
+ */
+static bool detach_thread(int tid, int sig)
 {
-	if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) == 0)
-		return;
-	/* ESRCH: killed meanwhile (SIGKILL takes a thread out of its stop). */
-	reap_exited(pid, tid, we_are_parent);
+	return ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) == 0;
 }
 
 static void remember_straggler(int pid, int tid, bool we_are_parent)
@@ -288,7 +290,10 @@ size_t freeze__release_stragglers(void)
 			i++;
 			continue;
 		case POLL_STOPPED:
-			detach_thread(s->pid, s->tid, sig, s->we_are_parent);
+			if (!detach_thread(s->tid, sig)) {
+				i++; /* dying: its exit is collected next time */
+				continue;
+			}
 			break;
 		case POLL_GONE:
 			break;
@@ -364,9 +369,7 @@ static void release_all(struct freezer *f)
 	for (i = 0; i < f->nr; i++) {
 		struct tracee *t = &f->tracees[i];
 
-		if (t->stopped)
-			detach_thread(f->pid, t->tid, t->pending_sig, f->we_are_parent);
-		else
+		if (!t->stopped || !detach_thread(t->tid, t->pending_sig))
 			remember_straggler(f->pid, t->tid, f->we_are_parent);
 	}
 	f->nr = 0;
@@ -586,17 +589,36 @@ int freeze__process(int pid, int timeout_ms, struct frozen **out, char *why, siz
 	return err;
 }
 
+/*
+ * Collects the exits of the threads that were killed while frozen (a
+ * leader's exit reaches its parent only once its threads' are collected),
+ * waiting at most RELEASE_GRACE_NS for the ones still on their way out.
+ */
+static void collect_killed(size_t stragglers_before)
+{
+	uint64_t deadline = now_ns() + RELEASE_GRACE_NS;
+
+	while (freeze__release_stragglers() > stragglers_before && now_ns() < deadline)
+		sleep_ns(POLL_MAX_SLEEP_NS / 2);
+}
+
 void freeze__thaw(struct frozen *f)
 {
-	bool we_are_parent;
-	size_t i;
+	size_t i, stragglers_before;
+	bool we_are_parent, killed = false;
 
 	if (!f)
 		return;
+	stragglers_before = freeze__release_stragglers();
 	we_are_parent = is_parent_of(f->pid);
-	for (i = 0; i < f->nr_threads; i++)
-		detach_thread(f->pid, f->threads[i].tid, f->threads[i].pending_sig, we_are_parent);
+	for (i = 0; i < f->nr_threads; i++) {
+		if (detach_thread(f->threads[i].tid, f->threads[i].pending_sig))
+			continue;
+		remember_straggler(f->pid, f->threads[i].tid, we_are_parent);
+		killed = true;
+	}
 	free(f->threads);
 	free(f);
-	freeze__release_stragglers();
+	if (killed)
+		collect_killed(stragglers_before);
 }

@@ -212,14 +212,15 @@ static void check_all_frozen(pid_t pid, const struct frozen *f)
 	static int tids[MAX_TIDS];
 	size_t n = list_tids(pid, tids, MAX_TIDS);
 
-	check_eq(f->nr_threads, n);
 	for (size_t i = 0; i < n; i++) {
 		if (!frozen_has(f, tids[i]))
-			fail_msg("thread %d of pid %d was not frozen", tids[i], pid);
+			fail_msg("thread %d of pid %d (state '%c') was not frozen", tids[i], pid,
+				 task_state(pid, tids[i]));
 		if (task_state(pid, tids[i]) != 't')
 			fail_msg("thread %d of pid %d is in state '%c', want 't'", tids[i], pid,
 				 task_state(pid, tids[i]));
 	}
+	check_eq(f->nr_threads, n);
 }
 
 static void check_none_traced(pid_t pid)
@@ -512,7 +513,7 @@ static void test_signal_caught_while_freezing_is_not_lost(void **state)
 	pid = start_child(self_signalling_body);
 	assert_true(WAIT_UNTIL(load32(&sh->ready) == 2, 5000));
 
-	until = mono_ms() + 4000;
+	until = mono_ms() + 8000;
 	while ((caught < 5 || freezes < 50) && mono_ms() < until) {
 		struct frozen *f = NULL;
 
@@ -547,16 +548,17 @@ static void *short_lived_thread(void *arg)
 	return NULL;
 }
 
-static void thread_factory_body(void)
+static void *thread_factory(void *arg)
 {
 	pthread_attr_t attr;
 	pthread_t t;
 
+	(void)arg;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	for (;;) {
-		if (load32(&sh->live_threads) >= 32) {
+		if (load32(&sh->live_threads) >= 48) {
 			sched_yield();
 			continue;
 		}
@@ -566,6 +568,15 @@ static void thread_factory_body(void)
 		else
 			__atomic_add_fetch(&sh->threads_created, 1, __ATOMIC_SEQ_CST);
 	}
+	return NULL;
+}
+
+/* Six threads creating short-lived threads, as fast as they can. */
+static void thread_factory_body(void)
+{
+	for (int i = 0; i < 5; i++)
+		start_thread(thread_factory, NULL);
+	thread_factory(NULL);
 }
 
 static void test_threads_created_while_freezing_are_caught(void **state)
@@ -577,7 +588,7 @@ static void test_threads_created_while_freezing_are_caught(void **state)
 	(void)state;
 	pid = start_child(thread_factory_body);
 	assert_true(WAIT_UNTIL(load64(&sh->threads_created) > 100, 5000));
-	for (int round = 0; round < 20; round++) {
+	for (int round = 0; round < 60; round++) {
 		struct frozen *f = NULL;
 
 		check_eq(freeze__process(pid, 5000, &f, why, sizeof(why)), 0);
@@ -589,6 +600,30 @@ static void test_threads_created_while_freezing_are_caught(void **state)
 		assert_true(WAIT_UNTIL(load64(&sh->threads_created) > created + 10, 3000));
 	}
 	kill_child(pid);
+}
+
+/* SIGKILL while frozen: the thaw collects the threads' exits, so the parent gets the process's. */
+static void test_killed_while_frozen(void **state)
+{
+	struct frozen *f = NULL;
+	char why[256];
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = start_child(nine_threads_body);
+	assert_true(WAIT_UNTIL(load32(&sh->ready) == 8, 5000));
+
+	check_eq(freeze__process(pid, 5000, &f, why, sizeof(why)), 0);
+	check_eq(kill(pid, SIGKILL), 0);
+	sleep_ms(50); /* out of their stops, exiting: PTRACE_DETACH fails */
+	freeze__thaw(f);
+	if (!WAIT_UNTIL(waitpid(pid, &status, WNOHANG) == pid, 3000))
+		fail_msg("the exit of pid %d, killed while frozen, never reached its parent", pid);
+	untrack_child(pid);
+	assert_true(WIFSIGNALED(status));
+	check_eq(WTERMSIG(status), SIGKILL);
+	check_eq(freeze__release_stragglers(), 0);
 }
 
 static void pausing_body(void)
@@ -792,6 +827,7 @@ int main(void)
 	    FREEZE_TEST(test_signal_sent_while_frozen_is_delivered),
 	    FREEZE_TEST(test_signal_caught_while_freezing_is_not_lost),
 	    FREEZE_TEST(test_threads_created_while_freezing_are_caught),
+	    FREEZE_TEST(test_killed_while_frozen),
 	    FREEZE_TEST(test_traced_by_another_process),
 	    FREEZE_TEST(test_gone_process),
 	    FREEZE_TEST(test_blocked_read_restarts),
