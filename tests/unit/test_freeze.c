@@ -52,6 +52,8 @@ struct shared {
 	uint64_t threads_created;
 	int live_threads;
 	int pipe_fds[2];
+	int reported; /* the middle process of a grandchild saw it exit */
+	int reported_status;
 };
 
 static struct shared *sh;
@@ -626,6 +628,55 @@ static void test_killed_while_frozen(void **state)
 	check_eq(freeze__release_stragglers(), 0);
 }
 
+/* Starts a grandchild with nine threads, and reports how it ends. */
+static void reporting_parent_body(void)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child < 0)
+		_exit(3);
+	if (child == 0) {
+		nine_threads_body();
+		_exit(0);
+	}
+	__atomic_store_n(&sh->grandchild, child, __ATOMIC_SEQ_CST);
+	if (waitpid(child, &status, 0) != child)
+		_exit(3);
+	sh->reported_status = status;
+	__atomic_store_n(&sh->reported, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+}
+
+/* The same when memleakd is not the parent: the exit reaches the real parent. */
+static void test_killed_while_frozen_reaches_real_parent(void **state)
+{
+	struct frozen *f = NULL;
+	char why[256];
+	pid_t middle, pid;
+
+	(void)state;
+	middle = start_child(reporting_parent_body);
+	assert_true(WAIT_UNTIL(load32(&sh->grandchild) != 0 && load32(&sh->ready) == 8, 5000));
+	pid = load32(&sh->grandchild);
+	track_child(pid);
+
+	check_eq(freeze__process(pid, 5000, &f, why, sizeof(why)), 0);
+	check_eq(f->nr_threads, 9);
+	check_eq(kill(pid, SIGKILL), 0);
+	sleep_ms(50);
+	freeze__thaw(f);
+	if (!WAIT_UNTIL(load32(&sh->reported), 3000))
+		fail_msg("the exit of pid %d, killed while frozen, never reached its parent %d",
+			 pid, middle);
+	assert_true(WIFSIGNALED(sh->reported_status));
+	check_eq(WTERMSIG(sh->reported_status), SIGKILL);
+	check_eq(freeze__release_stragglers(), 0);
+	untrack_child(pid);
+	kill_child(middle);
+}
+
 static void pausing_body(void)
 {
 	for (;;)
@@ -828,6 +879,7 @@ int main(void)
 	    FREEZE_TEST(test_signal_caught_while_freezing_is_not_lost),
 	    FREEZE_TEST(test_threads_created_while_freezing_are_caught),
 	    FREEZE_TEST(test_killed_while_frozen),
+	    FREEZE_TEST(test_killed_while_frozen_reaches_real_parent),
 	    FREEZE_TEST(test_traced_by_another_process),
 	    FREEZE_TEST(test_gone_process),
 	    FREEZE_TEST(test_blocked_read_restarts),
