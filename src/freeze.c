@@ -492,6 +492,18 @@ static int stop_every_thread(struct freezer *f)
 	return 0;
 }
 
+/*
+ * tid is still a thread of pid: between listing /proc/PID/task and the
+ * seize, a thread may have exited and its number gone to another process.
+ */
+static bool thread_of(int pid, int tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	return access(path, F_OK) == 0;
+}
+
 /* 0, 1 when the thread is gone, or -errno. */
 static int read_registers(struct freezer *f, struct frozen_thread *ft)
 {
@@ -540,6 +552,10 @@ static int collect_threads(struct freezer *f, struct frozen **out)
 
 		ft->tid = f->tracees[i].tid;
 		ft->pending_sig = f->tracees[i].pending_sig;
+		if (!thread_of(f->pid, ft->tid)) {
+			detach_thread(ft->tid, ft->pending_sig);
+			continue;
+		}
 		ret = read_registers(f, ft);
 		if (ret < 0) {
 			free(fr->threads);
@@ -548,6 +564,8 @@ static int collect_threads(struct freezer *f, struct frozen **out)
 		}
 		if (ret == 0)
 			fr->nr_threads++;
+		else /* killed: its exit is ours to collect */
+			remember_straggler(f->pid, ft->tid, f->we_are_parent);
 	}
 	if (!fr->nr_threads) {
 		free(fr->threads);
@@ -559,9 +577,23 @@ static int collect_threads(struct freezer *f, struct frozen **out)
 	return 0;
 }
 
+/*
+ * Collects the exits of the threads that were killed while frozen (a
+ * leader's exit reaches its parent only once its threads' are collected),
+ * waiting at most RELEASE_GRACE_NS for the ones still on their way out.
+ */
+static void collect_killed(size_t stragglers_before)
+{
+	uint64_t deadline = now_ns() + RELEASE_GRACE_NS;
+
+	while (freeze__release_stragglers() > stragglers_before && now_ns() < deadline)
+		sleep_ns(POLL_MAX_SLEEP_NS / 2);
+}
+
 int freeze__process(int pid, int timeout_ms, struct frozen **out, char *why, size_t why_len)
 {
 	struct freezer f = {.pid = pid, .timeout_ms = timeout_ms, .why = why, .why_len = why_len};
+	size_t stragglers_before;
 	char dummy[1];
 	int err;
 
@@ -583,23 +615,14 @@ int freeze__process(int pid, int timeout_ms, struct frozen **out, char *why, siz
 	err = stop_every_thread(&f);
 	if (!err)
 		err = collect_threads(&f, out);
-	if (err)
+	if (err) {
+		stragglers_before = nr_stragglers;
 		release_all(&f);
+		if (err != -ETIMEDOUT) /* the caller waited long enough */
+			collect_killed(stragglers_before);
+	}
 	free(f.tracees);
 	return err;
-}
-
-/*
- * Collects the exits of the threads that were killed while frozen (a
- * leader's exit reaches its parent only once its threads' are collected),
- * waiting at most RELEASE_GRACE_NS for the ones still on their way out.
- */
-static void collect_killed(size_t stragglers_before)
-{
-	uint64_t deadline = now_ns() + RELEASE_GRACE_NS;
-
-	while (freeze__release_stragglers() > stragglers_before && now_ns() < deadline)
-		sleep_ns(POLL_MAX_SLEEP_NS / 2);
 }
 
 void freeze__thaw(struct frozen *f)
