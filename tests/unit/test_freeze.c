@@ -52,6 +52,7 @@ struct shared {
 	uint64_t threads_created;
 	int live_threads;
 	int pipe_fds[2];
+	int go_round; /* raising_stop_body stops itself once per round */
 	int reported; /* the middle process of a grandchild saw it exit */
 	int reported_status;
 };
@@ -92,6 +93,14 @@ static uint64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Polls cond for up to ms milliseconds. */
@@ -432,6 +441,53 @@ static void test_stopped_process_stays_stopped(void **state)
 
 	kill(pid, SIGCONT);
 	assert_true(WAIT_UNTIL(spinners_all_advance(), 3000));
+	kill_child(pid);
+}
+
+static void raising_stop_body(void)
+{
+	int round = 0;
+
+	start_spinners();
+	for (;;) {
+		while (load32(&sh->go_round) == round)
+			;
+		round = load32(&sh->go_round);
+		/* 0 to 390 us later: into the freeze's window, at some round */
+		for (uint64_t t0 = mono_us(); mono_us() - t0 < (uint64_t)(round % 40) * 10;)
+			;
+		raise(SIGSTOP); /* as memleakd's exit hold, racing with the freeze */
+	}
+}
+
+/*
+ * A SIGSTOP on its way while the freeze runs (memleakd's exit hold and a
+ * scan): whichever comes first, the process ends up stopped after the thaw.
+ */
+static void test_stop_racing_with_freeze_still_stops(void **state)
+{
+	int caught = 0, status;
+	char why[256];
+	pid_t pid;
+
+	(void)state;
+	pid = start_child(raising_stop_body);
+	assert_true(WAIT_UNTIL(load32(&sh->ready) == NR_SPINNERS, 5000));
+	for (int round = 1; round <= 40; round++) {
+		struct frozen *f = NULL;
+
+		__atomic_store_n(&sh->go_round, round, __ATOMIC_SEQ_CST);
+		check_eq(freeze__process(pid, 5000, &f, why, sizeof(why)), 0);
+		for (size_t i = 0; i < f->nr_threads; i++)
+			caught += f->threads[i].pending_sig == SIGSTOP;
+		freeze__thaw(f);
+		if (!WAIT_UNTIL(all_threads_in_state(pid, 'T'), 3000))
+			fail_msg("round %d: the SIGSTOP was lost", round);
+		waitpid(pid, &status, WUNTRACED | WNOHANG); /* its stop, if reported to us */
+		kill(pid, SIGCONT);
+		assert_true(WAIT_UNTIL(!all_threads_in_state(pid, 'T'), 3000));
+	}
+	print_message("40 rounds, %d caught the SIGSTOP in a signal-delivery-stop\n", caught);
 	kill_child(pid);
 }
 
@@ -875,6 +931,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    FREEZE_TEST(test_freezes_running_and_blocked_threads),
 	    FREEZE_TEST(test_stopped_process_stays_stopped),
+	    FREEZE_TEST(test_stop_racing_with_freeze_still_stops),
 	    FREEZE_TEST(test_signal_sent_while_frozen_is_delivered),
 	    FREEZE_TEST(test_signal_caught_while_freezing_is_not_lost),
 	    FREEZE_TEST(test_threads_created_while_freezing_are_caught),
