@@ -117,7 +117,7 @@ static bool thread_gone(int pid, int tid)
 	return state == '\0' || state == 'Z' || state == 'X' || state == 'x';
 }
 
-/* A numeric "Key:\tN" field of /proc/PID[/task/TID]/status or stat's ppid; -1 when unreadable. */
+/* A numeric "Key:\tN" field of a /proc status file; -1 when unreadable or missing. */
 static long status_field(const char *path, const char *key)
 {
 	size_t len, key_len = strlen(key);
