@@ -117,7 +117,7 @@ static bool thread_gone(int pid, int tid)
 	return state == '\0' || state == 'Z' || state == 'X' || state == 'x';
 }
 
-/* A numeric "Key:\tN" field of /proc/PID[/task/TID]/status or stat's ppid; -1 when unreadable. */
+/* A numeric "Key:\tN" field of a /proc status file; -1 when unreadable or missing. */
 static long status_field(const char *path, const char *key)
 {
 	size_t len, key_len = strlen(key);
@@ -259,12 +259,14 @@ static enum poll_result poll_thread(int pid, int tid, bool we_are_parent, int *p
 	return POLL_STOPPED;
 }
 
-static void detach_thread(int pid, int tid, int sig, bool we_are_parent)
+/*
+ * False when it failed: ESRCH, SIGKILL took the thread out of its stop and
+ * it is exiting; its exit must still be collected (freeze__release_stragglers),
+ * or a leader's never reaches its parent.
+ */
+static bool detach_thread(int tid, int sig)
 {
-	if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) == 0)
-		return;
-	/* ESRCH: killed meanwhile (SIGKILL takes a thread out of its stop). */
-	reap_exited(pid, tid, we_are_parent);
+	return ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) == 0;
 }
 
 static void remember_straggler(int pid, int tid, bool we_are_parent)
@@ -288,7 +290,10 @@ size_t freeze__release_stragglers(void)
 			i++;
 			continue;
 		case POLL_STOPPED:
-			detach_thread(s->pid, s->tid, sig, s->we_are_parent);
+			if (!detach_thread(s->tid, sig)) {
+				i++; /* dying: its exit is collected next time */
+				continue;
+			}
 			break;
 		case POLL_GONE:
 			break;
@@ -364,9 +369,7 @@ static void release_all(struct freezer *f)
 	for (i = 0; i < f->nr; i++) {
 		struct tracee *t = &f->tracees[i];
 
-		if (t->stopped)
-			detach_thread(f->pid, t->tid, t->pending_sig, f->we_are_parent);
-		else
+		if (!t->stopped || !detach_thread(t->tid, t->pending_sig))
 			remember_straggler(f->pid, t->tid, f->we_are_parent);
 	}
 	f->nr = 0;
@@ -489,6 +492,18 @@ static int stop_every_thread(struct freezer *f)
 	return 0;
 }
 
+/*
+ * tid is still a thread of pid: between listing /proc/PID/task and the
+ * seize, a thread may have exited and its number gone to another process.
+ */
+static bool thread_of(int pid, int tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	return access(path, F_OK) == 0;
+}
+
 /* 0, 1 when the thread is gone, or -errno. */
 static int read_registers(struct freezer *f, struct frozen_thread *ft)
 {
@@ -537,6 +552,10 @@ static int collect_threads(struct freezer *f, struct frozen **out)
 
 		ft->tid = f->tracees[i].tid;
 		ft->pending_sig = f->tracees[i].pending_sig;
+		if (!thread_of(f->pid, ft->tid)) {
+			detach_thread(ft->tid, ft->pending_sig);
+			continue;
+		}
 		ret = read_registers(f, ft);
 		if (ret < 0) {
 			free(fr->threads);
@@ -545,6 +564,8 @@ static int collect_threads(struct freezer *f, struct frozen **out)
 		}
 		if (ret == 0)
 			fr->nr_threads++;
+		else /* killed: its exit is ours to collect */
+			remember_straggler(f->pid, ft->tid, f->we_are_parent);
 	}
 	if (!fr->nr_threads) {
 		free(fr->threads);
@@ -556,9 +577,23 @@ static int collect_threads(struct freezer *f, struct frozen **out)
 	return 0;
 }
 
+/*
+ * Collects the exits of the threads that were killed while frozen (a
+ * leader's exit reaches its parent only once its threads' are collected),
+ * waiting at most RELEASE_GRACE_NS for the ones still on their way out.
+ */
+static void collect_killed(size_t stragglers_before)
+{
+	uint64_t deadline = now_ns() + RELEASE_GRACE_NS;
+
+	while (freeze__release_stragglers() > stragglers_before && now_ns() < deadline)
+		sleep_ns(POLL_MAX_SLEEP_NS / 2);
+}
+
 int freeze__process(int pid, int timeout_ms, struct frozen **out, char *why, size_t why_len)
 {
 	struct freezer f = {.pid = pid, .timeout_ms = timeout_ms, .why = why, .why_len = why_len};
+	size_t stragglers_before;
 	char dummy[1];
 	int err;
 
@@ -580,23 +615,33 @@ int freeze__process(int pid, int timeout_ms, struct frozen **out, char *why, siz
 	err = stop_every_thread(&f);
 	if (!err)
 		err = collect_threads(&f, out);
-	if (err)
+	if (err) {
+		stragglers_before = nr_stragglers;
 		release_all(&f);
+		if (err != -ETIMEDOUT) /* the caller waited long enough */
+			collect_killed(stragglers_before);
+	}
 	free(f.tracees);
 	return err;
 }
 
 void freeze__thaw(struct frozen *f)
 {
-	bool we_are_parent;
-	size_t i;
+	size_t i, stragglers_before;
+	bool we_are_parent, killed = false;
 
 	if (!f)
 		return;
+	stragglers_before = freeze__release_stragglers();
 	we_are_parent = is_parent_of(f->pid);
-	for (i = 0; i < f->nr_threads; i++)
-		detach_thread(f->pid, f->threads[i].tid, f->threads[i].pending_sig, we_are_parent);
+	for (i = 0; i < f->nr_threads; i++) {
+		if (detach_thread(f->threads[i].tid, f->threads[i].pending_sig))
+			continue;
+		remember_straggler(f->pid, f->threads[i].tid, we_are_parent);
+		killed = true;
+	}
 	free(f->threads);
 	free(f);
-	freeze__release_stragglers();
+	if (killed)
+		collect_killed(stragglers_before);
 }

@@ -44,7 +44,11 @@ struct frozen {
  * with the cause and fix in why, and nothing left attached:
  * -ESRCH the process is gone, -EPERM another tracer (gdb, strace) holds a
  * thread or ptrace is forbidden (kernel.yama.ptrace_scope = 3),
- * -ETIMEDOUT a thread did not stop.
+ * -ETIMEDOUT a thread did not stop (that one stays seized until it stops
+ * by itself: see freeze__release_stragglers).
+ * Threads killed while held (SIGKILL) are collected (waitpid on their tid)
+ * so the process's exit reaches its parent; when the caller is that
+ * parent, the leader's exit status is left for it to reap.
  */
 int freeze__process(int pid, int timeout_ms, struct frozen **out, char *why, size_t why_len);
 /* Detaches every thread (they go on, or stay group-stopped) and frees f. Accepts NULL. */

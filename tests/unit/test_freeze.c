@@ -52,6 +52,9 @@ struct shared {
 	uint64_t threads_created;
 	int live_threads;
 	int pipe_fds[2];
+	int go_round; /* raising_stop_body stops itself once per round */
+	int reported; /* the middle process of a grandchild saw it exit */
+	int reported_status;
 };
 
 static struct shared *sh;
@@ -90,6 +93,14 @@ static uint64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Polls cond for up to ms milliseconds. */
@@ -212,14 +223,15 @@ static void check_all_frozen(pid_t pid, const struct frozen *f)
 	static int tids[MAX_TIDS];
 	size_t n = list_tids(pid, tids, MAX_TIDS);
 
-	check_eq(f->nr_threads, n);
 	for (size_t i = 0; i < n; i++) {
 		if (!frozen_has(f, tids[i]))
-			fail_msg("thread %d of pid %d was not frozen", tids[i], pid);
+			fail_msg("thread %d of pid %d (state '%c') was not frozen", tids[i], pid,
+				 task_state(pid, tids[i]));
 		if (task_state(pid, tids[i]) != 't')
 			fail_msg("thread %d of pid %d is in state '%c', want 't'", tids[i], pid,
 				 task_state(pid, tids[i]));
 	}
+	check_eq(f->nr_threads, n);
 }
 
 static void check_none_traced(pid_t pid)
@@ -432,6 +444,53 @@ static void test_stopped_process_stays_stopped(void **state)
 	kill_child(pid);
 }
 
+static void raising_stop_body(void)
+{
+	int round = 0;
+
+	start_spinners();
+	for (;;) {
+		while (load32(&sh->go_round) == round)
+			;
+		round = load32(&sh->go_round);
+		/* 0 to 390 us later: into the freeze's window, at some round */
+		for (uint64_t t0 = mono_us(); mono_us() - t0 < (uint64_t)(round % 40) * 10;)
+			;
+		raise(SIGSTOP); /* as memleakd's exit hold, racing with the freeze */
+	}
+}
+
+/*
+ * A SIGSTOP on its way while the freeze runs (memleakd's exit hold and a
+ * scan): whichever comes first, the process ends up stopped after the thaw.
+ */
+static void test_stop_racing_with_freeze_still_stops(void **state)
+{
+	int caught = 0, status;
+	char why[256];
+	pid_t pid;
+
+	(void)state;
+	pid = start_child(raising_stop_body);
+	assert_true(WAIT_UNTIL(load32(&sh->ready) == NR_SPINNERS, 5000));
+	for (int round = 1; round <= 40; round++) {
+		struct frozen *f = NULL;
+
+		__atomic_store_n(&sh->go_round, round, __ATOMIC_SEQ_CST);
+		check_eq(freeze__process(pid, 5000, &f, why, sizeof(why)), 0);
+		for (size_t i = 0; i < f->nr_threads; i++)
+			caught += f->threads[i].pending_sig == SIGSTOP;
+		freeze__thaw(f);
+		if (!WAIT_UNTIL(all_threads_in_state(pid, 'T'), 3000))
+			fail_msg("round %d: the SIGSTOP was lost", round);
+		waitpid(pid, &status, WUNTRACED | WNOHANG); /* its stop, if reported to us */
+		kill(pid, SIGCONT);
+		assert_true(WAIT_UNTIL(!all_threads_in_state(pid, 'T'), 3000));
+	}
+	print_message("40 rounds, %d caught the SIGSTOP in a signal-delivery-stop\n", caught);
+	kill_child(pid);
+}
+
 static void on_sigusr1(int sig)
 {
 	(void)sig;
@@ -512,7 +571,7 @@ static void test_signal_caught_while_freezing_is_not_lost(void **state)
 	pid = start_child(self_signalling_body);
 	assert_true(WAIT_UNTIL(load32(&sh->ready) == 2, 5000));
 
-	until = mono_ms() + 4000;
+	until = mono_ms() + 8000;
 	while ((caught < 5 || freezes < 50) && mono_ms() < until) {
 		struct frozen *f = NULL;
 
@@ -547,16 +606,17 @@ static void *short_lived_thread(void *arg)
 	return NULL;
 }
 
-static void thread_factory_body(void)
+static void *thread_factory(void *arg)
 {
 	pthread_attr_t attr;
 	pthread_t t;
 
+	(void)arg;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	for (;;) {
-		if (load32(&sh->live_threads) >= 32) {
+		if (load32(&sh->live_threads) >= 48) {
 			sched_yield();
 			continue;
 		}
@@ -566,6 +626,15 @@ static void thread_factory_body(void)
 		else
 			__atomic_add_fetch(&sh->threads_created, 1, __ATOMIC_SEQ_CST);
 	}
+	return NULL;
+}
+
+/* Six threads creating short-lived threads, as fast as they can. */
+static void thread_factory_body(void)
+{
+	for (int i = 0; i < 5; i++)
+		start_thread(thread_factory, NULL);
+	thread_factory(NULL);
 }
 
 static void test_threads_created_while_freezing_are_caught(void **state)
@@ -577,7 +646,7 @@ static void test_threads_created_while_freezing_are_caught(void **state)
 	(void)state;
 	pid = start_child(thread_factory_body);
 	assert_true(WAIT_UNTIL(load64(&sh->threads_created) > 100, 5000));
-	for (int round = 0; round < 20; round++) {
+	for (int round = 0; round < 60; round++) {
 		struct frozen *f = NULL;
 
 		check_eq(freeze__process(pid, 5000, &f, why, sizeof(why)), 0);
@@ -589,6 +658,79 @@ static void test_threads_created_while_freezing_are_caught(void **state)
 		assert_true(WAIT_UNTIL(load64(&sh->threads_created) > created + 10, 3000));
 	}
 	kill_child(pid);
+}
+
+/* SIGKILL while frozen: the thaw collects the threads' exits, so the parent gets the process's. */
+static void test_killed_while_frozen(void **state)
+{
+	struct frozen *f = NULL;
+	char why[256];
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = start_child(nine_threads_body);
+	assert_true(WAIT_UNTIL(load32(&sh->ready) == 8, 5000));
+
+	check_eq(freeze__process(pid, 5000, &f, why, sizeof(why)), 0);
+	check_eq(kill(pid, SIGKILL), 0);
+	sleep_ms(50); /* out of their stops, exiting: PTRACE_DETACH fails */
+	freeze__thaw(f);
+	if (!WAIT_UNTIL(waitpid(pid, &status, WNOHANG) == pid, 3000))
+		fail_msg("the exit of pid %d, killed while frozen, never reached its parent", pid);
+	untrack_child(pid);
+	assert_true(WIFSIGNALED(status));
+	check_eq(WTERMSIG(status), SIGKILL);
+	check_eq(freeze__release_stragglers(), 0);
+}
+
+/* Starts a grandchild with nine threads, and reports how it ends. */
+static void reporting_parent_body(void)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child < 0)
+		_exit(3);
+	if (child == 0) {
+		nine_threads_body();
+		_exit(0);
+	}
+	__atomic_store_n(&sh->grandchild, child, __ATOMIC_SEQ_CST);
+	if (waitpid(child, &status, 0) != child)
+		_exit(3);
+	sh->reported_status = status;
+	__atomic_store_n(&sh->reported, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		pause();
+}
+
+/* The same when memleakd is not the parent: the exit reaches the real parent. */
+static void test_killed_while_frozen_reaches_real_parent(void **state)
+{
+	struct frozen *f = NULL;
+	char why[256];
+	pid_t middle, pid;
+
+	(void)state;
+	middle = start_child(reporting_parent_body);
+	assert_true(WAIT_UNTIL(load32(&sh->grandchild) != 0 && load32(&sh->ready) == 8, 5000));
+	pid = load32(&sh->grandchild);
+	track_child(pid);
+
+	check_eq(freeze__process(pid, 5000, &f, why, sizeof(why)), 0);
+	check_eq(f->nr_threads, 9);
+	check_eq(kill(pid, SIGKILL), 0);
+	sleep_ms(50);
+	freeze__thaw(f);
+	if (!WAIT_UNTIL(load32(&sh->reported), 3000))
+		fail_msg("the exit of pid %d, killed while frozen, never reached its parent %d",
+			 pid, middle);
+	assert_true(WIFSIGNALED(sh->reported_status));
+	check_eq(WTERMSIG(sh->reported_status), SIGKILL);
+	check_eq(freeze__release_stragglers(), 0);
+	untrack_child(pid);
+	kill_child(middle);
 }
 
 static void pausing_body(void)
@@ -789,9 +931,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    FREEZE_TEST(test_freezes_running_and_blocked_threads),
 	    FREEZE_TEST(test_stopped_process_stays_stopped),
+	    FREEZE_TEST(test_stop_racing_with_freeze_still_stops),
 	    FREEZE_TEST(test_signal_sent_while_frozen_is_delivered),
 	    FREEZE_TEST(test_signal_caught_while_freezing_is_not_lost),
 	    FREEZE_TEST(test_threads_created_while_freezing_are_caught),
+	    FREEZE_TEST(test_killed_while_frozen),
+	    FREEZE_TEST(test_killed_while_frozen_reaches_real_parent),
 	    FREEZE_TEST(test_traced_by_another_process),
 	    FREEZE_TEST(test_gone_process),
 	    FREEZE_TEST(test_blocked_read_restarts),
