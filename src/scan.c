@@ -281,6 +281,8 @@ void scanner__run_live(struct scanner *sc, uint64_t now_ns, bool force)
 	size_t i;
 	int pid;
 
+	/* A thread a freeze timed out on is let go as soon as it stops (freeze.h). */
+	freeze__release_stragglers();
 	if (sc->opts.every_s <= 0 ||
 	    (!force && now_ns - sc->last_live_ns < sc->opts.every_s * 1e9))
 		return;
