@@ -223,6 +223,8 @@ static size_t find_block(const struct scanner *s, uint64_t w)
 
 	if (i == NO_BLOCK || w - s->blocks[i].addr >= block_extent(&s->blocks[i]))
 		return NO_BLOCK;
+	if (s->blocks[i].foreign && w == s->blocks[i].foreign)
+		return NO_BLOCK;
 	return i;
 }
 

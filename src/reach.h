@@ -56,6 +56,13 @@ struct reach_block {
 	bool interior_only; /* reachable only through pointers into its middle (valgrind's
 			       "possibly lost"); LSan and memleakd count it reachable */
 	uint32_t user;	    /* the caller's own (e.g. the stack id); never touched */
+	/*
+	 * An address inside the block that is no pointer to it, or 0: with
+	 * glibc, the next chunk's header lies in the last 8 bytes of a block
+	 * that fills its chunk, and the arena points there at a free or top
+	 * chunk. Set by the caller (scan.c).
+	 */
+	uint64_t foreign;
 };
 
 /* A range of the target's memory to scan as a root. */

@@ -89,6 +89,34 @@ static int gather_threads(const struct frozen *f, uint64_t **sps, uint64_t **reg
 	return 0;
 }
 
+/* glibc's chunk sizes on 64-bit: the header, 16-byte alignment, 32 at least. */
+#define GLIBC_CHUNK_HEADER 16
+#define GLIBC_MIN_CHUNK	   32
+
+/*
+ * A block that fills its glibc chunk holds the next chunk's header in its
+ * last 8 bytes (the chunk's prev_size, the program's while it is in use),
+ * and the arena points there when that next chunk is the top or a free one:
+ * that one address is no pointer to the block. Other allocators: one
+ * address per block that could still be a real interior pointer is lost.
+ */
+static void mark_next_chunk_headers(struct reach_block *blocks, size_t nr)
+{
+	uint64_t chunk_size, next_chunk;
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		if (blocks[i].size > UINT64_MAX / 2 || blocks[i].addr < GLIBC_CHUNK_HEADER)
+			continue;
+		chunk_size = (blocks[i].size + 8 + 15) & ~(uint64_t)15;
+		if (chunk_size < GLIBC_MIN_CHUNK)
+			chunk_size = GLIBC_MIN_CHUNK;
+		next_chunk = blocks[i].addr - GLIBC_CHUNK_HEADER + chunk_size;
+		if (next_chunk < blocks[i].addr + blocks[i].size)
+			blocks[i].foreign = next_chunk;
+	}
+}
+
 /* What the classified blocks come to, into out. */
 static void sum_classes(const struct reach_block *blocks, size_t nr, struct snapshot_scan *out)
 {
@@ -178,6 +206,7 @@ int scanner__scan(struct scanner *sc, int pid, bool at_exit, struct snapshot_sca
 	out->nr_threads = f->nr_threads;
 	err = allocs__collect_blocks(sc->allocs, (uint32_t)pid, KIND_MALLOC, &blocks, &nr);
 	classify_ns = monotonic_ns();
+	mark_next_chunk_headers(blocks, nr);
 	if (!err && nr)
 		err = classify(sc, f, blocks, nr, at_exit, out);
 	else if (err)
@@ -283,8 +312,7 @@ void scanner__run_live(struct scanner *sc, uint64_t now_ns, bool force)
 
 	/* A thread a freeze timed out on is let go as soon as it stops (freeze.h). */
 	freeze__release_stragglers();
-	if (sc->opts.every_s <= 0 ||
-	    (!force && now_ns - sc->last_live_ns < sc->opts.every_s * 1e9))
+	if (sc->opts.every_s <= 0 || (!force && now_ns - sc->last_live_ns < sc->opts.every_s * 1e9))
 		return;
 	sc->last_live_ns = now_ns;
 	/* By index: a scan drains, and records may add targets. */

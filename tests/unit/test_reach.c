@@ -410,6 +410,30 @@ static void test_interior_pointers(void **state)
 	image_free(img);
 }
 
+/*
+ * A block's foreign address (glibc's next chunk header in its last 8
+ * bytes, where the arena points at a top or free chunk) does not reach it;
+ * any other interior pointer still does.
+ */
+static void test_foreign_address(void **state)
+{
+	struct image *img = image_new();
+	size_t tail_only, other_word;
+
+	(void)state;
+	tail_only = add_block(img, HEAP + 0x100, 24);
+	img->blocks[tail_only].foreign = HEAP + 0x110;
+	other_word = add_block(img, HEAP + 0x200, 24);
+	img->blocks[other_word].foreign = HEAP + 0x210;
+	put64(img, GLOBALS, HEAP + 0x110);
+	put64(img, GLOBALS + 8, HEAP + 0x208);
+	classify(img);
+	check_class(img, tail_only, REACH_LOST);
+	check_class(img, other_word, REACH_REACHABLE);
+	check_totals(img);
+	image_free(img);
+}
+
 static void test_zero_size_blocks(void **state)
 {
 	struct image *img = image_new();
@@ -890,6 +914,7 @@ int main(void)
 	    cmocka_unit_test(test_self_pointer),
 	    cmocka_unit_test(test_lost_points_to_reachable),
 	    cmocka_unit_test(test_interior_pointers),
+	    cmocka_unit_test(test_foreign_address),
 	    cmocka_unit_test(test_zero_size_blocks),
 	    cmocka_unit_test(test_large_block),
 	    cmocka_unit_test(test_adjacent_blocks_and_gaps),
