@@ -119,6 +119,18 @@ struct {
 	__type(value, __u64);
 } held SEC(".maps");
 
+/*
+ * Thread -> its stack pointer when it called libc's exit(): the exit scan
+ * reads that thread's stack from there, not from _exit's, so the frames of
+ * the exit handlers (and what earlier calls left in them) are no roots.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} exit_sps SEC(".maps");
+
 /* Targets by PID in memleakd's namespace, for the exit tracepoint. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -746,12 +758,26 @@ int dl_debug_state(struct pt_regs *ctx)
  * from inside). Only with its record reserved, like an exec hold. Cost:
  * once per process lifetime.
  */
+/* libc's exit(): where the exiting thread's user frames end (exit_sps). */
+SEC("uprobe")
+int exit_enter(struct pt_regs *ctx)
+{
+	__u64 sp = PT_REGS_SP(ctx);
+	__u32 pid, tid;
+
+	current_ids(&pid, &tid);
+	if (!hold_exits || !pid || pid == self_pid || !is_target(pid))
+		return 0;
+	bpf_map_update_elem(&exit_sps, &tid, &sp, BPF_ANY);
+	return 0;
+}
+
 SEC("uprobe")
 int exit_hold(struct pt_regs *ctx)
 {
 	struct ml_event *e;
 	__u32 pid, tid;
-	__u64 now;
+	__u64 now, *exit_sp;
 
 	current_ids(&pid, &tid);
 	if (!hold_exits || !pid || pid == self_pid || !is_target(pid))
@@ -759,7 +785,21 @@ int exit_hold(struct pt_regs *ctx)
 	now = bpf_ktime_get_ns();
 	e = reserve_lifecycle(ML_EV_EXITING);
 	hold_current(e, pid, now);
-	if (e)
-		submit_lifecycle(e, ML_EV_EXITING, (__u64)PT_REGS_PARM1(ctx), now);
+	if (!e)
+		return 0;
+	e->type = ML_EV_EXITING;
+	e->pid = pid;
+	e->tid = tid;
+	e->stack_id = 0;
+	e->addr = (__u64)PT_REGS_PARM1(ctx);
+	/* size: the stack pointer at exit(), or 0 when _exit was called directly. */
+	exit_sp = bpf_map_lookup_elem(&exit_sps, &tid);
+	e->size = exit_sp ? *exit_sp : 0;
+	if (exit_sp)
+		bpf_map_delete_elem(&exit_sps, &tid);
+	e->ts_ns = now;
+	e->stack_key = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	count(ML_CNT_EVENTS);
 	return 0;
 }

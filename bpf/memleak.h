@@ -24,9 +24,10 @@
 #define ML_EV_GO_EXIT	10 /* a Go goroutine is dying: addr = goid; no stack */
 /*
  * A target called libc's _exit (exit() does, after the atexit handlers and
- * destructors): addr = the status. It is stopped there, before exit_group,
- * its memory intact, until memleakd has scanned it for reachability and
- * continues it (held like EXEC).
+ * destructors): addr = the status, size = the thread's stack pointer when
+ * it called exit() (0: _exit called directly), tid = that thread. It is stopped there, before
+ * exit_group, its memory intact, until memleakd has scanned it for reachability and continues it
+ * (held like EXEC).
  */
 #define ML_EV_EXITING	11
 

@@ -226,7 +226,7 @@ static void probe_exit(struct lifecycle *lc, struct target *t, const struct proc
 	err = providers__find_exit(lc->tables.files, t->pid, maps, lc->not_exits, &hook);
 	if (!err)
 		err = tracer__attach_exit(lc->tracer, attach_pid, hook.attach_path, hook.dev,
-					  hook.inode, hook.offset);
+					  hook.inode, hook.offset, hook.exit_offset);
 	if (err < 0 && err != -ENOENT && err != -ESRCH)
 		p_warn("pid %d (%s): cannot probe _exit: %s; it will exit unscanned (its blocks "
 		       "not freed at exit count as leaks)",
@@ -817,7 +817,8 @@ void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e)
 		break;
 	case ML_EV_EXITING:
 		if (lc->on_exiting)
-			lc->on_exiting(lc->exiting_ctx, (int)e->pid, (int)e->addr, e->ts_ns);
+			lc->on_exiting(lc->exiting_ctx, (int)e->pid, (int)e->tid, (int)e->addr,
+				       e->size, e->ts_ns);
 		else
 			resume(lc, (int)e->pid, e->ts_ns);
 		break;

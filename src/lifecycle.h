@@ -86,11 +86,13 @@ struct target *lifecycle__note_process(struct lifecycle *lc, int pid, enum targe
 void lifecycle__note_unknown(struct lifecycle *lc);
 
 /*
- * Who handles an ML_EV_EXITING record (the process is held in _exit):
+ * Who handles an ML_EV_EXITING record (the process is held in _exit by
+ * thread tid, whose stack pointer at exit() was exit_sp, 0 if unknown):
  * it must end with lifecycle__resume(lc, pid, held_ns), at once or later.
  * Without one, the process is continued at once.
  */
-typedef void (*exiting_fn)(void *ctx, int pid, int status, uint64_t held_ns);
+typedef void (*exiting_fn)(void *ctx, int pid, int tid, int status, uint64_t exit_sp,
+			   uint64_t held_ns);
 void lifecycle__set_exiting_handler(struct lifecycle *lc, exiting_fn fn, void *ctx);
 /* Continues pid if BPF holds it since held_ns (a record's ts_ns): see tracer__take_hold. */
 void lifecycle__resume(struct lifecycle *lc, int pid, uint64_t held_ns);

@@ -324,6 +324,7 @@ static int hook_from_mapping(struct elf_files *files, int pid, const struct mapp
 	if (err)
 		return err;
 	out->to_state = 0;
+	out->exit_offset = 0;
 	out->dev = f->dev;
 	out->inode = f->inode;
 	*syms_out = syms;
@@ -349,10 +350,18 @@ static int loader_from_mapping(struct elf_files *files, int pid, const struct ma
 static int exit_from_mapping(struct elf_files *files, int pid, const struct mapping *m,
 			     struct loader_hook *out)
 {
+	struct elf_sym_info exit_sym;
 	const struct elf_syms *syms;
 	uint64_t vaddr;
+	int err;
 
-	return hook_from_mapping(files, pid, m, "_exit", out, &syms, &vaddr);
+	err = hook_from_mapping(files, pid, m, "_exit", out, &syms, &vaddr);
+	if (err)
+		return err;
+	if (elf_syms__find(syms, "exit", &exit_sym) || exit_sym.ifunc ||
+	    elf_syms__vaddr_to_offset(syms, exit_sym.vaddr, &out->exit_offset))
+		out->exit_offset = 0;
+	return 0;
 }
 
 typedef int (*hook_finder_fn)(struct elf_files *files, int pid, const struct mapping *m,

@@ -136,8 +136,9 @@ struct loader_hook {
 	char attach_path[ATTACH_PATH_MAX];
 	dev_t dev;
 	uint64_t inode;
-	uint64_t offset;  /* file offset of _dl_debug_state */
-	int64_t to_state; /* _r_debug.r_state - _dl_debug_state, 0 if unknown */
+	uint64_t offset;      /* file offset of _dl_debug_state */
+	int64_t to_state;     /* _r_debug.r_state - _dl_debug_state, 0 if unknown */
+	uint64_t exit_offset; /* providers__find_exit: file offset of exit(), 0 if none */
 };
 
 /*
@@ -149,8 +150,8 @@ int providers__find_loader(struct elf_files *files, int pid, const struct procma
 			   struct file_set *not_loaders, struct loader_hook *out);
 /*
  * Finds the mapped file defining _exit (libc, or a static executable):
- * out's to_state is 0. 0, -ENOENT (none), -errno. Files in not_exits (may
- * be NULL) are skipped, and files read that do not define it are added.
+ * out's to_state is 0, its exit_offset that of exit() in the same file. 0, -ENOENT (none), -errno.
+ * Files in not_exits (may be NULL) are skipped, and files read that do not define it are added.
  */
 int providers__find_exit(struct elf_files *files, int pid, const struct procmaps *maps,
 			 struct file_set *not_exits, struct loader_hook *out);

@@ -252,7 +252,9 @@ static int add_globals(struct region_list *list, const struct mapping *m,
 /* sp less the red zone, not below floor (sp >= floor). */
 static uint64_t below_red_zone(uint64_t sp, uint64_t floor)
 {
-	return sp - floor >= ROOTS_RED_ZONE ? sp - ROOTS_RED_ZONE : floor;
+	uint64_t red_zone = ROOTS_RED_ZONE;
+
+	return sp - floor >= red_zone ? sp - red_zone : floor;
 }
 
 /*

@@ -19,11 +19,21 @@
 /* Time bounds on one scan: at exit the process waits for nothing else; live it serves. */
 #define EXIT_SCAN_MAX_NS  (30ULL * 1000000000ULL)
 #define LIVE_SCAN_MAX_NS  (10ULL * 1000000000ULL)
+/* exit()'s stack pointer is believed when it is at most this far above _exit's. */
+#define EXIT_FRAMES_MAX	  (1ULL << 20)
 
 struct exit_hold {
 	int pid;
+	int tid; /* the thread in _exit */
 	int status;
+	uint64_t exit_sp; /* its stack pointer when it called exit(); 0: unknown */
 	uint64_t held_ns;
+};
+
+/* The thread whose stack is read from above its exit() call (at exit), or none. */
+struct exiting_thread {
+	int tid;
+	uint64_t exit_sp;
 };
 
 struct scanner {
@@ -72,7 +82,8 @@ void scanner__free(struct scanner *sc)
 /* --- one scan ------------------------------------------------------------------ */
 
 /* Every thread's stack pointer and register values, for the roots. */
-static int gather_threads(const struct frozen *f, uint64_t **sps, uint64_t **regs, size_t *nr_regs)
+static int gather_threads(const struct frozen *f, const struct exiting_thread *exiting,
+			  uint64_t **sps, uint64_t **regs, size_t *nr_regs)
 {
 	size_t i, n = 0;
 
@@ -82,6 +93,16 @@ static int gather_threads(const struct frozen *f, uint64_t **sps, uint64_t **reg
 		return -ENOMEM;
 	for (i = 0; i < f->nr_threads; i++) {
 		(*sps)[i] = f->threads[i].sp;
+		/*
+		 * The thread in _exit: its frames below exit() are the exit
+		 * handlers', over whatever earlier calls left on that stack.
+		 * Its user frames start at exit()'s stack pointer (a call
+		 * boundary: no red zone below it is live).
+		 */
+		if (exiting && exiting->tid == f->threads[i].tid &&
+		    exiting->exit_sp > f->threads[i].sp &&
+		    exiting->exit_sp - f->threads[i].sp < EXIT_FRAMES_MAX)
+			(*sps)[i] = exiting->exit_sp + ROOTS_RED_ZONE;
 		memcpy(*regs + n, f->threads[i].regs, f->threads[i].nr_regs * sizeof(**regs));
 		n += f->threads[i].nr_regs;
 	}
@@ -117,6 +138,20 @@ static void mark_next_chunk_headers(struct reach_block *blocks, size_t nr)
 	}
 }
 
+/* -vv: where the first blocks were reached from, to tell a stale pointer from a real one. */
+static void debug_blocks(int pid, const struct reach_block *blocks, size_t nr)
+{
+	size_t i, said = 0;
+
+	for (i = 0; i < nr && said < 64; i++, said++)
+		p_debug("pid %d: block %#" PRIx64 " (%" PRIu64 " B): %s%s%s", pid, blocks[i].addr,
+			blocks[i].size, reach_class__name((enum reach_class)blocks[i].cls),
+			blocks[i].cls == REACH_REACHABLE ? " from " : "",
+			blocks[i].cls == REACH_REACHABLE
+			    ? root_kind__name((enum root_kind)blocks[i].root)
+			    : "");
+}
+
 /* What the classified blocks come to, into out. */
 static void sum_classes(const struct reach_block *blocks, size_t nr, struct snapshot_scan *out)
 {
@@ -131,8 +166,9 @@ static void sum_classes(const struct reach_block *blocks, size_t nr, struct snap
 }
 
 /* Roots and classification of the frozen process's blocks. 0 or -errno (why set). */
-static int classify(struct scanner *sc, const struct frozen *f, struct reach_block *blocks,
-		    size_t nr, bool at_exit, struct snapshot_scan *out)
+static int classify(struct scanner *sc, const struct frozen *f,
+		    const struct exiting_thread *exiting, struct reach_block *blocks, size_t nr,
+		    bool at_exit, struct snapshot_scan *out)
 {
 	struct procmem mem = {.pid = f->pid};
 	struct reach_limits limits = {
@@ -149,7 +185,7 @@ static int classify(struct scanner *sc, const struct frozen *f, struct reach_blo
 
 	err = procmaps__read(f->pid, &maps);
 	if (!err)
-		err = gather_threads(f, &sps, &regs, &nr_regs);
+		err = gather_threads(f, exiting, &sps, &regs, &nr_regs);
 	if (!err)
 		err = roots__collect(maps, blocks, nr, sps, f->nr_threads, procmem__read, &mem,
 				     &roots, &nr_roots, &rstats);
@@ -183,8 +219,11 @@ static bool holds_blocks(const struct allocs *allocs, int pid)
 	return false;
 }
 
-int scanner__scan(struct scanner *sc, int pid, bool at_exit, struct snapshot_scan *out)
+/* One scan; exiting: the thread held in _exit, or NULL (a live scan). */
+static int scan_one(struct scanner *sc, int pid, const struct exiting_thread *exiting,
+		    struct snapshot_scan *out)
 {
+	bool at_exit = exiting != NULL;
 	uint64_t start_ns = monotonic_ns(), classify_ns;
 	struct reach_block *blocks = NULL;
 	struct frozen *f = NULL;
@@ -208,7 +247,7 @@ int scanner__scan(struct scanner *sc, int pid, bool at_exit, struct snapshot_sca
 	classify_ns = monotonic_ns();
 	mark_next_chunk_headers(blocks, nr);
 	if (!err && nr)
-		err = classify(sc, f, blocks, nr, at_exit, out);
+		err = classify(sc, f, exiting, blocks, nr, at_exit, out);
 	else if (err)
 		snprintf(out->why, sizeof(out->why), "out of memory");
 	freeze__thaw(f);
@@ -216,12 +255,20 @@ int scanner__scan(struct scanner *sc, int pid, bool at_exit, struct snapshot_sca
 	out->scan_ms = (double)(monotonic_ns() - classify_ns) / 1e6;
 	if (!err) {
 		allocs__set_reach(sc->allocs, (uint32_t)pid, KIND_MALLOC, blocks, nr);
+		debug_blocks(pid, blocks, nr);
 		sum_classes(blocks, nr, out);
 		out->state = SCAN_DONE;
 		out->why[0] = '\0';
 	}
 	free(blocks);
 	return 0;
+}
+
+int scanner__scan(struct scanner *sc, int pid, bool at_exit, struct snapshot_scan *out)
+{
+	struct exiting_thread unknown = {.tid = 0, .exit_sp = 0};
+
+	return scan_one(sc, pid, at_exit ? &unknown : NULL, out);
 }
 
 /* Keeps the result on pid's target; the number of scans goes on counting. */
@@ -255,10 +302,12 @@ static void say(int pid, const struct snapshot_scan *r)
 
 /* --- exit holds ------------------------------------------------------------------ */
 
-void scanner__on_exiting(void *scanner, int pid, int status, uint64_t held_ns)
+void scanner__on_exiting(void *scanner, int pid, int tid, int status, uint64_t exit_sp,
+			 uint64_t held_ns)
 {
 	struct scanner *sc = scanner;
-	struct exit_hold hold = {.pid = pid, .status = status, .held_ns = held_ns};
+	struct exit_hold hold = {
+	    .pid = pid, .tid = tid, .status = status, .exit_sp = exit_sp, .held_ns = held_ns};
 
 	if (ARRAY_RESERVE(sc->queue, sc->queue_cap, sc->nr_queued + 1, 8)) {
 		p_warn("pid %d: exits unscanned (out of memory)", pid);
@@ -271,6 +320,7 @@ void scanner__on_exiting(void *scanner, int pid, int status, uint64_t held_ns)
 void scanner__run_exits(struct scanner *sc)
 {
 	struct snapshot_scan result;
+	struct exiting_thread exiting;
 	struct exit_hold hold;
 	size_t i;
 
@@ -280,7 +330,8 @@ void scanner__run_exits(struct scanner *sc)
 	/* A scan drains: holds queued meanwhile join the end of the queue. */
 	for (i = 0; i < sc->nr_queued; i++) {
 		hold = sc->queue[i];
-		if (!scanner__scan(sc, hold.pid, true, &result)) {
+		exiting = (struct exiting_thread){.tid = hold.tid, .exit_sp = hold.exit_sp};
+		if (!scan_one(sc, hold.pid, &exiting, &result)) {
 			remember(sc, hold.pid, &result);
 			say(hold.pid, &result);
 		}

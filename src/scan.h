@@ -34,7 +34,8 @@ struct scanner *scanner__new(const struct scanner_opts *opts, struct allocs *all
 void scanner__free(struct scanner *sc);
 
 /* lifecycle's exiting_fn: queues the exit scan of a held process. */
-void scanner__on_exiting(void *scanner, int pid, int status, uint64_t held_ns);
+void scanner__on_exiting(void *scanner, int pid, int tid, int status, uint64_t exit_sp,
+			 uint64_t held_ns);
 /*
  * Runs the queued exit scans (and those queued meanwhile), continuing each
  * process after its scan. Call after every drain, before the hold sweep.

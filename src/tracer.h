@@ -73,10 +73,12 @@ int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, de
 /*
  * Probes libc's _exit (or a static executable's) in file at offset, like
  * tracer__attach_loader: targets that call it stop there (ML_EV_EXITING)
- * when the tracer holds exits. 0, 1 (attached already) or -errno.
+ * when the tracer holds exits; and exit() at exit_offset (0: none), where
+ * the exiting thread's stack pointer is noted. 0, 1 (attached already) or
+ * -errno.
  */
 int tracer__attach_exit(struct tracer *t, int attach_pid, const char *file, dev_t dev,
-			uint64_t inode, uint64_t offset);
+			uint64_t inode, uint64_t offset, uint64_t exit_offset);
 /*
  * Probes a Go executable's goroutine births and deaths for attach_pid
  * (perf-event uprobes filtered to its mm: every thread; -1: every process

@@ -354,8 +354,17 @@ int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, de
 }
 
 int tracer__attach_exit(struct tracer *t, int attach_pid, const char *file, dev_t dev,
-			uint64_t inode, uint64_t offset)
+			uint64_t inode, uint64_t offset, uint64_t exit_offset)
 {
+	int err;
+
+	/* exit() first: a thread on its way out is noted before _exit holds it. */
+	if (exit_offset) {
+		err = attach_hook(t, attach_pid, file, dev, inode, exit_offset, 0, "exit_enter",
+				  PROBED_EXIT_CALL);
+		if (err < 0)
+			return err;
+	}
 	return attach_hook(t, attach_pid, file, dev, inode, offset, 0, "exit_hold", PROBED_EXIT);
 }
 
