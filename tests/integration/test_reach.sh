@@ -87,11 +87,18 @@ reach_compare() {
 	fi
 	reach_scan_done "$json"
 	wait "${REACH_OTHERS[@]}"
+	# valgrind's stale-pointer disagreement holds only when it did not reuse the address.
+	grep -q '^stale reused 1' "$WORK/reach-$name.vg-stdout" && sed -i '/^valgrind site_stale_new /d' "$documented"
 	local out="$WORK/reach-$name.table"
 	python3 tests/integration/reach_check.py compare --known "$known" --documented "$documented" \
 		--memleakd "$json" --lsan "$WORK/reach-$name.lsan" --valgrind "$WORK/reach-$name.vg".* >"$out"
 	local rc=$?
 	sed "s/^/# $name: /" "$out"
+	if [ "$name" = cases ]; then
+		echo "# cases: stale block's address reused at once: memleakd's run" \
+			"$(awk '/^stale reused/ {print $3}' "$CMD_OUT"), LSan's $(awk '/^stale reused/ {print $3}' \
+				"$WORK/reach-$name.lsan"), valgrind's $(awk '/^stale reused/ {print $3}' "$WORK/reach-$name.vg-stdout")"
+	fi
 	[ $rc = 0 ] || fail "reach_$name: verdicts differ (see above)"
 }
 
@@ -103,7 +110,7 @@ reach_start_others() {
 		>"$WORK/reach-$name.lsan" 2>&1 &
 	REACH_OTHERS+=($!)
 	LC_ALL=$REACH_LOCALE timeout 60 "${REACH_VALGRIND[@]}" --log-file="$WORK/reach-$name.vg.%p" \
-		"$REACH/reach_$name" >/dev/null 2>&1 &
+		"$REACH/reach_$name" >"$WORK/reach-$name.vg-stdout" 2>&1 &
 	REACH_OTHERS+=($!)
 }
 
