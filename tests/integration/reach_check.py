@@ -72,8 +72,14 @@ MEMLEAKD_FIELDS = {"lost": "lost_count", "indirect": "indirect_count",
                    "reachable": "reachable_count", "unscanned": "unscanned_count"}
 
 
+# memleakd's default suppressions (snapshot.c); its JSON does not mark suppressed stacks.
+DEFAULT_SUPPRESSED = {"_IO_file_doallocate", "_dl_non_dynamic_init", "_dl_init", "call_init"}
+
+
 def is_suppressed(stack):
-    return bool(stack.get("suppressed") or stack.get("suppressed_by"))
+    if stack.get("suppressed") or stack.get("suppressed_by"):
+        return True
+    return any(f.get("symbol") in DEFAULT_SUPPRESSED for f in stack.get("frames", []))
 
 
 def memleakd_sites(paths):
