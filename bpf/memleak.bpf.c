@@ -41,6 +41,8 @@ const volatile bool stop_on_exec = false; /* hold an exec'ing target until its p
  * first instruction until memleakd has attached the child's own probes.
  */
 const volatile bool hold_forks = false;
+/* Targets stop in _exit for memleakd's reachability scan (command mode, -f). */
+const volatile bool hold_exits = false;
 const volatile __u32 self_pid = 0;    /* memleakd, in its own namespace */
 const volatile __u32 pidns_level = 0; /* depth of memleakd's PID namespace */
 /*
@@ -734,5 +736,30 @@ int dl_debug_state(struct pt_regs *ctx)
 		hold_current(e, pid, now);
 	if (e)
 		submit_lifecycle(e, ML_EV_READY, 0, now);
+	return 0;
+}
+
+/*
+ * libc's _exit, which exit() calls once the atexit handlers and destructors
+ * have run: a target stops here, before exit_group takes its memory, until
+ * memleakd has scanned it for reachability (LSan checks at the same point,
+ * from inside). Only with its record reserved, like an exec hold. Cost:
+ * once per process lifetime.
+ */
+SEC("uprobe")
+int exit_hold(struct pt_regs *ctx)
+{
+	struct ml_event *e;
+	__u32 pid, tid;
+	__u64 now;
+
+	current_ids(&pid, &tid);
+	if (!hold_exits || !pid || pid == self_pid || !is_target(pid))
+		return 0;
+	now = bpf_ktime_get_ns();
+	e = reserve_lifecycle(ML_EV_EXITING);
+	hold_current(e, pid, now);
+	if (e)
+		submit_lifecycle(e, ML_EV_EXITING, (__u64)PT_REGS_PARM1(ctx), now);
 	return 0;
 }

@@ -22,6 +22,13 @@
  */
 #define ML_EV_GO_CREATE 9
 #define ML_EV_GO_EXIT	10 /* a Go goroutine is dying: addr = goid; no stack */
+/*
+ * A target called libc's _exit (exit() does, after the atexit handlers and
+ * destructors): addr = the status. It is stopped there, before exit_group,
+ * its memory intact, until memleakd has scanned it for reachability and
+ * continues it (held like EXEC).
+ */
+#define ML_EV_EXITING	11
 
 /*
  * EXIT, FORK, EXEC and READY records go to the "events" ring buffer like the

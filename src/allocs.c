@@ -555,7 +555,8 @@ static enum reach_class class_of(const struct reach_block *blocks, size_t nr, ui
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (blocks[mid].addr == addr)
-			return blocks[mid].cls < NR_REACH_CLASSES ? blocks[mid].cls : REACH_UNSCANNED;
+			return blocks[mid].cls < NR_REACH_CLASSES ? blocks[mid].cls
+								  : REACH_UNSCANNED;
 		if (blocks[mid].addr < addr)
 			lo = mid + 1;
 		else

@@ -59,6 +59,9 @@ static struct snapshot_proc *shown_procs(const struct run_tables *run, size_t *n
 		memcpy(procs[*nr].comm, t->comm, sizeof(procs[*nr].comm));
 		procs[*nr].exited = t->exited;
 		procs[*nr].go = (struct snapshot_go *)golang__info(run->golang, t->pid);
+		procs[*nr].scan = t->scan;
+		if (t->scan_ns)
+			procs[*nr].scan.age_s = (double)(monotonic_ns() - t->scan_ns) / 1e9;
 		(*nr)++;
 	}
 	return procs;
@@ -81,6 +84,8 @@ int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 	    .keep_ctx = (void *)run,
 	    .min_bytes = o->min_bytes,
 	    .suppress = suppress,
+	    .suppfile = run->suppfile,
+	    .lost_first = true,
 	    .go_site = golang__site,
 	    .go_ctx = run->golang,
 	};

@@ -27,6 +27,7 @@ struct run_tables {
 	struct tracer *tracer;
 	struct lifecycle *lifecycle;
 	struct golang *golang;
+	const struct suppfile *suppfile; /* --suppressions files, or NULL */
 };
 
 /*

@@ -24,6 +24,11 @@ struct frozen_thread {
 	uint64_t sp; /* its stack pointer */
 	uint64_t regs[FREEZE_MAX_REGS];
 	size_t nr_regs;
+	/*
+	 * The signal it was about to take when it stopped (a
+	 * signal-delivery-stop), handed back by freeze__thaw; 0: none.
+	 */
+	int pending_sig;
 };
 
 struct frozen {
@@ -44,5 +49,14 @@ struct frozen {
 int freeze__process(int pid, int timeout_ms, struct frozen **out, char *why, size_t why_len);
 /* Detaches every thread (they go on, or stay group-stopped) and frees f. Accepts NULL. */
 void freeze__thaw(struct frozen *f);
+/*
+ * A thread that did not stop in time (-ETIMEDOUT) cannot be detached while
+ * it runs: it stays seized, and stops when it leaves its sleep. This lets
+ * go of every such thread that has stopped (or exited) by now; each
+ * freeze__process and freeze__thaw call does it too. Call it from the
+ * thread that called freeze__process, now and then, until it returns 0.
+ * Returns how many threads are still waiting to be let go.
+ */
+size_t freeze__release_stragglers(void);
 
 #endif

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "json.h"
 #include "textsafe.h"
@@ -92,6 +93,35 @@ static void put_go_site(FILE *out, const struct snapshot_stack *st)
 	fputc('}', out);
 }
 
+static uint64_t less(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/*
+ * A malloc or mmap stack's blocks by class at the last scan, always (all
+ * unscanned when none ran): "lost_bytes":..,"unscanned_count":..
+ */
+static void put_stack_reach(FILE *out, const struct stack_stats *s)
+{
+	const struct reach_counts *r = &s->reach;
+	uint64_t unscanned_bytes = s->outstanding_bytes, unscanned_count = s->outstanding_count;
+	int cls;
+
+	for (cls = REACH_UNSCANNED + 1; cls < NR_REACH_CLASSES; cls++) {
+		unscanned_bytes = less(unscanned_bytes, r->bytes[cls]);
+		unscanned_count = less(unscanned_count, r->count[cls]);
+	}
+	fprintf(out,
+		",\"lost_bytes\":%" PRIu64 ",\"lost_count\":%" PRIu64 ",\"indirect_bytes\":%" PRIu64
+		",\"indirect_count\":%" PRIu64 ",\"reachable_bytes\":%" PRIu64
+		",\"reachable_count\":%" PRIu64 ",\"unscanned_bytes\":%" PRIu64
+		",\"unscanned_count\":%" PRIu64,
+		r->bytes[REACH_LOST], r->count[REACH_LOST], r->bytes[REACH_INDIRECT],
+		r->count[REACH_INDIRECT], r->bytes[REACH_REACHABLE], r->count[REACH_REACHABLE],
+		unscanned_bytes, unscanned_count);
+}
+
 /* What a kind's figures mean, under names of its own. */
 static void put_kind_fields(FILE *out, const struct snapshot_stack *st)
 {
@@ -107,6 +137,8 @@ static void put_kind_fields(FILE *out, const struct snapshot_stack *st)
 			",\"inuse_bytes\":%" PRIu64 ",\"inuse_objects\":%" PRIu64
 			",\"alloc_bytes\":%" PRIu64 ",\"alloc_objects\":%" PRIu64,
 			s->outstanding_bytes, s->outstanding_count, s->alloc_bytes, s->alloc_count);
+	} else if (alloc_kind__is_tracked(s->kind)) {
+		put_stack_reach(out, s);
 	}
 }
 
@@ -204,6 +236,80 @@ static void put_go_proc(FILE *out, const struct snapshot_go *go)
 		go->heap_buckets);
 }
 
+static const char *scan_state_name(enum scan_state state)
+{
+	if (state == SCAN_DONE)
+		return "done";
+	if (state == SCAN_FAILED)
+		return "failed";
+	return "none";
+}
+
+/* "root_bytes":{"globals":N,...}: what the scan read of each kind of root. */
+static void put_root_bytes(FILE *out, const struct snapshot_scan *scan)
+{
+	static const char *const root_names[NR_ROOT_KINDS] = {
+	    [ROOT_GLOBALS] = "globals",
+	    [ROOT_STACK] = "stack",
+	    [ROOT_REGISTERS] = "registers",
+	    [ROOT_UNTRACED] = "untraced",
+	};
+	int kind;
+
+	fputs(",\"root_bytes\":{", out);
+	for (kind = 0; kind < NR_ROOT_KINDS; kind++)
+		fprintf(out, "%s\"%s\":%" PRIu64, kind ? "," : "", root_names[kind],
+			scan->root_bytes[kind]);
+	fputc('}', out);
+}
+
+/* A process's last reachability scan: "scan":{...}, always (state "none" when none ran). */
+static void put_scan(FILE *out, const struct snapshot_scan *scan)
+{
+	char why[sizeof(scan->why) + 1];
+
+	/* A full buffer need not end in NUL. */
+	memcpy(why, scan->why, sizeof(scan->why));
+	why[sizeof(scan->why)] = '\0';
+	fprintf(out, ",\"scan\":{\"state\":\"%s\",\"at_exit\":%s,\"truncated\":%s,\"why\":",
+		scan_state_name(scan->state), scan->at_exit ? "true" : "false",
+		scan->truncated ? "true" : "false");
+	put_string(out, why[0] ? why : NULL);
+	fprintf(out, ",\"scans\":%u,\"age_s\":", scan->nr_scans);
+	put_double(out, scan->age_s);
+	fputs(",\"pause_ms\":", out);
+	put_double(out, scan->pause_ms);
+	fputs(",\"scan_ms\":", out);
+	put_double(out, scan->scan_ms);
+	fprintf(out, ",\"threads\":%zu,\"bytes_read\":%" PRIu64, scan->nr_threads,
+		scan->bytes_read);
+	put_root_bytes(out, scan);
+	fprintf(out,
+		",\"heap_bytes\":%" PRIu64 ",\"lost_count\":%" PRIu64 ",\"lost_bytes\":%" PRIu64
+		",\"indirect_count\":%" PRIu64 ",\"indirect_bytes\":%" PRIu64
+		",\"reachable_count\":%" PRIu64 ",\"reachable_bytes\":%" PRIu64
+		",\"interior_only\":%" PRIu64 "}",
+		scan->heap_bytes, scan->count[REACH_LOST], scan->bytes[REACH_LOST],
+		scan->count[REACH_INDIRECT], scan->bytes[REACH_INDIRECT],
+		scan->count[REACH_REACHABLE], scan->bytes[REACH_REACHABLE], scan->interior_only);
+}
+
+/* What the leak gate counts, every process, outside suppressed stacks: "leaks":{...}. */
+static void put_leaks(FILE *out, const struct snapshot *snap)
+{
+	struct leak_tally t;
+
+	snapshot__leak_tally(snap, &t);
+	fprintf(out,
+		",\"leaks\":{\"lost_bytes\":%" PRIu64 ",\"lost_count\":%" PRIu64
+		",\"indirect_bytes\":%" PRIu64 ",\"indirect_count\":%" PRIu64
+		",\"reachable_bytes\":%" PRIu64 ",\"reachable_count\":%" PRIu64
+		",\"unscanned_bytes\":%" PRIu64 ",\"unscanned_count\":%" PRIu64 "}",
+		t.bytes[REACH_LOST], t.count[REACH_LOST], t.bytes[REACH_INDIRECT],
+		t.count[REACH_INDIRECT], t.bytes[REACH_REACHABLE], t.count[REACH_REACHABLE],
+		t.bytes[REACH_UNSCANNED], t.count[REACH_UNSCANNED]);
+}
+
 /* Per Go kind, summed over the shown stacks of that kind: "kinds":{...}. */
 static void put_kinds(FILE *out, const struct snapshot *snap)
 {
@@ -255,6 +361,7 @@ int json__render(FILE *out, const struct snapshot *snap)
 		fprintf(out, ",\"exited\":%s", snap->procs[i].exited ? "true" : "false");
 		if (snap->procs[i].go)
 			put_go_proc(out, snap->procs[i].go);
+		put_scan(out, &snap->procs[i].scan);
 		fputc('}', out);
 	}
 	fprintf(out,
@@ -265,6 +372,7 @@ int json__render(FILE *out, const struct snapshot *snap)
 		snap->nr_live_tracked, snap->nr_growing);
 	put_losses(out, snap);
 	put_kinds(out, snap);
+	put_leaks(out, snap);
 	fputs(",\"stacks\":[", out);
 	for (i = 0; i < snap->nr_stacks; i++) {
 		if (i)

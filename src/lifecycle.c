@@ -27,6 +27,9 @@ struct lifecycle {
 	/* Read once: files that are not providers (or probed for all already), not loaders. */
 	struct file_set *skip_files;
 	struct file_set *not_loaders;
+	struct file_set *not_exits; /* files read that define no _exit */
+	exiting_fn on_exiting;
+	void *exiting_ctx;
 	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
 	uint64_t attach_failures;
 	int watch_fd;			/* epoll set of the targets' pidfds */
@@ -61,8 +64,10 @@ struct lifecycle *lifecycle__new(const struct lifecycle_opts *opts,
 	lc->pidfd_budget = getrlimit(RLIMIT_NOFILE, &fds) ? 512 : (size_t)(fds.rlim_cur / 2);
 	lc->skip_files = file_set__new();
 	lc->not_loaders = file_set__new();
+	lc->not_exits = file_set__new();
 	lc->unwind_proc = malloc(sizeof(*lc->unwind_proc));
-	if (!lc->skip_files || !lc->not_loaders || !lc->unwind_proc || lc->watch_fd < 0) {
+	if (!lc->skip_files || !lc->not_loaders || !lc->not_exits || !lc->unwind_proc ||
+	    lc->watch_fd < 0) {
 		lifecycle__destroy(lc);
 		return NULL;
 	}
@@ -88,6 +93,7 @@ void lifecycle__destroy(struct lifecycle *lc)
 	targets__free(&lc->targets);
 	file_set__free(lc->skip_files);
 	file_set__free(lc->not_loaders);
+	file_set__free(lc->not_exits);
 	free(lc->unwind_proc);
 	free(lc);
 }
@@ -146,6 +152,17 @@ static void resume(struct lifecycle *lc, int pid, uint64_t held_ns)
 		send_cont(lc, pid);
 }
 
+void lifecycle__resume(struct lifecycle *lc, int pid, uint64_t held_ns)
+{
+	resume(lc, pid, held_ns);
+}
+
+void lifecycle__set_exiting_handler(struct lifecycle *lc, exiting_fn fn, void *ctx)
+{
+	lc->on_exiting = fn;
+	lc->exiting_ctx = ctx;
+}
+
 static uint64_t monotonic_ns(void)
 {
 	struct timespec now;
@@ -199,6 +216,23 @@ int lifecycle__attach_pid(const struct lifecycle *lc, int pid)
 	return lc->opts.shared_probes ? -1 : pid;
 }
 
+/* The _exit hold for the exit scan: a process without one exits unscanned (said, not fatal). */
+static void probe_exit(struct lifecycle *lc, struct target *t, const struct procmaps *maps,
+		       int attach_pid)
+{
+	struct loader_hook hook;
+	int err;
+
+	err = providers__find_exit(lc->tables.files, t->pid, maps, lc->not_exits, &hook);
+	if (!err)
+		err = tracer__attach_exit(lc->tracer, attach_pid, hook.attach_path, hook.dev,
+					  hook.inode, hook.offset);
+	if (err < 0 && err != -ENOENT && err != -ESRCH)
+		p_warn("pid %d (%s): cannot probe _exit: %s; it will exit unscanned (its blocks "
+		       "not freed at exit count as leaks)",
+		       t->pid, t->comm, strerror(-err));
+}
+
 /*
  * Probes every allocator the process maps now, and the dynamic loader's
  * hook so libraries it maps next are seen too. Files already probed are
@@ -239,6 +273,8 @@ static void probe_new_files(struct lifecycle *lc, struct target *t, const struct
 		       "be missed",
 		       t->pid, t->comm, strerror(-err));
 	}
+	if (lc->opts.hold_exits)
+		probe_exit(lc, t, maps, attach_pid);
 	providers__free(provs);
 	/* A Go executable: goroutine probes (never a return probe), census, heap profile. */
 	golang__probe(lc->tables.golang, lc->tracer, t->pid, t->comm, maps, attach_pid);
@@ -778,6 +814,12 @@ void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e)
 		break;
 	case ML_EV_READY:
 		on_libraries_ready(lc, (int)e->pid, e->ts_ns);
+		break;
+	case ML_EV_EXITING:
+		if (lc->on_exiting)
+			lc->on_exiting(lc->exiting_ctx, (int)e->pid, (int)e->addr, e->ts_ns);
+		else
+			resume(lc, (int)e->pid, e->ts_ns);
 		break;
 	default:
 		break;

@@ -28,6 +28,7 @@ struct lifecycle_opts {
 	 */
 	bool shared_probes;
 	bool keep_exited; /* command mode: what an exited process held is its leak */
+	bool hold_exits;  /* probe _exit: targets stop there for the exit scan (ML_EV_EXITING) */
 	bool system_wide;
 };
 
@@ -84,7 +85,17 @@ struct target *lifecycle__note_process(struct lifecycle *lc, int pid, enum targe
 /* System-wide: a process whose records came before any fork or exec record names it. */
 void lifecycle__note_unknown(struct lifecycle *lc);
 
-/* ML_EV_EXIT, ML_EV_FORK, ML_EV_EXEC and ML_EV_READY records. */
+/*
+ * Who handles an ML_EV_EXITING record (the process is held in _exit):
+ * it must end with lifecycle__resume(lc, pid, held_ns), at once or later.
+ * Without one, the process is continued at once.
+ */
+typedef void (*exiting_fn)(void *ctx, int pid, int status, uint64_t held_ns);
+void lifecycle__set_exiting_handler(struct lifecycle *lc, exiting_fn fn, void *ctx);
+/* Continues pid if BPF holds it since held_ns (a record's ts_ns): see tracer__take_hold. */
+void lifecycle__resume(struct lifecycle *lc, int pid, uint64_t held_ns);
+
+/* ML_EV_EXIT, ML_EV_FORK, ML_EV_EXEC, ML_EV_READY and ML_EV_EXITING records. */
 void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e);
 /* t is gone: kept (command mode, the last -p target) or forgotten. Idempotent. */
 void lifecycle__mark_exited(struct lifecycle *lc, struct target *t);

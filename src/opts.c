@@ -10,8 +10,10 @@
 
 #include <linux/types.h>
 
+#include "exitcodes.h"
 #include "memleak.h"
 #include "opts.h"
+#include "outcome.h"
 
 #ifndef MEMLEAKD_VERSION
 #define MEMLEAKD_VERSION "0.1.0"
@@ -19,27 +21,31 @@
 
 const struct opts opts_defaults = {
     .nr_pids = 0,
-    .interval_s = 5.0,	    /* -i */
-    .duration_s = 0.0,	    /* -d: run until stopped */
-    .top = 10,		    /* -n */
-    .min_size = 0,	    /* --min-size */
-    .max_size = UINT64_MAX, /* --max-size */
-    .folded_path = NULL,    /* --folded */
-    .json_path = NULL,	    /* --json */
-    .pprof_path = NULL,	    /* --pprof */
-    .svg_path = NULL,	    /* --svg */
-    .window = 10,	    /* --window: two cycles of a ~4 s sawtooth at -i 1 */
-    .min_growth = 64,	    /* --min-growth, bytes/s */
-    .sort = 0,		    /* --sort bytes */
-    .stack_slots = 16384,   /* --stack-slots: 127 frames x 8 B = 16 MiB of kernel memory */
-    .unwind = UNWIND_AUTO,  /* --unwind */
-    .unwind_rows = 0,	    /* --unwind-rows: sized from the targets' tables */
-    .demangle = 1,	    /* --no-demangle */
-    .verbosity = 0,	    /* -v */
-    .fail_bytes = 1,	    /* --fail-on-leaks: any byte */
-    .go_census_every = 3,   /* --go-census: at -i 5, every 15 s */
-    .go_heap_sampling = 0,  /* --go-heap-sampling: off */
-    .go_min_growth = 0.1,   /* --go-min-growth: one goroutine per 10 s */
+    .interval_s = 5.0,		  /* -i */
+    .duration_s = 0.0,		  /* -d: run until stopped */
+    .top = 10,			  /* -n */
+    .min_size = 0,		  /* --min-size */
+    .max_size = UINT64_MAX,	  /* --max-size */
+    .folded_path = NULL,	  /* --folded */
+    .json_path = NULL,		  /* --json */
+    .pprof_path = NULL,		  /* --pprof */
+    .svg_path = NULL,		  /* --svg */
+    .window = 10,		  /* --window: two cycles of a ~4 s sawtooth at -i 1 */
+    .min_growth = 64,		  /* --min-growth, bytes/s */
+    .sort = 0,			  /* --sort bytes */
+    .stack_slots = 16384,	  /* --stack-slots: 127 frames x 8 B = 16 MiB of kernel memory */
+    .unwind = UNWIND_AUTO,	  /* --unwind */
+    .unwind_rows = 0,		  /* --unwind-rows: sized from the targets' tables */
+    .demangle = 1,		  /* --no-demangle */
+    .verbosity = 0,		  /* -v */
+    .fail_gate = GATE_LOST,	  /* --fail-on-leaks: definitely and indirectly lost blocks */
+    .fail_bytes = 0,		  /* --fail-on-leaks: one block, even of 0 bytes */
+    .error_exitcode = EXIT_LEAKS, /* --error-exitcode */
+    .scan_s = 0,		  /* --scan: no pauses of live targets */
+    .scan_max_bytes = 4ULL << 30, /* --scan-max-bytes */
+    .go_census_every = 3,	  /* --go-census: at -i 5, every 15 s */
+    .go_heap_sampling = 0,	  /* --go-heap-sampling: off */
+    .go_min_growth = 0.1,	  /* --go-min-growth: one goroutine per 10 s */
 };
 
 enum {
@@ -59,6 +65,11 @@ enum {
 	OPT_SORT,
 	OPT_VERSION,
 	OPT_FAIL_ON_LEAKS,
+	OPT_ERROR_EXITCODE,
+	OPT_SUPPRESSIONS,
+	OPT_SCAN,
+	OPT_NO_EXIT_SCAN,
+	OPT_SCAN_MAX_BYTES,
 	OPT_COMM,
 	OPT_MIN_BYTES,
 	OPT_SUPPRESS,
@@ -93,6 +104,11 @@ static const struct option long_options[] = {
     {"sort", required_argument, NULL, OPT_SORT},
     {"follow", no_argument, NULL, 'f'},
     {"fail-on-leaks", optional_argument, NULL, OPT_FAIL_ON_LEAKS},
+    {"error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE},
+    {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+    {"scan", required_argument, NULL, OPT_SCAN},
+    {"no-exit-scan", no_argument, NULL, OPT_NO_EXIT_SCAN},
+    {"scan-max-bytes", required_argument, NULL, OPT_SCAN_MAX_BYTES},
     {"comm", required_argument, NULL, OPT_COMM},
     {"min-bytes", required_argument, NULL, OPT_MIN_BYTES},
     {"suppress", required_argument, NULL, OPT_SUPPRESS},
@@ -127,11 +143,28 @@ static const char usage_text[] =
     "  -f, --follow           also trace children (fork) and new images (exec)\n"
     "      --user USER        run the command as USER (name or uid), with its groups;\n"
     "                         e.g. --user \"$USER\" under sudo (default: as memleakd)\n"
-    "      --fail-on-leaks[=BYTES]  exit 10 when the processes leaked BYTES or more\n"
-    "                         (default 1) outside suppressed stacks\n"
     "      --suppress FUNC    ignore stacks through a function named FUNC (a trailing\n"
     "                         '*' matches a prefix); repeatable\n"
+    "      --suppressions FILE  LeakSanitizer suppressions ('leak:PATTERN' lines),\n"
+    "                         e.g. a project's lsan.supp; repeatable\n"
     "      --no-default-suppressions  also count libc's one-time buffers (stdio)\n"
+    "\n"
+    "Leak gate (command mode) and reachability:\n"
+    "      --fail-on-leaks[=BYTES|reachable]  exit 10 when the processes leaked:\n"
+    "                         one block definitely or indirectly lost (unreachable)\n"
+    "                         at exit, even of 0 bytes; =BYTES: that many bytes or\n"
+    "                         more; =reachable: every block not freed (the old gate).\n"
+    "                         Blocks no scan classified count as lost. No leaks:\n"
+    "                         the command's own exit status passes through\n"
+    "      --error-exitcode N exit status when leaks are found (default 10; 0: the\n"
+    "                         command's status even then); turns the gate on\n"
+    "      --no-exit-scan     do not stop exiting processes for a scan: their\n"
+    "                         blocks stay unclassified (the gate counts them)\n"
+    "      --scan SECONDS     pause live targets (-p, every process, the command's)\n"
+    "                         for a reachability scan that often (at least 0.1)\n"
+    "      --scan-max-bytes BYTES  target memory one scan reads at most (default\n"
+    "                         4G, at least 1M); blocks not reached by then stay\n"
+    "                         unclassified\n"
     "\n"
     "Reporting:\n"
     "  -i, --interval SEC     seconds between reports (default 5)\n"
@@ -288,6 +321,7 @@ static int add_pid(struct opts *o, const char *text, char *err, size_t err_len)
 	return OPTS_RUN;
 }
 
+static int parse_gate_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len);
 static int parse_go_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len);
 
 static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t err_len)
@@ -410,14 +444,6 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 	case 'f':
 		o->follow = 1;
 		return OPTS_RUN;
-	case OPT_FAIL_ON_LEAKS:
-		o->fail_on_leaks = 1;
-		if (arg && (opts__parse_bytes(arg, &o->fail_bytes) || o->fail_bytes == 0))
-			return fail(err, err_len,
-				    "invalid --fail-on-leaks '%s': give bytes of at least 1, e.g. "
-				    "--fail-on-leaks=4k",
-				    arg);
-		return OPTS_RUN;
 	case OPT_COMM:
 		if (!*arg || strlen(arg) > 15)
 			return fail(
@@ -466,6 +492,78 @@ static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t
 		o->ringbuf_bytes = (size_t)bytes;
 		return OPTS_RUN;
 	}
+	default:
+		return parse_gate_option(opt, arg, o, err, err_len);
+	}
+}
+
+/* --fail-on-leaks[=BYTES|reachable]: the gate, what it counts, from how many bytes. */
+static int parse_fail_on_leaks(const char *arg, struct opts *o, char *err, size_t err_len)
+{
+	o->fail_on_leaks = 1;
+	o->fail_gate = GATE_LOST;
+	o->fail_bytes = 0;
+	if (!arg)
+		return OPTS_RUN;
+	if (!strcmp(arg, "reachable")) {
+		o->fail_gate = GATE_REACHABLE;
+		return OPTS_RUN;
+	}
+	/* =0 would read as "off" (as --error-exitcode 0 is): the default already fails at one
+	 * block. */
+	if (opts__parse_bytes(arg, &o->fail_bytes) || o->fail_bytes == 0)
+		return fail(err, err_len,
+			    "invalid --fail-on-leaks '%s': give bytes of at least 1 (e.g. "
+			    "--fail-on-leaks=4k), 'reachable', or nothing (one lost block fails)",
+			    arg);
+	return OPTS_RUN;
+}
+
+/* The leak gate, suppression files and reachability scans. */
+static int parse_gate_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len)
+{
+	unsigned long long number;
+
+	switch (opt) {
+	case OPT_FAIL_ON_LEAKS:
+		return parse_fail_on_leaks(arg, o, err, err_len);
+	case OPT_ERROR_EXITCODE:
+		if (parse_uint(arg, 0, 255, &number))
+			return fail(err, err_len,
+				    "invalid --error-exitcode '%s': give a status from 0 to 255 "
+				    "(0: leaks leave the command's status as it is)",
+				    arg);
+		o->error_exitcode = (int)number;
+		o->fail_on_leaks = 1; /* as LSan's exitcode: the gate is on with it */
+		return OPTS_RUN;
+	case OPT_SUPPRESSIONS:
+		if (!*arg)
+			return fail(err, err_len,
+				    "empty --suppressions: give a file of 'leak:PATTERN' lines");
+		if (o->nr_suppression_files == OPTS_MAX_SUPPRESS)
+			return fail(err, err_len, "too many --suppressions files: at most %d",
+				    OPTS_MAX_SUPPRESS);
+		o->suppression_files[o->nr_suppression_files++] = arg;
+		return OPTS_RUN;
+	case OPT_SCAN:
+		if (parse_seconds(arg, 0.1, 86400, &o->scan_s))
+			return fail(
+			    err, err_len,
+			    "invalid --scan '%s': give seconds between 0.1 and 86400 between "
+			    "scans",
+			    arg);
+		return OPTS_RUN;
+	case OPT_NO_EXIT_SCAN:
+		o->no_exit_scan = 1;
+		return OPTS_RUN;
+	case OPT_SCAN_MAX_BYTES:
+		if (opts__parse_bytes(arg, &o->scan_max_bytes) || o->scan_max_bytes < (1u << 20))
+			return fail(
+			    err, err_len,
+			    "invalid --scan-max-bytes '%s': give bytes of at least 1M, e.g. "
+			    "256M or 8G",
+			    arg);
+		return OPTS_RUN;
 	default:
 		return parse_go_option(opt, arg, o, err, err_len);
 	}
@@ -518,17 +616,53 @@ static int parse_go_option(int opt, const char *arg, struct opts *o, char *err, 
 	}
 }
 
-/* Checks that need every option parsed. */
-static int check_combination(const struct opts *o, char *err, size_t err_len)
+/* Options whose presence, not only their value, a cross-check needs. */
+struct given {
+	bool fail_on_leaks;
+	bool error_exitcode;
+	bool scan_max_bytes;
+};
+
+static void note_given(struct given *given, int opt)
 {
+	if (opt == OPT_FAIL_ON_LEAKS)
+		given->fail_on_leaks = true;
+	else if (opt == OPT_ERROR_EXITCODE)
+		given->error_exitcode = true;
+	else if (opt == OPT_SCAN_MAX_BYTES)
+		given->scan_max_bytes = true;
+}
+
+/* The leak gate judges a command at its exit; a scan bound needs a scan. */
+static int check_gate(const struct opts *o, const struct given *given, char *err, size_t err_len)
+{
+	const char *gate = given->fail_on_leaks ? "--fail-on-leaks" : "--error-exitcode";
+
+	if (o->fail_on_leaks && !o->command)
+		return fail(err, err_len,
+			    "%s needs a command ('memleakd %s -- COMMAND'): the leak gate judges "
+			    "what the command leaves at exit",
+			    gate, gate);
+	if (given->scan_max_bytes && o->no_exit_scan && o->scan_s == 0)
+		return fail(err, err_len,
+			    "--scan-max-bytes bounds scans, but --no-exit-scan without --scan "
+			    "leaves none: drop one, or add --scan SECONDS");
+	return OPTS_RUN;
+}
+
+/* Checks that need every option parsed. */
+static int check_combination(const struct opts *o, const struct given *given, char *err,
+			     size_t err_len)
+{
+	int ret;
+
 	if (o->command && o->nr_pids)
 		return fail(err, err_len,
 			    "-p and a command cannot be combined: trace either running processes "
 			    "or a command");
-	if (o->fail_on_leaks && !o->command)
-		return fail(err, err_len,
-			    "--fail-on-leaks needs a command ('memleakd --fail-on-leaks -- "
-			    "COMMAND'): it judges what the command leaves at exit");
+	ret = check_gate(o, given, err, err_len);
+	if (ret)
+		return ret;
 	if (o->user && !o->command)
 		return fail(err, err_len,
 			    "--user sets who runs the command: give one ('memleakd --user NAME -- "
@@ -550,6 +684,7 @@ static int check_combination(const struct opts *o, char *err, size_t err_len)
 
 int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_len)
 {
+	struct given given = {false, false, false};
 	int opt, ret;
 
 	*out = opts_defaults;
@@ -583,6 +718,7 @@ int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_l
 		ret = parse_one(out, opt, optarg, err, err_len);
 		if (ret)
 			return ret;
+		note_given(&given, opt);
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--") != 0)
@@ -593,5 +729,5 @@ int opts__parse(int argc, char **argv, struct opts *out, char *err, size_t err_l
 		out->command = argv + optind;
 	}
 	out->system_wide = !out->command && !out->nr_pids;
-	return check_combination(out, err, err_len);
+	return check_combination(out, &given, err, err_len);
 }

@@ -23,8 +23,8 @@ struct opts {
 	int error_exitcode;   /* --error-exitcode N: status when leaks are found (10) */
 	const char *suppression_files[OPTS_MAX_SUPPRESS]; /* --suppressions FILE (LSan format) */
 	int nr_suppression_files;
-	double scan_s;	      /* --scan SECONDS: pause live targets for a scan that often; 0 off */
-	int no_exit_scan;     /* --no-exit-scan: exiting processes are not stopped and scanned */
+	double scan_s;	  /* --scan SECONDS: pause live targets for a scan that often; 0 off */
+	int no_exit_scan; /* --no-exit-scan: exiting processes are not stopped and scanned */
 	uint64_t scan_max_bytes; /* --scan-max-bytes BYTES: target memory one scan reads at most */
 	const char *comms[OPTS_MAX_COMMS]; /* --comm NAME: report only these processes */
 	int nr_comms;

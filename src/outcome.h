@@ -2,7 +2,7 @@
 /*
  * How a run ended, as the session reports it: the stage that failed (with
  * -errno), or, in command mode, what the command did and whether it
- * leaked. main() alone turns an outcome into an exit status (exitcodes.h).
+ * leaked. outcome__exit_status turns it into the exit status (exitcodes.h).
  */
 #ifndef MEMLEAKD_OUTCOME_H
 #define MEMLEAKD_OUTCOME_H
@@ -21,6 +21,7 @@ enum fault {
 	FAULT_KERNEL,	  /* no BTF, the BPF object refused */
 	FAULT_TARGET,	  /* PID gone, nothing to trace, the command cannot start */
 	FAULT_OUTPUT,	  /* an output file cannot be written */
+	FAULT_USAGE,	  /* an option's file is unusable (--suppressions) */
 };
 
 enum verdict {
@@ -43,8 +44,8 @@ struct outcome {
 	/* Command mode: */
 	bool command_mode;
 	bool command_done;
-	int command_status;    /* wait status once command_done */
-	uint64_t leaked_bytes; /* outstanding at exit outside suppressed stacks */
+	int command_status;	 /* wait status once command_done */
+	uint64_t leaked_bytes;	 /* outstanding at exit outside suppressed stacks */
 	struct leak_tally leaks; /* the same by class (snapshot__leak_tally of the last report) */
 	bool fail_on_leaks;
 	enum fail_gate gate;
@@ -56,8 +57,18 @@ struct outcome {
 	int error_exitcode; /* --error-exitcode N: the status when the gate is reached (10) */
 };
 
-/* The command's own failure first, then the leak gate. */
+/*
+ * The leak gate first (VERDICT_LEAKS whatever the command did), then the
+ * command's own failure (VERDICT_COMMAND_FAILED: under the gate).
+ */
 enum verdict outcome__verdict(const struct outcome *o);
+/*
+ * The exit status (exitcodes.h): a fault's code; the gate reached:
+ * error_exitcode (0: the command's status); otherwise the command's own
+ * status (N, or 128+N for signal N); EXIT_NOT_ENDED when memleakd stopped
+ * first; EXIT_OK when not command mode.
+ */
+int outcome__exit_status(const struct outcome *o);
 /* Command mode: the verdict in one line ("memleakd: LEAKS: ..."); nothing otherwise. */
 void outcome__say_verdict(const struct outcome *o, FILE *out);
 

@@ -214,7 +214,7 @@ struct profile_spec {
 	bool size_label; /* a "bytes" label with the average object size, like Go's heap profile */
 };
 
-#define MAX_VALUES 4
+#define MAX_VALUES 10 /* the memory profile's, with a scan's classes */
 
 static Sample *sample_of(struct builder *b, const struct profile_spec *spec,
 			 const struct snapshot *snap, const struct snapshot_stack *st)
@@ -255,7 +255,7 @@ static Sample *sample_of(struct builder *b, const struct profile_spec *spec,
  * The stacks past the export cap as one sample on a "[dropped: ...]"
  * frame, so the profile's totals stay right, and a comment saying so.
  */
-static Sample *dropped_sample(struct builder *b, const struct snapshot *snap)
+static Sample *dropped_sample(struct builder *b, const struct snapshot *snap, size_t nr_values)
 {
 	char text[160];
 	Sample *s = calloc(1, sizeof(*s));
@@ -274,7 +274,7 @@ static Sample *dropped_sample(struct builder *b, const struct snapshot *snap)
 	    ARRAY_RESERVE(b->functions_list, b->functions_cap, fn_id, 256) ||
 	    !(b->profile.comment = calloc(1, sizeof(*b->profile.comment))) ||
 	    !(s->location_id = calloc(1, sizeof(uint64_t))) ||
-	    !(s->value = calloc(4, sizeof(int64_t)))) {
+	    !(s->value = calloc(MAX_VALUES, sizeof(int64_t)))) {
 		free(loc);
 		free(line);
 		free(fn);
@@ -300,7 +300,7 @@ static Sample *dropped_sample(struct builder *b, const struct snapshot *snap)
 	s->location_id[s->n_location_id++] = loc_id;
 	s->value[0] = (int64_t)snap->omitted_bytes;
 	s->value[1] = (int64_t)snap->omitted_count;
-	s->n_value = 4;
+	s->n_value = nr_values; /* the classes of stacks past the cap are unknown: 0 */
 	snprintf(text, sizeof(text),
 		 "memleakd: %zu more stacks holding %" PRIu64
 		 " bytes left out (past the %zu-stack cap)",
@@ -390,6 +390,18 @@ static void memory_values(const struct stack_stats *s, int64_t *v)
 	v[3] = (int64_t)s->alloc_count;
 }
 
+/* The same, then the blocks of each class at the last reachability scan. */
+static void memory_reach_values(const struct stack_stats *s, int64_t *v)
+{
+	memory_values(s, v);
+	v[4] = (int64_t)s->reach.bytes[REACH_LOST];
+	v[5] = (int64_t)s->reach.count[REACH_LOST];
+	v[6] = (int64_t)s->reach.bytes[REACH_INDIRECT];
+	v[7] = (int64_t)s->reach.count[REACH_INDIRECT];
+	v[8] = (int64_t)s->reach.bytes[REACH_REACHABLE];
+	v[9] = (int64_t)s->reach.count[REACH_REACHABLE];
+}
+
 static void goroutine_values(const struct stack_stats *s, int64_t *v)
 {
 	v[0] = (int64_t)s->outstanding_count;
@@ -409,6 +421,13 @@ static const char *const memory_types[][2] = {
     {"inuse_objects", "count"},
     {"alloc_space", "bytes"},
     {"alloc_objects", "count"},
+};
+/* With a scan: the classes after the usual four (the default stays inuse_space). */
+static const char *const memory_reach_types[][2] = {
+    {"inuse_space", "bytes"},	    {"inuse_objects", "count"},	   {"alloc_space", "bytes"},
+    {"alloc_objects", "count"},	    {"lost_space", "bytes"},	   {"lost_objects", "count"},
+    {"indirect_space", "bytes"},    {"indirect_objects", "count"}, {"reachable_space", "bytes"},
+    {"reachable_objects", "count"},
 };
 static const char *const goroutine_types[][2] = {{"goroutine", "count"}};
 static const char *const go_heap_types[][2] = {
@@ -444,7 +463,7 @@ static void build(struct builder *b, const struct profile_spec *spec, const stru
 			p->sample[p->n_sample++] = sample_of(b, spec, snap, &snap->stacks[i]);
 	/* The stacks past the cap are counted as memory: only that profile says so. */
 	if (spec->keeps == is_tracked_kind && snapshot__nr_omitted(snap) && !b->err)
-		p->sample[p->n_sample++] = dropped_sample(b, snap);
+		p->sample[p->n_sample++] = dropped_sample(b, snap, spec->nr_types);
 	p->function = b->functions_list;
 	p->location = b->locations_list;
 	p->mapping = b->mappings_list;
@@ -508,9 +527,20 @@ static int write_profile(FILE *out, const struct profile_spec *spec, const struc
 	return err;
 }
 
+/* Whether a reachability scan ran (or was tried) on a listed process. */
+static bool any_scan(const struct snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].scan.state != SCAN_NONE)
+			return true;
+	return false;
+}
+
 int pprof__write(FILE *out, const struct snapshot *snap)
 {
-	const struct profile_spec spec = {
+	struct profile_spec spec = {
 	    .keeps = is_tracked_kind,
 	    .types = memory_types,
 	    .nr_types = 4,
@@ -520,6 +550,11 @@ int pprof__write(FILE *out, const struct snapshot *snap)
 	    .values = memory_values,
 	};
 
+	if (any_scan(snap)) {
+		spec.types = memory_reach_types;
+		spec.nr_types = sizeof(memory_reach_types) / sizeof(memory_reach_types[0]);
+		spec.values = memory_reach_values;
+	}
 	return write_profile(out, &spec, snap);
 }
 

@@ -3,7 +3,10 @@
  * A snapshot as gzip-compressed pprof profiles (profile.proto, encoded with
  * protobuf-c), one per family of kinds:
  *  - memory (malloc, mmap): sample types inuse_space, inuse_objects,
- *    alloc_space, alloc_objects;
+ *    alloc_space, alloc_objects; when a reachability scan ran, then
+ *    lost_space, lost_objects, indirect_space, indirect_objects,
+ *    reachable_space, reachable_objects (the blocks of each class at the
+ *    last scan; inuse_space stays the default);
  *  - goroutines: goroutine/count, live goroutines by creation stack, like
  *    Go's own goroutine profile;
  *  - the Go heap: alloc_objects, alloc_space, inuse_objects, inuse_space

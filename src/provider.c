@@ -302,36 +302,65 @@ void providers__free(struct providers *p)
 /* r_state's place in glibc's struct r_debug: int r_version, then two pointers. */
 #define R_DEBUG_STATE_OFFSET 24
 
-static int loader_from_mapping(struct elf_files *files, int pid, const struct mapping *m,
-			       struct loader_hook *out)
+/* The hook symbol `name` of m's file: its offset and the file to attach to. -ENOENT: none. */
+static int hook_from_mapping(struct elf_files *files, int pid, const struct mapping *m,
+			     const char *name, struct loader_hook *out,
+			     const struct elf_syms **syms_out, uint64_t *vaddr)
 {
 	struct elf_sym_info hook;
 	const struct elf_syms *syms;
 	struct elf_file *f;
-	uint64_t r_debug;
 	int err;
 
 	f = mapped_file(files, pid, m, &err);
 	if (!f) /* unmapped or replaced meanwhile, or gone */
 		return err ? err : -ESRCH;
 	syms = elf_file__syms(f);
-	if (!syms || elf_syms__find(syms, "_dl_debug_state", &hook) || hook.ifunc ||
+	if (!syms || elf_syms__find(syms, name, &hook) || hook.ifunc ||
 	    elf_syms__vaddr_to_offset(syms, hook.vaddr, &out->offset))
 		return -ENOENT;
 	err =
 	    attach_path__build(f->fd, f->dev, f->inode, out->attach_path, sizeof(out->attach_path));
 	if (err)
 		return err;
-	r_debug = elf_syms__r_debug(syms);
-	out->to_state =
-	    r_debug ? (int64_t)(r_debug + R_DEBUG_STATE_OFFSET) - (int64_t)hook.vaddr : 0;
+	out->to_state = 0;
 	out->dev = f->dev;
 	out->inode = f->inode;
+	*syms_out = syms;
+	*vaddr = hook.vaddr;
 	return 0;
 }
 
-int providers__find_loader(struct elf_files *files, int pid, const struct procmaps *maps,
-			   struct file_set *not_loaders, struct loader_hook *out)
+static int loader_from_mapping(struct elf_files *files, int pid, const struct mapping *m,
+			       struct loader_hook *out)
+{
+	const struct elf_syms *syms;
+	uint64_t r_debug, vaddr;
+	int err;
+
+	err = hook_from_mapping(files, pid, m, "_dl_debug_state", out, &syms, &vaddr);
+	if (err)
+		return err;
+	r_debug = elf_syms__r_debug(syms);
+	out->to_state = r_debug ? (int64_t)(r_debug + R_DEBUG_STATE_OFFSET) - (int64_t)vaddr : 0;
+	return 0;
+}
+
+static int exit_from_mapping(struct elf_files *files, int pid, const struct mapping *m,
+			     struct loader_hook *out)
+{
+	const struct elf_syms *syms;
+	uint64_t vaddr;
+
+	return hook_from_mapping(files, pid, m, "_exit", out, &syms, &vaddr);
+}
+
+typedef int (*hook_finder_fn)(struct elf_files *files, int pid, const struct mapping *m,
+			      struct loader_hook *out);
+
+/* The first executable file mapping find_in accepts; those it refuses join `refused`. */
+static int find_hook(struct elf_files *files, int pid, const struct procmaps *maps,
+		     struct file_set *refused, hook_finder_fn find_in, struct loader_hook *out)
 {
 	struct elf_files *own = files ? NULL : elf_files__new();
 	size_t i;
@@ -342,13 +371,12 @@ int providers__find_loader(struct elf_files *files, int pid, const struct procma
 	for (i = 0; i < maps->nr; i++) {
 		const struct mapping *m = &maps->maps[i];
 
-		if (!m->exec || !mapping__is_file(m) ||
-		    file_set__has(not_loaders, m->dev, m->inode))
+		if (!m->exec || !mapping__is_file(m) || file_set__has(refused, m->dev, m->inode))
 			continue;
-		err = loader_from_mapping(files ? files : own, pid, m, out);
+		err = find_in(files ? files : own, pid, m, out);
 		if (err != -ENOENT)
 			break;
-		if (not_loaders && file_set__add(not_loaders, m->dev, m->inode)) {
+		if (refused && file_set__add(refused, m->dev, m->inode)) {
 			err = -ENOMEM;
 			break;
 		}
@@ -357,4 +385,16 @@ int providers__find_loader(struct elf_files *files, int pid, const struct procma
 		out->attach_path[0] = '\0'; /* its descriptor is closed with own */
 	elf_files__free(own);
 	return err;
+}
+
+int providers__find_loader(struct elf_files *files, int pid, const struct procmaps *maps,
+			   struct file_set *not_loaders, struct loader_hook *out)
+{
+	return find_hook(files, pid, maps, not_loaders, loader_from_mapping, out);
+}
+
+int providers__find_exit(struct elf_files *files, int pid, const struct procmaps *maps,
+			 struct file_set *not_exits, struct loader_hook *out)
+{
+	return find_hook(files, pid, maps, not_exits, exit_from_mapping, out);
 }

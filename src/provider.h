@@ -147,5 +147,12 @@ struct loader_hook {
  */
 int providers__find_loader(struct elf_files *files, int pid, const struct procmaps *maps,
 			   struct file_set *not_loaders, struct loader_hook *out);
+/*
+ * Finds the mapped file defining _exit (libc, or a static executable):
+ * out's to_state is 0. 0, -ENOENT (none), -errno. Files in not_exits (may
+ * be NULL) are skipped, and files read that do not define it are added.
+ */
+int providers__find_exit(struct elf_files *files, int pid, const struct procmaps *maps,
+			 struct file_set *not_exits, struct loader_hook *out);
 
 #endif

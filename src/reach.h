@@ -23,7 +23,7 @@ enum reach_class {
 	REACH_UNSCANNED = 0, /* no scan has seen the block (allocated since, or scan failed) */
 	REACH_REACHABLE,     /* a root reaches it, directly or through reachable blocks */
 	REACH_INDIRECT,	     /* only lost blocks point to it (LSan's "indirect leak") */
-	REACH_LOST,	     /* nothing points to it ("direct leak", valgrind's "definitely lost") */
+	REACH_LOST, /* nothing points to it ("direct leak", valgrind's "definitely lost") */
 	NR_REACH_CLASSES
 };
 
@@ -35,7 +35,8 @@ enum root_kind {
 	ROOT_GLOBALS,	/* writable data of a loaded module: .data, .bss, relro */
 	ROOT_STACK,	/* a thread's stack from its stack pointer (less the red zone) up */
 	ROOT_REGISTERS, /* a thread's general registers */
-	ROOT_UNTRACED,	/* writable memory no traced block lives in: other allocators, mmap pools, TLS */
+	ROOT_UNTRACED,	/* writable memory no traced block lives in: other allocators, mmap pools,
+			   TLS */
 	NR_ROOT_KINDS
 };
 
@@ -50,11 +51,11 @@ const char *root_kind__name(enum root_kind kind);
 struct reach_block {
 	uint64_t addr;
 	uint64_t size;
-	uint8_t cls;		/* enum reach_class */
-	uint8_t root;		/* reachable: the enum root_kind it was first reached from */
-	bool interior_only;	/* reachable only through pointers into its middle (valgrind's
-				   "possibly lost"); LSan and memleakd count it reachable */
-	uint32_t user;		/* the caller's own (e.g. the stack id); never touched */
+	uint8_t cls;	    /* enum reach_class */
+	uint8_t root;	    /* reachable: the enum root_kind it was first reached from */
+	bool interior_only; /* reachable only through pointers into its middle (valgrind's
+			       "possibly lost"); LSan and memleakd count it reachable */
+	uint32_t user;	    /* the caller's own (e.g. the stack id); never touched */
 };
 
 /* A range of the target's memory to scan as a root. */
@@ -71,17 +72,17 @@ struct reach_limits {
 };
 
 struct reach_stats {
-	uint64_t bytes_read;		       /* roots and blocks */
-	uint64_t root_bytes[NR_ROOT_KINDS];    /* read from each kind of root */
-	uint64_t unreadable_bytes;	       /* of roots and blocks: the read failed (skipped) */
-	uint64_t blocks_scanned;	       /* block contents read */
+	uint64_t bytes_read;		      /* roots and blocks */
+	uint64_t root_bytes[NR_ROOT_KINDS];   /* read from each kind of root */
+	uint64_t unreadable_bytes;	      /* of roots and blocks: the read failed (skipped) */
+	uint64_t blocks_scanned;	      /* block contents read */
 	uint64_t reached_from[NR_ROOT_KINDS]; /* blocks first reached from each kind of root */
-	uint64_t ns;			       /* time spent */
+	uint64_t ns;			      /* time spent */
 	/* The limits cut the scan: nothing is called lost then (see reach__classify). */
 	bool truncated;
-	uint64_t count[NR_REACH_CLASSES];     /* blocks in each class */
-	uint64_t bytes[NR_REACH_CLASSES];     /* their bytes */
-	uint64_t interior_only;		       /* reachable blocks reached only by interior pointers */
+	uint64_t count[NR_REACH_CLASSES]; /* blocks in each class */
+	uint64_t bytes[NR_REACH_CLASSES]; /* their bytes */
+	uint64_t interior_only;		  /* reachable blocks reached only by interior pointers */
 };
 
 /*

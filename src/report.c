@@ -134,6 +134,277 @@ static void render_go_losses(FILE *out, const struct user_losses *l, uint64_t pr
 		l->go_census_unreadable, probe_unreadable);
 }
 
+/* --- reachability ----------------------------------------------------------- */
+
+/* Whether a scan ran (or was tried) on a shown process: only then do reach lines appear. */
+static bool any_scan(const struct snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].scan.state != SCAN_NONE)
+			return true;
+	return false;
+}
+
+static const struct snapshot_proc *proc_of(const struct snapshot *snap, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].pid == (int)pid)
+			return &snap->procs[i];
+	return NULL;
+}
+
+static uint64_t less(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static const char *class_label(enum reach_class cls)
+{
+	static const char *const labels[NR_REACH_CLASSES] = {
+	    [REACH_UNSCANNED] = "unscanned",
+	    [REACH_REACHABLE] = "reachable",
+	    [REACH_INDIRECT] = "indirect",
+	    [REACH_LOST] = "lost",
+	};
+
+	return (unsigned int)cls < NR_REACH_CLASSES ? labels[cls] : "?";
+}
+
+/* The report's order: the leaks first. */
+static const enum reach_class class_order[] = {REACH_LOST, REACH_INDIRECT, REACH_REACHABLE,
+					       REACH_UNSCANNED};
+
+/*
+ * "lost 96 B in 3 blocks, indirect 64 B in 2, reachable 1.0 KiB in 5":
+ * the classes holding any block (a malloc(0) block holds 0 bytes), or
+ * "no blocks". bytes[]/count[] by enum reach_class, unscanned included.
+ */
+static void render_classes(FILE *out, const uint64_t *bytes, const uint64_t *count, int color)
+{
+	char human[HUMAN_BYTES_LEN];
+	bool first = true;
+	size_t i;
+	enum reach_class cls;
+
+	for (i = 0; i < sizeof(class_order) / sizeof(class_order[0]); i++) {
+		cls = class_order[i];
+		if (!bytes[cls] && !count[cls])
+			continue;
+		fprintf(out, "%s%s%s%s %s in %" PRIu64 "%s", first ? "" : ", ",
+			color && cls == REACH_LOST ? "\033[1;31m" : "", class_label(cls),
+			color && cls == REACH_LOST ? "\033[0m" : "",
+			format_bytes(bytes[cls], human), count[cls], first ? " blocks" : "");
+		first = false;
+	}
+	if (first)
+		fprintf(out, "no blocks");
+}
+
+/* "at exit", "scan 3.2 s ago": when the classes of a process were decided. */
+static const char *scan_when(const struct snapshot_scan *scan, char *buf, size_t len)
+{
+	if (scan->state == SCAN_FAILED)
+		snprintf(buf, len, "the last scan failed");
+	else if (scan->state == SCAN_NONE)
+		snprintf(buf, len, "process not scanned");
+	else if (scan->at_exit)
+		snprintf(buf, len, "at exit");
+	else
+		snprintf(buf, len, "scan %.1f s ago", scan->age_s);
+	return buf;
+}
+
+/*
+ * A malloc or mmap stack's blocks by class, e.g. "reach: lost 96 B in 3
+ * blocks, reachable 1.0 KiB in 5 (at exit)"; a stack that is all reachable
+ * says it is not a leak.
+ */
+static void render_stack_reach(FILE *out, const struct snapshot *snap, const struct stack_stats *s,
+			       int color)
+{
+	const struct snapshot_proc *proc = proc_of(snap, s->pid);
+	static const struct snapshot_scan unlisted = {.state = SCAN_NONE};
+	uint64_t bytes[NR_REACH_CLASSES], count[NR_REACH_CLASSES];
+	char when[48];
+	int cls;
+
+	bytes[REACH_UNSCANNED] = s->outstanding_bytes;
+	count[REACH_UNSCANNED] = s->outstanding_count;
+	for (cls = REACH_UNSCANNED + 1; cls < NR_REACH_CLASSES; cls++) {
+		bytes[cls] = s->reach.bytes[cls];
+		count[cls] = s->reach.count[cls];
+		bytes[REACH_UNSCANNED] = less(bytes[REACH_UNSCANNED], bytes[cls]);
+		count[REACH_UNSCANNED] = less(count[REACH_UNSCANNED], count[cls]);
+	}
+	fprintf(out, "    reach: ");
+	render_classes(out, bytes, count, color);
+	fprintf(out, " (%s)", scan_when(proc ? &proc->scan : &unlisted, when, sizeof(when)));
+	if (count[REACH_REACHABLE] && !count[REACH_LOST] && !count[REACH_INDIRECT] &&
+	    !count[REACH_UNSCANNED])
+		fprintf(out, ": still reachable, not a leak");
+	fputc('\n', out);
+}
+
+/* The scan's why, bounded (a full buffer need not end in NUL) and safe for a terminal. */
+static const char *scan_why(const struct snapshot_scan *scan, char *buf, size_t len)
+{
+	char why[sizeof(scan->why) + 1];
+
+	memcpy(why, scan->why, sizeof(scan->why));
+	why[sizeof(scan->why)] = '\0';
+	return printable(why, buf, len);
+}
+
+/* "read 1.2 MiB (roots: globals 64.0 KiB, stack 8.0 KiB, ...; heap 5.0 KiB)". */
+static void render_scan_reads(FILE *out, const struct snapshot_scan *scan)
+{
+	static const char *const root_names[NR_ROOT_KINDS] = {
+	    [ROOT_GLOBALS] = "globals",
+	    [ROOT_STACK] = "stack",
+	    [ROOT_REGISTERS] = "registers",
+	    [ROOT_UNTRACED] = "untraced",
+	};
+	char bytes[HUMAN_BYTES_LEN];
+	int kind;
+
+	fprintf(out, "read %s (roots:", format_bytes(scan->bytes_read, bytes));
+	for (kind = 0; kind < NR_ROOT_KINDS; kind++)
+		fprintf(out, "%s %s %s", kind ? "," : "", root_names[kind],
+			format_bytes(scan->root_bytes[kind], bytes));
+	fprintf(out, "; heap %s)", format_bytes(scan->heap_bytes, bytes));
+}
+
+/*
+ * One process's last scan: when, how long it stood still, what was read,
+ * and its blocks by class; or why it failed.
+ */
+static void render_scan(FILE *out, const struct snapshot_proc *proc, int color)
+{
+	const struct snapshot_scan *scan = &proc->scan;
+	char comm[SNAPSHOT_COMM_LEN], why[512];
+	bool classified = false;
+	int cls;
+
+	for (cls = 0; cls < NR_REACH_CLASSES; cls++)
+		classified |= scan->count[cls] || scan->bytes[cls];
+	fprintf(out, "scan pid %d (%s): ", proc->pid, printable(proc->comm, comm, sizeof(comm)));
+	if (scan->state == SCAN_FAILED) {
+		fprintf(out, "FAILED: %s; %s\n", scan_why(scan, why, sizeof(why)),
+			classified ? "its blocks keep the classes of an earlier scan"
+				   : "its blocks are unscanned");
+		return;
+	}
+	if (scan->at_exit)
+		fprintf(out, "at exit");
+	else
+		fprintf(out, "last scan %.1f s ago (%u scans)", scan->age_s, scan->nr_scans);
+	fprintf(out, ", paused %.1f ms (%.1f ms scanning), ", scan->pause_ms, scan->scan_ms);
+	render_scan_reads(out, scan);
+	fprintf(out, ", %zu threads: ", scan->nr_threads);
+	render_classes(out, scan->bytes, scan->count, color);
+	if (scan->interior_only)
+		fprintf(out, " (%" PRIu64 " reachable only through interior pointers)",
+			scan->interior_only);
+	if (scan->truncated)
+		fprintf(out,
+			"; TRUNCATED: %s (blocks not reached stay unscanned, none is called lost)",
+			scan->why[0] ? scan_why(scan, why, sizeof(why))
+				     : "a bound (--scan-max-bytes or the time limit) cut the scan");
+	fputc('\n', out);
+}
+
+/* A line per scanned process (at most TABLE_PROCS), then how many were not scanned. */
+static void render_scans(FILE *out, const struct snapshot *snap, int color)
+{
+	size_t i, shown = 0, more = 0, none = 0;
+
+	if (!any_scan(snap))
+		return;
+	for (i = 0; i < snap->nr_procs; i++) {
+		if (snap->procs[i].scan.state == SCAN_NONE)
+			none++;
+		else if (shown < TABLE_PROCS) {
+			render_scan(out, &snap->procs[i], color);
+			shown++;
+		} else
+			more++;
+	}
+	if (more)
+		fprintf(out, "(%zu more processes scanned)\n", more);
+	if (none)
+		fprintf(out,
+			"not scanned: %zu processes (no scan yet, or they did not exit through "
+			"_exit)\n",
+			none);
+}
+
+/* Why some blocks are unscanned, from the processes' scans: "a scan failed; ...". */
+static const char *unscanned_why(const struct snapshot *snap, char *buf, size_t len)
+{
+	bool failed = false, truncated = false, live = false, none = false;
+	size_t i, used = 0;
+	const char *parts[4];
+	size_t nr = 0;
+
+	for (i = 0; i < snap->nr_procs; i++) {
+		const struct snapshot_scan *scan = &snap->procs[i].scan;
+
+		failed |= scan->state == SCAN_FAILED;
+		none |= scan->state == SCAN_NONE;
+		truncated |= scan->state == SCAN_DONE && scan->truncated;
+		live |= scan->state == SCAN_DONE && !scan->at_exit;
+	}
+	if (live)
+		parts[nr++] = "allocated since the last scan";
+	if (truncated)
+		parts[nr++] = "a scan bound cut the scan short";
+	if (failed)
+		parts[nr++] = "a scan failed";
+	if (none)
+		parts[nr++] = "in processes not scanned";
+	if (!nr)
+		parts[nr++] = "no scan classified them";
+	buf[0] = '\0';
+	for (i = 0; i < nr && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "; " : "", parts[i]);
+	return buf;
+}
+
+/*
+ * The final report's verdict, worded like LeakSanitizer's: what the leak
+ * gate counts (outside suppressed stacks, every process), then what no
+ * scan classified.
+ */
+static void render_leak_summary(FILE *out, const struct snapshot *snap)
+{
+	char b[NR_REACH_CLASSES][HUMAN_COUNT_LEN], c[NR_REACH_CLASSES][HUMAN_COUNT_LEN];
+	char why[160];
+	struct leak_tally tally;
+	int cls;
+
+	if (!snap->final || !any_scan(snap))
+		return;
+	snapshot__leak_tally(snap, &tally);
+	for (cls = 0; cls < NR_REACH_CLASSES; cls++) {
+		format_count(tally.bytes[cls], b[cls]);
+		format_count(tally.count[cls], c[cls]);
+	}
+	fprintf(out,
+		"SUMMARY: memleakd: %s byte(s) definitely lost in %s block(s), %s byte(s) "
+		"indirectly lost in %s block(s); %s byte(s) still reachable in %s block(s) (not "
+		"leaks)\n",
+		b[REACH_LOST], c[REACH_LOST], b[REACH_INDIRECT], c[REACH_INDIRECT],
+		b[REACH_REACHABLE], c[REACH_REACHABLE]);
+	if (tally.count[REACH_UNSCANNED] || tally.bytes[REACH_UNSCANNED])
+		fprintf(out, "SUMMARY: memleakd: %s byte(s) in %s block(s) were not scanned (%s)\n",
+			b[REACH_UNSCANNED], c[REACH_UNSCANNED],
+			unscanned_why(snap, why, sizeof(why)));
+}
+
 static void render_header(FILE *out, const struct snapshot *snap)
 {
 	const struct alloc_totals *t = &snap->totals;
@@ -244,6 +515,8 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 	fprintf(out, "    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
 		format_bytes(s->alloc_bytes, b), s->alloc_count, format_bytes(s->free_bytes, c),
 		s->free_count);
+	if (any_scan(snap))
+		render_stack_reach(out, snap, s, color);
 	render_growth(out, stack, color, true);
 	if (problem)
 		fprintf(out, "        [%s]\n", problem);
@@ -532,6 +805,7 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 	render_header(out, snap);
 	render_procs(out, snap);
 	render_go_procs(out, snap);
+	render_scans(out, snap, opts->color);
 	if (!snap->nr_stacks)
 		fprintf(out, "no outstanding allocations\n");
 	for (g = 0; g < NR_GROUPS; g++)
@@ -539,6 +813,7 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 	if (snapshot__nr_omitted(snap))
 		fprintf(out, "(%zu more stacks past the %zu-stack cap, not shown)\n",
 			snapshot__nr_omitted(snap), snap->max_stacks);
+	render_leak_summary(out, snap);
 	fputc('\n', out);
 	fflush(out);
 	return ferror(out) ? -EIO : 0;

@@ -41,17 +41,23 @@ struct roots_stats {
  * - A file's private writable mappings, the read-only mapping of the same
  *   file right before one (relro), and the anonymous mapping right after
  *   its last (.bss past the file's end): ROOT_GLOBALS.
+ *   A live block inside module data is left out of it.
  * - The mapping a stack pointer is in, from sp - ROOTS_RED_ZONE (not
  *   below the mapping) to its end: ROOT_STACK (a thread's TCB and static
- *   TLS sit above its stack, so they are scanned too).
- * - Any other readable, writable mapping, anonymous or of /dev/zero or
- *   a deleted private file, that holds no live block and is neither
- *   [heap] nor a glibc arena heap: ROOT_UNTRACED.
+ *   TLS sit above its stack, so they are scanned too). On a heap, only a
+ *   live block the sp is in (a coroutine's stack), from sp up.
+ * - Any other readable, writable private mapping, anonymous (also
+ *   [anon:NAME], or [stack] with no sp in it) or of /dev/zero, that holds
+ *   no live block and is neither [heap] nor a glibc arena heap:
+ *   ROOT_UNTRACED. One whose live blocks are all glibc mmapped chunks
+ *   (checked through read) is untraced but for those chunks' pages: the
+ *   kernel merges them with neighbouring anonymous mmaps.
  * - Never: [vvar], [vsyscall], [vdso], mappings not readable or not
- *   writable (but relro), shared file mappings, other /dev files.
+ *   writable (but relro), shared mappings (files, memfd, shared
+ *   anonymous memory), other /dev files.
  */
-int roots__collect(const struct procmaps *maps, const struct reach_block *blocks,
-		   size_t nr_blocks, const uint64_t *sps, size_t nr_sps, mem_read_fn read,
-		   void *ctx, struct reach_region **out, size_t *nr_out, struct roots_stats *stats);
+int roots__collect(const struct procmaps *maps, const struct reach_block *blocks, size_t nr_blocks,
+		   const uint64_t *sps, size_t nr_sps, mem_read_fn read, void *ctx,
+		   struct reach_region **out, size_t *nr_out, struct roots_stats *stats);
 
 #endif

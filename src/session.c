@@ -23,6 +23,7 @@
 #include "outputs.h"
 #include "preflight.h"
 #include "sample.h"
+#include "scan.h"
 #include "session.h"
 #include "signals.h"
 #include "sizing.h"
@@ -54,7 +55,9 @@ struct session {
 	struct history *history;   /* outstanding bytes per stack per interval */
 	struct elf_files *files;   /* every ELF file the targets map, opened once */
 	struct lifecycle *lifecycle;
-	struct golang *golang; /* Go processes: goroutines and the runtime's heap */
+	struct golang *golang;	   /* Go processes: goroutines and the runtime's heap */
+	struct scanner *scanner;   /* reachability scans: at exit, --scan */
+	struct suppfile *suppfile; /* --suppressions files, merged; NULL when none */
 	struct outputs *outputs;
 	struct providers **initial_provs; /* per -p target, until attached */
 	struct command *command;	  /* command mode, or NULL */
@@ -76,6 +79,14 @@ static int fail(struct session *s, enum fault why, int err)
 	s->outcome->fault = why;
 	s->outcome->err = err;
 	return err;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 }
 
 static double seconds_since(const struct timespec *start)
@@ -109,7 +120,7 @@ static void drain_records(void *ctx)
 static int emit_snapshot(struct session *s, bool final)
 {
 	const struct run_tables run = {s->opts,	  s->allocs,	s->history, s->symbolizer,
-				       s->tracer, s->lifecycle, s->golang};
+				       s->tracer, s->lifecycle, s->golang,  s->suppfile};
 	struct snapshot_meta meta = {
 	    .elapsed_s = seconds_since(&s->started),
 	    .wall_time_s = (uint64_t)time(NULL),
@@ -146,6 +157,7 @@ static int emit_snapshot(struct session *s, bool final)
 	if (outputs__write(s->outputs, snap) == -EPIPE)
 		signals__request_stop(); /* stdout is gone (closed pipe): nobody is reading */
 	s->outcome->leaked_bytes = snapshot__leaked_bytes(snap);
+	snapshot__leak_tally(snap, &s->outcome->leaks);
 	snapshot__free(snap);
 	if (!final)
 		assemble__prune_stacks(&run);
@@ -217,6 +229,12 @@ static size_t unwind_rows_for(const struct session *s)
 	return rows;
 }
 
+/* Exit scans: the command and the children -f follows stop in _exit for one. */
+static bool holds_exits(const struct opts *o)
+{
+	return (o->command || o->follow) && !o->system_wide && !o->no_exit_scan;
+}
+
 static int open_tracer(struct session *s)
 {
 	struct tracer_opts topts = {
@@ -235,6 +253,7 @@ static int open_tracer(struct session *s)
 	    .system_wide = s->opts->system_wide,
 	    .follow_forks = s->opts->follow,
 	    .stop_on_exec = !s->opts->system_wide,
+	    .hold_exits = holds_exits(s->opts),
 	    .trace_mmap = s->opts->trace_mmap,
 	    .on_event = on_event,
 	    .ctx = s,
@@ -349,7 +368,12 @@ static int new_tables(struct session *s)
 	struct lifecycle_opts lopts = {
 	    .shared_probes = s->opts->follow || s->opts->system_wide,
 	    .keep_exited = s->opts->command != NULL,
+	    .hold_exits = holds_exits(s->opts),
 	    .system_wide = s->opts->system_wide,
+	};
+	struct scanner_opts scan_opts = {
+	    .max_bytes = s->opts->scan_max_bytes,
+	    .every_s = s->opts->scan_s,
 	};
 	struct golang_opts gopts = {
 	    .census_every = s->opts->go_census_every,
@@ -374,10 +398,13 @@ static int new_tables(struct session *s)
 	if (s->files && s->allocs && s->symbolizer && s->history && s->golang &&
 	    (s->unwinder || s->opts->unwind == UNWIND_FP))
 		s->lifecycle = lifecycle__new(&lopts, &tables);
-	if (!s->lifecycle) {
+	if (s->lifecycle)
+		s->scanner = scanner__new(&scan_opts, s->allocs, s->lifecycle, drain_records, s);
+	if (!s->lifecycle || !s->scanner) {
 		p_err("out of memory");
 		return fail(s, FAULT_RUN, -ENOMEM);
 	}
+	lifecycle__set_exiting_handler(s->lifecycle, scanner__on_exiting, s->scanner);
 	symbolizer__use_files(s->symbolizer, s->files);
 	if (s->unwinder)
 		unwinder__use_files(s->unwinder, s->files);
@@ -441,12 +468,42 @@ static void watch_emulated(struct session *s)
 		emulated_watch__scan(s->emulated);
 }
 
+/* --suppressions: every file read now, so a bad one stops the run before anything starts. */
+static int load_suppressions(struct session *s)
+{
+	struct suppfile *one;
+	char why[512];
+	int i, err;
+
+	for (i = 0; i < s->opts->nr_suppression_files; i++) {
+		err = suppfile__load(s->opts->suppression_files[i], &one, why, sizeof(why));
+		if (err) {
+			p_err("%s", why);
+			return fail(s, FAULT_USAGE, err);
+		}
+		if (!s->suppfile) {
+			s->suppfile = one;
+			continue;
+		}
+		err = suppfile__merge(s->suppfile, one);
+		suppfile__free(one);
+		if (err) {
+			p_err("%s: cannot use its suppressions: %s", s->opts->suppression_files[i],
+			      strerror(-err));
+			return fail(s, FAULT_USAGE, err);
+		}
+	}
+	return 0;
+}
+
 static int start(struct session *s)
 {
 	enum fault why;
 	int err;
 
 	err = find_user(s);
+	if (!err)
+		err = load_suppressions(s);
 	if (err)
 		return err;
 	err = preflight__check(&why);
@@ -535,6 +592,8 @@ static void run_loop(struct session *s)
 			break;
 		}
 		tracer__drain(s->tracer);
+		scanner__run_exits(s->scanner);
+		scanner__run_live(s->scanner, monotonic_ns(), false);
 		golang__poll(s->golang, drain_records, s);
 		for (i = 0; i < n; i++) {
 			if (events[i].data.fd == s->timer_fd) {
@@ -547,6 +606,7 @@ static void run_loop(struct session *s)
 			}
 		}
 		lifecycle__poll_liveness(s->lifecycle);
+		scanner__run_exits(s->scanner);
 		lifecycle__sweep_holds(s->lifecycle);
 		poll_command(s);
 		refresh_unwind(s);
@@ -575,6 +635,8 @@ static void end_command_tree(struct session *s)
 
 static void cleanup(struct session *s)
 {
+	/* Nobody waits in _exit for a scan any more. */
+	scanner__release(s->scanner);
 	end_command_tree(s);
 	/* Detach first: nothing of ours stays in the target once we stop reading. */
 	tracer__detach(s->tracer);
@@ -584,6 +646,8 @@ static void cleanup(struct session *s)
 	tracer__destroy(s->tracer);
 	lifecycle__destroy(s->lifecycle);
 	golang__free(s->golang);
+	scanner__free(s->scanner);
+	suppfile__free(s->suppfile);
 	attach__free_providers(s->initial_provs, s->opts->nr_pids);
 	command__free(s->command);
 	if (s->epoll_fd >= 0)
@@ -606,7 +670,9 @@ int session__run(const struct opts *opts, struct outcome *outcome)
 	*outcome = (struct outcome){
 	    .command_mode = opts->command != NULL,
 	    .fail_on_leaks = opts->fail_on_leaks,
+	    .gate = (enum fail_gate)opts->fail_gate,
 	    .fail_bytes = opts->fail_bytes,
+	    .error_exitcode = opts->error_exitcode,
 	};
 	clock_gettime(CLOCK_MONOTONIC, &s.started);
 	err = start(&s);
@@ -617,6 +683,9 @@ int session__run(const struct opts *opts, struct outcome *outcome)
 				opts->interval_s, opts->duration_s > 0 ? " for the duration" : "");
 		run_loop(&s);
 		tracer__drain(s.tracer);
+		scanner__run_exits(s.scanner);
+		/* --scan: the final report says what is unreachable now, not a while ago. */
+		scanner__run_live(s.scanner, monotonic_ns(), true);
 		poll_command(&s);
 		emit_snapshot(&s, true);
 		err = outputs__error(s.outputs);

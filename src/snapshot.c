@@ -177,6 +177,9 @@ static void mark_suppressed(struct snapshot *snap, struct snapshot_stack *st,
 	for (i = 0; i < st->nr_frames && !st->suppressed_by; i++)
 		st->suppressed_by = snapshot__match_suppression(st->frames[i].symbol,
 								opts->suppress, opts->nr_suppress);
+	for (i = 0; opts->suppfile && i < st->nr_frames && !st->suppressed_by; i++)
+		st->suppressed_by = suppfile__match_frame(opts->suppfile, st->frames[i].symbol,
+							  st->frames[i].file, st->frames[i].module);
 	if (!st->suppressed_by)
 		return;
 	snap->nr_suppressed++;
@@ -237,6 +240,45 @@ static struct snapshot_proc *proc_of(struct snapshot *snap, const struct hmap *i
 	return NULL;
 }
 
+static void add_reach(struct reach_counts *to, const struct reach_counts *from)
+{
+	size_t c;
+
+	for (c = 0; c < NR_REACH_CLASSES; c++) {
+		to->bytes[c] += from->bytes[c];
+		to->count[c] += from->count[c];
+	}
+}
+
+/* What p holds outside suppressed stacks, by class (unscanned: the rest), into tally. */
+static void tally_proc(const struct snapshot_proc *p, struct leak_tally *tally)
+{
+	uint64_t bytes = p->outstanding_bytes - p->suppressed_bytes;
+	uint64_t count = p->outstanding_count - p->suppressed_count;
+	uint64_t b, n;
+	size_t c;
+
+	for (c = REACH_UNSCANNED + 1; c < NR_REACH_CLASSES; c++) {
+		b = p->reach.bytes[c] - p->suppressed_reach.bytes[c];
+		n = p->reach.count[c] - p->suppressed_reach.count[c];
+		tally->bytes[c] += b;
+		tally->count[c] += n;
+		bytes -= b < bytes ? b : bytes;
+		count -= n < count ? n : count;
+	}
+	tally->bytes[REACH_UNSCANNED] += bytes;
+	tally->count[REACH_UNSCANNED] += count;
+}
+
+void snapshot__leak_tally(const struct snapshot *snap, struct leak_tally *out)
+{
+	size_t i;
+
+	*out = snap->procs_omitted_tally;
+	for (i = 0; i < snap->nr_procs; i++)
+		tally_proc(&snap->procs[i], out);
+}
+
 void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 {
 	size_t nr_all, i;
@@ -254,6 +296,7 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 			continue;
 		p->outstanding_bytes += all[i].outstanding_bytes;
 		p->outstanding_count += all[i].outstanding_count;
+		add_reach(&p->reach, &all[i].reach);
 		p->nr_stacks++;
 	}
 	for (i = 0; i < snap->nr_stacks; i++) {
@@ -261,8 +304,11 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 		    !alloc_kind__is_tracked(snap->stacks[i].stats.kind))
 			continue;
 		p = proc_of(snap, &index, indexed, (int)snap->stacks[i].stats.pid);
-		if (p)
-			p->suppressed_bytes += snap->stacks[i].stats.outstanding_bytes;
+		if (!p)
+			continue;
+		p->suppressed_bytes += snap->stacks[i].stats.outstanding_bytes;
+		p->suppressed_count += snap->stacks[i].stats.outstanding_count;
+		add_reach(&p->suppressed_reach, &snap->stacks[i].stats.reach);
 	}
 	if (indexed)
 		hmap__free(&index);
@@ -307,6 +353,7 @@ static int cap_procs(struct snapshot *snap, size_t max)
 	for (i = max; i < snap->nr_procs; i++) {
 		snap->procs_omitted_leak +=
 		    order[i]->outstanding_bytes - order[i]->suppressed_bytes;
+		tally_proc(order[i], &snap->procs_omitted_tally);
 		free(order[i]->go);
 	}
 	qsort(order, max, sizeof(*order), by_address);
@@ -344,6 +391,7 @@ int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
 		snap->procs[i] =
 		    (struct snapshot_proc){.pid = procs[i].pid, .exited = procs[i].exited};
 		memcpy(snap->procs[i].comm, procs[i].comm, sizeof(snap->procs[i].comm));
+		snap->procs[i].scan = procs[i].scan;
 		if (!procs[i].go)
 			continue;
 		snap->procs[i].go = malloc(sizeof(*snap->procs[i].go));
@@ -394,6 +442,39 @@ static int by_growth_desc(const void *a, const void *b)
 	return by_outstanding_desc(a, b);
 }
 
+/* Blocks a scan found lost or indirect: what a leak verdict counts. */
+static uint64_t lost_bytes_of(const struct stack_stats *s)
+{
+	return s->reach.bytes[REACH_LOST] + s->reach.bytes[REACH_INDIRECT];
+}
+
+static uint64_t lost_count_of(const struct stack_stats *s)
+{
+	return s->reach.count[REACH_LOST] + s->reach.count[REACH_INDIRECT];
+}
+
+/* Stacks with lost blocks first (most lost bytes first), then by outstanding bytes. */
+static int by_lost_desc(const void *a, const void *b)
+{
+	const struct stack_stats *x = ((const struct ranked *)a)->stats;
+	const struct stack_stats *y = ((const struct ranked *)b)->stats;
+	uint64_t lx = lost_bytes_of(x), ly = lost_bytes_of(y);
+
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	if (lost_count_of(x) != lost_count_of(y))
+		return lost_count_of(x) > lost_count_of(y) ? -1 : 1;
+	return by_outstanding_desc(a, b);
+}
+
+/* The comparator of opts->sort (and lost_first). */
+static int (*sorter(const struct snapshot_opts *opts))(const void *, const void *)
+{
+	if (opts->sort == SNAPSHOT_SORT_GROWTH)
+		return by_growth_desc;
+	return opts->lost_first ? by_lost_desc : by_outstanding_desc;
+}
+
 /* The live stacks with their history and oldest allocation, sorted as asked. */
 static struct ranked *rank_live(const struct allocs *table, const struct snapshot_opts *opts,
 				size_t *nr_live, size_t *nr_tracked, size_t *nr_growing,
@@ -429,8 +510,7 @@ static struct ranked *rank_live(const struct allocs *table, const struct snapsho
 		n++;
 	}
 	free(oldest);
-	qsort(live, n, sizeof(*live),
-	      opts->sort == SNAPSHOT_SORT_GROWTH ? by_growth_desc : by_outstanding_desc);
+	qsort(live, n, sizeof(*live), sorter(opts));
 	*nr_live = n;
 	return live;
 }
@@ -448,6 +528,7 @@ int snapshot__build(const struct allocs *table, const struct snapshot_opts *opts
 	if (!snap)
 		return -ENOMEM;
 	snap->totals = *allocs__totals(table);
+	snap->lost_first = opts->lost_first && opts->sort != SNAPSHOT_SORT_GROWTH;
 	live = rank_live(table, opts, &nr_live, &snap->nr_live_tracked, &snap->nr_growing,
 			 &snap->nr_hidden);
 	if (!live) {

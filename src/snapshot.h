@@ -16,6 +16,7 @@
 #include "gosite.h"
 #include "history.h"
 #include "memleak.h"
+#include "suppfile.h"
 #include "symbolize.h"
 
 #define SNAPSHOT_COMM_LEN 17
@@ -39,7 +40,7 @@ struct snapshot_scan {
 	size_t nr_threads;
 	uint64_t bytes_read; /* target memory read: roots and blocks */
 	uint64_t root_bytes[NR_ROOT_KINDS];
-	uint64_t heap_bytes;		   /* live block bytes the scan knew (its "heap") */
+	uint64_t heap_bytes;		  /* live block bytes the scan knew (its "heap") */
 	uint64_t count[NR_REACH_CLASSES]; /* the process's blocks by class at that scan */
 	uint64_t bytes[NR_REACH_CLASSES];
 	uint64_t interior_only; /* reachable only through interior pointers ("possibly lost") */
@@ -68,7 +69,7 @@ struct snapshot_proc {
 	struct reach_counts reach;	      /* of its tracked stacks: blocks by class */
 	struct reach_counts suppressed_reach; /* of its suppressed shown stacks */
 	struct snapshot_scan scan;	      /* its last scan; copied by snapshot__finish */
-	struct snapshot_go *go;	   /* a Go process: what the runtime says; NULL otherwise */
+	struct snapshot_go *go; /* a Go process: what the runtime says; NULL otherwise */
 };
 
 /* A Go process, as its runtime says (copied into the snapshot). */
@@ -171,6 +172,8 @@ struct snapshot_opts {
 	/* Stacks through one of these functions are marked suppressed ("name" or "prefix*"). */
 	const char *const *suppress;
 	size_t nr_suppress;
+	/* --suppressions files (LSan's format): function, source file or module of a frame. */
+	const struct suppfile *suppfile;
 	/* Stacks holding lost or indirect blocks first (then as sort says). */
 	bool lost_first;
 	/* KIND_GOROUTINE stacks: the census's aggregate (copied), NULL: none. */

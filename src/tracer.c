@@ -242,6 +242,7 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	skel->rodata->system_wide = opts->system_wide != 0;
 	skel->rodata->follow_forks = opts->follow_forks != 0;
 	skel->rodata->stop_on_exec = opts->stop_on_exec != 0;
+	skel->rodata->hold_exits = opts->hold_exits != 0;
 	skel->rodata->self_pid = (__u32)getpid();
 	skel->rodata->sample_bytes = opts->sample_bytes;
 	skel->rodata->test_drop_records = test_drop_records();

@@ -41,6 +41,7 @@ struct tracer_opts {
 	 */
 	int follow_forks;
 	int stop_on_exec; /* targets stop at exec until tracer's caller sends SIGCONT */
+	int hold_exits;	  /* targets stop in _exit (ML_EV_EXITING) until continued */
 
 	int trace_mmap; /* probe mmap/munmap too (anonymous mappings) */
 	tracer_event_fn on_event;
@@ -69,6 +70,13 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
  */
 int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
 			  uint64_t inode, uint64_t offset, int64_t to_state);
+/*
+ * Probes libc's _exit (or a static executable's) in file at offset, like
+ * tracer__attach_loader: targets that call it stop there (ML_EV_EXITING)
+ * when the tracer holds exits. 0, 1 (attached already) or -errno.
+ */
+int tracer__attach_exit(struct tracer *t, int attach_pid, const char *file, dev_t dev,
+			uint64_t inode, uint64_t offset);
 /*
  * Probes a Go executable's goroutine births and deaths for attach_pid
  * (perf-event uprobes filtered to its mm: every thread; -1: every process

@@ -317,32 +317,46 @@ int tracer__attach_provider(struct tracer *t, int attach_pid, const struct provi
 	return err;
 }
 
-int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
-			  uint64_t inode, uint64_t offset, int64_t to_state)
+/* One probe at offset of file running prog_name, remembered as probed for `kind`. */
+static int attach_hook(struct tracer *t, int attach_pid, const char *file, dev_t dev,
+		       uint64_t inode, uint64_t offset, uint64_t cookie, const char *prog_name,
+		       int kind)
 {
 	size_t first_link = t->nr_links, first_pid_link = t->nr_pid_links;
-	uint64_t cookie = (uint64_t)to_state;
 	int err;
 
-	if (file_attached(t, attach_pid, dev, inode, PROBED_LOADER))
+	if (file_attached(t, attach_pid, dev, inode, kind))
 		return 1;
 	/* file is memleakd's own descriptor (/proc/self/fd/N): it must be (dev, inode) throughout.
 	 */
 	if (!attach_path__is(file, dev, inode))
 		return -ESTALE;
 	if (t->per_process && attach_pid >= 0)
-		err = attach_multi(t, attach_pid, file, "dl_debug_state", &offset, &cookie, 1, 0);
+		err = attach_multi(t, attach_pid, file, prog_name, &offset, &cookie, 1, 0);
 	else
-		err = attach_one(t, attach_pid, file, "dl_debug_state", offset, 0, cookie);
+		err = attach_one(t, attach_pid, file, prog_name, offset, 0, cookie);
 	if (!err && !attach_path__is(file, dev, inode))
 		err = -ESTALE;
 	if (!err)
-		err = remember_file(t, attach_pid, dev, inode, PROBED_LOADER);
+		err = remember_file(t, attach_pid, dev, inode, kind);
 	while (err && t->nr_links > first_link)
 		bpf_link__destroy(t->links[--t->nr_links]);
 	if (err)
 		drop_pid_links_from(t, first_pid_link);
 	return err;
+}
+
+int tracer__attach_loader(struct tracer *t, int attach_pid, const char *file, dev_t dev,
+			  uint64_t inode, uint64_t offset, int64_t to_state)
+{
+	return attach_hook(t, attach_pid, file, dev, inode, offset, (uint64_t)to_state,
+			   "dl_debug_state", PROBED_LOADER);
+}
+
+int tracer__attach_exit(struct tracer *t, int attach_pid, const char *file, dev_t dev,
+			uint64_t inode, uint64_t offset)
+{
+	return attach_hook(t, attach_pid, file, dev, inode, offset, 0, "exit_hold", PROBED_EXIT);
 }
 
 /* Detaches the Go probes made since first (a failed attach). */

@@ -43,6 +43,7 @@ struct pid_link {
 #define PROBED_ALLOCATOR 0
 #define PROBED_LOADER	 1 /* the _dl_debug_state probe */
 #define PROBED_GO	 2 /* a Go executable's goroutine births and deaths */
+#define PROBED_EXIT	 3 /* libc's _exit: the hold for the exit scan */
 
 /* A file probed for a pid (-1: for every process). */
 struct attached_file {

@@ -3,22 +3,37 @@
 # own failure, its stdin/stdout and signals, -f across fork and exec.
 # Sourced by tests/integration/run.sh, after lib.sh.
 
-# A command that leaks: --fail-on-leaks exits 10 and names the bytes; the
+# A command that leaks: --fail-on-leaks exits 10 and names what it lost; the
 # leaking function is blamed for exactly what it leaked, nothing else is.
+# lifecycle's global 'sink' still points to the last of the 3 blocks: 2 are
+# definitely lost, 1 still reachable.
 test_command_leaks() {
 	local folded="$WORK/cmd.folded"
 	run_command 10 --fail-on-leaks --folded "$folded" -- "$FIX/lifecycle" leak 3
-	grep -q "LEAKS: 3000 bytes not freed at exit" "$CMD_ERR" || fail "no leak verdict:" "$(cat "$CMD_ERR")"
+	grep -Eq "LEAKS: [0-9,]+ bytes definitely lost in [0-9]+ blocks? .*\(--fail-on-leaks\); the command exited with status 0$" "$CMD_ERR" ||
+		fail "no leak verdict:" "$(cat "$CMD_ERR")"
 	only_blamed "$folded" cmd_leak 3000
 	grep -q "final report.*(lifecycle) exited" "$CMD_OUT" || fail "no final report at the command's exit:" "$(cat "$CMD_OUT")"
 	# Under the threshold it passes.
 	run_command 0 --fail-on-leaks=4k -- "$FIX/lifecycle" leak 3
+	grep -q "under the gate: .* (--fail-on-leaks=4096); the command exited with status 0$" "$CMD_ERR" ||
+		fail "no 'under the gate' verdict:" "$(cat "$CMD_ERR")"
+	# =reachable: every block not freed counts, as the old gate did.
+	run_command 10 --fail-on-leaks=reachable -- "$FIX/lifecycle" leak 3
+	grep -q "LEAKS: .* (--fail-on-leaks=reachable); the command exited with status 0$" "$CMD_ERR" ||
+		fail "no =reachable verdict:" "$(cat "$CMD_ERR")"
+	# --no-exit-scan: nothing classifies the blocks; the gate counts them as lost.
+	run_command 10 --no-exit-scan --fail-on-leaks -- "$FIX/lifecycle" leak 3
+	grep -q "LEAKS: 3,000 bytes in 3 blocks no scan classified (counted as lost) (--fail-on-leaks)" "$CMD_ERR" ||
+		fail "unclassified blocks not counted as lost:" "$(cat "$CMD_ERR")"
+	# --error-exitcode: the status when leaks are found, and alone it turns the gate on.
+	run_command 42 --error-exitcode 42 -- "$FIX/lifecycle" leak 3
 }
 
 test_command_no_leaks() {
 	local folded="$WORK/clean.folded"
 	run_command 0 --fail-on-leaks --folded "$folded" -- "$FIX/lifecycle" leak 0
-	grep -q "the command exited with status 0; 0 bytes not freed at exit" "$CMD_ERR" ||
+	grep -q "^memleakd: no leaks: .* at exit; the command exited with status 0$" "$CMD_ERR" ||
 		fail "unexpected verdict:" "$(cat "$CMD_ERR")"
 	only_blamed "$folded"
 	# The command's allocations were seen, from its first one: churn's 50 pairs at least.
@@ -27,11 +42,25 @@ test_command_no_leaks() {
 		fail "fewer than 50 frees seen:" "$(grep 'since attach' "$CMD_OUT")"
 }
 
-# The command's own failure is reported apart from leaks: exit 11 with its status.
+# Exit statuses as valgrind's --error-exitcode and LSan's exitcode give them:
+# no leaks, the command's own status passes through (128+N for signal N);
+# leaks, the leak code whatever the command returned.
 test_command_failure() {
-	run_command 11 --fail-on-leaks -- "$FIX/lifecycle" fail
-	grep -q "the command exited with status 3" "$CMD_ERR" || fail "status not reported:" "$(cat "$CMD_ERR")"
-	run_command 11 -- sh -c 'kill -SEGV $$'
+	# 'lifecycle fail' exits 3 with its one 1000 B block still reachable from a global.
+	run_command 3 --fail-on-leaks -- "$FIX/lifecycle" fail
+	grep -q "^memleakd: no leaks: .*; the command exited with status 3$" "$CMD_ERR" ||
+		fail "status not reported:" "$(cat "$CMD_ERR")"
+	# A failing command that leaked is not hidden by its failure.
+	run_command 10 --fail-on-leaks=reachable -- "$FIX/lifecycle" fail
+	grep -q "LEAKS: .*; the command exited with status 3$" "$CMD_ERR" || fail "verdict:" "$(cat "$CMD_ERR")"
+	run_command 10 --no-exit-scan --fail-on-leaks -- "$FIX/lifecycle" fail
+	# --error-exitcode 0: leaks are said, the status stays the command's.
+	run_command 3 --fail-on-leaks=reachable --error-exitcode 0 -- "$FIX/lifecycle" fail
+	grep -q "LEAKS: .*; the command exited with status 3$" "$CMD_ERR" || fail "verdict:" "$(cat "$CMD_ERR")"
+	# A test runner's 77 ("skipped") survives the gate; no gate, any status passes.
+	run_command 77 --fail-on-leaks -- sh -c 'exit 77'
+	run_command 3 -- "$FIX/lifecycle" fail
+	run_command 139 -- sh -c 'kill -SEGV $$'
 	grep -q "killed by signal 11" "$CMD_ERR" || fail "signal not reported:" "$(cat "$CMD_ERR")"
 	expect_error 5 "cannot run '/nonexistent/cmd': No such file or directory" -- /nonexistent/cmd
 }
@@ -50,7 +79,7 @@ test_command_io_and_signals() {
 	wait_for "$out" '^waiting' 20 || fail "command did not start:" "$(cat "$err")"
 	kill -TERM "$pid"
 	wait_exit "$pid" 20 || fail "memleakd did not end after SIGTERM"
-	expect_eq "exit code" 11 "$EXIT_CODE"
+	expect_eq "exit code (128 + SIGTERM)" 143 "$EXIT_CODE"
 	grep -q "killed by signal 15" "$err" || fail "SIGTERM not passed on:" "$(cat "$err")"
 	grep -q "final report" "$out" || fail "no final report"
 }
@@ -76,4 +105,14 @@ test_follow_exec() {
 		grep -q "pid [0-9]* exec'd ${image:0:15}$" "$CMD_ERR" ||
 			fail "$image: no exec message:" "$(cat "$CMD_ERR")"
 	done
+}
+
+# The gate's options are checked before anything loads: exit 2, one line naming cause and fix.
+test_command_gate_usage() {
+	expect_error 2 "--fail-on-leaks needs a command \('memleakd --fail-on-leaks -- COMMAND'\)" --fail-on-leaks -p 1
+	expect_error 2 "--error-exitcode needs a command" --error-exitcode 3
+	expect_error 2 "invalid --error-exitcode '256': give a status from 0 to 255" --error-exitcode 256 -- true
+	expect_error 2 "invalid --fail-on-leaks '0'" --fail-on-leaks=0 -- true
+	expect_error 2 "invalid --scan '0'" --scan 0 -- true
+	expect_error 2 "--scan-max-bytes bounds scans" --no-exit-scan --scan-max-bytes 1G -- true
 }

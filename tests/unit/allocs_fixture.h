@@ -87,6 +87,17 @@ static inline void check_consistent(const struct allocs *t)
 				 " - free bytes %" PRIu64 " != outstanding %" PRIu64,
 				 all[i].pid, all[i].stack_id, all[i].alloc_bytes, all[i].free_bytes,
 				 all[i].outstanding_bytes);
+		uint64_t classified_bytes = 0, classified_count = 0;
+
+		for (k = 0; k < NR_REACH_CLASSES; k++) {
+			classified_bytes += all[i].reach.bytes[k];
+			classified_count += all[i].reach.count[k];
+		}
+		if (classified_bytes > all[i].outstanding_bytes ||
+		    classified_count > all[i].outstanding_count)
+			fail_msg("stack (pid %u, id %d): classified %" PRIu64 " B in %" PRIu64
+				 " > outstanding",
+				 all[i].pid, all[i].stack_id, classified_bytes, classified_count);
 		kind_bytes[all[i].kind] += all[i].outstanding_bytes;
 		kind_count[all[i].kind] += all[i].outstanding_count;
 		if (all[i].kind != KIND_GO_HEAP)

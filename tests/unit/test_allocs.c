@@ -449,6 +449,86 @@ static void test_go_kinds(void **state)
 	assert_string_equal(alloc_kind__unit(KIND_GO_HEAP), "bytes");
 }
 
+/* The blocks of one process and kind, sorted, each with its stack's index. */
+static void test_collect_blocks(void **state)
+{
+	struct allocs *t = *state;
+	const struct stack_stats *stacks;
+	struct reach_block *blocks;
+	size_t nr, nr_stacks;
+
+	ALLOC_OK(t, 100, 0x3000, 30, 7);
+	ALLOC_OK(t, 100, 0x1000, 10, 8);
+	ALLOC_OK(t, 100, 0x2000, 0, 7); /* malloc(0) */
+	ALLOC_OK(t, 200, 0x1800, 99, 7);
+	check_eq(allocs__record_alloc(t, 100, KIND_MMAP, 0x9000, 4096, 7, 1), 0);
+	check_eq(allocs__collect_blocks(t, 100, KIND_MALLOC, &blocks, &nr), 0);
+	check_eq(nr, 3);
+	check_eq(blocks[0].addr, 0x1000);
+	check_eq(blocks[1].addr, 0x2000);
+	check_eq(blocks[1].size, 0);
+	check_eq(blocks[2].addr, 0x3000);
+	check_eq(blocks[2].cls, REACH_UNSCANNED);
+	stacks = allocs__stacks(t, &nr_stacks);
+	assert_true(blocks[0].user < nr_stacks);
+	check_eq(stacks[blocks[0].user].stack_id, 8);
+	check_eq(stacks[blocks[2].user].stack_id, 7);
+	free(blocks);
+	check_eq(allocs__collect_blocks(t, 300, KIND_MALLOC, &blocks, &nr), 0);
+	check_eq(nr, 0);
+	assert_null(blocks);
+	check_consistent(t);
+}
+
+/* A scan's classes land on the stacks; a freed block leaves its class, a new one is unscanned. */
+static void test_set_reach(void **state)
+{
+	struct allocs *t = *state;
+	const struct stack_stats *s7, *s8;
+	struct reach_block *blocks;
+	size_t nr;
+
+	ALLOC_OK(t, 100, 0x1000, 10, 7);
+	ALLOC_OK(t, 100, 0x2000, 20, 7);
+	ALLOC_OK(t, 100, 0x3000, 40, 8);
+	ALLOC_OK(t, 200, 0x1000, 80, 7); /* another process: untouched */
+	check_eq(allocs__collect_blocks(t, 100, KIND_MALLOC, &blocks, &nr), 0);
+	check_eq(nr, 3);
+	blocks[0].cls = REACH_LOST;
+	blocks[1].cls = REACH_REACHABLE;
+	blocks[2].cls = REACH_INDIRECT;
+	allocs__set_reach(t, 100, KIND_MALLOC, blocks, nr);
+	s7 = must_find_stack(t, 100, 7);
+	s8 = must_find_stack(t, 100, 8);
+	check_eq(s7->reach.bytes[REACH_LOST], 10);
+	check_eq(s7->reach.count[REACH_LOST], 1);
+	check_eq(s7->reach.bytes[REACH_REACHABLE], 20);
+	check_eq(s8->reach.bytes[REACH_INDIRECT], 40);
+	check_eq(must_find_stack(t, 200, 7)->reach.count[REACH_LOST], 0);
+	check_consistent(t);
+
+	FREE_OK(t, 100, 0x1000);
+	s7 = must_find_stack(t, 100, 7);
+	check_eq(s7->reach.bytes[REACH_LOST], 0);
+	check_eq(s7->reach.count[REACH_LOST], 0);
+	check_eq(s7->reach.bytes[REACH_REACHABLE], 20);
+	ALLOC_OK(t, 100, 0x1000, 10, 7); /* the address again: a new block, not scanned */
+	s7 = must_find_stack(t, 100, 7);
+	check_eq(s7->reach.count[REACH_LOST], 0);
+	check_eq(s7->outstanding_count, 2);
+	check_consistent(t);
+
+	/* A second scan replaces the first: a block it does not list is unscanned again. */
+	allocs__set_reach(t, 100, KIND_MALLOC, blocks + 2, 1);
+	s7 = must_find_stack(t, 100, 7);
+	check_eq(s7->reach.count[REACH_REACHABLE], 0);
+	check_eq(must_find_stack(t, 100, 8)->reach.count[REACH_INDIRECT], 1);
+	free(blocks);
+
+	allocs__drop_pid(t, 100);
+	check_consistent(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +546,8 @@ int main(void)
 	    T(test_drop_unknown_and_all),
 	    T(test_kinds_apart),
 	    T(test_go_kinds),
+	    T(test_collect_blocks),
+	    T(test_set_reach),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

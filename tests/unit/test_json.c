@@ -209,8 +209,8 @@ static void test_json_go_targets_kinds_losses(void **state)
 	    "\"goroutines_off\":null,\"heap_rate\":524288,\"heap_off\":null,\"gc_cycle\":17,"
 	    "\"heap_inuse_bytes\":3211264,\"heap_inuse_objects\":3088,\"census_ms\":1.250,"
 	    "\"census_bytes\":81920,\"heap_read_ms\":0.500,\"heap_read_bytes\":12288,"
-	    "\"heap_buckets\":35}}");
-	check_contains(text, "{\"pid\":43,\"comm\":\"cprog\",\"exited\":false}");
+	    "\"heap_buckets\":35},\"scan\":{\"state\":\"none\",");
+	check_contains(text, "{\"pid\":43,\"comm\":\"cprog\",\"exited\":false,\"scan\":{");
 	check_contains(text,
 		       "\"go_exits_unseen_birth\":41,\"go_creates_missed\":42,"
 		       "\"go_exits_missed\":43,\"go_census_unreadable\":44,\"go_unreadable\":0}");
@@ -223,6 +223,177 @@ static void test_json_go_targets_kinds_losses(void **state)
 	snapshot__free(snap);
 }
 
+/* --- reachability ------------------------------------------------------------ */
+
+/* The line parses as JSON (python3 -m json.tool) and script, given it as d, passes. */
+static void check_with_python(const char *line, const char *script)
+{
+	char path[] = "/tmp/memleakd-json-XXXXXX", cmd[4096];
+	int fd;
+
+	if (system("command -v python3 >/dev/null 2>&1")) {
+		print_message("SKIP: python3 is not on PATH: JSON not parsed\n");
+		return;
+	}
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	check_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	check_eq(close(fd), 0);
+	snprintf(cmd, sizeof(cmd), "python3 -m json.tool %s >/dev/null", path);
+	check_eq(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json, sys\nd = json.load(open(sys.argv[1]))\n%s' %s", script,
+		 path);
+	if (system(cmd))
+		fail_msg("python3 check failed on %s:\n%s", line, script);
+	unlink(path);
+}
+
+/* Without a scan: every class key there, all blocks unscanned, each target's scan "none". */
+static void test_json_reach_without_scan(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	size_t len = 0;
+	char *text = render_with(json__render, snap, &len), *obj;
+
+	(void)state;
+	check_eq(count_of(text, "\"lost_bytes\":"), 5 + 2 + 1); /* stacks, targets, "leaks" */
+	check_eq(count_of(text,
+			  "\"scan\":{\"state\":\"none\",\"at_exit\":false,\"truncated\":false,"
+			  "\"why\":null,\"scans\":0,"),
+		 2);
+	obj = stack_object(text, "\"outstanding_bytes\":3072");
+	check_contains(obj, "\"lost_bytes\":0,\"lost_count\":0,\"indirect_bytes\":0,"
+			    "\"indirect_count\":0,\"reachable_bytes\":0,\"reachable_count\":0,"
+			    "\"unscanned_bytes\":3072,\"unscanned_count\":3,\"problem\":");
+	free(obj);
+	check_with_python(text,
+			  "assert all(s[\"unscanned_bytes\"] == s[\"outstanding_bytes\"] "
+			  "for s in d[\"stacks\"])\n"
+			  "assert all(t[\"scan\"][\"state\"] == \"none\" for t in d[\"targets\"])\n"
+			  "assert d[\"leaks\"][\"lost_count\"] == 0");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* A live scan and one at exit: per stack, per target and the gate's tally. */
+static void test_json_reach_scans(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	size_t len = 0;
+	char *text, *obj;
+
+	(void)state;
+	add_scans(snap);
+	text = render_with(json__render, snap, &len);
+	check_eq(count_of(text, "\n"), 1);
+	obj = stack_object(text, "\"outstanding_bytes\":3072");
+	check_contains(obj, "\"lost_bytes\":1024,\"lost_count\":1,\"indirect_bytes\":0,"
+			    "\"indirect_count\":0,\"reachable_bytes\":1024,\"reachable_count\":1,"
+			    "\"unscanned_bytes\":1024,\"unscanned_count\":1,");
+	free(obj);
+	obj = stack_object(text, "\"outstanding_bytes\":512");
+	check_contains(obj, "\"lost_bytes\":256,\"lost_count\":1,\"indirect_bytes\":256,"
+			    "\"indirect_count\":1,\"reachable_bytes\":0,\"reachable_count\":0,"
+			    "\"unscanned_bytes\":0,\"unscanned_count\":0,");
+	free(obj);
+	check_contains(text,
+		       "{\"pid\":42,\"comm\":\"app\",\"exited\":false,\"scan\":{\"state\":\"done\","
+		       "\"at_exit\":false,\"truncated\":false,\"why\":null,\"scans\":12,"
+		       "\"age_s\":3.200,\"pause_ms\":12.340,\"scan_ms\":10.100,\"threads\":3,"
+		       "\"bytes_read\":1258291,\"root_bytes\":{\"globals\":65536,\"stack\":8192,"
+		       "\"registers\":1152,\"untraced\":0},\"heap_bytes\":3048,\"lost_count\":1,"
+		       "\"lost_bytes\":1024,\"indirect_count\":0,\"indirect_bytes\":0,"
+		       "\"reachable_count\":2,\"reachable_bytes\":2024,\"interior_only\":1}}");
+	check_contains(
+	    text, "{\"pid\":43,\"comm\":\"we;ird\",\"exited\":true,\"scan\":{\"state\":\"done\","
+		  "\"at_exit\":true,\"truncated\":false,\"why\":null,\"scans\":1,\"age_s\":0.000,"
+		  "\"pause_ms\":2.500,\"scan_ms\":2.000,\"threads\":1,\"bytes_read\":70000,"
+		  "\"root_bytes\":{\"globals\":4096,\"stack\":2048,\"registers\":384,"
+		  "\"untraced\":62960},\"heap_bytes\":512,\"lost_count\":1,\"lost_bytes\":256,"
+		  "\"indirect_count\":1,\"indirect_bytes\":256,\"reachable_count\":0,"
+		  "\"reachable_bytes\":0,\"interior_only\":0}}");
+	check_contains(text,
+		       ",\"leaks\":{\"lost_bytes\":1380,\"lost_count\":4,"
+		       "\"indirect_bytes\":256,\"indirect_count\":1,\"reachable_bytes\":2024,"
+		       "\"reachable_count\":2,\"unscanned_bytes\":1032,\"unscanned_count\":2},"
+		       "\"stacks\":[");
+	check_with_python(
+	    text,
+	    "s = d[\"stacks\"]\n"
+	    "assert [x[\"lost_bytes\"] for x in s] == [1024, 0, 256, 0, 0]\n"
+	    "assert [x[\"reachable_count\"] for x in s] == [1, 1, 0, 0, 0]\n"
+	    "assert [x[\"unscanned_bytes\"] for x in s] == [1024, 0, 0, 10, 8]\n"
+	    "for x in s:\n"
+	    "    assert x[\"lost_bytes\"] + x[\"indirect_bytes\"] + x[\"reachable_bytes\"] + "
+	    "x[\"unscanned_bytes\"] == x[\"outstanding_bytes\"]\n"
+	    "t = {x[\"pid\"]: x[\"scan\"] for x in d[\"targets\"]}\n"
+	    "assert t[43][\"at_exit\"] is True and t[42][\"age_s\"] == 3.2\n"
+	    "assert t[42][\"root_bytes\"][\"registers\"] == 1152\n"
+	    "assert d[\"leaks\"] == dict(lost_bytes=1380, lost_count=4, indirect_bytes=256, "
+	    "indirect_count=1, reachable_bytes=2024, reachable_count=2, unscanned_bytes=1032, "
+	    "unscanned_count=2)");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* A failed scan's why: escaped, bounded when it fills its buffer; truncated said. */
+static void test_json_reach_failed_truncated(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	char want[sizeof(snap->procs[0].scan.why) + 16];
+	size_t len = 0;
+	char *text;
+
+	(void)state;
+	add_scans(snap);
+	snap->procs[0].scan.state = SCAN_FAILED;
+	snprintf(snap->procs[0].scan.why, sizeof(snap->procs[0].scan.why),
+		 "cannot stop \"app\":\n\033[31mEPERM");
+	snap->procs[1].scan.truncated = true;
+	text = render_with(json__render, snap, &len);
+	check_contains(text, "\"scan\":{\"state\":\"failed\",\"at_exit\":false,\"truncated\":false,"
+			     "\"why\":\"cannot stop \\\"app\\\":\\u000a\\u001b[31mEPERM\",");
+	check_contains(text, "\"scan\":{\"state\":\"done\",\"at_exit\":true,\"truncated\":true,"
+			     "\"why\":null,");
+	check_with_python(
+	    text, "assert [t[\"scan\"][\"state\"] for t in d[\"targets\"]] == "
+		  "[\"failed\", \"done\"]\n"
+		  "assert d[\"targets\"][0][\"scan\"][\"why\"].startswith(\"cannot stop\")");
+	free(text);
+	/* 160 bytes without a NUL: all of them, and nothing of what follows in memory. */
+	memset(snap->procs[0].scan.why, 'w', sizeof(snap->procs[0].scan.why));
+	snap->procs[0].scan.nr_threads = 7;
+	text = render_with(json__render, snap, &len);
+	want[0] = '"';
+	memset(want + 1, 'w', sizeof(snap->procs[0].scan.why));
+	snprintf(want + 1 + sizeof(snap->procs[0].scan.why),
+		 sizeof(want) - 1 - sizeof(snap->procs[0].scan.why), "\",\"scans\"");
+	check_contains(text, want);
+	check_with_python(text, "assert len(d[\"targets\"][0][\"scan\"][\"why\"]) == 160");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* Goroutine and go-heap stacks have no classes: only malloc and mmap ones are scanned. */
+static void test_json_reach_not_on_go_kinds(void **state)
+{
+	struct snapshot *snap = make_go_snapshot(&go_growing);
+	size_t len = 0;
+	char *text = render_with(json__render, snap, &len), *obj;
+
+	(void)state;
+	check_eq(count_of(text, "\"unscanned_bytes\":"), 1 + 1); /* the malloc stack and "leaks" */
+	obj = stack_object(text, "\"kind\":\"malloc\"");
+	check_contains(obj, "\"unscanned_bytes\":4096,\"unscanned_count\":2");
+	free(obj);
+	obj = stack_object(text, "\"live\":1204");
+	assert_null(strstr(obj, "\"lost_bytes\""));
+	free(obj);
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +401,10 @@ int main(void)
 	    cmocka_unit_test(test_json_utf8),
 	    cmocka_unit_test(test_json_go_stacks),
 	    cmocka_unit_test(test_json_go_targets_kinds_losses),
+	    cmocka_unit_test(test_json_reach_without_scan),
+	    cmocka_unit_test(test_json_reach_scans),
+	    cmocka_unit_test(test_json_reach_failed_truncated),
+	    cmocka_unit_test(test_json_reach_not_on_go_kinds),
 	};
 
 	/* The report prints local time: pin it so the expected text is exact. */

@@ -19,7 +19,9 @@
 
 #include "checks.h"
 
+#include "exitcodes.h"
 #include "opts.h"
+#include "outcome.h"
 
 #define MAX_ARGS 200
 
@@ -93,6 +95,15 @@ static void test_defaults(void **state)
 	assert_null(p.o.folded_path);
 	check_eq(p.o.stack_slots, 16384);
 	check_eq(p.o.verbosity, 0);
+	/* The gate is off; when on, one lost block fails with status 10. */
+	check_eq(p.o.fail_on_leaks, 0);
+	check_eq(p.o.fail_gate, GATE_LOST);
+	check_u64(p.o.fail_bytes, 0);
+	check_eq(p.o.error_exitcode, EXIT_LEAKS);
+	check_eq(p.o.nr_suppression_files, 0);
+	assert_true(p.o.scan_s == 0);
+	check_eq(p.o.no_exit_scan, 0);
+	check_u64(p.o.scan_max_bytes, 4ULL << 30);
 	/* And opts_defaults is what they come from. */
 	assert_true(opts_defaults.interval_s == 5.0);
 	check_eq(opts_defaults.top, 10);
@@ -292,6 +303,12 @@ static void test_help_and_version(void **state)
 	check_contains(out, "Usage: memleakd");
 	check_contains(out, "--folded");
 	check_contains(out, "--stack-slots");
+	check_contains(out, "--fail-on-leaks[=BYTES|reachable]");
+	check_contains(out, "--error-exitcode N");
+	check_contains(out, "--suppressions FILE");
+	check_contains(out, "--scan SECONDS");
+	check_contains(out, "--no-exit-scan");
+	check_contains(out, "--scan-max-bytes BYTES");
 	free(out);
 
 	out = parse_capturing_stdout(&p, (const char *const[]){"-p", "1", "-h", NULL});
@@ -485,24 +502,172 @@ static void test_command_mode(void **state)
 	assert_string_equal(p.o.command[1], "-l");
 	assert_true(p.o.command[2] == NULL);
 	check_eq(p.o.fail_on_leaks, 1);
-	check_eq(p.o.fail_bytes, 1);
+	check_eq(p.o.fail_gate, GATE_LOST);
+	check_u64(p.o.fail_bytes, 0);
+	check_eq(p.o.error_exitcode, EXIT_LEAKS);
 	check_eq(p.o.system_wide, 0);
 	/* Options after the command belong to it. */
 	PARSE(&p, "--", "prog", "-p", "1");
 	check_eq(p.ret, OPTS_RUN);
 	check_eq(p.o.nr_pids, 0);
 	PARSE(&p, "--fail-on-leaks=4k", "-f", "--", "sh");
+	expect_ok(&p);
 	check_eq(p.o.fail_bytes, 4096);
+	check_eq(p.o.fail_gate, GATE_LOST);
 	check_eq(p.o.follow, 1);
 	PARSE(&p, "-p", "1", "--", "ls", "-l");
 	expect_invalid(&p, "cannot be combined");
-	PARSE(&p, "--fail-on-leaks=0", "--", "ls");
-	expect_invalid(&p, "--fail-on-leaks '0'");
-	PARSE(&p, "--fail-on-leaks", "-p", "1");
-	expect_invalid(&p, "needs a command");
 	/* A stray word is not command mode: the message names it. */
 	PARSE(&p, "-p", "1", "ls");
 	expect_invalid(&p, "'ls'");
+}
+
+/* --fail-on-leaks[=BYTES|reachable] and --error-exitcode: the leak gate. */
+static void test_leak_gate(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "--fail-on-leaks=reachable", "--", "ls");
+	expect_ok(&p);
+	check_eq(p.o.fail_on_leaks, 1);
+	check_eq(p.o.fail_gate, GATE_REACHABLE);
+	check_u64(p.o.fail_bytes, 0);
+	/* The last one wins: =reachable then a plain gate is the default gate again. */
+	PARSE(&p, "--fail-on-leaks=reachable", "--fail-on-leaks=1M", "--", "ls");
+	expect_ok(&p);
+	check_eq(p.o.fail_gate, GATE_LOST);
+	check_u64(p.o.fail_bytes, 1 << 20);
+	PARSE(&p, "--fail-on-leaks=4k", "--fail-on-leaks", "--", "ls");
+	expect_ok(&p);
+	check_u64(p.o.fail_bytes, 0);
+	/* =0 would read as "off": refused, with what to give instead. */
+	PARSE(&p, "--fail-on-leaks=0", "--", "ls");
+	expect_invalid(&p, "--fail-on-leaks '0'");
+	check_contains(p.err, "'reachable'");
+	PARSE(&p, "--fail-on-leaks=lost", "--", "ls");
+	expect_invalid(&p, "--fail-on-leaks 'lost'");
+	PARSE(&p, "--fail-on-leaks=", "--", "ls");
+	expect_invalid(&p, "--fail-on-leaks ''");
+	PARSE(&p, "--fail-on-leaks", "-p", "1");
+	expect_invalid(&p, "--fail-on-leaks needs a command");
+	PARSE(&p, "--fail-on-leaks=reachable");
+	expect_invalid(&p, "--fail-on-leaks needs a command");
+
+	/* --error-exitcode N: 0..255, both spellings; alone it turns the gate on (as LSan). */
+	PARSE(&p, "--error-exitcode", "42", "--", "ls");
+	expect_ok(&p);
+	check_eq(p.o.error_exitcode, 42);
+	check_eq(p.o.fail_on_leaks, 1);
+	check_eq(p.o.fail_gate, GATE_LOST);
+	PARSE(&p, "--fail-on-leaks=reachable", "--error-exitcode=0", "--", "ls");
+	expect_ok(&p);
+	check_eq(p.o.error_exitcode, 0);
+	check_eq(p.o.fail_gate, GATE_REACHABLE);
+	PARSE(&p, "--error-exitcode", "255", "--", "ls");
+	expect_ok(&p);
+	check_eq(p.o.error_exitcode, 255);
+	PARSE(&p, "--error-exitcode", "256", "--", "ls");
+	expect_invalid(&p, "--error-exitcode '256': give a status from 0 to 255");
+	PARSE(&p, "--error-exitcode", "-1", "--", "ls");
+	expect_invalid(&p, "--error-exitcode '-1'");
+	PARSE(&p, "--error-exitcode", "1x", "--", "ls");
+	expect_invalid(&p, "--error-exitcode '1x'");
+	PARSE(&p, "--error-exitcode", "", "--", "ls");
+	expect_invalid(&p, "--error-exitcode ''");
+	/* Without a command the message names the option given, and the fix. */
+	PARSE(&p, "-p", "1", "--error-exitcode", "3");
+	expect_invalid(&p, "--error-exitcode needs a command");
+	check_contains(p.err, "'memleakd --error-exitcode -- COMMAND'");
+	PARSE(&p, "--error-exitcode", "3");
+	expect_invalid(&p, "--error-exitcode needs a command");
+}
+
+/* --suppressions FILE: repeatable, kept as given (the session reads the files). */
+static void test_suppression_files(void **state)
+{
+	static char names[OPTS_MAX_SUPPRESS + 1][24];
+	const char *args[2 * (OPTS_MAX_SUPPRESS + 1) + 1];
+	struct parsed p;
+	int i, n = 0;
+
+	(void)state;
+	PARSE(&p, "--suppressions", "lsan.supp", "--suppressions=/etc/other.supp", "-p", "1");
+	expect_ok(&p);
+	check_eq(p.o.nr_suppression_files, 2);
+	assert_string_equal(p.o.suppression_files[0], "lsan.supp");
+	assert_string_equal(p.o.suppression_files[1], "/etc/other.supp");
+	/* Apart from --suppress FUNC. */
+	check_eq(p.o.nr_suppress, 0);
+	PARSE(&p, "--suppressions", "", "--", "ls");
+	expect_invalid(&p, "empty --suppressions");
+	PARSE(&p, "-p", "1", "--suppressions");
+	expect_invalid(&p, "--suppressions");
+	for (i = 0; i <= OPTS_MAX_SUPPRESS; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%d.supp", i);
+		args[n++] = "--suppressions";
+		args[n++] = names[i];
+	}
+	args[n - 2] = NULL; /* OPTS_MAX_SUPPRESS files: all kept */
+	parse_args(&p, args);
+	expect_ok(&p);
+	check_eq(p.o.nr_suppression_files, OPTS_MAX_SUPPRESS);
+	assert_string_equal(p.o.suppression_files[OPTS_MAX_SUPPRESS - 1], "f31.supp");
+	args[n - 2] = "--suppressions";
+	args[n] = NULL; /* one more: refused with the limit */
+	parse_args(&p, args);
+	expect_invalid(&p, "too many --suppressions files: at most 32");
+}
+
+/* --scan, --no-exit-scan, --scan-max-bytes. */
+static void test_scan_options(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "-p", "1", "--scan", "30", "--scan-max-bytes", "256M");
+	expect_ok(&p);
+	assert_true(p.o.scan_s == 30);
+	check_u64(p.o.scan_max_bytes, 256 << 20);
+	/* System-wide, and a command's processes too. */
+	PARSE(&p, "--scan=0.1");
+	expect_ok(&p);
+	assert_true(p.o.scan_s == 0.1);
+	PARSE(&p, "--scan", "86400", "--fail-on-leaks", "--", "ls");
+	expect_ok(&p);
+	assert_true(p.o.scan_s == 86400);
+	PARSE(&p, "--scan", "0", "-p", "1");
+	expect_invalid(&p, "--scan '0': give seconds between 0.1 and 86400");
+	PARSE(&p, "--scan", "0.09", "-p", "1");
+	expect_invalid(&p, "--scan '0.09'");
+	PARSE(&p, "--scan", "-5", "-p", "1");
+	expect_invalid(&p, "--scan '-5'");
+	PARSE(&p, "--scan", "nan", "-p", "1");
+	expect_invalid(&p, "--scan 'nan'");
+	PARSE(&p, "--scan", "86401", "-p", "1");
+	expect_invalid(&p, "--scan '86401'");
+	PARSE(&p, "--scan", "5s", "-p", "1");
+	expect_invalid(&p, "--scan '5s'");
+
+	PARSE(&p, "--no-exit-scan", "--fail-on-leaks", "--", "ls");
+	expect_ok(&p);
+	check_eq(p.o.no_exit_scan, 1);
+	PARSE(&p, "--scan-max-bytes", "1M", "--", "ls");
+	expect_ok(&p);
+	check_u64(p.o.scan_max_bytes, 1 << 20);
+	PARSE(&p, "--scan-max-bytes", "1023k", "--", "ls");
+	expect_invalid(&p, "--scan-max-bytes '1023k': give bytes of at least 1M");
+	PARSE(&p, "--scan-max-bytes", "lots", "--", "ls");
+	expect_invalid(&p, "--scan-max-bytes 'lots'");
+	/* A bound on scans when none will run: the message says what to drop or add. */
+	PARSE(&p, "--no-exit-scan", "--scan-max-bytes", "8G", "--", "ls");
+	expect_invalid(&p, "--scan-max-bytes bounds scans");
+	check_contains(p.err, "add --scan SECONDS");
+	/* Even given as the default value: it was given. */
+	PARSE(&p, "--scan-max-bytes", "4G", "--no-exit-scan", "-p", "1");
+	expect_invalid(&p, "--no-exit-scan without --scan");
+	PARSE(&p, "--no-exit-scan", "--scan", "10", "--scan-max-bytes", "8G", "-p", "1");
+	expect_ok(&p);
 }
 
 /* --user: kept as given (looked up at start); only with a command. */
@@ -666,6 +831,9 @@ int main(void)
 	    cmocka_unit_test(test_long_option_given_a_value),
 	    cmocka_unit_test(test_missing_value),
 	    cmocka_unit_test(test_command_mode),
+	    cmocka_unit_test(test_leak_gate),
+	    cmocka_unit_test(test_suppression_files),
+	    cmocka_unit_test(test_scan_options),
 	    cmocka_unit_test(test_system_wide),
 	    cmocka_unit_test(test_parse_bytes),
 	    cmocka_unit_test(test_parse_bytes_negative_after_blank),

@@ -225,6 +225,91 @@ static void test_pprof_go_heap_profile(void **state)
 	snapshot__free(snap);
 }
 
+/* --- reachability ------------------------------------------------------------ */
+
+static const char *const reach_types[][2] = {
+    {"inuse_space", "bytes"},	    {"inuse_objects", "count"},	   {"alloc_space", "bytes"},
+    {"alloc_objects", "count"},	    {"lost_space", "bytes"},	   {"lost_objects", "count"},
+    {"indirect_space", "bytes"},    {"indirect_objects", "count"}, {"reachable_space", "bytes"},
+    {"reachable_objects", "count"},
+};
+
+/* With a scan: six more sample types after the four, the default unchanged; values per stack. */
+static void test_pprof_reach_types(void **state)
+{
+	static const int64_t want[5][10] = {
+	    {3072, 3, 4096, 4, 1024, 1, 0, 0, 1024, 1},
+	    {1000, 1, 1000, 1, 0, 0, 0, 0, 1000, 1},
+	    {512, 2, 512, 2, 256, 1, 256, 1, 0, 0},
+	    {10, 1, 10, 1, 0, 0, 0, 0, 0, 0},
+	    {8, 1, 8, 1, 0, 0, 0, 0, 0, 0},
+	};
+	struct snapshot *snap = make_snapshot();
+	Perftools__Profiles__Profile *p;
+	size_t i, j;
+
+	(void)state;
+	add_scans(snap);
+	p = decode_with(pprof__write, snap);
+	check_eq(p->n_sample_type, 10);
+	for (i = 0; i < 10; i++)
+		check_type(p, p->sample_type[i], reach_types[i][0], reach_types[i][1]);
+	assert_string_equal(string_of(p, p->default_sample_type), "inuse_space");
+	check_type(p, p->period_type, "space", "bytes");
+	check_eq(p->n_sample, 6);
+	for (i = 0; i < 5; i++) {
+		check_eq(p->sample[i]->n_value, 10);
+		for (j = 0; j < 10; j++)
+			if (p->sample[i]->value[j] != want[i][j])
+				fail_msg(
+				    "sample %zu value %zu (%s): got %" PRId64 ", want %" PRId64, i,
+				    j, reach_types[j][0], p->sample[i]->value[j], want[i][j]);
+	}
+	/* Past the cap: the bytes are known, their classes are not. */
+	check_eq(p->sample[5]->n_value, 10);
+	check_eq(p->sample[5]->value[0], 398);
+	for (j = 2; j < 10; j++)
+		check_eq(p->sample[5]->value[j], 0);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	/* A failed scan still gives the types (its blocks keep older classes, or none). */
+	snap->procs[0].scan.state = SCAN_FAILED;
+	snap->procs[1].scan.state = SCAN_NONE;
+	p = decode_with(pprof__write, snap);
+	check_eq(p->n_sample_type, 10);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	snapshot__free(snap);
+}
+
+/*
+ * No process scanned: the profile is the one of before, byte for byte,
+ * whatever classes the stacks hold (only a scan makes them mean anything).
+ */
+static void test_pprof_no_scan_unchanged(void **state)
+{
+	struct snapshot *plain = make_snapshot(), *classed = make_snapshot();
+	Perftools__Profiles__Profile *p;
+	size_t plain_len = 0, classed_len = 0;
+	char *plain_gz, *classed_gz;
+
+	(void)state;
+	add_scans(classed);
+	classed->procs[0].scan.state = SCAN_NONE;
+	classed->procs[1].scan.state = SCAN_NONE;
+	plain_gz = render_with(pprof__write, plain, &plain_len);
+	classed_gz = render_with(pprof__write, classed, &classed_len);
+	check_eq(classed_len, plain_len);
+	assert_memory_equal(classed_gz, plain_gz, plain_len);
+	p = decode(plain_gz, plain_len);
+	check_eq(p->n_sample_type, 4);
+	check_eq(p->sample[0]->n_value, 4);
+	check_eq(p->sample[5]->n_value, 4);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	free(plain_gz);
+	free(classed_gz);
+	snapshot__free(plain);
+	snapshot__free(classed);
+}
+
 static void test_pprof_has_kind_and_rate(void **state)
 {
 	struct snapshot *snap = make_go_snapshot(&growing_history);
@@ -410,6 +495,51 @@ static void test_pprof_go_tool_reads_go_profiles(void **state)
 	snapshot__free(snap);
 }
 
+/* `go tool pprof` reads the classes back: -sample_index=lost_space and the raw listing. */
+static void test_pprof_go_tool_reads_reach(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	const char *ci = getenv("CI");
+	char *text;
+
+	(void)state;
+	if (!have_go()) {
+		snapshot__free(snap);
+		if (ci && !strcmp(ci, "true"))
+			fail_msg("go is not on PATH (CI=true: go tool pprof must be tested)");
+		print_message("SKIP: go is not on PATH: go tool pprof not tested\n");
+		skip();
+	}
+	add_scans(snap);
+	write_file("reach.pb.gz", pprof__write, snap);
+	text = go_pprof("-raw reach.pb.gz");
+	check_contains(text, "inuse_space/bytes[dflt] inuse_objects/count alloc_space/bytes "
+			     "alloc_objects/count lost_space/bytes lost_objects/count "
+			     "indirect_space/bytes indirect_objects/count reachable_space/bytes "
+			     "reachable_objects/count\n");
+	check_contains(text, "       3072          3       4096          4       1024          1 "
+			     "         0          0       1024          1: 1 2 3 4 \n");
+	free(text);
+	text = go_pprof("-top -sample_index=lost_space -unit=B reach.pb.gz");
+	check_contains(text, "Type: lost_space");
+	check_eq(top_flat(text, "leak_inner"), 1024);
+	check_eq(top_flat(text, "odd;name"), 256);
+	free(text);
+	text = go_pprof("-top -sample_index=indirect_objects reach.pb.gz");
+	check_contains(text, "Type: indirect_objects");
+	check_eq(top_flat(text, "odd;name"), 1);
+	free(text);
+	text = go_pprof("-top -sample_index=reachable_space -unit=B reach.pb.gz");
+	check_eq(top_flat(text, "leak_inner"), 1024);
+	free(text);
+	/* The default stays what it was. */
+	text = go_pprof("-top -unit=B reach.pb.gz");
+	check_contains(text, "Type: inuse_space");
+	check_eq(top_flat(text, "leak_inner"), 3072);
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +550,9 @@ int main(void)
 	    cmocka_unit_test(test_pprof_go_heap_profile),
 	    cmocka_unit_test(test_pprof_has_kind_and_rate),
 	    cmocka_unit_test(test_pprof_side_path),
+	    cmocka_unit_test(test_pprof_reach_types),
+	    cmocka_unit_test(test_pprof_no_scan_unchanged),
+	    cmocka_unit_test_setup_teardown(test_pprof_go_tool_reads_reach, go_setup, go_teardown),
 	    cmocka_unit_test_setup_teardown(test_pprof_go_tool_reads_go_profiles, go_setup,
 					    go_teardown),
 	};

@@ -448,10 +448,251 @@ static void test_report_go_losses_and_no_titles(void **state)
 	snapshot__free(snap);
 }
 
+/* --- reachability ------------------------------------------------------------ */
+
+/* Without any scan, none of the reach lines: a final report is as it always was. */
+static void test_report_no_scan_no_reach_lines(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	char *text;
+
+	(void)state;
+	snap->final = true;
+	text = render_report(snap, 10);
+	assert_null(strstr(text, "reach:"));
+	assert_null(strstr(text, "scan pid"));
+	assert_null(strstr(text, "not scanned"));
+	assert_null(strstr(text, "SUMMARY"));
+	free(text);
+	/* Classes left in the stacks by an old scan change nothing while no process has one. */
+	snap->stacks[0].stats.reach.count[REACH_LOST] = 1;
+	snap->stacks[0].stats.reach.bytes[REACH_LOST] = 1024;
+	snap->final = false;
+	text = render_report(snap, 3);
+	check_str(text, expected_report_top3);
+	free(text);
+	snapshot__free(snap);
+}
+
+/* A live scan and one at exit: a line per process, a reach line per stack, the summary. */
+static void test_report_scans(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	char *text;
+
+	(void)state;
+	add_scans(snap);
+	snap->final = true;
+	text = render_report(snap, 10);
+	check_contains(
+	    text, "\nscan pid 42 (app): last scan 3.2 s ago (12 scans), paused 12.3 ms (10.1 ms "
+		  "scanning), read 1.2 MiB (roots: globals 64.0 KiB, stack 8.0 KiB, registers "
+		  "1.1 KiB, untraced 0 B; heap 3.0 KiB), 3 threads: lost 1.0 KiB in 1 blocks, "
+		  "reachable 2.0 KiB in 2 (1 reachable only through interior pointers)\n");
+	check_contains(text,
+		       "\nscan pid 43 (we;ird): at exit, paused 2.5 ms (2.0 ms scanning), "
+		       "read 68.4 KiB (roots: globals 4.0 KiB, stack 2.0 KiB, registers 384 B, "
+		       "untraced 61.5 KiB; heap 512 B), 1 threads: lost 256 B in 1 blocks, "
+		       "indirect 256 B in 1\n");
+	/* Each stack's line comes right after its "since attach" line. */
+	check_contains(text,
+		       "    since attach: allocated 4.0 KiB in 4, freed 1.0 KiB in 1\n"
+		       "    reach: lost 1.0 KiB in 1 blocks, reachable 1.0 KiB in 1, unscanned "
+		       "1.0 KiB in 1 (scan 3.2 s ago)\n");
+	check_contains(text, "    reach: reachable 1000 B in 1 blocks (scan 3.2 s ago): still "
+			     "reachable, not a leak\n");
+	check_contains(text, "    reach: lost 256 B in 1 blocks, indirect 256 B in 1 (at exit)\n");
+	check_contains(text, "    reach: unscanned 10 B in 1 blocks (process not scanned)\n");
+	check_contains(text, "    reach: unscanned 8 B in 1 blocks (scan 3.2 s ago)\n");
+	check_eq(count_of(text, "not a leak"), 1);
+	check_eq(count_of(text, "    reach: "), 5);
+	/* The summary closes the report: every process, the omitted ones' 100 B in 2 too. */
+	check_contains(
+	    text, "(1 more stacks past the 5-stack cap, not shown)\n"
+		  "SUMMARY: memleakd: 1,380 byte(s) definitely lost in 4 block(s), 256 byte(s) "
+		  "indirectly lost in 1 block(s); 2,024 byte(s) still reachable in 2 block(s) "
+		  "(not leaks)\n"
+		  "SUMMARY: memleakd: 1,032 byte(s) in 2 block(s) were not scanned (allocated "
+		  "since the last scan)\n\n");
+	free(text);
+	/* An interval report has the reach lines, not the summary. */
+	snap->final = false;
+	text = render_report(snap, 10);
+	check_eq(count_of(text, "    reach: "), 5);
+	check_eq(count_of(text, "scan pid "), 2);
+	assert_null(strstr(text, "SUMMARY"));
+	free(text);
+	snapshot__free(snap);
+}
+
+/* Everything scanned at exit: no unscanned line; nothing lost still gives the summary. */
+static void test_report_summary_all_classified(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	char *text;
+	size_t i;
+
+	(void)state;
+	add_scans(snap);
+	snap->final = true;
+	snap->nr_procs = 1; /* pid 42 only, scanned at exit; nothing past the listing cap */
+	snap->procs[0].scan.at_exit = true;
+	snap->procs_omitted_tally = (struct leak_tally){0};
+	for (i = 0; i < snap->nr_stacks; i++)
+		snap->stacks[i].stats.pid = 42;
+	snap->procs[0].reach = (struct reach_counts){0};
+	set_reach(&snap->procs[0].reach, REACH_REACHABLE, 4080, 5);
+	text = render_report(snap, 10);
+	check_contains(text,
+		       "SUMMARY: memleakd: 0 byte(s) definitely lost in 0 block(s), 0 byte(s) "
+		       "indirectly lost in 0 block(s); 4,080 byte(s) still reachable in 5 block(s) "
+		       "(not leaks)\n\n");
+	check_eq(count_of(text, "SUMMARY"), 1);
+	assert_null(strstr(text, "not scanned"));
+	free(text);
+	snapshot__free(snap);
+}
+
+/* A failed scan says why (made safe for a terminal); a truncated one says nothing is lost. */
+static void test_report_scan_failed_truncated(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct snapshot_scan *failed, *cut;
+	char *text, want[sizeof(failed->why) + 64];
+
+	(void)state;
+	add_scans(snap);
+	snap->final = true;
+	failed = &snap->procs[0].scan;
+	failed->state = SCAN_FAILED;
+	snprintf(failed->why, sizeof(failed->why),
+		 "cannot stop pid 42: \033[31mOperation not permitted (run as root)");
+	cut = &snap->procs[1].scan;
+	cut->truncated = true;
+	text = render_report(snap, 10);
+	check_contains(text,
+		       "\nscan pid 42 (app): FAILED: cannot stop pid 42: ?[31mOperation "
+		       "not permitted (run as root); its blocks keep the classes of an earlier "
+		       "scan\n");
+	assert_null(strstr(text, "\033"));
+	check_contains(text, "indirect 256 B in 1; TRUNCATED: a bound (--scan-max-bytes or the "
+			     "time limit) cut the scan (blocks not reached stay unscanned, none is "
+			     "called lost)\n");
+	check_contains(text, "    reach: unscanned 8 B in 1 blocks (the last scan failed)\n");
+	check_contains(text, "were not scanned (a scan bound cut the scan short; a scan failed)\n");
+	free(text);
+	/* Never scanned before the failure; a why that fills its buffer without a NUL. */
+	memset(failed->count, 0, sizeof(failed->count));
+	memset(failed->bytes, 0, sizeof(failed->bytes));
+	memset(failed->why, 'w', sizeof(failed->why));
+	snprintf(cut->why, sizeof(cut->why), "--scan-max-bytes 64 KiB reached");
+	text = render_report(snap, 10);
+	/* All 160 bytes and nothing past them. */
+	memset(want, 'w', sizeof(failed->why));
+	snprintf(want + sizeof(failed->why), sizeof(want) - sizeof(failed->why),
+		 "; its blocks are unscanned\n");
+	check_contains(text, "scan pid 42 (app): FAILED: ");
+	check_contains(strstr(text, "scan pid 42 (app): FAILED: ") + 27, want);
+	check_eq(strstr(text, "scan pid 42 (app): FAILED: ") + 27, strstr(text, want));
+	check_contains(text, "; TRUNCATED: --scan-max-bytes 64 KiB reached (blocks not reached");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* Scan lines for ten processes at most; the rest are counted. */
+static void test_report_scan_lines_capped(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct snapshot_proc *procs;
+	char *text;
+	size_t i;
+
+	(void)state;
+	add_scans(snap);
+	procs = realloc(snap->procs, 14 * sizeof(*procs));
+	assert_non_null(procs);
+	for (i = 2; i < 14; i++) {
+		procs[i] = procs[1];
+		procs[i].pid = 100 + (int)i;
+	}
+	procs[13].scan.state = SCAN_NONE;
+	snap->procs = procs;
+	snap->nr_procs = 14;
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "\nscan pid "), 10);
+	check_contains(text, "\nscan pid 109 (we;ird): at exit");
+	check_contains(text, "\n(3 more processes scanned)\nnot scanned: 1 processes");
+	free(text);
+	snapshot__free(snap);
+}
+
+/* Only a stack whose every block is reachable is called not a leak. */
+static void test_report_not_a_leak_only_when_all_reachable(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct reach_counts *r = &snap->stacks[0].stats.reach;
+	char *text;
+
+	(void)state;
+	add_scans(snap);
+	set_reach(r, REACH_REACHABLE, 2048, 2); /* lost 1 KiB in 1 + reachable 2 KiB in 2 */
+	text = render_report(snap, 1);
+	check_contains(text,
+		       "    reach: lost 1.0 KiB in 1 blocks, reachable 2.0 KiB in 2 (scan 3.2 "
+		       "s ago)\n");
+	assert_null(strstr(text, "not a leak"));
+	free(text);
+	set_reach(r, REACH_LOST, 0, 0);
+	set_reach(r, REACH_INDIRECT, 1024, 1);
+	text = render_report(snap, 1);
+	check_contains(text,
+		       "    reach: indirect 1.0 KiB in 1 blocks, reachable 2.0 KiB in 2 (scan "
+		       "3.2 s ago)\n");
+	assert_null(strstr(text, "not a leak"));
+	free(text);
+	/* A lost malloc(0) block holds no byte and is still a leak. */
+	set_reach(r, REACH_INDIRECT, 0, 0);
+	set_reach(r, REACH_LOST, 0, 1);
+	text = render_report(snap, 1);
+	check_contains(text,
+		       "    reach: lost 0 B in 1 blocks, reachable 2.0 KiB in 2, unscanned 1.0 "
+		       "KiB in 0 (scan 3.2 s ago)\n");
+	assert_null(strstr(text, "not a leak"));
+	free(text);
+	snapshot__free(snap);
+}
+
+/* Processes never scanned are counted on one line, not listed; their stacks say so. */
+static void test_report_scan_some_processes(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	char *text;
+
+	(void)state;
+	add_scans(snap);
+	snap->final = true;
+	snap->procs[0].scan = (struct snapshot_scan){.state = SCAN_NONE};
+	text = render_report(snap, 10);
+	check_eq(count_of(text, "scan pid "), 1);
+	check_contains(text, "\nnot scanned: 1 processes (no scan yet, or they did not exit "
+			     "through _exit)\n");
+	check_contains(text, "    reach: unscanned 8 B in 1 blocks (process not scanned)\n");
+	check_contains(text, "were not scanned (in processes not scanned)\n");
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report_exact),
+	    cmocka_unit_test(test_report_no_scan_no_reach_lines),
+	    cmocka_unit_test(test_report_scans),
+	    cmocka_unit_test(test_report_summary_all_classified),
+	    cmocka_unit_test(test_report_scan_failed_truncated),
+	    cmocka_unit_test(test_report_scan_some_processes),
+	    cmocka_unit_test(test_report_not_a_leak_only_when_all_reachable),
+	    cmocka_unit_test(test_report_scan_lines_capped),
 	    cmocka_unit_test(test_report_all_stacks),
 	    cmocka_unit_test(test_report_empty),
 	    cmocka_unit_test(test_report_control_characters),

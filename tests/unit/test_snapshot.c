@@ -488,6 +488,86 @@ static void test_snapshot_suppress_mmap_procs(void **state)
 	symbolizer__destroy(s);
 }
 
+/*
+ * After a scan: stacks with lost blocks come first, an LSan file's pattern
+ * suppresses by function, and the leak tally counts blocks by class
+ * outside suppressed stacks (unscanned: what no scan classified).
+ */
+static void test_lost_first_and_tally(void **state)
+{
+	static const char supp_text[] = "# lsan.supp\nleak:test_suppression_m\n";
+	struct symbolizer *s = symbolizer__new();
+	struct allocs *t = allocs__new();
+	struct snapshot_opts opts = {
+	    .max_stacks = 100, .read_stack = own_read_stack, .symbolizer = s, .lost_first = true};
+	uint32_t me = (uint32_t)getpid();
+	struct suppfile *supp = NULL;
+	struct reach_block *blocks;
+	struct snapshot *snap = NULL;
+	struct leak_tally tally;
+	char err[256];
+	size_t nr;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(t);
+	check_eq(
+	    suppfile__parse("lsan.supp", supp_text, sizeof(supp_text) - 1, &supp, err, sizeof(err)),
+	    0);
+	opts.suppfile = supp;
+	check_eq(symbolizer__refresh(s, (int)me), 0);
+	/* Stack 1 (suppressed, lost), 2 (reachable, biggest), 3 (lost, smallest), 4 (unscanned). */
+	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x1000, 700, 1, 0), 0);
+	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x2000, 5000, 2, 0), 0);
+	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x3000, 0, 3, 0), 0); /* malloc(0) */
+	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x3100, 30, 3, 0), 0);
+	check_eq(allocs__collect_blocks(t, me, KIND_MALLOC, &blocks, &nr), 0);
+	check_eq(nr, 4);
+	blocks[0].cls = REACH_LOST;
+	blocks[1].cls = REACH_REACHABLE;
+	blocks[2].cls = REACH_LOST;
+	blocks[3].cls = REACH_INDIRECT;
+	allocs__set_reach(t, me, KIND_MALLOC, blocks, nr);
+	free(blocks);
+	check_eq(allocs__record_alloc(t, me, KIND_MALLOC, 0x4000, 64, 4, 0),
+		 0); /* after the scan */
+
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	assert_true(snap->lost_first);
+	check_eq(snap->nr_stacks, 4);
+	check_eq(snap->stacks[0].stats.stack_id, 3); /* 30 lost + indirect bytes */
+	check_eq(snap->stacks[1].stats.stack_id, 2); /* then by bytes */
+	check_eq(snap->stacks[2].stats.stack_id, 4);
+	check_eq(snap->stacks[3].stats.stack_id, 1); /* suppressed: last */
+	check_str(snap->stacks[3].suppressed_by, "test_suppression_m");
+
+	snap->procs = calloc(1, sizeof(*snap->procs));
+	assert_non_null(snap->procs);
+	snap->procs[0].pid = (int)me;
+	snap->nr_procs = 1;
+	snapshot__sum_procs(snap, t);
+	snapshot__leak_tally(snap, &tally);
+	check_eq(tally.count[REACH_LOST], 1); /* the 0-byte block: suppressed one left out */
+	check_eq(tally.bytes[REACH_LOST], 0);
+	check_eq(tally.count[REACH_INDIRECT], 1);
+	check_eq(tally.bytes[REACH_INDIRECT], 30);
+	check_eq(tally.count[REACH_REACHABLE], 1);
+	check_eq(tally.bytes[REACH_REACHABLE], 5000);
+	check_eq(tally.count[REACH_UNSCANNED], 1);
+	check_eq(tally.bytes[REACH_UNSCANNED], 64);
+	snapshot__free(snap);
+
+	/* Without lost_first (or sorted by growth), the biggest stack leads. */
+	opts.lost_first = false;
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	assert_false(snap->lost_first);
+	check_eq(snap->stacks[0].stats.stack_id, 2);
+	snapshot__free(snap);
+	suppfile__free(supp);
+	allocs__destroy(t);
+	symbolizer__destroy(s);
+}
+
 #define MANY_PROCS 200000
 
 /*
@@ -583,6 +663,7 @@ int main(void)
 	    cmocka_unit_test(test_snapshot_filters),
 	    cmocka_unit_test(test_suppression_match),
 	    cmocka_unit_test(test_snapshot_suppress_mmap_procs),
+	    cmocka_unit_test(test_lost_first_and_tally),
 	    cmocka_unit_test(test_sum_procs_many),
 	    cmocka_unit_test(test_stack_problem_kinds),
 	    cmocka_unit_test(test_root_symbols),
