@@ -46,6 +46,7 @@ cases site_glibc_dlopen         reachable      # the loader's data
 cases site_glibc_dtls           reachable      # the dynamic TLS block
 cases site_glibc_running_thread reachable      # the running thread's DTV
 register site_register          reachable      # only in r15 at _exit
+register-clear site_register    lost           # the same, registers zeroed before _exit
 fork site_fork_parent           reachable      # the parent's global (and the child's copy)
 fork site_fork_child            lost           # the child's dropped block
 tail site_tail_top               lost           # its last 8 bytes hold the top chunk's header
@@ -71,10 +72,18 @@ valgrind site_glibc_threads possible the same DTV pointer (dtv + 1), of joined t
 EOF
 }
 
-# reach_compare FIXTURE [MEMLEAKD-OPTION...]: memleakd (--fail-on-leaks
+# reach_command KEY: the fixture of a table key: reach_NAME for "NAME",
+# reach_NAME ARG for "NAME-ARG". Sets REACH_BIN and REACH_ARGS.
+reach_command() {
+	REACH_BIN="$REACH/reach_${1%%-*}"
+	REACH_ARGS=()
+	[[ $1 == *-* ]] && REACH_ARGS=("${1#*-}")
+}
+
+# reach_compare KEY [MEMLEAKD-OPTION...]: memleakd (--fail-on-leaks
 # --json, the gate's status as the known answer says), LSan and valgrind on
-# FIXTURE; prints the table; fails on an answer that is neither known nor
-# documented. LSan and valgrind run in the background (started by
+# KEY's fixture; prints the table; fails on an answer that is neither known
+# nor documented. LSan and valgrind run in the background (started by
 # reach_start_others) while memleakd runs.
 reach_compare() {
 	local name=$1 json="$WORK/reach-$1.json" known="$WORK/reach-$1.known" documented="$WORK/reach-documented"
@@ -86,7 +95,8 @@ reach_compare() {
 	# As run_command, but the table comes before the exit status is checked.
 	CMD_OUT="$WORK/reach-$name.ml-out"
 	CMD_ERR="$WORK/reach-$name.ml-err"
-	timeout 60 "$MEMLEAKD" --fail-on-leaks --json "$json" "$@" -- "$REACH/reach_$name" \
+	reach_command "$name"
+	timeout 60 "$MEMLEAKD" --fail-on-leaks --json "$json" "$@" -- "$REACH_BIN" "${REACH_ARGS[@]}" \
 		>"$CMD_OUT" 2>"$CMD_ERR" </dev/null
 	EXIT_CODE=$?
 	if [ "$name" = cases ] && grep -q '^stale reused 0' "$CMD_OUT"; then
@@ -111,15 +121,16 @@ reach_compare() {
 	expect_eq "memleakd's exit status on reach_$name" $code "$EXIT_CODE" "$(cat "$CMD_ERR")"
 }
 
-# reach_start_others FIXTURE: LSan and valgrind on FIXTURE in the background;
-# appends their pids to REACH_OTHERS.
+# reach_start_others KEY: LSan and valgrind on KEY's fixture in the
+# background; appends their pids to REACH_OTHERS.
 reach_start_others() {
 	local name=$1
-	LSAN_OPTIONS=$REACH_LSAN_OPTIONS LC_ALL=$REACH_LOCALE timeout 60 "$REACH/reach_$name-lsan" \
+	reach_command "$name"
+	LSAN_OPTIONS=$REACH_LSAN_OPTIONS LC_ALL=$REACH_LOCALE timeout 60 "$REACH_BIN-lsan" "${REACH_ARGS[@]}" \
 		>"$WORK/reach-$name.lsan" 2>&1 &
 	REACH_OTHERS+=($!)
 	LC_ALL=$REACH_LOCALE timeout 60 "${REACH_VALGRIND[@]}" --log-file="$WORK/reach-$name.vg.%p" \
-		"$REACH/reach_$name" >"$WORK/reach-$name.vg-stdout" 2>&1 &
+		"$REACH_BIN" "${REACH_ARGS[@]}" >"$WORK/reach-$name.vg-stdout" 2>&1 &
 	REACH_OTHERS+=($!)
 }
 
@@ -136,11 +147,12 @@ reach_scan_done() {
 test_reach_fixtures() {
 	REACH_OTHERS=()
 	local f
-	for f in cases register fork glibc; do
+	for f in cases register register-clear fork glibc; do
 		reach_start_others $f
 	done
 	reach_compare cases
 	reach_compare register
+	reach_compare register-clear
 	reach_compare fork -f
 	LC_ALL=$REACH_LOCALE reach_compare glibc
 	echo "# glibc's locale case ran under LC_ALL=$REACH_LOCALE"
