@@ -66,7 +66,7 @@ lsan site_cycle2 indirect LSan marks every leaked block that another leaked bloc
 lsan site_cycle3 indirect the same: a cycle has no direct leak for LSan
 valgrind site_interior possible valgrind calls a block reached only through an interior pointer possibly lost; LSan and memleakd count interior pointers as references (C++ cookies, multiple inheritance)
 valgrind site_stale_new lost valgrind delays reusing freed blocks (--freelist-vol): the new block gets another address (the fixture prints stale reused 0), nothing points to it, so in that run it is lost, rightly
-valgrind site_register lost valgrind checks for leaks after exit_group has ended the thread, when its registers are no root any more
+valgrind site_register lost observed: valgrind's at-exit leak check (at exit_group) does not take the exiting thread's registers as roots; the clear control run, with no register holding it, is lost for all three
 valgrind site_glibc_running_thread possible glibc's thread control block holds the DTV as dtv + 1 (past its generation slot): an interior pointer, possibly lost for valgrind
 valgrind site_glibc_threads possible the same DTV pointer (dtv + 1), of joined threads whose stacks glibc caches
 EOF
