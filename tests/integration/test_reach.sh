@@ -178,12 +178,12 @@ reach_leaks() {
 # signal gives 128 + N; =reachable counts every block not freed.
 test_reach_gate() {
 	local json="$WORK/zero.json"
-	run_command 10 --fail-on-leaks --json "$json" -- "$REACH/reach_zero"
+	# (The default status, 10, is checked by test_reach_fixtures.)
+	run_command 42 --fail-on-leaks --error-exitcode 42 --json "$json" -- "$REACH/reach_zero"
 	expect_eq "lost blocks" 1 "$(reach_leaks "$json" lost_count)"
 	expect_eq "lost bytes" 0 "$(reach_leaks "$json" lost_bytes)"
 	expect_eq "site_zero_gate's lost_count" 1 \
 		"$(python3 tests/integration/reach_check.py stack "$json" site_zero_gate lost_count)"
-	run_command 42 --fail-on-leaks --error-exitcode 42 -- "$REACH/reach_zero"
 	json="$WORK/status77.json"
 	run_command 77 --fail-on-leaks --json "$json" -- "$REACH/reach_status" 77
 	expect_eq "site_status_reachable's reachable_count" 1 \
@@ -235,9 +235,9 @@ test_reach_live() {
 	local json="$WORK/live.json" leak list reach_list tick1 tick2
 	mkdir -p "$WORK/reach"
 	start_fixture reach/reach_service
-	start_memleakd -p "$FIXTURE_PID" --scan 1 -i 1 -d 6 --json "$json"
+	start_memleakd -p "$FIXTURE_PID" --scan 1 -i 1 -d 5 --json "$json"
 	kill -USR1 "$FIXTURE_PID"
-	wait_exit "$ML_PID" 40 || fail "memleakd did not stop after -d 6"
+	wait_exit "$ML_PID" 40 || fail "memleakd did not stop after -d 5"
 	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
 	leak=$(python3 tests/integration/reach_check.py stack "$json" site_service_leak lost_count all | tr '\n' ' ')
 	list=$(python3 tests/integration/reach_check.py stack "$json" site_service_list lost_count all | tr '\n' ' ')
@@ -259,6 +259,7 @@ EOF
 	local state
 	state=$(awk '{print $3}' "/proc/$FIXTURE_PID/stat")
 	[ "$state" != T ] && [ "$state" != t ] || fail "the service is left stopped (state $state)"
+	expect_eq "the service's tracer after memleakd" 0 "$(awk '/^TracerPid:/ {print $2}' "/proc/$FIXTURE_PID/status")"
 	tick1=$(awk '/^tick/ {t = $2} END {print t + 0}' "$FIXTURE_OUT")
 	sleep 0.5
 	tick2=$(awk '/^tick/ {t = $2} END {print t + 0}' "$FIXTURE_OUT")
