@@ -103,7 +103,6 @@ reach_compare() {
 		sed -i 's/^site_stale_new reachable/site_stale_new lost/' "$known"
 		echo "# $name: glibc did not reuse the stale block's address: site_stale_new is lost"
 	fi
-	reach_scan_done "$json"
 	wait "${REACH_OTHERS[@]}"
 	# valgrind's stale-pointer disagreement holds only when it did not reuse the address.
 	grep -q '^stale reused 1' "$WORK/reach-$name.vg-stdout" && sed -i '/^valgrind site_stale_new /d' "$documented"
@@ -117,6 +116,7 @@ reach_compare() {
 			"$(awk '/^stale reused/ {print $3}' "$CMD_OUT"), LSan's $(awk '/^stale reused/ {print $3}' \
 				"$WORK/reach-$name.lsan"), valgrind's $(awk '/^stale reused/ {print $3}' "$WORK/reach-$name.vg-stdout")"
 	fi
+	reach_scan_done "$json"
 	[ $rc = 0 ] || fail "reach_$name: verdicts differ (see above); memleakd's stderr:" "$(cat "$CMD_ERR")"
 	expect_eq "memleakd's exit status on reach_$name" $code "$EXIT_CODE" "$(cat "$CMD_ERR")"
 }
@@ -129,9 +129,11 @@ reach_start_others() {
 	LSAN_OPTIONS=$REACH_LSAN_OPTIONS LC_ALL=$REACH_LOCALE timeout 60 "$REACH_BIN-lsan" "${REACH_ARGS[@]}" \
 		>"$WORK/reach-$name.lsan" 2>&1 &
 	REACH_OTHERS+=($!)
+	track_pid $!
 	LC_ALL=$REACH_LOCALE timeout 60 "${REACH_VALGRIND[@]}" --log-file="$WORK/reach-$name.vg.%p" \
 		"$REACH_BIN" "${REACH_ARGS[@]}" >"$WORK/reach-$name.vg-stdout" 2>&1 &
 	REACH_OTHERS+=($!)
+	track_pid $!
 }
 
 # reach_scan_done JSON: every process of the final object was scanned at exit.
