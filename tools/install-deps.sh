@@ -15,6 +15,7 @@ packages=(
 	libcmocka-dev			# unit tests
 	binutils libc6-dbg		# tests: objcopy/strip/readelf; libc's build-id debug file
 	valgrind util-linux procps	# tests: valgrind, setpriv, pgrep
+	liblsan0 sqlite3		# tests: LeakSanitizer (gcc -fsanitize=leak) and sqlite3, compared in test_reach.sh
 	g++ gdb python3			# stack-fidelity check: C++ fixture, gdb's backtrace as truth
 	musl-tools			# tests: a static musl binary
 	libjemalloc2 libtcmalloc-minimal4	# tests: preloaded allocators
