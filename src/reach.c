@@ -566,6 +566,8 @@ static void mark_registers(struct scanner *s, const uint64_t *regs, size_t nr_re
 
 	s->src = NO_BLOCK;
 	s->kind = ROOT_REGISTERS;
+	if (regs)
+		s->stats->root_bytes[ROOT_REGISTERS] += nr_regs * sizeof(*regs);
 	for (i = 0; regs && i < nr_regs; i++)
 		if (regs[i] - s->lowest < s->span)
 			visit_mark(s, regs[i]);
