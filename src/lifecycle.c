@@ -771,8 +771,9 @@ static void on_exec(struct lifecycle *lc, int pid, uint64_t held_ns)
 		resume(lc, pid, held_ns);
 		return;
 	}
-	/* The old image's memory is gone with it. */
+	/* The old image's memory is gone with it; the new one's is traced from its start. */
 	forget_process(lc, pid);
+	t->traced_from_exec = true;
 	free(t->unwind_sent);
 	t->unwind_sent = NULL;
 	forget_maps_text(t);

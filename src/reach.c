@@ -560,6 +560,63 @@ static bool scan_root(struct scanner *s, const struct reach_region *root)
 	return !s->stats->truncated;
 }
 
+/*
+ * The roots from first on that one read can cover: sorted, each within
+ * GAP_MAX of the previous, all inside SPAN_MAX (heap gaps between known
+ * blocks come in thousands of small regions). The index past the last.
+ */
+static size_t root_group_end(const struct reach_region *roots, size_t nr, size_t first)
+{
+	uint64_t base = align_down(roots[first].start);
+	size_t j = first + 1;
+
+	if (roots[first].end - base > SPAN_MAX)
+		return first + 1;
+	while (j < nr && roots[j].start >= roots[j - 1].end &&
+	       roots[j].start - roots[j - 1].end <= GAP_MAX && roots[j].end > roots[j].start &&
+	       roots[j].end - base <= SPAN_MAX && (unsigned int)roots[j].kind < NR_ROOT_KINDS)
+		j++;
+	return j;
+}
+
+/* Pass 1 over roots[first, end) read at once; false when that read failed (or the limits). */
+static bool scan_root_group(struct scanner *s, const struct reach_region *roots, size_t first,
+			    size_t end)
+{
+	uint64_t base = align_down(roots[first].start);
+	size_t k;
+
+	if (read_piece(s, base, roots[end - 1].end - base))
+		return false;
+	s->src = NO_BLOCK;
+	for (k = first; k < end; k++) {
+		s->kind = roots[k].kind;
+		scan_words(s, roots[k].start, roots[k].end);
+		s->stats->root_bytes[roots[k].kind] += roots[k].end - roots[k].start;
+	}
+	s->buf_len = 0;
+	return true;
+}
+
+/* Pass 1 over every root, nearby small ones read together. False when the limits cut it. */
+static bool scan_roots(struct scanner *s, const struct reach_region *roots, size_t nr)
+{
+	size_t i = 0, end, k;
+
+	while (i < nr) {
+		end = root_group_end(roots, nr, i);
+		if (end - i < 2 || !scan_root_group(s, roots, i, end)) {
+			if (s->stats->truncated)
+				return false;
+			for (k = i; k < end; k++)
+				if (!scan_root(s, &roots[k]))
+					return false;
+		}
+		i = end;
+	}
+	return true;
+}
+
 static void mark_registers(struct scanner *s, const uint64_t *regs, size_t nr_regs)
 {
 	size_t i;
@@ -890,7 +947,6 @@ int reach__classify(struct reach_block *blocks, size_t nr, const struct reach_re
 {
 	struct reach_stats local_stats;
 	struct scanner s = {.blocks = blocks, .nr = nr, .read = read, .ctx = ctx};
-	size_t i;
 	int err = 0;
 
 	s.stats = stats ? stats : &local_stats;
@@ -916,9 +972,7 @@ int reach__classify(struct reach_block *blocks, size_t nr, const struct reach_re
 	find_bounds(&s);
 	page_index_fill(&s.pages, blocks, nr);
 	s.pass = PASS_MARK;
-	for (i = 0; i < nr_roots; i++)
-		if (!scan_root(&s, &roots[i]))
-			break;
+	scan_roots(&s, roots, nr_roots);
 	if (!s.stats->truncated) {
 		mark_registers(&s, regs, nr_regs);
 		if (drain_marks(&s))

@@ -165,11 +165,86 @@ static void sum_classes(const struct reach_block *blocks, size_t nr, struct snap
 	}
 }
 
+/* Whether a region of list[nr] (sorted, not overlapping) overlaps [start, end). */
+static bool covered(const struct reach_region *list, size_t nr, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = nr, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (list[mid].end <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < nr && list[lo].start < end;
+}
+
+static bool heap_like(const struct mapping *m)
+{
+	return m->readable && m->writable && !m->shared &&
+	       (!m->path[0] || !strcmp(m->path, "[heap]") || !strncmp(m->path, "[anon", 5));
+}
+
+static int add_region(struct reach_region **list, size_t *nr, size_t *cap, uint64_t start,
+		      uint64_t end)
+{
+	if (start >= end)
+		return 0;
+	if (ARRAY_RESERVE(*list, *cap, *nr + 1, 64))
+		return -ENOMEM;
+	(*list)[(*nr)++] = (struct reach_region){.start = start, .end = end, .kind = ROOT_UNTRACED};
+	return 0;
+}
+
+static int by_region_start(const void *a, const void *b)
+{
+	const struct reach_region *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Some blocks are not known (scan.h): the heap mappings no root covers
+ * become roots, less the known blocks in them (those are scanned as nodes).
+ * 0 or -ENOMEM; *roots stays sorted.
+ */
+static int add_heap_gaps(const struct procmaps *maps, const struct reach_block *blocks, size_t nr,
+			 struct reach_region **roots, size_t *nr_roots, uint64_t *gap_bytes)
+{
+	size_t i, b = 0, cap = *nr_roots, nr_before = *nr_roots;
+	uint64_t from;
+	int err = 0;
+
+	for (i = 0; !err && i < maps->nr; i++) {
+		const struct mapping *m = &maps->maps[i];
+
+		if (!heap_like(m) || covered(*roots, nr_before, m->start, m->end))
+			continue;
+		while (b < nr && blocks[b].addr < m->start)
+			b++;
+		for (from = m->start; !err && b < nr && blocks[b].addr < m->end; b++) {
+			err = add_region(roots, nr_roots, &cap, from, blocks[b].addr);
+			from = blocks[b].addr + blocks[b].size > from
+				   ? blocks[b].addr + blocks[b].size
+				   : from;
+		}
+		if (!err && from < m->end)
+			err = add_region(roots, nr_roots, &cap, from, m->end);
+	}
+	for (i = nr_before; i < *nr_roots; i++)
+		*gap_bytes += (*roots)[i].end - (*roots)[i].start;
+	if (!err)
+		qsort(*roots, *nr_roots, sizeof(**roots), by_region_start);
+	return err;
+}
+
 /* Roots and classification of the frozen process's blocks. 0 or -errno (why set). */
 static int classify(struct scanner *sc, const struct frozen *f,
 		    const struct exiting_thread *exiting, struct reach_block *blocks, size_t nr,
-		    bool at_exit, struct snapshot_scan *out)
+		    bool at_exit, bool unknown_blocks, struct snapshot_scan *out)
 {
+	uint64_t gap_bytes = 0;
 	struct procmem mem = {.pid = f->pid};
 	struct reach_limits limits = {
 	    .max_bytes = sc->opts.max_bytes,
@@ -189,6 +264,13 @@ static int classify(struct scanner *sc, const struct frozen *f,
 	if (!err)
 		err = roots__collect(maps, blocks, nr, sps, f->nr_threads, procmem__read, &mem,
 				     &roots, &nr_roots, &rstats);
+	if (!err && unknown_blocks) {
+		err = add_heap_gaps(maps, blocks, nr, &roots, &nr_roots, &gap_bytes);
+		p_debug("pid %d: blocks memleakd does not know may exist (traced after start, "
+			"sampling, filters or lost records): %" PRIu64
+			" bytes of heap outside known blocks count as roots",
+			f->pid, gap_bytes);
+	}
 	if (!err)
 		err = reach__classify(blocks, nr, roots, nr_roots, regs, nr_regs, procmem__read,
 				      &mem, &limits, &stats);
@@ -219,6 +301,16 @@ static bool holds_blocks(const struct allocs *allocs, int pid)
 	return false;
 }
 
+/* Whether pid may hold blocks memleakd does not know (scan.h). */
+static bool unknown_blocks(struct scanner *sc, int pid)
+{
+	const struct target *t = targets__find(lifecycle__targets(sc->lc), pid);
+
+	if (sc->opts.partial_tracking || !t || !t->traced_from_exec)
+		return true;
+	return sc->opts.records_lost && sc->opts.records_lost(sc->opts.records_ctx);
+}
+
 /* One scan; exiting: the thread held in _exit, or NULL (a live scan). */
 static int scan_one(struct scanner *sc, int pid, const struct exiting_thread *exiting,
 		    struct snapshot_scan *out)
@@ -247,7 +339,7 @@ static int scan_one(struct scanner *sc, int pid, const struct exiting_thread *ex
 	classify_ns = monotonic_ns();
 	mark_next_chunk_headers(blocks, nr);
 	if (!err && nr)
-		err = classify(sc, f, exiting, blocks, nr, at_exit, out);
+		err = classify(sc, f, exiting, blocks, nr, at_exit, unknown_blocks(sc, pid), out);
 	else if (err)
 		snprintf(out->why, sizeof(out->why), "out of memory");
 	freeze__thaw(f);

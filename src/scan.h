@@ -6,6 +6,14 @@
  * stopping, classifies the process's live malloc blocks from its roots
  * (roots.h, reach.h), stores each block's class in the allocation table,
  * and lets the process go: a held one is continued, a running one runs on.
+ *
+ * A block memleakd does not know (allocated before attach, not sampled,
+ * its record lost) is no node of the graph: a chain through it would break
+ * and what lies beyond would look lost. So when such blocks may exist (a
+ * process traced after it started, sampling or size filters, lost
+ * records), the heap's memory outside the known blocks counts as a root
+ * too: a block is then lost only when neither a known block nor any other
+ * heap memory (free chunks' stale contents included) points to it.
  */
 #ifndef MEMLEAKD_SCAN_H
 #define MEMLEAKD_SCAN_H
@@ -24,6 +32,11 @@ typedef void (*scan_drain_fn)(void *ctx);
 struct scanner_opts {
 	uint64_t max_bytes; /* target memory one scan reads at most (--scan-max-bytes) */
 	double every_s;	    /* --scan SECONDS on live targets; 0: never */
+	/* Not every block is traced by design: --sample-bytes, --min-size, --max-size. */
+	bool partial_tracking;
+	/* Whether allocation records were lost so far (ring buffer drops...); may be NULL. */
+	bool (*records_lost)(void *ctx);
+	void *records_ctx;
 };
 
 struct scanner;

@@ -229,6 +229,19 @@ static size_t unwind_rows_for(const struct session *s)
 	return rows;
 }
 
+/* Whether allocation records were lost so far: then a scan cannot know every block. */
+static bool records_lost(void *ctx)
+{
+	struct session *s = ctx;
+	uint64_t counters[ML_CNT_MAX];
+
+	if (!s->tracer || tracer__counters(s->tracer, counters))
+		return true;
+	return counters[ML_CNT_RB_DROPS] || counters[ML_CNT_STASH_MISS] ||
+	       counters[ML_CNT_STASH_FULL] || counters[ML_CNT_SAMPLE_FULL] ||
+	       s->losses.table_failures;
+}
+
 /* Exit scans: the command and the children -f follows stop in _exit for one. */
 static bool holds_exits(const struct opts *o)
 {
@@ -321,6 +334,7 @@ static int start_command(struct session *s)
 		return fail(s, FAULT_RUN, err);
 	}
 	snprintf(t->comm, sizeof(t->comm), "%.16s", s->opts->command[0]);
+	t->traced_from_exec = true; /* held before exec until the probes are on */
 	err = command__release(s->command, why, sizeof(why));
 	if (err) {
 		p_err("%s", why);
@@ -374,6 +388,10 @@ static int new_tables(struct session *s)
 	struct scanner_opts scan_opts = {
 	    .max_bytes = s->opts->scan_max_bytes,
 	    .every_s = s->opts->scan_s,
+	    .partial_tracking =
+		s->opts->sample_bytes || s->opts->min_size || s->opts->max_size != UINT64_MAX,
+	    .records_lost = records_lost,
+	    .records_ctx = s,
 	};
 	struct golang_opts gopts = {
 	    .census_every = s->opts->go_census_every,

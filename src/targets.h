@@ -49,7 +49,9 @@ struct target {
 	struct maps_text symbols_seen; /* the text the symbolizer's maps were parsed from */
 	struct maps_text probes_seen;  /* executable lines last searched for allocators */
 	struct snapshot_scan scan;     /* its last reachability scan (scan.h) */
-	uint64_t scan_ns;	       /* CLOCK_MONOTONIC when it ran; 0: never */
+	/* Its image ran traced from exec (the command, or an exec seen): no block predates us. */
+	bool traced_from_exec;
+	uint64_t scan_ns; /* CLOCK_MONOTONIC when it ran; 0: never */
 };
 
 /*

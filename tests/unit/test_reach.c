@@ -434,6 +434,44 @@ static void test_foreign_address(void **state)
 	image_free(img);
 }
 
+/*
+ * Heap gaps between known blocks as roots (scan.c, when unknown blocks may
+ * exist): many small regions close together are read at once, the blocks
+ * between them are not roots, and what the gaps point to is reachable.
+ */
+static void test_small_roots_read_together(void **state)
+{
+	struct image *img = image_new();
+	struct reach_region gaps[8];
+	size_t between[8], target[8], k;
+
+	(void)state;
+	img->nr_roots = 0; /* only the gaps */
+	for (k = 0; k < 8; k++) {
+		between[k] = add_block(img, HEAP + 0x100 * k, 0x40);
+		gaps[k] = (struct reach_region){HEAP + 0x100 * k + 0x40, HEAP + 0x100 * (k + 1),
+						ROOT_UNTRACED};
+	}
+	for (k = 0; k < 8; k++) {
+		target[k] = add_block(img, HEAP + 0x10000 + 0x100 * k, 0x40);
+		put64(img, gaps[k].start + 8 * k, HEAP + 0x10000 + 0x100 * k);
+		/* The known block in between points to the next target: not a root. */
+		put64(img, HEAP + 0x100 * k, HEAP + 0x10000 + 0x100 * ((k + 1) % 8));
+	}
+	img->reads = 0;
+	check_eq(reach__classify(img->blocks, img->nr_blocks, gaps, 8, NULL, 0, image_read, img,
+				 NULL, &img->stats),
+		 0);
+	for (k = 0; k < 8; k++) {
+		check_class(img, target[k], REACH_REACHABLE);
+		check_class(img, between[k], REACH_LOST);
+	}
+	check_u64(img->stats.root_bytes[ROOT_UNTRACED], 8 * 0xc0);
+	/* One read for the eight gaps, then the targets (read together too). */
+	check_true(img->reads <= 4);
+	image_free(img);
+}
+
 static void test_zero_size_blocks(void **state)
 {
 	struct image *img = image_new();
@@ -916,6 +954,7 @@ int main(void)
 	    cmocka_unit_test(test_lost_points_to_reachable),
 	    cmocka_unit_test(test_interior_pointers),
 	    cmocka_unit_test(test_foreign_address),
+	    cmocka_unit_test(test_small_roots_read_together),
 	    cmocka_unit_test(test_zero_size_blocks),
 	    cmocka_unit_test(test_large_block),
 	    cmocka_unit_test(test_adjacent_blocks_and_gaps),
