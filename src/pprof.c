@@ -527,17 +527,6 @@ static int write_profile(FILE *out, const struct profile_spec *spec, const struc
 	return err;
 }
 
-/* Whether a reachability scan ran (or was tried) on a listed process. */
-static bool any_scan(const struct snapshot *snap)
-{
-	size_t i;
-
-	for (i = 0; i < snap->nr_procs; i++)
-		if (snap->procs[i].scan.state != SCAN_NONE)
-			return true;
-	return false;
-}
-
 int pprof__write(FILE *out, const struct snapshot *snap)
 {
 	struct profile_spec spec = {
@@ -550,7 +539,7 @@ int pprof__write(FILE *out, const struct snapshot *snap)
 	    .values = memory_values,
 	};
 
-	if (any_scan(snap)) {
+	if (snapshot__any_scan(snap)) {
 		spec.types = memory_reach_types;
 		spec.nr_types = sizeof(memory_reach_types) / sizeof(memory_reach_types[0]);
 		spec.values = memory_reach_values;

@@ -136,17 +136,6 @@ static void render_go_losses(FILE *out, const struct user_losses *l, uint64_t pr
 
 /* --- reachability ----------------------------------------------------------- */
 
-/* Whether a scan ran (or was tried) on a shown process: only then do reach lines appear. */
-static bool any_scan(const struct snapshot *snap)
-{
-	size_t i;
-
-	for (i = 0; i < snap->nr_procs; i++)
-		if (snap->procs[i].scan.state != SCAN_NONE)
-			return true;
-	return false;
-}
-
 static const struct snapshot_proc *proc_of(const struct snapshot *snap, uint32_t pid)
 {
 	size_t i;
@@ -322,7 +311,7 @@ static void render_scans(FILE *out, const struct snapshot *snap, int color)
 {
 	size_t i, shown = 0, more = 0, none = 0;
 
-	if (!any_scan(snap))
+	if (!snapshot__any_scan(snap))
 		return;
 	for (i = 0; i < snap->nr_procs; i++) {
 		if (snap->procs[i].scan.state == SCAN_NONE)
@@ -386,7 +375,7 @@ static void render_leak_summary(FILE *out, const struct snapshot *snap)
 	struct leak_tally tally;
 	int cls;
 
-	if (!snap->final || !any_scan(snap))
+	if (!snap->final || !snapshot__any_scan(snap))
 		return;
 	snapshot__leak_tally(snap, &tally);
 	for (cls = 0; cls < NR_REACH_CLASSES; cls++) {
@@ -515,7 +504,7 @@ static void render_stack(FILE *out, const struct snapshot *snap, size_t rank,
 	fprintf(out, "    since attach: allocated %s in %" PRIu64 ", freed %s in %" PRIu64 "\n",
 		format_bytes(s->alloc_bytes, b), s->alloc_count, format_bytes(s->free_bytes, c),
 		s->free_count);
-	if (any_scan(snap))
+	if (snapshot__any_scan(snap))
 		render_stack_reach(out, snap, s, color);
 	render_growth(out, stack, color, true);
 	if (problem)

@@ -270,6 +270,16 @@ static void tally_proc(const struct snapshot_proc *p, struct leak_tally *tally)
 	tally->count[REACH_UNSCANNED] += count;
 }
 
+bool snapshot__any_scan(const struct snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].scan.state != SCAN_NONE)
+			return true;
+	return false;
+}
+
 void snapshot__leak_tally(const struct snapshot *snap, struct leak_tally *out)
 {
 	size_t i;

@@ -223,6 +223,8 @@ const char *const *snapshot__default_suppressions(size_t *nr);
 uint64_t snapshot__leaked_bytes(const struct snapshot *snap);
 /* The same, block by block and by class. */
 void snapshot__leak_tally(const struct snapshot *snap, struct leak_tally *out);
+/* Whether a reachability scan ran (or was tried) on a listed process. */
+bool snapshot__any_scan(const struct snapshot *snap);
 void snapshot__free(struct snapshot *snap);
 
 /* Fills each proc's totals from the table and the shown stacks. */
