@@ -24,13 +24,11 @@ test_pprof_matches_totals() {
 }
 
 # --svg: a well-formed flame graph in which the leaking function's frame is
-# drawn, titled with its bytes and growth, and marked growing.
+# drawn, titled with its bytes and growth, and marked growing. The SVG of
+# test_growth.sh's shared run (growth steady beside four other patterns).
 test_svg_flame_graph() {
-	local svg="$WORK/leak.svg" check
-	start_fixture growth steady
-	start_memleakd -p "$FIXTURE_PID" -i 1 -d 8 --svg "$svg"
-	kill -USR1 "$FIXTURE_PID"
-	wait_exit "$ML_PID" 30 || fail "memleakd still running after 30 s; stderr:" "$(cat "$ML_ERR")"
+	local svg="$GROWTH_SVG" check
+	run_growth_patterns
 	check=$(python3 - "$svg" <<'PY'
 import sys, xml.etree.ElementTree as ET
 ns = "{http://www.w3.org/2000/svg}"
