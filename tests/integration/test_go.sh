@@ -21,13 +21,44 @@ start_go() {
 	start_fixture "go/$@"
 }
 
-# trace_go SECONDS ARGS...: memleakd -p FIXTURE_PID -i 1 -d SECONDS --json
-# GO_JSON ARGS, to its end; it must trace the Go program (no malloc refusal).
+# start_gos BIN [ARGS...] [-- BIN [ARGS...]]...: start_go for each program, to
+# be traced by one memleakd run (CI time: one run checks several programs,
+# each by its own pid); sets GO_PIDS, and GO_PID_OF[BIN] and GO_OUT_OF[BIN].
+declare -A GO_PID_OF GO_OUT_OF
+start_gos() {
+	local spec=()
+	GO_PIDS=()
+	while [ $# -gt 0 ]; do
+		spec=()
+		while [ $# -gt 0 ] && [ "$1" != -- ]; do
+			spec+=("$1")
+			shift
+		done
+		[ $# -gt 0 ] && shift
+		start_go "${spec[@]}"
+		GO_PID_OF[${spec[0]}]=$FIXTURE_PID
+		GO_OUT_OF[${spec[0]}]=$FIXTURE_OUT
+		GO_PIDS+=("$FIXTURE_PID")
+	done
+}
+
+# go_target BIN: the checks that read FIXTURE_PID and FIXTURE_OUT look at BIN (of start_gos).
+go_target() {
+	FIXTURE_PID=${GO_PID_OF[$1]}
+	FIXTURE_OUT=${GO_OUT_OF[$1]}
+}
+
+# trace_go SECONDS ARGS...: memleakd -p FIXTURE_PID (or -p each of GO_PIDS,
+# when start_gos set it) -i 1 -d SECONDS --json GO_JSON ARGS, to its end; it
+# must trace the Go programs (no malloc refusal).
 trace_go() {
-	local seconds=$1
+	local seconds=$1 pid targets=()
 	shift
+	for pid in "${GO_PIDS[@]:-$FIXTURE_PID}"; do
+		targets+=(-p "$pid")
+	done
 	GO_JSON="$WORK/go.$RANDOM.json"
-	start_memleakd -p "$FIXTURE_PID" -i 1 -d "$seconds" -n 1000 --json "$GO_JSON" "$@"
+	start_memleakd "${targets[@]}" -i 1 -d "$seconds" -n 1000 --json "$GO_JSON" "$@"
 	wait_exit "$ML_PID" $((seconds + 30)) || fail "memleakd did not stop after -d $seconds"
 	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
 	! grep -q "maps no object that defines malloc" "$ML_ERR" || fail "Go target refused:" "$(cat "$ML_ERR")"
@@ -86,16 +117,18 @@ test_go_goroutine_leak_site() {
 test_go_leak_variants() {
 	local bin where first=""
 	# gleak-1.19 is go_goroutine_leak_site's; these three cover the other
-	# toolchain, a stripped and a PIE build (CI time: each run is ~10 s).
+	# toolchain, a stripped and a PIE build, traced by one memleakd run
+	# (CI time: each run is ~10 s).
+	start_gos gleak-1.23 -rate "$GO_RATE" -- gleak-1.19-stripped -rate "$GO_RATE" -- \
+		gleak-1.23-pie -rate "$GO_RATE"
+	trace_go 8
 	for bin in gleak-1.23 gleak-1.19-stripped gleak-1.23-pie; do
-		start_go "$bin" -rate "$GO_RATE"
-		trace_go 8
+		go_target "$bin"
 		expect_leak_site "$bin"
 		where=$(gocheck frame "$GO_JSON" "$FIXTURE_PID" goroutine main.leakOne)
 		[[ $where == */gleak.go:[0-9]* ]] || fail "$bin: main.leakOne at '$where', want .../gleak.go:LINE"
 		[ -z "$first" ] && first=$where
 		expect_eq "$bin: main.leakOne's file:line" "$first" "$where"
-		kill -KILL "$FIXTURE_PID"
 		echo "# $bin: main.leakOne ($where) at $GO_SITE_RATE/s"
 	done
 }
@@ -111,18 +144,19 @@ test_go_pool_not_flagged() {
 
 # Goroutines that end by return, Goexit, recover then return, LockOSThread
 # then exit, and time.AfterFunc: net 0, nothing negative, nothing growing.
+# Both toolchains' builds in one memleakd run.
 test_go_exit_paths() {
 	local v
+	start_gos gexits-1.19 -- gexits-1.23
+	trace_go 8
 	for v in 1.19 1.23; do
-		start_go gexits-$v
-		trace_go 8
+		go_target gexits-$v
 		expect_none_growing goroutine
 		[ -z "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")" ] ||
 			fail "gexits-$v: inconsistent goroutine stacks:" "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")"
 		# Five in flight at most per round.
 		gocheck census "$GO_JSON" "$FIXTURE_PID" "$FIXTURE_OUT" 6 >"$WORK/census" ||
 			fail "gexits-$v: goroutine totals disagree:" "$(cat "$WORK/census")"
-		kill -KILL "$FIXTURE_PID"
 	done
 }
 
@@ -145,71 +179,80 @@ test_go_iter_pull() {
 	echo "# iter.Pull: created $created, exited $exited"
 }
 
-# heap_dump_run BINARY [MEMLEAKD-ARGS...]: gheap runs, memleakd -i 1 traces
-# it, SIGUSR1 makes gheap GC and write its own heap profile, then stay still
-# 5 s; memleakd stops after. Sets GO_JSON, GO_PROF, GO_RAW, DUMP_NS, RESUME_NS.
+# heap_dump_run BINARY... : the gheap builds run, one memleakd -i 1 traces
+# them all, SIGUSR1 makes each GC and write its own heap profile, then stay
+# still 5 s; memleakd stops after. Sets GO_JSON, and per BINARY GO_RAW_OF,
+# DUMP_NS_OF, RESUME_NS_OF (and GO_PID_OF, GO_OUT_OF).
+declare -A GO_RAW_OF DUMP_NS_OF RESUME_NS_OF
 heap_dump_run() {
-	local bin=$1
-	shift
-	GO_PROF="$WORK/$bin.$RANDOM.pprof"
-	GO_JSON="$WORK/$bin.$RANDOM.json"
-	start_go "$bin" -profile "$GO_PROF" -pause 5s
-	start_memleakd -p "$FIXTURE_PID" -i 1 -n 1000 --json "$GO_JSON" "$@"
+	local bin spec=() targets=()
+	for bin in "$@"; do
+		spec+=(${spec[0]:+--} "$bin" -profile "$WORK/$bin.pprof" -pause 5s)
+	done
+	start_gos "${spec[@]}"
+	for bin in "$@"; do
+		targets+=(-p "${GO_PID_OF[$bin]}")
+	done
+	GO_JSON="$WORK/heap.$RANDOM.json"
+	start_memleakd "${targets[@]}" -i 1 -n 1000 --json "$GO_JSON"
 	sleep 4
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^RESUMED' 20 || fail "$bin did not dump and resume:" "$(cat "$FIXTURE_OUT")"
+	kill -USR1 "${GO_PIDS[@]}"
+	for bin in "$@"; do
+		wait_for "${GO_OUT_OF[$bin]}" '^RESUMED' 20 || fail "$bin did not dump and resume:" "$(cat "${GO_OUT_OF[$bin]}")"
+	done
 	kill -INT "$ML_PID"
 	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT"
 	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
-	DUMP_NS=$(awk '/^DUMPED/ {print $2}' "$FIXTURE_OUT")
-	RESUME_NS=$(awk '/^RESUMED/ {print $2}' "$FIXTURE_OUT")
-	GO_RAW="$WORK/$bin.raw"
-	gopprof -raw "$GO_PROF" >"$GO_RAW" || fail "go tool pprof -raw failed:" "$(cat "$GO_RAW")"
+	for bin in "$@"; do
+		DUMP_NS_OF[$bin]=$(awk '/^DUMPED/ {print $2}' "${GO_OUT_OF[$bin]}")
+		RESUME_NS_OF[$bin]=$(awk '/^RESUMED/ {print $2}' "${GO_OUT_OF[$bin]}")
+		GO_RAW_OF[$bin]="$WORK/$bin.raw"
+		gopprof -raw "$WORK/$bin.pprof" >"${GO_RAW_OF[$bin]}" ||
+			fail "$bin: go tool pprof -raw failed:" "$(cat "${GO_RAW_OF[$bin]}")"
+	done
 }
 
 # expect_heap_matches BINARY: the go-heap numbers memleakd read during the
 # pause equal the program's own heap profile, per stack and in total.
 expect_heap_matches() {
-	gocheck heap "$GO_JSON" "$FIXTURE_PID" "$GO_RAW" "$DUMP_NS" "$RESUME_NS" main.remember >"$WORK/heap" ||
+	gocheck heap "$GO_JSON" "${GO_PID_OF[$1]}" "${GO_RAW_OF[$1]}" "${DUMP_NS_OF[$1]}" \
+		"${RESUME_NS_OF[$1]}" main.remember >"$WORK/heap" ||
 		fail "$1: go-heap differs from pprof -raw:" "$(cat "$WORK/heap")"
 	echo "# $1: $(cat "$WORK/heap")"
 }
 
 # A map leak (1 KiB × 1000/s): after the program's runtime.GC() and its own
 # heap profile, memleakd's inuse_bytes/inuse_objects equal go tool pprof's
-# exactly, for main.remember and in total.
+# exactly, for main.remember and in total. Both toolchains in one run.
 test_go_heap_matches_pprof() {
-	local v
-	for v in 1.19 1.23; do
-		heap_dump_run gheap-$v
-		expect_heap_matches gheap-$v
-		kill -KILL "$FIXTURE_PID"
-	done
+	heap_dump_run gheap-1.19 gheap-1.23
+	expect_heap_matches gheap-1.19
+	expect_heap_matches gheap-1.23
 }
 
 # The same on stripped and PIE builds (the runtime's globals found without symbols).
 test_go_heap_variants() {
-	local b
 	# One stripped (globals found in the code) and one PIE (load bias) build,
 	# across both toolchains; test_gobin checks every variant's globals.
-	for b in gheap-1.23-stripped gheap-1.19-pie; do
-		heap_dump_run "$b"
-		expect_heap_matches "$b"
-		kill -KILL "$FIXTURE_PID"
-	done
+	heap_dump_run gheap-1.23-stripped gheap-1.19-pie
+	expect_heap_matches gheap-1.23-stripped
+	expect_heap_matches gheap-1.19-pie
 }
 
 # The map leak is flagged growing; the bounded cache is not.
+# Both in one memleakd run, each judged by its own pid.
 test_go_heap_growth() {
+	local leak
 	start_go gheap-1.19
-	trace_go 12
-	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember true$' ||
-		fail "main.remember's go-heap stack never flagged:" "$(gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | tail -20)"
-	kill -KILL "$FIXTURE_PID"
+	leak=$FIXTURE_PID
+	GO_PIDS=("$leak")
 	start_go gheap-1.19 -bounded
+	GO_PIDS+=("$FIXTURE_PID")
 	# Attached once the cache is full (2000 entries, 2 s): from then on it is flat.
 	wait_for "$FIXTURE_OUT" '^entries 2000 ' 10 || fail "the bounded cache did not fill:" "$(cat "$FIXTURE_OUT")"
 	trace_go 12
+	gocheck sites "$GO_JSON" "$leak" go-heap | grep -q ' main.remember true$' ||
+		fail "main.remember's go-heap stack never flagged:" "$(gocheck sites "$GO_JSON" "$leak" go-heap | tail -20)"
 	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember ' ||
 		fail "bounded cache: no main.remember go-heap stack"
 	expect_none_growing go-heap
