@@ -363,24 +363,8 @@ test_go_no_uretprobe() {
 	echo "# uprobes on gleak-1.19: $(wc -l <<<"$probes"), no uretprobe"
 }
 
-# The daemon stays clean under valgrind on a Go target (no malloc provider,
-# goroutines and a heap profile), every output on.
-test_go_valgrind_clean() {
-	local bin
-	command -v valgrind >/dev/null || fail "valgrind not installed"
-	# gheap: no malloc provider (the path of describe_target's leak), goroutines and a heap.
-	for bin in gheap-1.23; do
-		start_go "$bin"
-		GO_JSON="$WORK/vg-$bin.json"
-		ML_WRAPPER="valgrind --quiet --suppressions=tests/valgrind.supp --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
-			start_memleakd -p "$FIXTURE_PID" -i 1 -d 6 --json "$GO_JSON" \
-			--pprof "$WORK/vg-$bin.pb.gz" --folded "$WORK/vg-$bin.folded" --svg "$WORK/vg-$bin.svg"
-		wait_exit "$ML_PID" 90 || fail "$bin: memleakd under valgrind did not exit"
-		[ "$EXIT_CODE" = 0 ] || fail "$bin: valgrind: exit code $EXIT_CODE; stderr:" "$(cat "$ML_ERR")"
-		grep -q '"kind":"goroutine"' "$GO_JSON" || fail "$bin: under valgrind no goroutine stack"
-		kill -KILL "$FIXTURE_PID"
-	done
-}
+# The daemon stays clean under valgrind on a Go target: test_valgrind_clean
+# (test_hygiene.sh) traces gheap-1.23 beside a C leaker under valgrind.
 
 # The sanitizer build traces a Go program with no ASan/UBSan report.
 test_go_sanitizer_build() {
