@@ -42,6 +42,44 @@ start_gos() {
 	done
 }
 
+# The shared run: one memleakd run of 10 s traces the programs of the tests
+# that need nothing else of it (CI time: five runs of 6 to 10 s before),
+# each test checks its own program by its pid. The first test to need it
+# makes it; it writes GO_SHARED_JSON, and WORK/goshared-BIN.pid and .out.
+GO_SHARED_JSON="$WORK/goshared.json"
+GO_SHARED_FAILED="$WORK/goshared.failed"
+
+run_go_shared() {
+	local bin
+	[ -e "$GO_SHARED_FAILED" ] && fail "the shared Go run failed:" "$(cat "$GO_SHARED_FAILED")"
+	[ -s "$GO_SHARED_JSON" ] && return 0
+	start_gos gleak-1.19 -pre 100 -rate "$GO_RATE" -- gpool-1.19 -- giter-1.23 -- gcgo-1.19
+	# GOGC=off for gheap-1.19 (test_go_heap_gogc_off) only.
+	export GOGC=off
+	start_go gheap-1.19
+	unset GOGC
+	GO_PID_OF[gheap-1.19]=$FIXTURE_PID
+	GO_OUT_OF[gheap-1.19]=$FIXTURE_OUT
+	GO_PIDS+=("$FIXTURE_PID")
+	# Not failing here: a test that fails leaves the reason for the next ones.
+	trace_go 10 >"$GO_SHARED_FAILED" 2>&1 || return 1
+	rm -f "$GO_SHARED_FAILED"
+	for bin in "${!GO_PID_OF[@]}"; do
+		echo "${GO_PID_OF[$bin]}" >"$WORK/goshared-${bin##*/}.pid"
+		echo "${GO_OUT_OF[$bin]}" >"$WORK/goshared-${bin##*/}.out"
+	done
+	kill -KILL "${GO_PIDS[@]}"
+	mv "$GO_JSON" "$GO_SHARED_JSON"
+}
+
+# go_shared BIN: the shared run made; FIXTURE_PID, FIXTURE_OUT and GO_JSON are BIN's.
+go_shared() {
+	(run_go_shared) || fail "the shared Go run failed:" "$(cat "$GO_SHARED_FAILED")"
+	FIXTURE_PID=$(cat "$WORK/goshared-$1.pid")
+	FIXTURE_OUT=$(cat "$WORK/goshared-$1.out")
+	GO_JSON=$GO_SHARED_JSON
+}
+
 # go_target BIN: the checks that read FIXTURE_PID and FIXTURE_OUT look at BIN (of start_gos).
 go_target() {
 	FIXTURE_PID=${GO_PID_OF[$1]}
@@ -93,8 +131,7 @@ expect_none_growing() {
 # the user total is the program's own runtime.NumGoroutine().
 test_go_goroutine_leak_site() {
 	local before missed
-	start_go gleak-1.19 -pre 100 -rate "$GO_RATE"
-	trace_go 8
+	go_shared gleak-1.19
 	expect_leak_site gleak-1.19
 	[ "$GO_SITE_LIVE" -ge $((100 + GO_RATE * 5)) ] || fail "main.leakOne live $GO_SITE_LIVE, want >= $((100 + GO_RATE * 5))"
 	# The 100 born before attach: main.leakOne's stacks marked before_attach.
@@ -135,8 +172,7 @@ test_go_leak_variants() {
 
 # A bounded worker pool and a ticker goroutine: flat, never flagged; totals exact.
 test_go_pool_not_flagged() {
-	start_go gpool-1.19
-	trace_go 10
+	go_shared gpool-1.19
 	expect_none_growing goroutine
 	gocheck census "$GO_JSON" "$FIXTURE_PID" "$FIXTURE_OUT" 2 >"$WORK/census" ||
 		fail "goroutine totals disagree:" "$(cat "$WORK/census")"
@@ -164,8 +200,7 @@ test_go_exit_paths() {
 # + the one giter keeps open for its site, nothing negative, nothing growing.
 test_go_iter_pull() {
 	local busiest created exited
-	start_go giter-1.23
-	trace_go 8
+	go_shared giter-1.23
 	expect_none_growing goroutine
 	[ -z "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")" ] ||
 		fail "inconsistent goroutine stacks:" "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")"
@@ -281,10 +316,7 @@ test_go_heap_profiling_off() {
 # (the runtime's pending cycles folded, as runtime.MemProfile does).
 test_go_heap_gogc_off() {
 	local bytes
-	export GOGC=off
-	start_go gheap-1.19
-	unset GOGC
-	trace_go 6
+	go_shared gheap-1.19
 	bytes=$(jq -s "[.[] | select(.final | not)] | last | [.stacks[] | select(.pid == $FIXTURE_PID and .kind == \"go-heap\")
 		| select([.frames[] | (.symbol // \"\") | select(startswith(\"runtime.\") | not)][0] == \"main.remember\") | .inuse_bytes] | add // 0" "$GO_JSON")
 	[ "$bytes" -gt 0 ] 2>/dev/null || fail "GOGC=off: main.remember has '$bytes' B in use"
@@ -293,8 +325,7 @@ test_go_heap_gogc_off() {
 
 # cgo: C.malloc from a C function in the preamble and a Go map, in one run.
 test_go_cgo_both_kinds() {
-	start_go gcgo-1.19
-	trace_go 8
+	go_shared gcgo-1.19
 	jq -e -s "[.[] | .stacks[] | select(.pid == $FIXTURE_PID and .kind == \"malloc\" and .outstanding_bytes > 0)
 		| select(any(.frames[]; .symbol == \"cgo_leak\"))] | length > 0" "$GO_JSON" >/dev/null ||
 		fail "no malloc stack through cgo_leak:" "$(jq -c -s '[.[] | .stacks[] | [.kind, .frames[0].symbol]] | unique' "$GO_JSON")"
