@@ -275,19 +275,16 @@ test_go_heap_variants() {
 }
 
 # The map leak is flagged growing; the bounded cache is not.
-# Both in one memleakd run, each judged by its own pid.
 test_go_heap_growth() {
-	local leak
 	start_go gheap-1.19
-	leak=$FIXTURE_PID
-	GO_PIDS=("$leak")
+	trace_go 12
+	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember true$' ||
+		fail "main.remember's go-heap stack never flagged:" "$(gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | tail -20)"
+	kill -KILL "$FIXTURE_PID"
 	start_go gheap-1.19 -bounded
-	GO_PIDS+=("$FIXTURE_PID")
 	# Attached once the cache is full (2000 entries, 2 s): from then on it is flat.
 	wait_for "$FIXTURE_OUT" '^entries 2000 ' 10 || fail "the bounded cache did not fill:" "$(cat "$FIXTURE_OUT")"
 	trace_go 12
-	gocheck sites "$GO_JSON" "$leak" go-heap | grep -q ' main.remember true$' ||
-		fail "main.remember's go-heap stack never flagged:" "$(gocheck sites "$GO_JSON" "$leak" go-heap | tail -20)"
 	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember ' ||
 		fail "bounded cache: no main.remember go-heap stack"
 	expect_none_growing go-heap
