@@ -294,6 +294,7 @@ test_go_heap_growth() {
 # profiling off and the report says so; --go-heap-sampling turns the
 # runtime's sampling on and the leak shows within ~15 s.
 test_go_heap_profiling_off() {
+	local i
 	start_go gheap_noprof-1.19
 	trace_go 3
 	grep -q "heap profiling is off" "$ML_OUT" || fail "no 'heap profiling is off' in the report:" "$(cat "$ML_OUT")"
@@ -302,7 +303,18 @@ test_go_heap_profiling_off() {
 		fail "targets[].go.heap_off: '$(gocheck target "$GO_JSON" "$FIXTURE_PID" heap_off)'"
 	kill -KILL "$FIXTURE_PID"
 	start_go gheap_noprof-1.19
-	trace_go 16 --go-heap-sampling
+	# Until the leak's go-heap stack shows and the program prints a nonzero
+	# rate, 16 s at most (was -d 16: CI time).
+	GO_JSON="$WORK/go.$RANDOM.json"
+	start_memleakd -p "$FIXTURE_PID" -i 1 -n 1000 --json "$GO_JSON" --go-heap-sampling
+	for ((i = 0; i < 16 * 4; i++)); do
+		grep -Eq 'MemProfileRate [1-9]' "$FIXTURE_OUT" &&
+			gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap 2>/dev/null | grep -q ' main.remember ' && break
+		sleep 0.25
+	done
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT"
+	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
 	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember ' ||
 		fail "--go-heap-sampling: no main.remember go-heap stack:" "$(gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | tail)"
 	awk '/MemProfileRate/ {r = $NF} END {exit !(r > 0)}' "$FIXTURE_OUT" ||
