@@ -32,6 +32,92 @@ count_cmocka() {
 	[ "$skip" = 0 ] || skips+=("$skip unit tests of $2")
 }
 
+# Bounded fuzz runs, about 38 s in all, from a fixed seed by default so a CI
+# run can be replayed (FUZZ_SEED=0 picks one at random). They run one after
+# another in the background while the unit tests run (CI time: the unit
+# tests are mostly one process at a time on a machine of two or more CPUs);
+# their results are printed and counted after the unit tests.
+FUZZ_RESULTS=$(mktemp -d)
+
+# fuzz_run NAME SECONDS CORPUS [libFuzzer options]: one run, counted as one
+# test; writes FUZZ_RESULTS/NAME.ok or NAME.failed with what to print.
+fuzz_run() {
+	local name=$1 secs=$2 corpus=$3 log
+	shift 3
+	log=$(mktemp)
+	if "$BUILD/fuzz/$name" -max_total_time="$secs" -seed="${FUZZ_SEED:-1}" \
+		-artifact_prefix="$BUILD/fuzz/$name-" "$@" "$corpus" >"$log" 2>&1; then
+		echo "ok - $name: $(grep -o 'Done [0-9]* runs' "$log") in $secs s without a crash" \
+			>"$FUZZ_RESULTS/$name.ok"
+	else
+		{
+			tail -40 "$log"
+			echo "not ok - $name (crash input saved under $BUILD/fuzz/)"
+		} >"$FUZZ_RESULTS/$name.failed"
+	fi
+	rm -f "$log"
+}
+
+# fuzz_all: every harness, one after another.
+fuzz_all() {
+	local corpus b
+	corpus=$(mktemp -d)
+	# Seeds: the symbol fixtures and the hostile DWARF of audit findings 4 and 7
+	# (up to 1 MB: -max_len lets inputs of that size and larger through).
+	cp "$BUILD"/fixtures/libsymfix*.so "$BUILD"/fixtures/leaker "$BUILD"/fixtures/hostile-*.so \
+		"$corpus"/ 2>/dev/null
+	# A resource harness: -timeout=5 because cfi_table__build gives up on a file
+	# after 2 s (its clock is read at every lookup, and the pre-scan bounds what
+	# one lookup costs) and the symbol and line readers bound sizes, not time; an
+	# input running 5 s under ASan is a hang. Memory: 256 MiB in one malloc or
+	# 512 MiB resident is a finding.
+	fuzz_run fuzz_elf "$FUZZ_SECONDS" "$corpus" -max_len=4194304 -timeout=5 \
+		-malloc_limit_mb=256 -rss_limit_mb=512
+	rm -rf "$corpus"
+	corpus=$(mktemp -d)
+	cp /proc/self/maps "$corpus"/self 2>/dev/null
+	fuzz_run fuzz_procmaps 5 "$corpus" -max_len=65536 -timeout=5
+	rm -rf "$corpus"
+	corpus=$(mktemp -d)
+	fuzz_run fuzz_probesite 5 "$corpus" -max_len=64 -timeout=5
+	rm -rf "$corpus"
+	# Go's .gopclntab: seeds from the Go binaries of the unit tests
+	# (tests/fixtures/go.mk builds them before the tests run); without them
+	# libFuzzer starts from nothing.
+	corpus=$(mktemp -d)
+	for b in "$BUILD"/go-symtest/go1*-plain "$BUILD"/go-symtest/go1*-stripped; do
+		[ -f "$b" ] && objcopy -O binary --only-section=.gopclntab "$b" "$corpus/${b##*/}"
+	done
+	fuzz_run fuzz_gopclntab 5 "$corpus" -max_len=1048576 -timeout=5
+	rm -rf "$corpus"
+	# Whole Go executables (build info, sites, globals, g offsets), seeded with
+	# the stripped builds; and the heap reader over a hostile process memory.
+	corpus=$(mktemp -d)
+	for b in "$BUILD"/go-symtest/go1*-stripped; do [ -f "$b" ] && cp "$b" "$corpus/"; done
+	fuzz_run fuzz_gobin 5 "$corpus" -max_len=4194304 -timeout=10 -malloc_limit_mb=600 \
+		-rss_limit_mb=1024
+	rm -rf "$corpus"
+	corpus=$(mktemp -d)
+	fuzz_run fuzz_goheap 3 "$corpus" -max_len=65536 -timeout=5
+	rm -rf "$corpus"
+	# The demangler: libiberty is not instrumented, so this is a crash and hang
+	# smoke test from mangled seeds more than a guided search. Kept short: until
+	# the fix for audit finding 5 (exponential demangling) is in, it could find
+	# that hang.
+	corpus=$(mktemp -d)
+	printf '_ZN3foo3barEv' >"$corpus"/cxx
+	printf '_ZNSt6vectorIiSaIiEE6resizeEm' >"$corpus"/cxx-template
+	printf '_ZN3foo3bar17h0123456789abcdefE' >"$corpus"/rust-legacy
+	printf '_RNvCs1234_7mycrate3foo' >"$corpus"/rust-v0
+	fuzz_run fuzz_demangle 3 "$corpus" -max_len=4096 -timeout=5
+	rm -rf "$corpus"
+}
+
+FUZZ_HARNESSES="fuzz_elf fuzz_procmaps fuzz_probesite fuzz_gopclntab fuzz_gobin fuzz_goheap fuzz_demangle"
+: "${FUZZ_SECONDS:=12}"
+fuzz_all &
+fuzz_pid=$!
+
 echo "== unit tests =="
 # The binaries of today's tests/unit/test_*.c only: a renamed or removed
 # test file leaves its old binary behind in $BUILD/tests.
@@ -58,76 +144,23 @@ for prefix in "" san-; do
 	done
 done
 
-# Bounded fuzz runs, about 38 s in all, from a fixed seed by default so a CI
-# run can be replayed (FUZZ_SEED=0 picks one at random).
-# fuzz_run NAME SECONDS CORPUS [libFuzzer options]: one run, counted as one test.
-fuzz_run() {
-	local name=$1 secs=$2 corpus=$3 log
-	shift 3
-	log=$(mktemp)
-	if "$BUILD/fuzz/$name" -max_total_time="$secs" -seed="${FUZZ_SEED:-1}" \
-		-artifact_prefix="$BUILD/fuzz/$name-" "$@" "$corpus" >"$log" 2>&1; then
-		echo "ok - $name: $(grep -o 'Done [0-9]* runs' "$log") in $secs s without a crash"
+echo "== fuzz: ELF/DWARF readers $FUZZ_SECONDS s, maps, probe sites and Go tables 5 s each, demangler 3 s =="
+wait "$fuzz_pid"
+for name in $FUZZ_HARNESSES; do
+	if [ -e "$FUZZ_RESULTS/$name.ok" ]; then
+		cat "$FUZZ_RESULTS/$name.ok"
 		passed=$((passed + 1))
 	else
-		tail -40 "$log"
-		echo "not ok - $name (crash input saved under $BUILD/fuzz/)"
+		if [ -e "$FUZZ_RESULTS/$name.failed" ]; then
+			cat "$FUZZ_RESULTS/$name.failed"
+		else
+			echo "not ok - $name: no result"
+		fi
 		failed=$((failed + 1))
 		failures+=("$name")
 	fi
-	rm -f "$log"
-}
-
-echo "== fuzz: ELF/DWARF readers ${FUZZ_SECONDS:=12} s, maps, probe sites and Go tables 5 s each, demangler 3 s =="
-corpus=$(mktemp -d)
-# Seeds: the symbol fixtures and the hostile DWARF of audit findings 4 and 7
-# (up to 1 MB: -max_len lets inputs of that size and larger through).
-cp "$BUILD"/fixtures/libsymfix*.so "$BUILD"/fixtures/leaker "$BUILD"/fixtures/hostile-*.so \
-	"$corpus"/ 2>/dev/null
-# A resource harness: -timeout=5 because cfi_table__build gives up on a file
-# after 2 s (its clock is read at every lookup, and the pre-scan bounds what
-# one lookup costs) and the symbol and line readers bound sizes, not time; an
-# input running 5 s under ASan is a hang. Memory: 256 MiB in one malloc or
-# 512 MiB resident is a finding.
-fuzz_run fuzz_elf "$FUZZ_SECONDS" "$corpus" -max_len=4194304 -timeout=5 \
-	-malloc_limit_mb=256 -rss_limit_mb=512
-rm -rf "$corpus"
-corpus=$(mktemp -d)
-cp /proc/self/maps "$corpus"/self 2>/dev/null
-fuzz_run fuzz_procmaps 5 "$corpus" -max_len=65536 -timeout=5
-rm -rf "$corpus"
-corpus=$(mktemp -d)
-fuzz_run fuzz_probesite 5 "$corpus" -max_len=64 -timeout=5
-rm -rf "$corpus"
-# Go's .gopclntab: seeds from the Go binaries test_gopclntab built (when a
-# Go toolchain is installed); without them libFuzzer starts from nothing.
-corpus=$(mktemp -d)
-for b in "$BUILD"/go-symtest/go1*-plain "$BUILD"/go-symtest/go1*-stripped; do
-	[ -f "$b" ] && objcopy -O binary --only-section=.gopclntab "$b" "$corpus/${b##*/}"
 done
-fuzz_run fuzz_gopclntab 5 "$corpus" -max_len=1048576 -timeout=5
-rm -rf "$corpus"
-# Whole Go executables (build info, sites, globals, g offsets), seeded with
-# the stripped builds; and the heap reader over a hostile process memory.
-corpus=$(mktemp -d)
-for b in "$BUILD"/go-symtest/go1*-stripped; do [ -f "$b" ] && cp "$b" "$corpus/"; done
-fuzz_run fuzz_gobin 5 "$corpus" -max_len=4194304 -timeout=10 -malloc_limit_mb=600 \
-	-rss_limit_mb=1024
-rm -rf "$corpus"
-corpus=$(mktemp -d)
-fuzz_run fuzz_goheap 3 "$corpus" -max_len=65536 -timeout=5
-rm -rf "$corpus"
-# The demangler: libiberty is not instrumented, so this is a crash and hang
-# smoke test from mangled seeds more than a guided search. Kept short: until
-# the fix for audit finding 5 (exponential demangling) is in, it could find
-# that hang.
-corpus=$(mktemp -d)
-printf '_ZN3foo3barEv' >"$corpus"/cxx
-printf '_ZNSt6vectorIiSaIiEE6resizeEm' >"$corpus"/cxx-template
-printf '_ZN3foo3bar17h0123456789abcdefE' >"$corpus"/rust-legacy
-printf '_RNvCs1234_7mycrate3foo' >"$corpus"/rust-v0
-fuzz_run fuzz_demangle 3 "$corpus" -max_len=4096 -timeout=5
-rm -rf "$corpus"
+rm -rf "$FUZZ_RESULTS"
 
 echo "== docs: --help, the man page and the README agree =="
 log=$(mktemp)

@@ -2,6 +2,11 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 """Reads memleakd --json lines and answers questions about growth flags.
 
+  growth_check.py FILE [--pid PID] [--until SEQ] QUESTION...
+
+--pid: only the stacks of process PID; --until: only the intervals up to
+SEQ (one run traces several processes for as long as the longest check).
+
   growth_check.py FILE first FUNCTION   interval (seq) at which a stack with
                                         FUNCTION is first flagged growing; 0 never
   growth_check.py FILE flagged [FROM]   "seq:function" of every growing stack in
@@ -27,8 +32,21 @@ def leaf_function(stack):
 
 
 def main():
-    path, question = sys.argv[1], sys.argv[2]
-    snaps = [o for o in objects(path) if not o["final"]]
+    args = sys.argv[1:]
+    path = args.pop(0)
+    pid = until = None
+    while args and args[0] in ("--pid", "--until"):
+        opt, value = args.pop(0), int(args.pop(0))
+        if opt == "--pid":
+            pid = value
+        else:
+            until = value
+    question = args[0]
+    sys.argv = [sys.argv[0], path] + args
+    snaps = [o for o in objects(path) if not o["final"] and (until is None or o["seq"] <= until)]
+    if pid is not None:
+        for o in snaps:
+            o["stacks"] = [st for st in o["stacks"] if st["pid"] == pid]
     if question == "intervals":
         print(len(snaps))
     elif question == "first":

@@ -21,13 +21,82 @@ start_go() {
 	start_fixture "go/$@"
 }
 
-# trace_go SECONDS ARGS...: memleakd -p FIXTURE_PID -i 1 -d SECONDS --json
-# GO_JSON ARGS, to its end; it must trace the Go program (no malloc refusal).
+# start_gos BIN [ARGS...] [-- BIN [ARGS...]]...: start_go for each program, to
+# be traced by one memleakd run (CI time: one run checks several programs,
+# each by its own pid); sets GO_PIDS, and GO_PID_OF[BIN] and GO_OUT_OF[BIN].
+declare -A GO_PID_OF GO_OUT_OF
+start_gos() {
+	local spec=()
+	GO_PIDS=()
+	while [ $# -gt 0 ]; do
+		spec=()
+		while [ $# -gt 0 ] && [ "$1" != -- ]; do
+			spec+=("$1")
+			shift
+		done
+		[ $# -gt 0 ] && shift
+		start_go "${spec[@]}"
+		GO_PID_OF[${spec[0]}]=$FIXTURE_PID
+		GO_OUT_OF[${spec[0]}]=$FIXTURE_OUT
+		GO_PIDS+=("$FIXTURE_PID")
+	done
+}
+
+# The shared run: one memleakd run of 10 s traces the programs of the tests
+# that need nothing else of it (CI time: five runs of 6 to 10 s before),
+# each test checks its own program by its pid. The first test to need it
+# makes it; it writes GO_SHARED_JSON, and WORK/goshared-BIN.pid and .out.
+GO_SHARED_JSON="$WORK/goshared.json"
+GO_SHARED_FAILED="$WORK/goshared.failed"
+
+run_go_shared() {
+	local bin
+	[ -e "$GO_SHARED_FAILED" ] && fail "the shared Go run failed:" "$(cat "$GO_SHARED_FAILED")"
+	[ -s "$GO_SHARED_JSON" ] && return 0
+	start_gos gleak-1.19 -pre 100 -rate "$GO_RATE" -- gpool-1.19 -- giter-1.23 -- gcgo-1.19
+	# GOGC=off for gheap-1.19 (test_go_heap_gogc_off) only.
+	export GOGC=off
+	start_go gheap-1.19
+	unset GOGC
+	GO_PID_OF[gheap-1.19]=$FIXTURE_PID
+	GO_OUT_OF[gheap-1.19]=$FIXTURE_OUT
+	GO_PIDS+=("$FIXTURE_PID")
+	# Not failing here: a test that fails leaves the reason for the next ones.
+	trace_go 10 >"$GO_SHARED_FAILED" 2>&1 || return 1
+	rm -f "$GO_SHARED_FAILED"
+	for bin in "${!GO_PID_OF[@]}"; do
+		echo "${GO_PID_OF[$bin]}" >"$WORK/goshared-${bin##*/}.pid"
+		echo "${GO_OUT_OF[$bin]}" >"$WORK/goshared-${bin##*/}.out"
+	done
+	kill -KILL "${GO_PIDS[@]}"
+	mv "$GO_JSON" "$GO_SHARED_JSON"
+}
+
+# go_shared BIN: the shared run made; FIXTURE_PID, FIXTURE_OUT and GO_JSON are BIN's.
+go_shared() {
+	(run_go_shared) || fail "the shared Go run failed:" "$(cat "$GO_SHARED_FAILED")"
+	FIXTURE_PID=$(cat "$WORK/goshared-$1.pid")
+	FIXTURE_OUT=$(cat "$WORK/goshared-$1.out")
+	GO_JSON=$GO_SHARED_JSON
+}
+
+# go_target BIN: the checks that read FIXTURE_PID and FIXTURE_OUT look at BIN (of start_gos).
+go_target() {
+	FIXTURE_PID=${GO_PID_OF[$1]}
+	FIXTURE_OUT=${GO_OUT_OF[$1]}
+}
+
+# trace_go SECONDS ARGS...: memleakd -p FIXTURE_PID (or -p each of GO_PIDS,
+# when start_gos set it) -i 1 -d SECONDS --json GO_JSON ARGS, to its end; it
+# must trace the Go programs (no malloc refusal).
 trace_go() {
-	local seconds=$1
+	local seconds=$1 pid targets=()
 	shift
+	for pid in "${GO_PIDS[@]:-$FIXTURE_PID}"; do
+		targets+=(-p "$pid")
+	done
 	GO_JSON="$WORK/go.$RANDOM.json"
-	start_memleakd -p "$FIXTURE_PID" -i 1 -d "$seconds" -n 1000 --json "$GO_JSON" "$@"
+	start_memleakd "${targets[@]}" -i 1 -d "$seconds" -n 1000 --json "$GO_JSON" "$@"
 	wait_exit "$ML_PID" $((seconds + 30)) || fail "memleakd did not stop after -d $seconds"
 	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
 	! grep -q "maps no object that defines malloc" "$ML_ERR" || fail "Go target refused:" "$(cat "$ML_ERR")"
@@ -62,8 +131,7 @@ expect_none_growing() {
 # the user total is the program's own runtime.NumGoroutine().
 test_go_goroutine_leak_site() {
 	local before missed
-	start_go gleak-1.19 -pre 100 -rate "$GO_RATE"
-	trace_go 8
+	go_shared gleak-1.19
 	expect_leak_site gleak-1.19
 	[ "$GO_SITE_LIVE" -ge $((100 + GO_RATE * 5)) ] || fail "main.leakOne live $GO_SITE_LIVE, want >= $((100 + GO_RATE * 5))"
 	# The 100 born before attach: main.leakOne's stacks marked before_attach.
@@ -86,24 +154,25 @@ test_go_goroutine_leak_site() {
 test_go_leak_variants() {
 	local bin where first=""
 	# gleak-1.19 is go_goroutine_leak_site's; these three cover the other
-	# toolchain, a stripped and a PIE build (CI time: each run is ~10 s).
+	# toolchain, a stripped and a PIE build, traced by one memleakd run
+	# (CI time: each run is ~10 s).
+	start_gos gleak-1.23 -rate "$GO_RATE" -- gleak-1.19-stripped -rate "$GO_RATE" -- \
+		gleak-1.23-pie -rate "$GO_RATE"
+	trace_go 8
 	for bin in gleak-1.23 gleak-1.19-stripped gleak-1.23-pie; do
-		start_go "$bin" -rate "$GO_RATE"
-		trace_go 8
+		go_target "$bin"
 		expect_leak_site "$bin"
 		where=$(gocheck frame "$GO_JSON" "$FIXTURE_PID" goroutine main.leakOne)
 		[[ $where == */gleak.go:[0-9]* ]] || fail "$bin: main.leakOne at '$where', want .../gleak.go:LINE"
 		[ -z "$first" ] && first=$where
 		expect_eq "$bin: main.leakOne's file:line" "$first" "$where"
-		kill -KILL "$FIXTURE_PID"
 		echo "# $bin: main.leakOne ($where) at $GO_SITE_RATE/s"
 	done
 }
 
 # A bounded worker pool and a ticker goroutine: flat, never flagged; totals exact.
 test_go_pool_not_flagged() {
-	start_go gpool-1.19
-	trace_go 10
+	go_shared gpool-1.19
 	expect_none_growing goroutine
 	gocheck census "$GO_JSON" "$FIXTURE_PID" "$FIXTURE_OUT" 2 >"$WORK/census" ||
 		fail "goroutine totals disagree:" "$(cat "$WORK/census")"
@@ -111,18 +180,19 @@ test_go_pool_not_flagged() {
 
 # Goroutines that end by return, Goexit, recover then return, LockOSThread
 # then exit, and time.AfterFunc: net 0, nothing negative, nothing growing.
+# Both toolchains' builds in one memleakd run.
 test_go_exit_paths() {
 	local v
+	start_gos gexits-1.19 -- gexits-1.23
+	trace_go 8
 	for v in 1.19 1.23; do
-		start_go gexits-$v
-		trace_go 8
+		go_target gexits-$v
 		expect_none_growing goroutine
 		[ -z "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")" ] ||
 			fail "gexits-$v: inconsistent goroutine stacks:" "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")"
 		# Five in flight at most per round.
 		gocheck census "$GO_JSON" "$FIXTURE_PID" "$FIXTURE_OUT" 6 >"$WORK/census" ||
 			fail "gexits-$v: goroutine totals disagree:" "$(cat "$WORK/census")"
-		kill -KILL "$FIXTURE_PID"
 	done
 }
 
@@ -130,8 +200,7 @@ test_go_exit_paths() {
 # + the one giter keeps open for its site, nothing negative, nothing growing.
 test_go_iter_pull() {
 	local busiest created exited
-	start_go giter-1.23
-	trace_go 8
+	go_shared giter-1.23
 	expect_none_growing goroutine
 	[ -z "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")" ] ||
 		fail "inconsistent goroutine stacks:" "$(gocheck negatives "$GO_JSON" "$FIXTURE_PID")"
@@ -145,58 +214,64 @@ test_go_iter_pull() {
 	echo "# iter.Pull: created $created, exited $exited"
 }
 
-# heap_dump_run BINARY [MEMLEAKD-ARGS...]: gheap runs, memleakd -i 1 traces
-# it, SIGUSR1 makes gheap GC and write its own heap profile, then stay still
-# 5 s; memleakd stops after. Sets GO_JSON, GO_PROF, GO_RAW, DUMP_NS, RESUME_NS.
+# heap_dump_run BINARY... : the gheap builds run, one memleakd -i 1 traces
+# them all, SIGUSR1 makes each GC and write its own heap profile, then stay
+# still 5 s; memleakd stops after. Sets GO_JSON, and per BINARY GO_RAW_OF,
+# DUMP_NS_OF, RESUME_NS_OF (and GO_PID_OF, GO_OUT_OF).
+declare -A GO_RAW_OF DUMP_NS_OF RESUME_NS_OF
 heap_dump_run() {
-	local bin=$1
-	shift
-	GO_PROF="$WORK/$bin.$RANDOM.pprof"
-	GO_JSON="$WORK/$bin.$RANDOM.json"
-	start_go "$bin" -profile "$GO_PROF" -pause 5s
-	start_memleakd -p "$FIXTURE_PID" -i 1 -n 1000 --json "$GO_JSON" "$@"
+	local bin spec=() targets=()
+	for bin in "$@"; do
+		spec+=(${spec[0]:+--} "$bin" -profile "$WORK/$bin.pprof" -pause 5s)
+	done
+	start_gos "${spec[@]}"
+	for bin in "$@"; do
+		targets+=(-p "${GO_PID_OF[$bin]}")
+	done
+	GO_JSON="$WORK/heap.$RANDOM.json"
+	start_memleakd "${targets[@]}" -i 1 -n 1000 --json "$GO_JSON"
 	sleep 4
-	kill -USR1 "$FIXTURE_PID"
-	wait_for "$FIXTURE_OUT" '^RESUMED' 20 || fail "$bin did not dump and resume:" "$(cat "$FIXTURE_OUT")"
+	kill -USR1 "${GO_PIDS[@]}"
+	for bin in "$@"; do
+		wait_for "${GO_OUT_OF[$bin]}" '^RESUMED' 20 || fail "$bin did not dump and resume:" "$(cat "${GO_OUT_OF[$bin]}")"
+	done
 	kill -INT "$ML_PID"
 	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT"
 	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
-	DUMP_NS=$(awk '/^DUMPED/ {print $2}' "$FIXTURE_OUT")
-	RESUME_NS=$(awk '/^RESUMED/ {print $2}' "$FIXTURE_OUT")
-	GO_RAW="$WORK/$bin.raw"
-	gopprof -raw "$GO_PROF" >"$GO_RAW" || fail "go tool pprof -raw failed:" "$(cat "$GO_RAW")"
+	for bin in "$@"; do
+		DUMP_NS_OF[$bin]=$(awk '/^DUMPED/ {print $2}' "${GO_OUT_OF[$bin]}")
+		RESUME_NS_OF[$bin]=$(awk '/^RESUMED/ {print $2}' "${GO_OUT_OF[$bin]}")
+		GO_RAW_OF[$bin]="$WORK/$bin.raw"
+		gopprof -raw "$WORK/$bin.pprof" >"${GO_RAW_OF[$bin]}" ||
+			fail "$bin: go tool pprof -raw failed:" "$(cat "${GO_RAW_OF[$bin]}")"
+	done
 }
 
 # expect_heap_matches BINARY: the go-heap numbers memleakd read during the
 # pause equal the program's own heap profile, per stack and in total.
 expect_heap_matches() {
-	gocheck heap "$GO_JSON" "$FIXTURE_PID" "$GO_RAW" "$DUMP_NS" "$RESUME_NS" main.remember >"$WORK/heap" ||
+	gocheck heap "$GO_JSON" "${GO_PID_OF[$1]}" "${GO_RAW_OF[$1]}" "${DUMP_NS_OF[$1]}" \
+		"${RESUME_NS_OF[$1]}" main.remember >"$WORK/heap" ||
 		fail "$1: go-heap differs from pprof -raw:" "$(cat "$WORK/heap")"
 	echo "# $1: $(cat "$WORK/heap")"
 }
 
 # A map leak (1 KiB × 1000/s): after the program's runtime.GC() and its own
 # heap profile, memleakd's inuse_bytes/inuse_objects equal go tool pprof's
-# exactly, for main.remember and in total.
+# exactly, for main.remember and in total. Both toolchains in one run.
 test_go_heap_matches_pprof() {
-	local v
-	for v in 1.19 1.23; do
-		heap_dump_run gheap-$v
-		expect_heap_matches gheap-$v
-		kill -KILL "$FIXTURE_PID"
-	done
+	heap_dump_run gheap-1.19 gheap-1.23
+	expect_heap_matches gheap-1.19
+	expect_heap_matches gheap-1.23
 }
 
 # The same on stripped and PIE builds (the runtime's globals found without symbols).
 test_go_heap_variants() {
-	local b
 	# One stripped (globals found in the code) and one PIE (load bias) build,
 	# across both toolchains; test_gobin checks every variant's globals.
-	for b in gheap-1.23-stripped gheap-1.19-pie; do
-		heap_dump_run "$b"
-		expect_heap_matches "$b"
-		kill -KILL "$FIXTURE_PID"
-	done
+	heap_dump_run gheap-1.23-stripped gheap-1.19-pie
+	expect_heap_matches gheap-1.23-stripped
+	expect_heap_matches gheap-1.19-pie
 }
 
 # The map leak is flagged growing; the bounded cache is not.
@@ -219,6 +294,7 @@ test_go_heap_growth() {
 # profiling off and the report says so; --go-heap-sampling turns the
 # runtime's sampling on and the leak shows within ~15 s.
 test_go_heap_profiling_off() {
+	local i
 	start_go gheap_noprof-1.19
 	trace_go 3
 	grep -q "heap profiling is off" "$ML_OUT" || fail "no 'heap profiling is off' in the report:" "$(cat "$ML_OUT")"
@@ -227,7 +303,18 @@ test_go_heap_profiling_off() {
 		fail "targets[].go.heap_off: '$(gocheck target "$GO_JSON" "$FIXTURE_PID" heap_off)'"
 	kill -KILL "$FIXTURE_PID"
 	start_go gheap_noprof-1.19
-	trace_go 16 --go-heap-sampling
+	# Until the leak's go-heap stack shows and the program prints a nonzero
+	# rate, 16 s at most (was -d 16: CI time).
+	GO_JSON="$WORK/go.$RANDOM.json"
+	start_memleakd -p "$FIXTURE_PID" -i 1 -n 1000 --json "$GO_JSON" --go-heap-sampling
+	for ((i = 0; i < 16 * 4; i++)); do
+		grep -Eq 'MemProfileRate [1-9]' "$FIXTURE_OUT" &&
+			gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap 2>/dev/null | grep -q ' main.remember ' && break
+		sleep 0.25
+	done
+	kill -INT "$ML_PID"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT"
+	expect_eq "exit code" 0 "$EXIT_CODE" "$(cat "$ML_ERR")"
 	gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | grep -q ' main.remember ' ||
 		fail "--go-heap-sampling: no main.remember go-heap stack:" "$(gocheck sites "$GO_JSON" "$FIXTURE_PID" go-heap | tail)"
 	awk '/MemProfileRate/ {r = $NF} END {exit !(r > 0)}' "$FIXTURE_OUT" ||
@@ -238,10 +325,7 @@ test_go_heap_profiling_off() {
 # (the runtime's pending cycles folded, as runtime.MemProfile does).
 test_go_heap_gogc_off() {
 	local bytes
-	export GOGC=off
-	start_go gheap-1.19
-	unset GOGC
-	trace_go 6
+	go_shared gheap-1.19
 	bytes=$(jq -s "[.[] | select(.final | not)] | last | [.stacks[] | select(.pid == $FIXTURE_PID and .kind == \"go-heap\")
 		| select([.frames[] | (.symbol // \"\") | select(startswith(\"runtime.\") | not)][0] == \"main.remember\") | .inuse_bytes] | add // 0" "$GO_JSON")
 	[ "$bytes" -gt 0 ] 2>/dev/null || fail "GOGC=off: main.remember has '$bytes' B in use"
@@ -250,8 +334,7 @@ test_go_heap_gogc_off() {
 
 # cgo: C.malloc from a C function in the preamble and a Go map, in one run.
 test_go_cgo_both_kinds() {
-	start_go gcgo-1.19
-	trace_go 8
+	go_shared gcgo-1.19
 	jq -e -s "[.[] | .stacks[] | select(.pid == $FIXTURE_PID and .kind == \"malloc\" and .outstanding_bytes > 0)
 		| select(any(.frames[]; .symbol == \"cgo_leak\"))] | length > 0" "$GO_JSON" >/dev/null ||
 		fail "no malloc stack through cgo_leak:" "$(jq -c -s '[.[] | .stacks[] | [.kind, .frames[0].symbol]] | unique' "$GO_JSON")"
@@ -320,24 +403,8 @@ test_go_no_uretprobe() {
 	echo "# uprobes on gleak-1.19: $(wc -l <<<"$probes"), no uretprobe"
 }
 
-# The daemon stays clean under valgrind on a Go target (no malloc provider,
-# goroutines and a heap profile), every output on.
-test_go_valgrind_clean() {
-	local bin
-	command -v valgrind >/dev/null || fail "valgrind not installed"
-	# gheap: no malloc provider (the path of describe_target's leak), goroutines and a heap.
-	for bin in gheap-1.23; do
-		start_go "$bin"
-		GO_JSON="$WORK/vg-$bin.json"
-		ML_WRAPPER="valgrind --quiet --suppressions=tests/valgrind.supp --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99" \
-			start_memleakd -p "$FIXTURE_PID" -i 1 -d 6 --json "$GO_JSON" \
-			--pprof "$WORK/vg-$bin.pb.gz" --folded "$WORK/vg-$bin.folded" --svg "$WORK/vg-$bin.svg"
-		wait_exit "$ML_PID" 90 || fail "$bin: memleakd under valgrind did not exit"
-		[ "$EXIT_CODE" = 0 ] || fail "$bin: valgrind: exit code $EXIT_CODE; stderr:" "$(cat "$ML_ERR")"
-		grep -q '"kind":"goroutine"' "$GO_JSON" || fail "$bin: under valgrind no goroutine stack"
-		kill -KILL "$FIXTURE_PID"
-	done
-}
+# The daemon stays clean under valgrind on a Go target: test_valgrind_clean
+# (test_hygiene.sh) traces gheap-1.23 beside a C leaker under valgrind.
 
 # The sanitizer build traces a Go program with no ASan/UBSan report.
 test_go_sanitizer_build() {

@@ -24,13 +24,11 @@ test_pprof_matches_totals() {
 }
 
 # --svg: a well-formed flame graph in which the leaking function's frame is
-# drawn, titled with its bytes and growth, and marked growing.
+# drawn, titled with its bytes and growth, and marked growing. The SVG of
+# test_growth.sh's shared run (growth steady beside four other patterns).
 test_svg_flame_graph() {
-	local svg="$WORK/leak.svg" check
-	start_fixture growth steady
-	start_memleakd -p "$FIXTURE_PID" -i 1 -d 8 --svg "$svg"
-	kill -USR1 "$FIXTURE_PID"
-	wait_exit "$ML_PID" 30 || fail "memleakd still running after 30 s; stderr:" "$(cat "$ML_ERR")"
+	local svg="$GROWTH_SVG" check
+	run_growth_patterns
 	check=$(python3 - "$svg" <<'PY'
 import sys, xml.etree.ElementTree as ET
 ns = "{http://www.w3.org/2000/svg}"
@@ -70,24 +68,49 @@ assert leak and leak[0]["outstanding_bytes"] == 20000, leak
 PY
 }
 
+# report_until_growing OUT WHERE ENV...: memleakd -p FIXTURE_PID -i 1 -n 1,
+# its report on WHERE ("pty": a terminal, through script(1); "pipe"), with
+# the environment ENV, until OUT shows GROWING (20 s at most; the steady
+# leak is flagged within 5 intervals), then SIGINT: its final report follows.
+report_until_growing() {
+	local out=$1 where=$2 wrapper ml i
+	shift 2
+	if [ "$where" = pty ]; then
+		env "$@" script -qec "exec $MEMLEAKD -p $FIXTURE_PID -i 1 -n 1" /dev/null >"$out" 2>&1 &
+		wrapper=$!
+		track_pid "$wrapper"
+		for ((i = 0; i < 100; i++)); do
+			ml=$(pgrep -P "$wrapper" -x memleakd) && break
+			sleep 0.05
+		done
+		[ -n "$ml" ] || fail "memleakd did not start under script(1):" "$(cat "$out")"
+	else
+		env "$@" "$MEMLEAKD" -p "$FIXTURE_PID" -i 1 -n 1 2>/dev/null > >(cat >"$out") &
+		ml=$!
+		wrapper=$ml
+	fi
+	track_pid "$ml"
+	wait_for "$out" 'GROWING' 20 || fail "no GROWING on the $where within 20 s:" "$(tail -5 "$out")"
+	kill -INT "$ml"
+	wait_exit "$wrapper" 20 || fail "memleakd on the $where did not exit on SIGINT"
+	expect_eq "exit code on the $where" 0 "$EXIT_CODE" "$(tail -5 "$out")"
+	wait_for "$out" 'final report' 5 || fail "no final report on the $where:" "$(tail -5 "$out")"
+}
+
 # Colour on a terminal only: a pty gets ANSI codes on a growing stack;
 # NO_COLOR and a pipe get none.
 test_color_only_on_terminal() {
-	local tty_out="$WORK/tty.out" nocolor_out="$WORK/nocolor.out"
+	local tty_out="$WORK/tty.out" nocolor_out="$WORK/nocolor.out" pipe_out="$WORK/pipe.out"
 	command -v script >/dev/null || fail "script(1) missing (util-linux)"
 	start_fixture growth steady
 	kill -USR1 "$FIXTURE_PID"
-	script -qec "$MEMLEAKD -p $FIXTURE_PID -i 1 -d 8 -n 1" /dev/null >"$tty_out" 2>&1 ||
-		fail "memleakd on a pty failed:" "$(cat "$tty_out")"
+	report_until_growing "$tty_out" pty NO_COLOR=
 	grep -q $'\033\[1;31mGROWING' "$tty_out" || fail "no colour on a terminal:" "$(tail -5 "$tty_out")"
-	NO_COLOR=1 script -qec "$MEMLEAKD -p $FIXTURE_PID -i 1 -d 7 -n 1" /dev/null >"$nocolor_out" 2>&1 ||
-		fail "memleakd on a pty with NO_COLOR failed:" "$(cat "$nocolor_out")"
-	grep -q 'GROWING' "$nocolor_out" || fail "no GROWING with NO_COLOR:" "$(tail -5 "$nocolor_out")"
+	report_until_growing "$nocolor_out" pty NO_COLOR=1
 	! grep -q $'\033\[' "$nocolor_out" || fail "colour despite NO_COLOR"
 	# Every other test reads a pipe: the steady leak's report there has no escape either.
-	"$MEMLEAKD" -p "$FIXTURE_PID" -i 1 -d 7 -n 1 2>/dev/null | grep -q $'\033' &&
-		fail "colour in a pipe"
-	return 0
+	report_until_growing "$pipe_out" pipe NO_COLOR=
+	! grep -q $'\033' "$pipe_out" || fail "colour in a pipe"
 }
 
 # The README's demo puts the demo's leaking function on top with the exact bytes.
