@@ -100,6 +100,10 @@ fuzz_all() {
 	corpus=$(mktemp -d)
 	fuzz_run fuzz_goheap 3 "$corpus" -max_len=65536 -timeout=5
 	rm -rf "$corpus"
+	# The reachability engine over hostile blocks, roots and memory.
+	corpus=$(mktemp -d)
+	fuzz_run fuzz_reach 5 "$corpus" -max_len=65536 -timeout=5
+	rm -rf "$corpus"
 	# The demangler: libiberty is not instrumented, so this is a crash and hang
 	# smoke test from mangled seeds more than a guided search. Kept short: until
 	# the fix for audit finding 5 (exponential demangling) is in, it could find
@@ -113,7 +117,7 @@ fuzz_all() {
 	rm -rf "$corpus"
 }
 
-FUZZ_HARNESSES="fuzz_elf fuzz_procmaps fuzz_probesite fuzz_gopclntab fuzz_gobin fuzz_goheap fuzz_demangle"
+FUZZ_HARNESSES="fuzz_elf fuzz_procmaps fuzz_probesite fuzz_gopclntab fuzz_gobin fuzz_goheap fuzz_reach fuzz_demangle"
 : "${FUZZ_SECONDS:=12}"
 fuzz_all &
 fuzz_pid=$!
