@@ -355,7 +355,10 @@ static int exit_from_mapping(struct elf_files *files, int pid, const struct mapp
 	uint64_t vaddr;
 	int err;
 
-	err = hook_from_mapping(files, pid, m, "_exit", out, &syms, &vaddr);
+	/* glibc's _exit is its _Exit; musl's exit() calls _Exit, which its _exit calls too. */
+	err = hook_from_mapping(files, pid, m, "_Exit", out, &syms, &vaddr);
+	if (err == -ENOENT)
+		err = hook_from_mapping(files, pid, m, "_exit", out, &syms, &vaddr);
 	if (err)
 		return err;
 	if (elf_syms__find(syms, "exit", &exit_sym) || exit_sym.ifunc ||
