@@ -227,10 +227,12 @@ static void probe_exit(struct lifecycle *lc, struct target *t, const struct proc
 	if (!err)
 		err = tracer__attach_exit(lc->tracer, attach_pid, hook.attach_path, hook.dev,
 					  hook.inode, hook.offset, hook.exit_offset);
-	if (err < 0 && err != -ENOENT && err != -ESRCH)
+	if (err < 0 && err != -ENOENT && err != -ESRCH) {
+		lc->attach_failures++;
 		p_warn("pid %d (%s): cannot probe _exit: %s; it will exit unscanned (its blocks "
 		       "not freed at exit count as leaks)",
 		       t->pid, t->comm, strerror(-err));
+	}
 }
 
 /*
