@@ -43,6 +43,11 @@ const volatile bool stop_on_exec = false; /* hold an exec'ing target until its p
 const volatile bool hold_forks = false;
 /* Targets stop in _exit for memleakd's reachability scan (command mode, -f). */
 const volatile bool hold_exits = false;
+/*
+ * Sampling with uprobe sessions (alloc_session): the sampling draw happens
+ * at entry, so an unsampled call skips its return probe.
+ */
+const volatile bool sample_at_entry = false;
 const volatile __u32 self_pid = 0;    /* memleakd, in its own namespace */
 const volatile __u32 pidns_level = 0; /* depth of memleakd's PID namespace */
 /*
@@ -570,13 +575,12 @@ int BPF_KPROBE(free_enter, void *ptr)
 	return on_free(ctx, (__u64)ptr);
 }
 
-/* Every entry point of a file in one program: the cookie is its ML_ENTRY_* kind. */
-SEC("uprobe")
-int alloc_enter(struct pt_regs *ctx)
+/* The entry of an allocator function of kind ML_ENTRY_*. */
+static __always_inline int entry_of_kind(struct pt_regs *ctx, __u64 kind)
 {
 	__u64 a1 = PT_REGS_PARM1(ctx), a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx);
 
-	switch (bpf_get_attach_cookie(ctx)) {
+	switch (kind) {
 	case ML_ENTRY_MALLOC:
 		return enter(ctx, KIND_PLAIN, a1, 0, 0);
 	case ML_ENTRY_CALLOC:
@@ -600,6 +604,33 @@ int alloc_enter(struct pt_regs *ctx)
 	default:
 		return 0;
 	}
+}
+
+/* Every entry point of a file in one program: the cookie is its ML_ENTRY_* kind. */
+SEC("uprobe")
+int alloc_enter(struct pt_regs *ctx)
+{
+	return entry_of_kind(ctx, bpf_get_attach_cookie(ctx));
+}
+
+/* Linux >= 6.12, session programs only: whether this run is at the return. */
+extern bool bpf_session_is_return(void) __weak __ksym;
+
+/*
+ * Every entry point of a file as one uprobe session (--sample-bytes on a
+ * kernel with sessions; loaded only then): the same program runs at entry
+ * and at return, and an entry returning 1 tells the kernel to skip the
+ * return, so a call with nothing to record costs one trap.
+ */
+SEC("uprobe")
+int alloc_session(struct pt_regs *ctx)
+{
+	__u64 kind = bpf_get_attach_cookie(ctx);
+
+	if (bpf_session_is_return())
+		return leave(ctx);
+	entry_of_kind(ctx, kind);
+	return kind == ML_ENTRY_FREE || kind == ML_ENTRY_MUNMAP;
 }
 
 SEC("uretprobe")

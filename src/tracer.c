@@ -249,6 +249,11 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	err = choose_per_process(t, opts);
 	if (err)
 		return err;
+	/* A session program loads only as one: it calls session-only kfuncs. */
+	err = bpf_program__set_autoload(skel->progs.alloc_session, t->use_session);
+	if (err)
+		return err;
+	skel->rodata->sample_at_entry = t->use_session != 0;
 	/* The sampled live blocks, so the others' frees stay in the kernel. */
 	err = bpf_map__set_max_entries(skel->maps.sampled, opts->sample_bytes ? SAMPLED_MAX : 1);
 	if (err)

@@ -102,7 +102,8 @@ static int attach_multi(struct tracer *t, int pid, const char *file, const char 
 
 	if (!prog)
 		return -ENOENT;
-	fd = uprobe_multi__attach(bpf_program__fd(prog), file, offsets, cookies, nr, retprobe, pid);
+	fd = uprobe_multi__attach(bpf_program__fd(prog), file, offsets, cookies, nr,
+				  retprobe ? UPROBE_MULTI_RETURN : UPROBE_MULTI_ENTRY, pid);
 	return fd < 0 ? fd : keep_pid_link(t, pid, fd);
 }
 

@@ -71,6 +71,9 @@ struct tracer {
 	 * Per-process probes (-f with uprobe_multi links): each process's own
 	 * links, closed off the drain loop by closer when it exits.
 	 */
+	/* Allocator entry and return as one uprobe session (alloc_session): --sample-bytes on
+	 * Linux >= 6.12. */
+	int use_session;
 	int per_process;
 	struct pid_link *pid_links;
 	size_t nr_pid_links, pid_links_cap;

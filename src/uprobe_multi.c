@@ -49,7 +49,7 @@ static long sys_bpf(int cmd, void *attr, size_t size)
 }
 
 int uprobe_multi__attach(int prog_fd, const char *path, const uint64_t *offsets,
-			 const uint64_t *cookies, size_t nr, int retprobe, int pid)
+			 const uint64_t *cookies, size_t nr, enum uprobe_multi_kind kind, int pid)
 {
 	struct link_create_attr attr;
 	long fd;
@@ -58,19 +58,20 @@ int uprobe_multi__attach(int prog_fd, const char *path, const uint64_t *offsets,
 		return -EINVAL;
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_fd = (uint32_t)prog_fd;
-	attr.attach_type = UPROBE_MULTI_ATTACH_TYPE;
+	attr.attach_type =
+	    kind == UPROBE_MULTI_SESSION ? UPROBE_SESSION_ATTACH_TYPE : UPROBE_MULTI_ATTACH_TYPE;
 	attr.path = (uint64_t)(uintptr_t)path;
 	attr.offsets = (uint64_t)(uintptr_t)offsets;
 	attr.cookies = (uint64_t)(uintptr_t)cookies;
 	attr.cnt = (uint32_t)nr;
-	attr.multi_flags = retprobe ? UPROBE_MULTI_RETURN : 0;
+	attr.multi_flags = kind == UPROBE_MULTI_RETURN ? UPROBE_MULTI_RETURN : 0;
 	attr.pid = (uint32_t)pid;
 	fd = sys_bpf(CMD_LINK_CREATE, &attr, sizeof(attr));
 	return fd < 0 ? -errno : (int)fd;
 }
 
-/* "r0 = 0; exit": a program that does nothing, loaded as a uprobe_multi one. */
-static int load_empty_prog(void)
+/* "r0 = 0; exit": a program that does nothing, loaded for attach_type. */
+static int load_empty_prog(uint32_t attach_type)
 {
 	static const uint64_t insns[2] = {0x00000000000000b7ULL, 0x0000000000000095ULL};
 	static const char license[] = "GPL";
@@ -81,21 +82,31 @@ static int load_empty_prog(void)
 	attr.insn_cnt = 2;
 	attr.insns = (uint64_t)(uintptr_t)insns;
 	attr.license = (uint64_t)(uintptr_t)license;
-	attr.expected_attach_type = UPROBE_MULTI_ATTACH_TYPE;
+	attr.expected_attach_type = attach_type;
 	return (int)sys_bpf(CMD_PROG_LOAD, &attr, sizeof(attr));
 }
 
-int uprobe_multi__supported(void)
+/* Whether a link of kind can be made: a kernel that knows it refuses "/" (EBADF). */
+static int kind_supported(enum uprobe_multi_kind kind, uint32_t attach_type)
 {
 	static const uint64_t offset = 0;
-	int prog = load_empty_prog(), link;
+	int prog = load_empty_prog(attach_type), link;
 
 	if (prog < 0)
 		return 0;
-	/* A kernel that knows uprobe_multi refuses "/" as no regular file (EBADF). */
-	link = uprobe_multi__attach(prog, "/", &offset, NULL, 1, 0, 0);
+	link = uprobe_multi__attach(prog, "/", &offset, NULL, 1, kind, 0);
 	if (link >= 0)
 		close(link);
 	close(prog);
 	return link == -EBADF;
+}
+
+int uprobe_multi__supported(void)
+{
+	return kind_supported(UPROBE_MULTI_ENTRY, UPROBE_MULTI_ATTACH_TYPE);
+}
+
+int uprobe_multi__session_supported(void)
+{
+	return kind_supported(UPROBE_MULTI_SESSION, UPROBE_SESSION_ATTACH_TYPE);
 }
