@@ -64,6 +64,7 @@ for t in "${selected[@]}"; do
 		passed=$((passed + 1))
 	else
 		echo "not ok - ${t#test_}"
+		[ -s "$FAILED_MARK" ] && head -n 12 "$FAILED_MARK" | sed 's/^/    # why: /'
 		sed 's/^/    /' "$WORK/test.out"
 		failed=$((failed + 1))
 	fi
