@@ -7,13 +7,15 @@
 # For each traced mode (fp, dwarf, sampled 64k), mallocbench PAIRS 8 1 0
 # (PAIRS malloc+free pairs, 8 frames below main, 1 thread) runs under
 # memleakd -p with kernel.bpf_stats_enabled=1 (set here, restored to its
-# old value on any exit, Ctrl-C included). run_cnt and run_time_ns of every
-# BPF program that memleakd holds open (the prog_id of its fds, links
-# included: bpftool 7.1 lists no pids) are read just before the pairs start
-# and just after they end (mallocbench --hold waits before its exit, so
-# nothing of the exit is counted). Printed per program that ran: runs, ns
-# per run and ns per pair; then BPF ns per malloc+free pair = the programs'
-# total run_time_ns / PAIRS. Program names are not hard-coded: whatever ran
+# old value on any exit, Ctrl-C included; on x86-64 a BPF_ENABLE_STATS fd
+# keeps the stats on too, whatever other benchmarks write to the sysctl
+# meanwhile). run_cnt and run_time_ns of every BPF program that memleakd
+# holds open (the prog_id of its fds, links included: bpftool 7.1 lists no
+# pids) are read just before the pairs start and just after they end
+# (mallocbench --hold waits before its exit, so nothing of the exit is
+# counted). Printed per program that ran: runs, ns per run and ns per
+# pair; then BPF ns per malloc+free pair = the programs' total run_time_ns
+# / PAIRS. Program names are not hard-coded: whatever ran
 # is printed. Medians of ROUNDS runs, modes alternating round by round.
 #
 # usage: tools/bench/bpf_stats.sh [ROUNDS [PAIRS]]     (root; run.sh runs it)
@@ -59,6 +61,24 @@ mode_flags() { # MODE: memleakd's options for it
 
 # prog_stats PID: "name run_time_ns run_cnt" of every BPF program PID holds
 # open (prog fds and link fds both show prog_id in fdinfo).
+# hold_stats FILE: keeps BPF run-time stats on for as long as it runs, with a
+# BPF_ENABLE_STATS fd (counted by the kernel apart from the sysctl), so
+# another benchmark that restores the sysctl meanwhile cannot switch them
+# off under this one. Writes "held" or "failed" to FILE; sets HOLDER.
+hold_stats() {
+	python3 -c '
+import ctypes, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.c_uint32 * 32  # union bpf_attr, enable_stats.type = BPF_STATS_RUN_TIME (0)
+SYS_bpf, BPF_ENABLE_STATS = 321, 32  # x86-64
+fd = libc.syscall(SYS_bpf, BPF_ENABLE_STATS, ctypes.byref(attr()), 4)
+print("held" if fd >= 0 else "failed", flush=True)
+if fd >= 0:
+    signal.pause()
+' >"$1" 2>&1 &
+	HOLDER=$!
+}
+
 prog_stats() {
 	local ids
 	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | tr '\n' ' ')
@@ -92,7 +112,7 @@ one_run() {
 	wait "$bench"
 	kill -INT "$ml" 2>/dev/null # it may have ended with its target
 	wait "$ml" 2>/dev/null
-	[ "$(sysctl -n kernel.bpf_stats_enabled)" = 1 ] || return 2
+	[ "$HELD" = 1 ] || [ "$(sysctl -n kernel.bpf_stats_enabled)" = 1 ] || return 2
 	# Programs of one name (one program per attach kind) are summed.
 	awk 'NR == FNR {t[$1] = $3; c[$1] = $4; next}
 		{runs[$2] += $4 - c[$1]; ns[$2] += $3 - t[$1]}
@@ -103,6 +123,11 @@ one_run() {
 
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -q -w kernel.bpf_stats_enabled=1
+HELD=0
+if [ "$(uname -m)" = x86_64 ]; then
+	hold_stats "$WORK/held"
+	wait_line "$WORK/held" '^held\|^failed' && grep -q '^held' "$WORK/held" && HELD=1
+fi
 for ((r = 1; r <= ROUNDS; r++)); do
 	for m in "${MODES[@]}"; do
 		for try in 1 2 3; do
@@ -121,6 +146,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 sysctl -q -w kernel.bpf_stats_enabled="$STATS_WAS"
 STATS_WAS=
+[ "$HELD" = 1 ] && kill "$HOLDER" && wait "$HOLDER" 2>/dev/null
 
 [ -n "${BENCH_NO_HEADER:-}" ] || { bash "$(dirname "$0")/machine.sh"; echo; }
 printf "BPF side: memleakd's programs over mallocbench %d %d 1 0 (%d malloc+free pairs, %d frames\n" \
@@ -130,6 +156,7 @@ echo "the programs alone, not the traps. Median of $ROUNDS runs:"
 printf '%-8s %-22s %10s %9s %9s\n' mode program runs ns/run ns/pair
 for m in "${MODES[@]}"; do
 	# Per program: median runs, median ns per run, median ns per pair.
+	# shellcheck disable=SC2013 # program names are single words
 	for p in $(cat "$WORK/$m".progs.* | awk '{print $1}' | sort -u); do
 		runs=$(cat "$WORK/$m".progs.* | awk -v p="$p" '$1 == p {print $2}' | median)
 		per_run=$(cat "$WORK/$m".progs.* | awk -v p="$p" '$1 == p {print $3 / $2}' | median)
