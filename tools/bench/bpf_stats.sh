@@ -142,6 +142,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 			esac
 		done
 		[ -s "$WORK/$m.progs.$r" ] || { echo "bpf_stats: no program of memleakd $m ran" >&2; exit 1; }
+		# Every malloc and every free traps: some program runs once a pair at least.
+		awk -v n="$PAIRS" '$2 >= n {ok = 1} END {exit !ok}' "$WORK/$m.progs.$r" ||
+			echo "bpf_stats: warning: no program of memleakd $m ran $PAIRS times: not every pair was traced" >&2
 	done
 done
 sysctl -q -w kernel.bpf_stats_enabled="$STATS_WAS"
