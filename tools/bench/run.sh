@@ -16,15 +16,31 @@
 # (tools/bench/sqlite.sql). Then the daemon's own table (table_bench) and its
 # ring buffer drain against a synthetic BPF producer (drain_bench).
 #
+# Before the wall clock: the BPF side alone, ns per run of each of
+# memleakd's programs and BPF ns per malloc+free pair from
+# kernel.bpf_stats_enabled (tools/bench/bpf_stats.sh). After it: attach and
+# detach times (tools/bench/attach_time.sh). The machine (date, kernel, CPU,
+# virtualization) heads the output (tools/bench/machine.sh).
+#
 # usage: tools/bench/run.sh [ROUNDS]     (root; 'make bench')
+#   ROUNDS (default 3) rounds of the wall clock and of the BPF side;
+#   BENCH_QUICK=1: 1 round, 3 attach runs (a quick look, noisier)
 set -u
 : "${BUILD:=build}"
 MEMLEAKD=${MEMLEAKD:-./memleakd}
 BENCH="$BUILD/bench/mallocbench"
 FLOOR="$BUILD/bench/floor"
-ROUNDS=${1:-3}
+HERE=$(dirname "$0")
+if [ -n "${BENCH_QUICK:-}" ] && [ "$BENCH_QUICK" != 0 ]; then
+	ROUNDS=${1:-1}
+	ATTACH_RUNS=3
+else
+	ROUNDS=${1:-3}
+	ATTACH_RUNS=5
+fi
 WORK=$(mktemp -d /tmp/memleakd-bench.XXXXXX)
 trap 'kill -KILL $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (uprobes)" >&2; exit 1; }
 for b in "$BENCH" "$FLOOR"; do
@@ -43,6 +59,7 @@ wait_line() { # FILE REGEX
 # start_tracer MODE PID: starts the tracer of MODE on PID; sets TRACER, waits until attached.
 start_tracer() {
 	local err="$WORK/tracer.err"
+	rm -f "$err" # a ready line left by the last tracer must not be read as this one's
 	case $1 in
 	floor) "$FLOOR" -p "$2" >/dev/null 2>"$err" & ;;
 	fp) "$MEMLEAKD" -p "$2" -i 3600 --unwind fp >/dev/null 2>"$err" & ;;
@@ -78,6 +95,7 @@ micro() {
 		rm -f "$WORK"/ht*
 		return
 	fi
+	rm -f "$out" # the last run's "ready": SIGUSR1 too early would kill this one
 	"$BENCH" "$@" >"$out" 2>&1 &
 	pid=$!
 	wait_line "$out" '^ready' || { echo "bench did not start" >&2; return 1; }
@@ -138,6 +156,11 @@ table() {
 	done
 }
 
+bash "$HERE/machine.sh"
+echo
+BENCH_NO_HEADER=1 bash "$HERE/bpf_stats.sh" "$ROUNDS" || exit 1
+echo
+
 workloads=("micro1:200000 8 1 0" "micro2:100000 8 2 20")
 for ((r = 1; r <= ROUNDS; r++)); do
 	for w in "${workloads[@]}"; do
@@ -153,7 +176,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	fi
 done
 
-echo "memleakd bench: $(date -u +%Y-%m-%d), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), kernel $(uname -r), median of $ROUNDS"
+echo "Wall clock, median of $ROUNDS rounds, modes alternating round by round:"
 echo
 echo "malloc+free pairs of 16..4096 B, 8 frames below main, 1 thread, 200,000 pairs:"
 table micro1 ns/pair
@@ -171,3 +194,5 @@ echo
 echo "Ring buffer drain: a BPF producer (BPF_PROG_TEST_RUN) on one thread, the daemon's"
 echo "drain path (epoll, 20 ms timer, allocation table) on another; 3 s each:"
 "$BUILD/bench/drain_bench" 3
+echo
+BENCH_NO_HEADER=1 bash "$HERE/attach_time.sh" "$ATTACH_RUNS" || exit 1
