@@ -256,9 +256,8 @@ static int set_program_types(struct tracer *t)
 		err = bpf_program__set_autoload(prog, load);
 		if (!err && load && t->use_multi)
 			err = bpf_program__set_expected_attach_type(
-			    prog, t->use_session && !strcmp(name, "alloc_session")
-				      ? UPROBE_SESSION_ATTACH_TYPE
-				      : UPROBE_MULTI_ATTACH_TYPE);
+			    prog, !strcmp(name, "alloc_session") ? UPROBE_SESSION_ATTACH_TYPE
+								 : UPROBE_MULTI_ATTACH_TYPE);
 		if (err)
 			return err;
 	}

@@ -68,19 +68,17 @@ struct tracer {
 	struct bpf_link **links;
 	size_t nr_links, links_cap;
 	/*
-	 * Per-process probes (-f with uprobe_multi links): each process's own
-	 * links, closed off the drain loop by closer when it exits.
-	 */
-	/*
 	 * Every probe but Go's is a uprobe_multi link (Linux >= 6.6): one per
 	 * program and file, for a pid or (pid 0) every process, kept in
-	 * pid_links and closed by closer's threads at once. Else perf-event
-	 * uprobes, one per probe point, in links.
+	 * pid_links; a process's own closed off the drain loop by closer when
+	 * it exits, all of them at once at the end. Else perf-event uprobes,
+	 * one per probe point, in links.
 	 */
 	int use_multi;
 	/* Allocator entry and return as one uprobe session (alloc_session): --sample-bytes on
 	 * Linux >= 6.12. */
 	int use_session;
+	/* -f with uprobe_multi links: each process of the tree gets its own links. */
 	int per_process;
 	struct pid_link *pid_links;
 	size_t nr_pid_links, pid_links_cap;
