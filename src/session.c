@@ -664,6 +664,7 @@ static void cleanup(struct session *s)
 	tracer__destroy(s->tracer);
 	lifecycle__destroy(s->lifecycle);
 	golang__free(s->golang);
+	emulated_watch__free(s->emulated);
 	scanner__free(s->scanner);
 	suppfile__free(s->suppfile);
 	attach__free_providers(s->initial_provs, s->opts->nr_pids);

@@ -183,48 +183,132 @@ static bool kernel_has_kfunc(const char *name)
 }
 
 /*
- * -f: probes per process when the kernel has uprobe_multi links (6.6) and
- * can stop a forked child before it runs (bpf_send_signal_task, 6.13);
- * otherwise on whole files, as before. Decided before load: a program
- * loaded for uprobe_multi links cannot be attached through perf events.
+ * Test only: MEMLEAKD_TEST_PERF_PROBES=1 takes the path of kernels without
+ * uprobe_multi links (one perf-event uprobe per probe point), and
+ * MEMLEAKD_TEST_NO_SESSION=1 that of kernels without uprobe sessions, so
+ * both stay tested on a kernel that has them.
  */
-static int choose_per_process(struct tracer *t, const struct tracer_opts *opts)
+static bool test_env(const char *name, const char *what)
+{
+	if (!getenv(name))
+		return false;
+	p_warn("%s: %s (tests only)", name, what);
+	return true;
+}
+
+/*
+ * uprobe_multi links where the kernel has them (6.6): one link per program
+ * and file, for one pid (the kernel filters) or for every process (pid 0).
+ * Detaching then waits one grace period per link, and the closer's threads
+ * close all links at once, so it takes one. Elsewhere one perf-event uprobe
+ * per probe point, detached one grace period each. With --sample-bytes on a
+ * kernel with uprobe sessions (6.12), entry and return are one session.
+ */
+static void choose_links(struct tracer *t, const struct tracer_opts *opts)
+{
+	t->use_multi = !test_env("MEMLEAKD_TEST_PERF_PROBES", "one perf-event uprobe per probe") &&
+		       uprobe_multi__supported();
+	t->use_session = t->use_multi && opts->sample_bytes &&
+			 !test_env("MEMLEAKD_TEST_NO_SESSION", "no uprobe sessions") &&
+			 uprobe_multi__session_supported();
+	if (!t->use_multi) {
+		p_info(
+		    "probes: one perf-event uprobe per probe point (this kernel lacks "
+		    "uprobe_multi links, Linux >= 6.6): detaching waits a grace period per probe");
+		return;
+	}
+	p_info("probes: uprobe_multi links, one per program and file (detached at once)%s",
+	       !opts->sample_bytes ? ""
+	       : t->use_session
+		   ? "; --sample-bytes: uprobe sessions (an unsampled call takes no return probe)"
+		   : "; --sample-bytes: entry and return probes (uprobe sessions need Linux >= "
+		     "6.12)");
+}
+
+/*
+ * Which programs load, and for which links: before load, as a program
+ * loaded for uprobe_multi links cannot be attached through perf events. Go
+ * probes stay perf-event uprobes (tracer__attach_go: a few per Go process).
+ * uprobe_multi links run every entry point through alloc_enter (or
+ * alloc_session); the per-function programs serve perf-event probes only.
+ */
+static int set_program_types(struct tracer *t)
 {
 	struct bpf_program *prog;
-	const char *sec;
+	const char *sec, *name;
+	bool load;
 	int err;
 
-	if (!opts->follow_forks || opts->system_wide)
-		return 0;
-	if (getenv("MEMLEAKD_TEST_FILE_WIDE")) {
-		p_warn("MEMLEAKD_TEST_FILE_WIDE: -f probes whole files (tests only)");
-		return 0;
-	}
-	if (!uprobe_multi__supported() || !kernel_has_kfunc("bpf_send_signal_task")) {
-		p_info("-f: probes on whole files: this kernel lacks uprobe_multi links or "
-		       "bpf_send_signal_task (Linux >= 6.13 has both); every process mapping a "
-		       "probed file takes its traps");
-		return 0;
-	}
 	bpf_object__for_each_program(prog, t->skel->obj)
 	{
 		sec = bpf_program__section_name(prog);
-		if (strcmp(sec, "uprobe") && strcmp(sec, "uretprobe"))
+		name = bpf_program__name(prog);
+		if ((strcmp(sec, "uprobe") && strcmp(sec, "uretprobe")) || !strncmp(name, "go_", 3))
 			continue;
-		/* Go probes stay perf-event uprobes (tracer__attach_go): a few per Go process. */
-		if (!strncmp(bpf_program__name(prog), "go_", 3))
-			continue;
-		err = bpf_program__set_expected_attach_type(prog, UPROBE_MULTI_ATTACH_TYPE);
+		if (!strcmp(name, "alloc_session"))
+			load = t->use_session;
+		else if (!strcmp(name, "alloc_return"))
+			load = !t->use_session;
+		else if (!strcmp(name, "alloc_enter"))
+			load = t->use_multi && !t->use_session;
+		else
+			load = !t->use_multi || !tracer__per_point_program(name);
+		err = bpf_program__set_autoload(prog, load);
+		if (!err && load && t->use_multi)
+			err = bpf_program__set_expected_attach_type(
+			    prog, !strcmp(name, "alloc_session") ? UPROBE_SESSION_ATTACH_TYPE
+								 : UPROBE_MULTI_ATTACH_TYPE);
 		if (err)
 			return err;
 	}
-	t->closer = link_closer__new(CLOSER_THREADS);
-	if (!t->closer)
-		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * -f: probes per process when the kernel has uprobe_multi links (6.6) and
+ * can stop a forked child before it runs (bpf_send_signal_task, 6.13);
+ * otherwise on whole files, as before.
+ */
+static void choose_per_process(struct tracer *t, const struct tracer_opts *opts)
+{
+	if (!opts->follow_forks || opts->system_wide)
+		return;
+	if (test_env("MEMLEAKD_TEST_FILE_WIDE", "-f probes whole files"))
+		return;
+	if (!t->use_multi || !kernel_has_kfunc("bpf_send_signal_task")) {
+		p_info("-f: probes on whole files: this kernel lacks uprobe_multi links or "
+		       "bpf_send_signal_task (Linux >= 6.13 has both); every process mapping a "
+		       "probed file takes its traps");
+		return;
+	}
 	t->per_process = 1;
 	t->skel->rodata->hold_forks = true;
 	p_info("-f: probes per traced process (uprobe_multi links); children held at fork "
 	       "until probed: other processes never trap");
+}
+
+static int choose_probes(struct tracer *t, const struct tracer_opts *opts)
+{
+	int err;
+
+	choose_links(t, opts);
+	choose_per_process(t, opts);
+	err = set_program_types(t);
+	if (err)
+		return err;
+	if (t->use_multi) {
+		t->closer = link_closer__new(CLOSER_THREADS);
+		if (!t->closer)
+			return -ENOMEM;
+	}
+	/*
+	 * Per-process probes: the kernel runs a program only for the pid its
+	 * link (or Go probe) names, so the programs need not look the caller
+	 * up in the targets map. File-wide probes (system-wide, -f without
+	 * them) still do.
+	 */
+	t->skel->rodata->filter_targets = opts->filter_targets && !t->per_process;
+	t->skel->rodata->sample_at_entry = t->use_session != 0;
 	return 0;
 }
 
@@ -246,14 +330,10 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	skel->rodata->self_pid = (__u32)getpid();
 	skel->rodata->sample_bytes = opts->sample_bytes;
 	skel->rodata->test_drop_records = test_drop_records();
-	err = choose_per_process(t, opts);
+	/* After filter_targets: per-process probes need no filter in BPF. */
+	err = choose_probes(t, opts);
 	if (err)
 		return err;
-	/* A session program loads only as one: it calls session-only kfuncs. */
-	err = bpf_program__set_autoload(skel->progs.alloc_session, t->use_session);
-	if (err)
-		return err;
-	skel->rodata->sample_at_entry = t->use_session != 0;
 	/* The sampled live blocks, so the others' frees stay in the kernel. */
 	err = bpf_map__set_max_entries(skel->maps.sampled, opts->sample_bytes ? SAMPLED_MAX : 1);
 	if (err)
@@ -642,16 +722,20 @@ void tracer__detach(struct tracer *t)
 	if (!t)
 		return;
 	/*
-	 * One by one: each removal waits for a grace period (~50 ms here), 1 s
-	 * for 20 probes, and threads help little (the kernel serializes most of
-	 * it) while their stacks would come from a probed mmap.
+	 * uprobe_multi links first, closed at once by the closer's threads (50
+	 * in ~70 ms): their grace periods overlap, and with whatever comes next.
+	 */
+	while (t->nr_pid_links)
+		link_closer__close(t->closer, t->pid_links[--t->nr_pid_links].fd);
+	/*
+	 * Perf-event probes one by one: each removal waits for a grace period
+	 * (~50-100 ms here), 1-2 s for 20 probes, and threads help little (the
+	 * kernel serializes most of it) while their stacks would come from a
+	 * probed mmap.
 	 */
 	while (t->nr_links)
 		bpf_link__destroy(t->links[--t->nr_links]);
 	tracer__detach_go(t);
-	/* Per-process links: closed at once by the closer's threads (50 in ~70 ms). */
-	while (t->nr_pid_links)
-		link_closer__close(t->closer, t->pid_links[--t->nr_pid_links].fd);
 	link_closer__wait(t->closer);
 	if (t->skel)
 		memleak_bpf__detach(t->skel);

@@ -30,7 +30,8 @@ struct tracer_opts {
 	size_t unwind_rows;    /* capacity of the unwind row array (dwarf only) */
 	/*
 	 * Probes go on whole files (attach pid -1) and the programs pick the
-	 * processes: the targets map, or every process but memleakd.
+	 * processes: the targets map, or every process but memleakd. Not where
+	 * every probe names its pid after all (-f with per-process probes).
 	 */
 	int filter_targets;
 	int system_wide;
@@ -55,7 +56,11 @@ int tracer__add_target(struct tracer *t, int pid);
 void tracer__remove_target(struct tracer *t, int pid);
 /*
  * Attaches every entry point of prov, filtered in the kernel to attach_pid
- * (-1: every process mapping the file; the programs filter). A file already
+ * (-1: every process mapping the file; the programs filter): uprobe_multi
+ * links (two per file, or one uprobe session with --sample-bytes on Linux
+ * >= 6.12) where the kernel has them (6.6), else one perf-event uprobe per
+ * probe point; MEMLEAKD_TEST_PERF_PROBES=1 and MEMLEAKD_TEST_NO_SESSION=1
+ * (tests only) force the older paths; -v says which. A file already
  * attached for attach_pid is skipped. On failure nothing of this provider
  * stays attached; 0, 1 when already attached, or -errno, with the failing
  * symbol and file in err. Never on a Go executable (-ENOTSUP): its return
@@ -121,7 +126,7 @@ void tracer__forget_pid(struct tracer *t, int pid);
  */
 bool tracer__per_process(const struct tracer *t);
 /*
- * Per-process probes: detaches pid's links (closed off this thread: each
+ * uprobe_multi links: detaches pid's links (closed off this thread: each
  * close waits for a grace period) and forgets the files probed for it.
  * In every mode: detaches pid's Go probes (tracer__attach_go) here, one
  * grace period each.
@@ -158,7 +163,9 @@ int tracer__held_fd(const struct tracer *t);
 size_t tracer__release_held_fd(int held_fd);
 /*
  * Detaches every probe and tracepoint: no process is held from now on.
- * The maps stay readable until tracer__destroy. Accepts NULL.
+ * uprobe_multi links close at once (one grace period, ~50-100 ms, for
+ * all), perf-event uprobes one grace period each. The maps stay readable
+ * until tracer__destroy. Accepts NULL.
  */
 void tracer__detach(struct tracer *t);
 /* snapshot's stack_reader_fn: raw frames of stack_id, cached after the first read. */

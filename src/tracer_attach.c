@@ -53,6 +53,16 @@ static const char *const entry_progs[FN_COUNT] = {
     [FN_MUNMAP] = "munmap_enter",
 };
 
+bool tracer__per_point_program(const char *prog_name)
+{
+	size_t fn;
+
+	for (fn = 0; fn < FN_COUNT; fn++)
+		if (entry_progs[fn] && !strcmp(entry_progs[fn], prog_name))
+			return true;
+	return false;
+}
+
 static int keep_link(struct tracer *t, struct bpf_link *link)
 {
 	if (ARRAY_RESERVE(t->links, t->links_cap, t->nr_links + 1, 32))
@@ -93,17 +103,21 @@ static int keep_pid_link(struct tracer *t, int pid, int fd)
 	return 0;
 }
 
-/* One uprobe_multi link: prog_name at offsets[0..nr) of file, for pid only. 0 or -errno. */
+/*
+ * One uprobe_multi link: prog_name at offsets[0..nr) of file, run as kind
+ * says, for pid only (-1: every process). 0 or -errno.
+ */
 static int attach_multi(struct tracer *t, int pid, const char *file, const char *prog_name,
-			const uint64_t *offsets, const uint64_t *cookies, size_t nr, int retprobe)
+			const uint64_t *offsets, const uint64_t *cookies, size_t nr,
+			enum uprobe_multi_kind kind)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(t->skel->obj, prog_name);
 	int fd;
 
-	if (!prog)
+	if (!prog || bpf_program__fd(prog) < 0)
 		return -ENOENT;
-	fd = uprobe_multi__attach(bpf_program__fd(prog), file, offsets, cookies, nr,
-				  retprobe ? UPROBE_MULTI_RETURN : UPROBE_MULTI_ENTRY, pid);
+	fd = uprobe_multi__attach(bpf_program__fd(prog), file, offsets, cookies, nr, kind,
+				  pid < 0 ? 0 : pid);
 	return fd < 0 ? fd : keep_pid_link(t, pid, fd);
 }
 
@@ -138,9 +152,36 @@ static const uint64_t entry_kinds[FN_COUNT] = {
 };
 
 /*
- * Per-process probes: two links per file, every entry probe in one
- * (alloc_enter, the cookie saying which function) and, last, every return
- * probe in the other. On failure, *failed is a point of the link that failed.
+ * Every entry point of a file as one uprobe session (alloc_session, the
+ * cookie saying which function): the return runs the same program unless
+ * its entry said to skip it. A return probe sits on the function's first
+ * instruction; an allocating function's entry site may sit past a flag
+ * compare only (probesite.c): the stack pointer is the same there, so the
+ * session's return is the return probe's. On failure, *failed is a point.
+ */
+static int attach_points_session(struct tracer *t, int pid, const char *file,
+				 const struct probe_point *points, size_t nr, size_t *failed)
+{
+	uint64_t offsets[PROBE_POINTS_MAX], cookies[PROBE_POINTS_MAX];
+	size_t i, n = 0;
+
+	*failed = 0;
+	for (i = 0; i < nr; i++)
+		if (!points[i].retprobe) {
+			offsets[n] = points[i].offset;
+			cookies[n++] = entry_kinds[points[i].fn];
+			*failed = i;
+		}
+	return n ? attach_multi(t, pid, file, "alloc_session", offsets, cookies, n,
+				UPROBE_MULTI_SESSION)
+		 : 0;
+}
+
+/*
+ * uprobe_multi links: two per file, every entry probe in one (alloc_enter,
+ * the cookie saying which function) and, last, every return probe in the
+ * other; or one session. On failure, *failed is a point of the link that
+ * failed.
  */
 static int attach_points_multi(struct tracer *t, int pid, const char *file,
 			       const struct probe_point *points, size_t nr, size_t *failed)
@@ -149,6 +190,8 @@ static int attach_points_multi(struct tracer *t, int pid, const char *file,
 	size_t i, n;
 	int pass, err;
 
+	if (t->use_session)
+		return attach_points_session(t, pid, file, points, nr, failed);
 	for (pass = 0; pass < 2; pass++) {
 		*failed = 0;
 		for (n = 0, i = 0; i < nr; i++)
@@ -158,7 +201,8 @@ static int attach_points_multi(struct tracer *t, int pid, const char *file,
 				*failed = i;
 			}
 		err = n ? attach_multi(t, pid, file, pass ? "alloc_return" : "alloc_enter", offsets,
-				       pass ? NULL : cookies, n, pass)
+				       pass ? NULL : cookies, n,
+				       pass ? UPROBE_MULTI_RETURN : UPROBE_MULTI_ENTRY)
 			: 0;
 		if (err)
 			return err;
@@ -238,9 +282,8 @@ static int attach_provider(struct tracer *t, int pid, const struct provider *pro
 		return -ENOENT;
 	}
 	nr = provider__probe_points(prov, t->trace_mmap, points);
-	err = t->per_process && pid >= 0
-		  ? attach_points_multi(t, pid, prov->attach_path, points, nr, &i)
-		  : attach_points_perf(t, pid, prov->attach_path, points, nr, &i);
+	err = t->use_multi ? attach_points_multi(t, pid, prov->attach_path, points, nr, &i)
+			   : attach_points_perf(t, pid, prov->attach_path, points, nr, &i);
 	if (err) {
 		snprintf(err_msg, err_len, "cannot attach to %s in '%s' (offset 0x%llx): %s",
 			 alloc_fn_names[points[i].fn], prov->path,
@@ -332,8 +375,9 @@ static int attach_hook(struct tracer *t, int attach_pid, const char *file, dev_t
 	 */
 	if (!attach_path__is(file, dev, inode))
 		return -ESTALE;
-	if (t->per_process && attach_pid >= 0)
-		err = attach_multi(t, attach_pid, file, prog_name, &offset, &cookie, 1, 0);
+	if (t->use_multi)
+		err = attach_multi(t, attach_pid, file, prog_name, &offset, &cookie, 1,
+				   UPROBE_MULTI_ENTRY);
 	else
 		err = attach_one(t, attach_pid, file, prog_name, offset, 0, cookie);
 	if (!err && !attach_path__is(file, dev, inode))
@@ -504,7 +548,7 @@ void tracer__detach_pid(struct tracer *t, int pid)
 	if (!t)
 		return;
 	detach_go_pid(t, pid);
-	if (!t->per_process) {
+	if (!t->use_multi) {
 		forget_files_of(t, pid, true);
 		return;
 	}

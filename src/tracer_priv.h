@@ -33,7 +33,7 @@ struct cached_stack {
 	uint64_t ips[];
 };
 
-/* A uprobe_multi link of one process (per-process probes). */
+/* A uprobe_multi link of one process (-1: of every process). */
 struct pid_link {
 	int pid;
 	int fd;
@@ -68,12 +68,17 @@ struct tracer {
 	struct bpf_link **links;
 	size_t nr_links, links_cap;
 	/*
-	 * Per-process probes (-f with uprobe_multi links): each process's own
-	 * links, closed off the drain loop by closer when it exits.
+	 * Every probe but Go's is a uprobe_multi link (Linux >= 6.6): one per
+	 * program and file, for a pid or (pid 0) every process, kept in
+	 * pid_links; a process's own closed off the drain loop by closer when
+	 * it exits, all of them at once at the end. Else perf-event uprobes,
+	 * one per probe point, in links.
 	 */
+	int use_multi;
 	/* Allocator entry and return as one uprobe session (alloc_session): --sample-bytes on
 	 * Linux >= 6.12. */
 	int use_session;
+	/* -f with uprobe_multi links: each process of the tree gets its own links. */
 	int per_process;
 	struct pid_link *pid_links;
 	size_t nr_pid_links, pid_links_cap;
@@ -93,6 +98,9 @@ struct tracer {
 	struct drain_ctx drain;
 	uint64_t daemon_counts[ML_CNT_MAX]; /* slots the daemon counts (tracer__count) */
 };
+
+/* Whether prog_name runs only as a perf-event probe of one entry point (tracer_attach.c). */
+bool tracer__per_point_program(const char *prog_name);
 
 /* Detaches every Go probe (tracer_attach.c), one grace period each. */
 void tracer__detach_go(struct tracer *t);
