@@ -160,7 +160,7 @@ struct ml_sampled_key {
  * Userspace sums the CPUs. Every way an allocation or free can be missed
  * has a slot here.
  */
-#define ML_CNT_EVENTS	       0  /* records submitted */
+#define ML_CNT_EVENTS	       0  /* unused: userspace counts the records it reads (slot kept) */
 #define ML_CNT_RB_DROPS	       1  /* ring buffer full: record lost */
 #define ML_CNT_STACK_COLLISION 2  /* stack map bucket held another stack (-EEXIST) */
 #define ML_CNT_STACK_FAIL      3  /* stack could not be read (-EFAULT, -ENOMEM ...) */
