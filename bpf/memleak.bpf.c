@@ -641,7 +641,22 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
 	return on_release(ctx, ML_EV_FREE, ptr, 0, true);
 }
 
-/* BPF_KPROBE works for uprobes: both receive the user pt_regs. */
+/*
+ * BPF_KPROBE works for uprobes: both receive the user pt_regs.
+ *
+ * What the hot-path programs cost per run (kernel.bpf_stats_enabled,
+ * mallocbench 200000 8 1 0 under -p, 2-core KVM guest, Linux 6.18; an
+ * empty program measures 35 ns there, the stats' own clock reads
+ * included):
+ *   malloc_enter (and the other entries)  76-90 ns (was 150-170 with a
+ *     hash-map stash): the task-storage slot (a few loads, created once
+ *     per thread), one clock read, the slot's fields.
+ *   free_enter  114-127 ns (was 134-180): the slot (is an allocator call
+ *     in flight?), one clock read, one ring buffer record.
+ *   alloc_return  the stack walk (fp ~1,000 ns, dwarf ~1,600 ns at 8
+ *     frames) and one record; with --sample-bytes 64k 124-165 ns on
+ *     average (was 200-295), the ~3% sampled blocks' walks included.
+ */
 
 SEC("uprobe")
 int BPF_KPROBE(malloc_enter, size_t size)
@@ -765,6 +780,11 @@ extern bool bpf_session_is_return(void) __weak __ksym;
  * the return, for an unsampled, nested, filtered or untraced call and for
  * free and munmap: a call with nothing to record costs one trap. A sampled
  * call stashes and returns RUN_RETURN (0); its return records the block.
+ * Cost, --sample-bytes 64k (same bench as above): 170-230 ns per run over
+ * entries, frees and the ~3% returns with their walks; the BPF work per
+ * malloc+free pair is about the uretprobe path's (an unsampled entry reads
+ * its return address for the nested-call check), but the return trap is
+ * gone: 1.55-2.0 us per pair against 1.98-2.72 us, same runs.
  */
 SEC("uprobe")
 int alloc_session(struct pt_regs *ctx)
