@@ -65,9 +65,8 @@ const volatile __u32 test_drop_records = 0;
 /*
  * sample_at_entry only: an unsampled call whose return probe the kernel
  * skips, so nothing marks its end. Kept to recognise the calls nested in
- * it (operator new calling malloc, realloc(NULL, n) calling malloc): a
- * deeper call is nested while the return address the call pushed is still
- * where it was (returning and calling again overwrites it).
+ * it (operator new calling malloc, realloc(NULL, n) calling malloc),
+ * see inside_unsampled.
  */
 #define STASH_UNSAMPLED 2
 
@@ -79,6 +78,7 @@ struct stash {
 	__u64 sp;      /* stack pointer at entry, to recognise nested calls */
 	__u64 ts_ns;   /* entry time: the ALLOC record's time too */
 	__u64 ra;      /* STASH_UNSAMPLED: the return address at sp */
+	__u64 ip;      /* STASH_UNSAMPLED: the allocator's entry point */
 	__u32 depth;   /* allocator calls nested inside this one */
 	__u8 kind;
 	__u8 state;   /* STASH_* */
@@ -97,14 +97,21 @@ struct stash {
 #define MAP_FAILED    (~0ULL)
 
 /* A nested call older than this is a stash whose return probe was missed. */
-#define STASH_MAX_AGE_NS 1000000000ULL
+#define STASH_MAX_AGE_NS   1000000000ULL
 /*
  * An allocator that tail-jumps into another (glibc's reallocarray jumps to
  * realloc) enters it with the same stack pointer, within nanoseconds; both
  * return probes then fire on the one return. A same-sp entry this soon is
  * that, not a missed return (which would need a whole call in between).
  */
-#define TAIL_CALL_MAX_NS 10000000ULL
+#define TAIL_CALL_MAX_NS   10000000ULL
+/*
+ * A call nested in an allocator is made from the allocator's own code:
+ * its return address lies this near the outer allocator's entry point
+ * (operator new and the malloc it calls, realloc and malloc, malloc and
+ * the mmap its sysmalloc calls are each in one object file).
+ */
+#define NESTED_CALLER_NEAR (1ULL << 20)
 
 /*
  * The per-thread stash: task local storage, found through the task in a
@@ -342,19 +349,30 @@ static __always_inline __u64 return_address_at(__u64 sp)
 
 /*
  * sample_at_entry: true when this call (of kind, at sp) runs inside an
- * unsampled call that has not returned (STASH_UNSAMPLED): deeper than it,
- * with its return address still in place; or at the same sp with that
- * return address, a reallocarray tail-jumping into realloc. A call made
- * after it returned finds the slot overwritten by its own caller's call.
+ * unsampled call that has not returned (STASH_UNSAMPLED), whose end no
+ * probe saw. Nested: within TAIL_CALL_MAX_NS of it, and either
+ * - at the same sp with the same return address: glibc's reallocarray
+ *   tail-jumping into realloc (a new call from that site is reallocarray
+ *   again); or
+ * - deeper, with its return address still in its slot (once it returned,
+ *   the next call its caller makes overwrites the slot), called from code
+ *   near its entry point (a caller whose frame merely covers the stale
+ *   slot is elsewhere). Reads user memory only for calls that close.
  */
 static __always_inline bool inside_unsampled(struct stash *s, __u32 kind, __u64 sp, __u64 now)
 {
+	__u64 caller;
+
 	if (s->state != STASH_UNSAMPLED || !s->ra || sp > s->sp ||
-	    now - s->ts_ns >= STASH_MAX_AGE_NS)
+	    now - s->ts_ns >= TAIL_CALL_MAX_NS)
 		return false;
-	if (sp == s->sp && !(s->kind == KIND_REALLOCARRAY && kind == KIND_REALLOC))
+	if (sp == s->sp)
+		return s->kind == KIND_REALLOCARRAY && kind == KIND_REALLOC &&
+		       return_address_at(sp) == s->ra;
+	if (return_address_at(s->sp) != s->ra)
 		return false;
-	return return_address_at(s->sp) == s->ra;
+	caller = return_address_at(sp);
+	return caller - s->ip + NESTED_CALLER_NEAR < 2 * NESTED_CALLER_NEAR;
 }
 
 /* sample_at_entry: whether the block this call makes is recorded (filters, then the draw). */
@@ -424,6 +442,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 			s->kind = kind;
 			s->depth = 0;
 			s->ra = return_address_at(sp);
+			s->ip = PT_REGS_IP(ctx);
 			return SKIP_RETURN;
 		}
 	}
