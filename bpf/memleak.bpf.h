@@ -104,6 +104,11 @@ __hidden void unwind_inherit(__u32 parent, __u32 child);
 
 /* --- sample.bpf.c -------------------------------------------------------- */
 
+/* The byte countdown alone: true when an allocation of size bytes is sampled. */
+__hidden bool sample_draw(__u64 size);
+/* Adds a sampled block to the set; false (counted) when the set is full. */
+__hidden bool sample_remember(__u64 addr);
+/* sample_draw, then sample_remember when drawn. */
 __hidden bool sample_take(__u64 addr, __u64 size);
 __hidden bool sample_forget(__u64 addr);
 

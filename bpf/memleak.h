@@ -55,7 +55,7 @@ struct ml_event {
 	__s32 stack_id;	 /* fp: id in the stacks map; -errno when capture failed */
 	__u64 addr;	 /* block address */
 	__u64 size;	 /* requested bytes (ALLOC only) */
-	__u64 ts_ns;	 /* bpf_ktime_get_ns() */
+	__u64 ts_ns;	 /* bpf_ktime_get_ns(); ALLOC, MMAP: at the allocator's entry */
 	__u64 stack_key; /* dwarf: key in the dwarf_stacks map (0 with stack_id < 0) */
 };
 
@@ -160,12 +160,12 @@ struct ml_sampled_key {
  * Userspace sums the CPUs. Every way an allocation or free can be missed
  * has a slot here.
  */
-#define ML_CNT_EVENTS	       0  /* records submitted */
+#define ML_CNT_EVENTS	       0  /* unused: userspace counts the records it reads (slot kept) */
 #define ML_CNT_RB_DROPS	       1  /* ring buffer full: record lost */
 #define ML_CNT_STACK_COLLISION 2  /* stack map bucket held another stack (-EEXIST) */
 #define ML_CNT_STACK_FAIL      3  /* stack could not be read (-EFAULT, -ENOMEM ...) */
 #define ML_CNT_STASH_MISS      4  /* return probe without its entry (attached mid-call) */
-#define ML_CNT_STASH_FULL      5  /* per-thread stash map full: call not tracked */
+#define ML_CNT_STASH_FULL      5  /* no per-thread stash slot (task storage): call not tracked */
 #define ML_CNT_STASH_STALE     6  /* entry found an abandoned stash (return probe missed) */
 #define ML_CNT_MEMPTR_FAULT    7  /* posix_memalign: *memptr could not be read */
 #define ML_CNT_REALLOC_FAILED  8  /* realloc failed after its FREE was sent (block kept) */

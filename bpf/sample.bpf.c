@@ -7,6 +7,9 @@
  * scale it back without bias by size. Only sampled blocks are remembered
  * here, so the frees of the others never leave the kernel.
  * memleak.bpf.h's sample_alloc()/sample_free() call in only when sampling.
+ * With uprobe sessions (sample_at_entry) the entry draws (sample_draw:
+ * the size is known there, and an unsampled call skips its return probe)
+ * and the return only remembers the block (sample_remember).
  */
 #include "memleak.bpf.h"
 
@@ -42,13 +45,11 @@ static __always_inline __u64 next_sample_step(void)
 	return step && *step ? *step : sample_bytes;
 }
 
-/* True when this allocation is sampled; remembers it. */
-__hidden bool sample_take(__u64 addr, __u64 size)
+/* The countdown: true when an allocation of size bytes crosses zero (then drawn anew). */
+__hidden bool sample_draw(__u64 size)
 {
-	struct ml_sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
 	__u32 zero = 0;
 	__s64 *left;
-	__u8 one = 1;
 
 	left = bpf_map_lookup_elem(&sample_countdown, &zero);
 	if (!left)
@@ -57,11 +58,26 @@ __hidden bool sample_take(__u64 addr, __u64 size)
 	if (*left > 0)
 		return false;
 	*left = (__s64)next_sample_step();
+	return true;
+}
+
+/* Remembers a sampled block, so its free is sent; false (counted) when the set is full. */
+__hidden bool sample_remember(__u64 addr)
+{
+	struct ml_sampled_key key = {.tgid = bpf_get_current_pid_tgid() >> 32, .addr = addr};
+	__u8 one = 1;
+
 	if (bpf_map_update_elem(&sampled, &key, &one, BPF_ANY)) {
 		count(ML_CNT_SAMPLE_FULL);
 		return false;
 	}
 	return true;
+}
+
+/* True when this allocation is sampled; remembers it. */
+__hidden bool sample_take(__u64 addr, __u64 size)
+{
+	return sample_draw(size) && sample_remember(addr);
 }
 
 /* True when the freed block was sampled; forgets it. */
