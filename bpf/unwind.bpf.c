@@ -271,6 +271,16 @@ int unwind_rule_at(struct ml_unwind_proc *proc, __u32 gen, __u64 lookup, struct 
 static __always_inline bool read_frame(struct walk *w, const struct frame_rule *rule, __u64 cfa,
 				       __u64 *ra)
 {
+	__u64 pair[2];
+
+	if (rule->rbp_off == -16) {
+		/* push %rbp right after the call, the usual prologue: one read for both. */
+		if (bpf_probe_read_user(pair, sizeof(pair), (void *)(cfa - 16)))
+			return false;
+		w->bp = pair[0];
+		*ra = pair[1];
+		return true;
+	}
 	return read_word(cfa - 8, ra) && (!rule->rbp_off || read_word(cfa + rule->rbp_off, &w->bp));
 }
 
