@@ -376,9 +376,9 @@ static long unwind_step(__u32 index, void *data)
  * return address in the allocator's caller) and stores it in dwarf_stacks.
  * Returns the stack's key, or 0 when no stack was stored.
  *
- * Cost (bpf_stats, mallocbench 200000 8 1 0: 12 frames, 2 CPUs under
- * load): alloc_return ~1,100-1,350 ns with this walk, ~1,300-1,600 with
- * --unwind fp, ~2,100-2,900 before the per-PC cache. Per frame on a cache
+ * Cost (bpf_stats, mallocbench 200000 8 1 0: 12 frames, medians on a quiet
+ * 2-CPU KVM guest): alloc_return ~900 ns with this walk, ~1,150 with
+ * --unwind fp, ~1,800 before the per-PC cache. Per frame on a cache
  * hit: the bpf_loop step, one call, two inlined per-CPU array lookups, one
  * user read (the FNV step and the ips store are noise). Per walk: the
  * unwind_procs hash lookup, the nesting counter (needed: scratch slot and
