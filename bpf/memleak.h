@@ -133,7 +133,13 @@ struct ml_unwind_map {
 #define ML_MAX_UNWIND_MAPS 256
 struct ml_unwind_proc {
 	__u32 nr;
-	__u32 pad;
+	/*
+	 * Names the mapping list (nr and maps): equal lists get equal numbers,
+	 * a changed list a new one, never reused in a run. Key of the walker's
+	 * per-PC cache, so replacing a process's mappings invalidates what it
+	 * cached. 0: do not cache.
+	 */
+	__u32 gen;
 	struct ml_unwind_map maps[ML_MAX_UNWIND_MAPS];
 };
 

@@ -33,6 +33,9 @@ struct unwinder {
 	bool warned_full;
 	/* PIDs told they map too many files: maps are re-read every 0.5 s, say it once. */
 	struct hmap warned_many_maps;
+	/* Mapping lists seen (two hashes of nr and maps) -> their gen (uint32_t). */
+	struct hmap generations;
+	uint32_t last_gen;
 };
 
 struct unwinder *unwinder__new(void)
@@ -43,6 +46,7 @@ struct unwinder *unwinder__new(void)
 		return NULL;
 	hmap__init(&u->warned_many_maps, 0);
 	hmap__init(&u->module_index, sizeof(size_t));
+	hmap__init(&u->generations, sizeof(uint32_t));
 	return u;
 }
 
@@ -58,6 +62,7 @@ void unwinder__destroy(struct unwinder *u)
 	free(u->rows);
 	hmap__free(&u->warned_many_maps);
 	hmap__free(&u->module_index);
+	hmap__free(&u->generations);
 	elf_files__free(u->own_files);
 	free(u);
 }
@@ -193,6 +198,55 @@ static void warn_many_maps(struct unwinder *u, int pid)
 	       pid, ML_MAX_UNWIND_MAPS);
 }
 
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* Two independent 64-bit hashes of the list's words: nr, then each mapping's fields. */
+static struct hmap_key list_key(const struct ml_unwind_proc *proc)
+{
+	struct hmap_key key = {.a = 0xcbf29ce484222325ULL, .b = mix64(proc->nr)};
+	const struct ml_unwind_map *m;
+	uint64_t words[4];
+	size_t i, k;
+
+	key.a = (key.a ^ proc->nr) * 0x100000001b3ULL;
+	for (i = 0; i < proc->nr; i++) {
+		m = &proc->maps[i];
+		words[0] = m->start;
+		words[1] = m->end;
+		words[2] = m->bias;
+		words[3] = (uint64_t)m->row_start << 32 | m->row_count;
+		for (k = 0; k < 4; k++) {
+			key.a = (key.a ^ words[k]) * 0x100000001b3ULL;
+			key.b = mix64(key.b ^ words[k]) + 0x9e3779b97f4a7c15ULL;
+		}
+	}
+	return key;
+}
+
+/*
+ * The list's gen: the one an equal list got before (the 0.5 s refresh that
+ * finds nothing new changes nothing, a fork's child keeps its parent's
+ * cache), else the next. 0 (uncached) when out of memory.
+ */
+static uint32_t generation_of(struct unwinder *u, const struct ml_unwind_proc *proc)
+{
+	bool fresh = false;
+	uint32_t *gen = hmap__put(&u->generations, list_key(proc), &fresh);
+
+	if (!gen || (fresh && u->last_gen == UINT32_MAX))
+		return 0;
+	if (fresh)
+		*gen = ++u->last_gen;
+	return *gen;
+}
+
 int unwinder__add_process(struct unwinder *u, int pid, const struct procmaps *maps,
 			  struct ml_unwind_proc *proc)
 {
@@ -213,6 +267,7 @@ int unwinder__add_process(struct unwinder *u, int pid, const struct procmaps *ma
 		fill_map(module_for(u, pid, m), m, &proc->maps[proc->nr]);
 		proc->nr++;
 	}
+	proc->gen = generation_of(u, proc);
 	return 0;
 }
 

@@ -35,7 +35,9 @@ void unwinder__set_capacity(struct unwinder *u, size_t max_rows);
 /*
  * Fills proc with pid's executable file mappings (maps as read from
  * /proc/PID/maps), building tables for modules not seen before. Modules
- * that cannot be opened or carry no CFI get row_count 0. 0 or -errno.
+ * that cannot be opened or carry no CFI get row_count 0. proc->gen names
+ * the list: the same for an equal list (of any pid), a new one otherwise,
+ * never reused by u (the BPF walker caches rules by gen and pc). 0 or -errno.
  */
 int unwinder__add_process(struct unwinder *u, int pid, const struct procmaps *maps,
 			  struct ml_unwind_proc *proc);

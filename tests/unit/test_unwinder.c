@@ -225,6 +225,70 @@ static void test_unwinder_too_many_maps_warned_once(void **state)
 	unwinder__destroy(u);
 }
 
+/* The index of the first executable file mapping in maps from index from on, or maps->nr. */
+static size_t next_exec_file(const struct procmaps *maps, size_t from)
+{
+	while (from < maps->nr && !(maps->maps[from].exec && maps->maps[from].inode))
+		from++;
+	return from;
+}
+
+/*
+ * gen names a mapping list for the walker's per-PC cache: the same list
+ * (any pid, any refresh) keeps its gen; a mapping dropped (dlclose) or
+ * another file at the same address (dlopen after dlclose) gets a new one,
+ * and an old list seen again its old one.
+ */
+static void test_unwinder_generations(void **state)
+{
+	struct ml_unwind_proc *proc = calloc(1, sizeof(*proc));
+	struct unwinder *u = unwinder__new();
+	struct procmaps *maps = NULL, *fewer = NULL, *swapped = NULL;
+	size_t first, second;
+	uint32_t gen, dropped;
+
+	(void)state;
+	assert_non_null(proc);
+	assert_non_null(u);
+	check_eq(procmaps__read(getpid(), &maps), 0);
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	gen = proc->gen;
+	assert_true(gen != 0);
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	check_eq(proc->gen, gen);
+	check_eq(unwinder__add_process(u, 4000001, maps, proc), 0); /* a forked child */
+	check_eq(proc->gen, gen);
+
+	first = next_exec_file(maps, 0);
+	second = next_exec_file(maps, first + 1);
+	assert_true(second < maps->nr);
+	/* The first executable file unmapped: */
+	check_eq(procmaps__dup(maps, &fewer), 0);
+	fewer->maps[first].exec = false;
+	check_eq(unwinder__add_process(u, getpid(), fewer, proc), 0);
+	assert_true(proc->gen != 0);
+	assert_true(proc->gen != gen);
+	dropped = proc->gen;
+	/* Another file where it was, same addresses: */
+	check_eq(procmaps__dup(maps, &swapped), 0);
+	swapped->maps[first].dev = maps->maps[second].dev;
+	swapped->maps[first].inode = maps->maps[second].inode;
+	swapped->maps[first].pgoff = maps->maps[second].pgoff;
+	check_eq(unwinder__add_process(u, getpid(), swapped, proc), 0);
+	assert_true(proc->gen != gen);
+	assert_true(proc->gen != dropped);
+	check_eq(unwinder__add_process(u, getpid(), fewer, proc), 0);
+	check_eq(proc->gen, dropped);
+	/* And back: the old list's gen. */
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	check_eq(proc->gen, gen);
+	procmaps__free(swapped);
+	procmaps__free(fewer);
+	procmaps__free(maps);
+	unwinder__destroy(u);
+	free(proc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +296,7 @@ int main(void)
 	    cmocka_unit_test(test_unwinder_capacity),
 	    cmocka_unit_test(test_unwinder_many_modules),
 	    cmocka_unit_test(test_unwinder_too_many_maps_warned_once),
+	    cmocka_unit_test(test_unwinder_generations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
