@@ -96,21 +96,24 @@ static int32_t intern_key(struct key_index *x, unsigned int max_ids, uint64_t ke
 	return (int32_t)x->nr++;
 }
 
+/* A drain's budget is spent: libbpf stops there, the record just handled consumed. */
+#define DRAIN_BUDGET_SPENT (-EAGAIN)
+
 static int dispatch_record(void *ctx, void *data, size_t size)
 {
-	const struct drain_ctx *d = ctx;
+	struct drain_ctx *d = ctx;
 	struct ml_event event;
 
 	if (size < sizeof(struct ml_event))
 		return 0;
 	if (!d->index || !((struct ml_event *)data)->stack_key) {
 		d->on_event(d->ctx, data);
-		return 0;
+	} else {
+		memcpy(&event, data, sizeof(event));
+		event.stack_id = intern_key(d->index, d->max_ids, event.stack_key);
+		d->on_event(d->ctx, &event);
 	}
-	memcpy(&event, data, sizeof(event));
-	event.stack_id = intern_key(d->index, d->max_ids, event.stack_key);
-	d->on_event(d->ctx, &event);
-	return 0;
+	return --d->left ? 0 : DRAIN_BUDGET_SPENT;
 }
 
 /* Nesting depth of memleakd's PID namespace: the NSpid line lists one PID per level. */
@@ -407,6 +410,8 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	t->drain.ctx = opts->ctx;
 	t->drain.index = t->unwind_dwarf ? &t->index : NULL;
 	t->drain.max_ids = t->max_ids;
+	t->drain.budget = 2 * (opts->ringbuf_bytes + ML_LIFE_RINGBUF_BYTES) /
+			  (sizeof(struct ml_event) + BPF_RINGBUF_HDR_SZ);
 	t->rb =
 	    ring_buffer__new(bpf_map__fd(t->skel->maps.events), dispatch_record, &t->drain, NULL);
 	if (!t->rb) {
@@ -573,7 +578,11 @@ int tracer__epoll_fd(const struct tracer *t)
 
 int tracer__drain(struct tracer *t)
 {
-	return ring_buffer__consume(t->rb);
+	int n;
+
+	t->drain.left = t->drain.budget;
+	n = ring_buffer__consume(t->rb);
+	return n == DRAIN_BUDGET_SPENT ? (int)t->drain.budget : n;
 }
 
 int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX])

@@ -136,7 +136,12 @@ void tracer__detach_pid(struct tracer *t, int pid);
 size_t tracer__nr_links(const struct tracer *t);
 /* An fd that polls readable when records wait (past the wakeup threshold). */
 int tracer__epoll_fd(const struct tracer *t);
-/* Hands every waiting record to on_event. Records consumed, or -errno. */
+/*
+ * Hands the waiting records to on_event: every one queued when it started,
+ * and at most twice what the ring buffers hold, so producers faster than
+ * the daemon cannot keep it here (signals, reports) for ever. Records
+ * consumed, or -errno.
+ */
 int tracer__drain(struct tracer *t);
 /* Loss and health counters summed over CPUs, with the daemon's own. 0 or -errno. */
 int tracer__counters(const struct tracer *t, uint64_t counters[ML_CNT_MAX]);

@@ -26,6 +26,13 @@ struct drain_ctx {
 	void *ctx;
 	struct key_index *index; /* NULL in fp mode */
 	unsigned int max_ids;
+	/*
+	 * Records one drain may take: twice what both ring buffers hold, so
+	 * every record queued when it started is taken, and producers faster
+	 * than the daemon cannot keep it in one drain for ever.
+	 */
+	size_t budget;
+	size_t left; /* of the budget, in the drain under way */
 };
 
 struct cached_stack {

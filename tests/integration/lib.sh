@@ -100,7 +100,16 @@ finish_traced() {
 	wait_for "$FIXTURE_OUT" "$1" 30 || fail "fixture did not print '$1':" "$(cat "$FIXTURE_OUT")"
 	sleep 0.5
 	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit on SIGINT:" "$(stuck_report "$ML_PID" "$ML_ERR")"
+}
+
+# stuck_report PID ERRFILE: what a memleakd that does not exit is doing: the
+# end of its stderr and every thread's backtrace (for a failure message).
+stuck_report() {
+	echo "stderr (last lines):"
+	tail -n 15 "$2" 2>/dev/null
+	echo "backtraces:"
+	timeout 20 gdb -q -batch -p "$1" -ex "thread apply all bt 12" 2>/dev/null | grep -E '^(Thread|#)' | head -n 60
 }
 
 # wait_exit PID SECONDS: sets EXIT_CODE; 1 if still running after SECONDS.

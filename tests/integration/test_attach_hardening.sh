@@ -27,7 +27,7 @@ test_attach_before_exec() {
 		bash -c "sleep 0.$(printf %03d $delay); exec '$FIX/leaker' malloc 10 --exit" >"$out" 2>&1 &
 		FIXTURE_PID=$!
 		track_pid "$FIXTURE_PID"
-		timeout 60 "$MEMLEAKD" -p "$FIXTURE_PID" -i 1 >"$WORK/exec.$i.report" 2>"$err" &
+		timeout 60 "$MEMLEAKD" -v -p "$FIXTURE_PID" -i 1 >"$WORK/exec.$i.report" 2>"$err" &
 		ML_PID=$!
 		track_pid "$ML_PID"
 		ml_ready_or_exit "$err" "$ML_PID" ||
@@ -36,7 +36,10 @@ test_attach_before_exec() {
 		kill -USR1 "$FIXTURE_PID"
 		wait_exit "$ML_PID" 30 || fail "run $i: memleakd did not end with its target"
 		expect_eq "run $i: exit code" 0 "$EXIT_CODE" "$(cat "$err")"
-		grep -q "tracing pid $FIXTURE_PID (leaker) through" "$err" ||
+		# Traced as leaker from the start, or as the shell and then through its
+		# exec (the shell may still be sleeping when memleakd attaches, on a
+		# loaded machine even in the runs meant to exec first).
+		grep -Eq "tracing pid $FIXTURE_PID \(leaker\) through|pid $FIXTURE_PID exec'd leaker" "$err" ||
 			fail "run $i: not traced as leaker:" "$(cat "$err")"
 		grep -q leak_inner "$WORK/exec.$i.report" ||
 			fail "run $i: leak not reported:" "$(cat "$WORK/exec.$i.report")" "$(cat "$err")"

@@ -100,5 +100,5 @@ test_system_wide_spares_valgrind() {
 	expect_eq "valgrind's exit status" 0 "$?" "$(cat "$vg_out")"
 	grep -q SIGTRAP "$vg_out" && fail "valgrind run got SIGTRAP:" "$(cat "$vg_out")"
 	kill -INT "$ML_PID"
-	wait_exit "$ML_PID" 20 || fail "memleakd did not exit"
+	wait_exit "$ML_PID" 20 || fail "memleakd did not exit:" "$(stuck_report "$ML_PID" "$ML_ERR")"
 }
