@@ -79,17 +79,7 @@ if fd >= 0:
 	HOLDER=$!
 }
 
-prog_stats() {
-	local ids
-	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | tr '\n' ' ')
-	bpftool -j prog show | python3 -c '
-import json, sys
-ids = set(int(i) for i in sys.argv[1].split())
-for p in json.load(sys.stdin):
-    if p.get("id") in ids:
-        print(p["id"], p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0))
-' "$ids"
-}
+. "$(dirname "$0")/prog_stats.sh"
 
 # one_run MODE: one traced mallocbench; writes "name runs run_time_ns" per
 # program that ran to $WORK/MODE.progs.N and the wall ns/pair to $WORK/MODE.wall.
