@@ -32,6 +32,11 @@ extern const volatile __u64 pidns_dev;
 extern const volatile __u64 pidns_ino;
 /* --sample-bytes mean, 0: every allocation (sample.bpf.c). */
 extern const volatile __u64 sample_bytes;
+/*
+ * --unwind dwarf: the walker follows the .eh_frame rows; false with --unwind
+ * fp: every frame by its frame pointer, no table looked at (unwind.bpf.c).
+ */
+extern const volatile bool walk_cfi;
 
 static __always_inline void count(__u32 slot)
 {
