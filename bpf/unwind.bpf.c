@@ -308,7 +308,7 @@ static long unwind_step(__u32 index, void *data)
 {
 	struct walk *w = data;
 	struct frame_rule rule = {};
-	__u64 lookup, cfa = 0, ra, saved_bp;
+	__u64 lookup, cfa = 0, ra, link[2]; /* link: the saved rbp, the return address */
 	__u32 nr = (__u32)w->out->nr;
 	bool switching = false;
 
@@ -357,12 +357,13 @@ static long unwind_step(__u32 index, void *data)
 			return 1;
 		}
 		/* fp mode: a chain into unreadable memory ends there, as the kernel's walk does. */
-		if (!read_word(w->bp, &saved_bp) || !read_word(w->bp + 8, &ra)) {
+		if (bpf_probe_read_user(link, sizeof(link), (void *)w->bp)) {
 			w->stop = walk_cfi ? ML_CNT_UNWIND_FAULT : STOP_DONE;
 			return 1;
 		}
 		cfa = w->bp + 16;
-		w->bp = saved_bp;
+		w->bp = link[0];
+		ra = link[1];
 		if (walk_cfi && !w->go)
 			count(ML_CNT_UNWIND_NOCFI);
 	}
