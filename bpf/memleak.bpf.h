@@ -84,7 +84,7 @@ static __always_inline __u64 ringbuf_wakeup(void *ringbuf, __u64 threshold)
 
 /*
  * A record in "events" (drops counted) with the user stack at ctx, taken as
- * allocation records take theirs: fp stack_id, or dwarf stack_key (the
+ * allocation records take theirs: stack_key, in fp and dwarf mode (the
  * walker may follow stack_switches frame-pointer links down into another
  * stack, see dwarf_unwind).
  */
