@@ -655,9 +655,10 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
  *     per thread), one clock read, the slot's fields.
  *   free_enter  114-127 ns (was 134-180): the slot (is an allocator call
  *     in flight?), one clock read, one ring buffer record.
- *   alloc_return  the stack walk (fp ~1,000 ns, dwarf ~1,600 ns at 8
- *     frames) and one record; with --sample-bytes 64k 124-165 ns on
- *     average (was 200-295), the ~3% sampled blocks' walks included.
+ *   alloc_return  the stack walk (fp ~560 ns, was ~1,040 with
+ *     bpf_get_stackid; dwarf ~780 ns; 8 frames below main) and one
+ *     record; with --sample-bytes 64k 124-165 ns on average (was
+ *     200-295), the ~3% sampled blocks' walks included.
  */
 
 SEC("uprobe")
