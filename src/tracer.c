@@ -26,9 +26,10 @@
 #define SAMPLED_MAX (1u << 20)
 
 /*
- * dwarf mode: distinct stacks remembered here, as a multiple of the kernel
- * map's slots. Stacks holding no memory are pruned from the kernel map
- * (their frames stay cached here), so the map serves many more stacks.
+ * Distinct stacks remembered here, as a multiple of the kernel map's slots
+ * (dwarf_stacks, in both unwind modes). Stacks holding no memory are pruned
+ * from the kernel map (their frames stay cached here), so the map serves
+ * many more stacks.
  */
 #define DWARF_IDS_PER_SLOT 8
 
@@ -324,7 +325,7 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	skel->rodata->max_size = opts->max_size;
 	skel->rodata->wakeup_bytes = opts->ringbuf_bytes / 2;
 	set_pidns(skel);
-	skel->rodata->unwind_dwarf = opts->unwind_dwarf != 0;
+	skel->rodata->walk_cfi = opts->unwind_dwarf != 0;
 	skel->rodata->filter_targets = opts->filter_targets != 0;
 	skel->rodata->system_wide = opts->system_wide != 0;
 	skel->rodata->follow_forks = opts->follow_forks != 0;
@@ -341,12 +342,8 @@ static int configure(struct tracer *t, const struct tracer_opts *opts)
 	err = bpf_map__set_max_entries(skel->maps.sampled, opts->sample_bytes ? SAMPLED_MAX : 1);
 	if (err)
 		return err;
-	/* Only the map of the chosen mode gets its full size. */
-	err =
-	    bpf_map__set_max_entries(skel->maps.stacks, opts->unwind_dwarf ? 1 : opts->stack_slots);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.dwarf_stacks,
-					       opts->unwind_dwarf ? opts->stack_slots : 1);
+	/* Both modes store their stacks in dwarf_stacks; only dwarf mode has rows. */
+	err = bpf_map__set_max_entries(skel->maps.dwarf_stacks, opts->stack_slots);
 	if (!err)
 		err = bpf_map__set_max_entries(
 		    skel->maps.unwind_rows,
@@ -382,9 +379,9 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 	t->unwind_dwarf = opts->unwind_dwarf;
 	t->trace_mmap = opts->trace_mmap;
 	t->sample_bytes = opts->sample_bytes;
-	t->max_ids = opts->stack_slots * (opts->unwind_dwarf ? DWARF_IDS_PER_SLOT : 1);
+	t->max_ids = opts->stack_slots * DWARF_IDS_PER_SLOT;
 	t->stacks = calloc(t->max_ids, sizeof(*t->stacks));
-	if (t->unwind_dwarf && key_index_init(&t->index, t->max_ids)) {
+	if (key_index_init(&t->index, t->max_ids)) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -408,7 +405,7 @@ int tracer__open(const struct tracer_opts *opts, struct tracer **out)
 		goto fail;
 	t->drain.on_event = opts->on_event;
 	t->drain.ctx = opts->ctx;
-	t->drain.index = t->unwind_dwarf ? &t->index : NULL;
+	t->drain.index = &t->index;
 	t->drain.max_ids = t->max_ids;
 	t->drain.budget = 2 * (opts->ringbuf_bytes + ML_LIFE_RINGBUF_BYTES) /
 			  (sizeof(struct ml_event) + BPF_RINGBUF_HDR_SZ);
@@ -536,7 +533,7 @@ int tracer__prune_stacks(struct tracer *t, const bool *in_use, size_t nr_in_use)
 	uint32_t id;
 
 	/* Fewer stacks ever seen than half the slots: the map cannot be half full. */
-	if (!t->unwind_dwarf || t->index.nr < t->stack_slots / 2)
+	if (t->index.nr < t->stack_slots / 2)
 		return 0;
 	doomed = malloc(t->stack_slots * sizeof(*doomed));
 	if (!doomed)
@@ -666,7 +663,7 @@ size_t tracer__take_old_holds(struct tracer *t, uint64_t before_ns, int *pids, s
 	return nr;
 }
 
-/* The frames of stack_id from the map of the mode in use; 0 or -1 with errno. */
+/* The frames of stack_id from dwarf_stacks (both unwind modes); 0 or -1 with errno. */
 static int read_raw_stack(struct tracer *t, int32_t stack_id, __u64 raw[ML_MAX_STACK_DEPTH],
 			  uint32_t *nr)
 {
@@ -674,14 +671,6 @@ static int read_raw_stack(struct tracer *t, int32_t stack_id, __u64 raw[ML_MAX_S
 	uint64_t key;
 
 	*nr = 0;
-	if (!t->unwind_dwarf) {
-		if (bpf_map__lookup_elem(t->skel->maps.stacks, &stack_id, sizeof(stack_id), raw,
-					 ML_MAX_STACK_DEPTH * sizeof(__u64), 0))
-			return -1;
-		while (*nr < ML_MAX_STACK_DEPTH && raw[*nr])
-			(*nr)++;
-		return 0;
-	}
 	if ((size_t)stack_id >= t->index.nr) {
 		errno = ENOENT;
 		return -1;

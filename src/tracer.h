@@ -25,7 +25,7 @@ struct tracer_opts {
 	uint64_t max_size;
 	unsigned int stack_slots;
 	size_t ringbuf_bytes;  /* power of two, multiple of the page size */
-	int unwind_dwarf;      /* walk .eh_frame tables in BPF instead of frame pointers */
+	int unwind_dwarf;      /* walk .eh_frame tables in BPF, not frame pointers only */
 	uint64_t sample_bytes; /* byte-based sampling mean; 0 = every allocation */
 	size_t unwind_rows;    /* capacity of the unwind row array (dwarf only) */
 	/*
@@ -108,7 +108,7 @@ int tracer__load_rows(struct tracer *t, const struct ml_unwind_row *rows, uint32
 /* Sets the executable mappings the walker uses for pid. 0 or -errno. */
 int tracer__set_unwind_proc(struct tracer *t, int pid, const struct ml_unwind_proc *proc);
 /*
- * dwarf mode: once the kernel's stack map is half full, deletes the stacks
+ * Once the kernel's stack map (dwarf_stacks, both modes) is half full, deletes the stacks
  * whose id is not marked in in_use[0..nr_in_use) (they hold no memory);
  * their frames stay cached here, and a stack seen again is stored again.
  * Stacks deleted, or -errno.

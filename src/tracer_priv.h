@@ -13,7 +13,7 @@
 
 #include "tracer.h"
 
-/* dwarf mode: 64-bit stack keys from BPF, interned as dense ids. */
+/* 64-bit stack keys from BPF (dwarf_stacks, both unwind modes), interned as dense ids. */
 struct key_index {
 	uint64_t *keys; /* open addressing, 0 = empty */
 	uint32_t *ids;
@@ -24,7 +24,7 @@ struct key_index {
 struct drain_ctx {
 	tracer_event_fn on_event;
 	void *ctx;
-	struct key_index *index; /* NULL in fp mode */
+	struct key_index *index;
 	unsigned int max_ids;
 	/*
 	 * Records one drain may take: twice what both ring buffers hold, so
