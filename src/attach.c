@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "emulated.h"
@@ -17,26 +21,58 @@
 #define READY_STEP_MAX_MS 100
 
 /*
+ * Whether pid's image is set up: its auxiliary vector, which exec writes
+ * once it has mapped the program and its loader, names the program
+ * headers. A new address space holds zeros until then, so maps read in
+ * between show the program without its loader (or nothing yet).
+ */
+static bool image_set_up(int pid)
+{
+	uint64_t auxv[2 * 64];
+	char path[64];
+	ssize_t len;
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* gone or not ours to read: nothing to wait for */
+	len = read(fd, auxv, sizeof(auxv));
+	close(fd);
+	for (i = 0; len > 0 && i + 1 < (size_t)len / sizeof(auxv[0]); i += 2)
+		if (auxv[i] == AT_PHDR)
+			return true;
+	return len < 0;
+}
+
+/*
  * Whether pid may map an allocator soon: alive, running (one stopped, as
  * memleakd holds it at exec, maps nothing until resumed), and either in
- * the middle of an exec (its maps unreadable: err) or a dynamically linked
- * image whose loader has not mapped libc yet.
+ * the middle of an exec (its maps unreadable: err, or its image not set up
+ * yet) or a dynamically linked image whose loader has not mapped libc yet.
  */
 static bool still_loading(struct elf_files *files, int pid, int pidfd, int err)
 {
 	struct loader_hook hook;
 	struct procmaps *maps;
+	bool set_up;
 
 	if (proc__gone(pid, pidfd) || proc__stopped(pid))
 		return false;
 	if (err)
 		return err == -ENOENT || err == -ESRCH;
+	/* Before the maps: once set up, its loader (if it has one) is in them. */
+	set_up = image_set_up(pid);
 	if (procmaps__read(pid, &maps))
 		return true; /* alive, maps unreadable: mid-exec */
 	err = providers__find_loader(files, pid, maps, NULL, &hook);
 	procmaps__free(maps);
 	/* -ESRCH: a mapping went away while it was read, the old image's: mid-exec. */
-	return !err || err == -ESRCH;
+	if (!err || err == -ESRCH)
+		return true;
+	/* No loader mapped: a static image, or an exec that had not mapped it yet. */
+	return !set_up;
 }
 
 static void sleep_ms(unsigned int ms)
