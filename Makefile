@@ -49,7 +49,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 FORTIFY := $(if $(findstring _FORTIFY_SOURCE,$(CFLAGS)),,$(if $(filter -O -O1 -O2 -O3 -Os -Og -Ofast,$(CFLAGS)),-U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3))
 HARDENING := $(FORTIFY) -fstack-protector-strong -fstack-clash-protection -fPIE
 HARDENING_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now
-LIBS_PC := libbpf libelf libdw zlib liblzma libprotobuf-c
+LIBS_PC := libbpf libelf libdw zlib liblzma libprotobuf-c libmicrohttpd
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null) -liberty -lm
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) $(CFLAGS) -I$(BUILD) -I$(BUILD)/gen -Isrc -Ibpf \

@@ -57,6 +57,7 @@ static struct snapshot_proc *shown_procs(const struct run_tables *run, size_t *n
 			continue;
 		procs[*nr].pid = t->pid;
 		memcpy(procs[*nr].comm, t->comm, sizeof(procs[*nr].comm));
+		memcpy(procs[*nr].exe, t->exe, sizeof(procs[*nr].exe));
 		procs[*nr].exited = t->exited;
 		procs[*nr].go = (struct snapshot_go *)golang__info(run->golang, t->pid);
 		procs[*nr].scan = t->scan;

@@ -150,6 +150,7 @@ static int prepare_target(struct lifecycle *lc, struct target *t, struct provide
 		return err;
 	}
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
+	proc__read_exe(pid, t->exe, sizeof(t->exe));
 	warn_if_emulated(t);
 	err = find_ready_providers(files, pid, t->pidfd, provs);
 	if (err) {
@@ -276,6 +277,7 @@ static int refresh_providers(struct lifecycle *lc, struct target *t, struct prov
 	providers__free(*provs);
 	*provs = now;
 	proc__read_comm(t->pid, t->comm, sizeof(t->comm));
+	proc__read_exe(t->pid, t->exe, sizeof(t->exe));
 	return 0;
 }
 

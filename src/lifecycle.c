@@ -30,6 +30,8 @@ struct lifecycle {
 	struct file_set *not_exits; /* files read that define no _exit */
 	exiting_fn on_exiting;
 	void *exiting_ctx;
+	exited_fn on_exited;
+	void *exited_ctx;
 	struct ml_unwind_proc *unwind_proc; /* scratch for one target's mappings */
 	uint64_t attach_failures;
 	int watch_fd;			/* epoll set of the targets' pidfds */
@@ -161,6 +163,20 @@ void lifecycle__set_exiting_handler(struct lifecycle *lc, exiting_fn fn, void *c
 {
 	lc->on_exiting = fn;
 	lc->exiting_ctx = ctx;
+}
+
+void lifecycle__set_exited_handler(struct lifecycle *lc, exited_fn fn, void *ctx)
+{
+	lc->on_exited = fn;
+	lc->exited_ctx = ctx;
+}
+
+/* The exited handler sees the process while its blocks and maps are still known. */
+static void tell_exited(struct lifecycle *lc, int pid, const char *comm, const char *exe,
+			bool kept)
+{
+	if (lc->on_exited)
+		lc->on_exited(lc->exited_ctx, pid, comm, exe, kept);
 }
 
 static uint64_t monotonic_ns(void)
@@ -597,6 +613,7 @@ static struct target *live_entry(struct lifecycle *lc, int pid)
 		t->exited = false;
 		lc->targets.nr_exited--;
 		proc__read_comm(pid, t->comm, sizeof(t->comm));
+		proc__read_exe(pid, t->exe, sizeof(t->exe));
 		open_watch(lc, t);
 	}
 	return t;
@@ -614,6 +631,7 @@ struct target *lifecycle__note_process(struct lifecycle *lc, int pid, enum targe
 		return NULL;
 	}
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
+	proc__read_exe(pid, t->exe, sizeof(t->exe));
 	open_watch(lc, t);
 	return t;
 }
@@ -645,8 +663,10 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 	if (lc->opts.keep_exited || (t->role == ROLE_PID && !lifecycle__pids_alive(lc))) {
 		/* The final report shows what it held at exit: its leaks. */
 		p_info("pid %d (%s) exited", t->pid, t->comm);
+		tell_exited(lc, t->pid, t->comm, t->exe, true);
 		return;
 	}
+	tell_exited(lc, t->pid, t->comm, t->exe, false);
 	/* A dead process must not look like a leak of the living. */
 	if (t->role != ROLE_SEEN)
 		p_note("pid %d (%s) exited; its allocations are dropped", t->pid, t->comm);
@@ -780,6 +800,7 @@ static void on_exec(struct lifecycle *lc, int pid, uint64_t held_ns)
 	t->unwind_sent = NULL;
 	forget_maps_text(t);
 	proc__read_comm(pid, t->comm, sizeof(t->comm));
+	proc__read_exe(pid, t->exe, sizeof(t->exe));
 	p_info("pid %d exec'd %s", pid, t->comm);
 	lifecycle__maps_changed(lc, t, MAPS_ALL);
 	resume(lc, pid, held_ns);
@@ -806,8 +827,10 @@ void lifecycle__on_event(struct lifecycle *lc, const struct ml_event *e)
 		t = targets__find(&lc->targets, (int)e->pid);
 		if (t)
 			lifecycle__mark_exited(lc, t);
-		else if (lc->opts.system_wide)
+		else if (lc->opts.system_wide) {
+			tell_exited(lc, (int)e->pid, "?", "", false);
 			forget_process(lc, (int)e->pid);
+		}
 		break;
 	case ML_EV_FORK:
 		on_fork(lc, (int)e->pid, (int)e->addr, e->ts_ns);

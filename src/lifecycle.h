@@ -94,6 +94,14 @@ void lifecycle__note_unknown(struct lifecycle *lc);
 typedef void (*exiting_fn)(void *ctx, int pid, int tid, int status, uint64_t exit_sp,
 			   uint64_t held_ns);
 void lifecycle__set_exiting_handler(struct lifecycle *lc, exiting_fn fn, void *ctx);
+/*
+ * Who hears of a process that exited, before its blocks, stacks and maps
+ * are forgotten (kept false) or kept for the final report (kept true, as
+ * in command mode): e.g. to add what it left to the "left at exit" tally.
+ * comm is "?" and exe "" when the process was never noted (system-wide).
+ */
+typedef void (*exited_fn)(void *ctx, int pid, const char *comm, const char *exe, bool kept);
+void lifecycle__set_exited_handler(struct lifecycle *lc, exited_fn fn, void *ctx);
 /* Continues pid if BPF holds it since held_ns (a record's ts_ns): see tracer__take_hold. */
 void lifecycle__resume(struct lifecycle *lc, int pid, uint64_t held_ns);
 

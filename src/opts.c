@@ -46,6 +46,8 @@ const struct opts opts_defaults = {
     .go_census_every = 3,	  /* --go-census: at -i 5, every 15 s */
     .go_heap_sampling = 0,	  /* --go-heap-sampling: off */
     .go_min_growth = 0.1,	  /* --go-min-growth: one goroutine per 10 s */
+    .metrics_top = 20,		  /* --metrics-top */
+    .exited_max_stacks = 2000,	  /* --max-exited-stacks */
 };
 
 enum {
@@ -81,6 +83,9 @@ enum {
 	OPT_GO_CENSUS_ONLY,
 	OPT_GO_HEAP_SAMPLING,
 	OPT_GO_MIN_GROWTH,
+	OPT_METRICS,
+	OPT_METRICS_TOP,
+	OPT_MAX_EXITED_STACKS,
 };
 
 static const struct option long_options[] = {
@@ -120,6 +125,9 @@ static const struct option long_options[] = {
     {"go-census-only", no_argument, NULL, OPT_GO_CENSUS_ONLY},
     {"go-heap-sampling", optional_argument, NULL, OPT_GO_HEAP_SAMPLING},
     {"go-min-growth", required_argument, NULL, OPT_GO_MIN_GROWTH},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"metrics-top", required_argument, NULL, OPT_METRICS_TOP},
+    {"max-exited-stacks", required_argument, NULL, OPT_MAX_EXITED_STACKS},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -206,6 +214,15 @@ static const char usage_text[] =
     "                         write runtime.MemProfileRate = RATE (default 524288)\n"
     "                         into the target: its allocations from then on are sampled\n"
     "      --go-min-growth N  flag a goroutine site only above N a second (default 0.1)\n"
+    "\n"
+    "Fleet (a node daemon scraped by Prometheus):\n"
+    "      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+    "                         (ADDR defaults to 127.0.0.1; 0.0.0.0 or [::] for every\n"
+    "                         interface); refreshed every interval\n"
+    "      --metrics-top K    export the K stacks holding most bytes per kind, plus\n"
+    "                         every growing one, up to 4K (default 20)\n"
+    "      --max-exited-stacks N  stacks the \"left at exit\" tally of exited processes\n"
+    "                         keeps (default 2000); the smallest, oldest go first\n"
     "\n"
     "Tuning and diagnostics:\n"
     "      --sample-bytes N   sample one allocation per N bytes on average (byte-based,\n"
@@ -323,6 +340,7 @@ static int add_pid(struct opts *o, const char *text, char *err, size_t err_len)
 
 static int parse_gate_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len);
 static int parse_go_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len);
+static int parse_fleet_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len);
 
 static int parse_one(struct opts *o, int opt, const char *arg, char *err, size_t err_len)
 {
@@ -610,6 +628,72 @@ static int parse_go_option(int opt, const char *arg, struct opts *o, char *err, 
 				    "e.g. 0.5",
 				    arg);
 		o->go_min_growth = d;
+		return OPTS_RUN;
+	default:
+		return parse_fleet_option(opt, arg, o, err, err_len);
+	}
+}
+
+/*
+ * --metrics: "PORT", ":PORT", "HOST:PORT" or "[V6]:PORT". The host is a
+ * numeric address (no name lookups in a root daemon's option parsing).
+ */
+static int parse_metrics_addr(const char *arg, struct opts *o)
+{
+	const char *colon = strrchr(arg, ':'), *host = arg, *port = arg;
+	size_t host_len = 0;
+	unsigned long long n;
+
+	if (colon) {
+		port = colon + 1;
+		host_len = (size_t)(colon - arg);
+		if (host_len >= 2 && arg[0] == '[' && arg[host_len - 1] == ']') {
+			host++;
+			host_len -= 2;
+		} else if (memchr(arg, ':', host_len)) {
+			return -EINVAL; /* an IPv6 address needs brackets */
+		}
+	}
+	if (parse_uint(port, 1, 65535, &n) || host_len >= sizeof(o->metrics_host))
+		return -EINVAL;
+	if (host_len)
+		memcpy(o->metrics_host, host, host_len);
+	else
+		strcpy(o->metrics_host, "127.0.0.1");
+	o->metrics_host[host_len ? host_len : strlen(o->metrics_host)] = '\0';
+	o->metrics_port = (int)n;
+	o->metrics_addr = arg;
+	return 0;
+}
+
+/* The options of a node daemon. */
+static int parse_fleet_option(int opt, const char *arg, struct opts *o, char *err, size_t err_len)
+{
+	unsigned long long n;
+
+	switch (opt) {
+	case OPT_METRICS:
+		if (parse_metrics_addr(arg, o))
+			return fail(err, err_len,
+				    "invalid --metrics '%s': give [ADDR:]PORT, e.g. 9464, "
+				    "127.0.0.1:9464 or [::1]:9464",
+				    arg);
+		return OPTS_RUN;
+	case OPT_METRICS_TOP:
+		if (parse_uint(arg, 1, 1000, &n))
+			return fail(err, err_len,
+				    "invalid --metrics-top '%s': give a number of stacks from 1 "
+				    "to 1000",
+				    arg);
+		o->metrics_top = (unsigned int)n;
+		return OPTS_RUN;
+	case OPT_MAX_EXITED_STACKS:
+		if (parse_uint(arg, 1, 1000000, &n))
+			return fail(err, err_len,
+				    "invalid --max-exited-stacks '%s': give a number of stacks "
+				    "from 1 to 1000000",
+				    arg);
+		o->exited_max_stacks = (unsigned int)n;
 		return OPTS_RUN;
 	default:
 		return fail(err, err_len, "unknown option: see 'memleakd --help'");

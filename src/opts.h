@@ -57,6 +57,12 @@ struct opts {
 	int go_no_probes;	  /* --go-census-only: no probes on goroutine births and deaths */
 	int64_t go_heap_sampling; /* --go-heap-sampling[=RATE]: 0 = never write into a target */
 	double go_min_growth;	  /* --go-min-growth N: goroutines per second to flag a site */
+	/* Fleet: */
+	const char *metrics_addr; /* --metrics [ADDR:]PORT as given; NULL: no endpoint */
+	char metrics_host[64];	  /* its address: 127.0.0.1 unless ADDR was given ("::1", "0.0.0.0") */
+	int metrics_port;	  /* 1..65535 */
+	unsigned int metrics_top; /* --metrics-top K: stacks by bytes exported (growing ones too) */
+	unsigned int exited_max_stacks; /* --max-exited-stacks N: "left at exit" tally's cap */
 };
 
 #define UNWIND_AUTO  0 /* dwarf: the tables cover code with and without frame pointers */

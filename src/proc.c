@@ -88,6 +88,26 @@ void proc__read_comm(int pid, char *comm, size_t len)
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
+void proc__read_exe(int pid, char *exe, size_t len)
+{
+	static const char deleted[] = " (deleted)";
+	char path[64];
+	ssize_t n;
+	size_t end;
+
+	if (!len)
+		return;
+	exe[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, len - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	end = (size_t)n;
+	if (end > sizeof(deleted) - 1 && !strcmp(exe + end - (sizeof(deleted) - 1), deleted))
+		exe[end - (sizeof(deleted) - 1)] = '\0';
+}
+
 bool proc__maps_anything(int pid)
 {
 	char path[64], *text;

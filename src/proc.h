@@ -18,6 +18,11 @@ int read_proc_file(const char *path, char **text, size_t *len);
 
 /* pid's name from /proc/PID/comm into comm[len], "?" when it cannot be read. */
 void proc__read_comm(int pid, char *comm, size_t len);
+/*
+ * pid's executable (the /proc/PID/exe link, " (deleted)" removed) into
+ * exe[len], cut to fit; "" when it cannot be read (gone, kernel thread).
+ */
+void proc__read_exe(int pid, char *exe, size_t len);
 /* Alive and not a zombie (from /proc/PID/stat). */
 bool proc__alive(int pid);
 /*

@@ -598,6 +598,9 @@ void snapshot__free(struct snapshot *snap)
 	for (i = 0; snap->procs && i < snap->nr_procs; i++)
 		free(snap->procs[i].go);
 	free(snap->procs);
+	for (i = 0; snap->exited && i < snap->nr_exited; i++)
+		free(snap->exited[i].frames);
+	free(snap->exited);
 	free(snap);
 }
 

@@ -20,6 +20,7 @@
 #include "symbolize.h"
 
 #define SNAPSHOT_COMM_LEN 17
+#define SNAPSHOT_EXE_LEN  256 /* an executable's path, cut to this (labels, the tally's key) */
 
 /* A process's last reachability scan (scan.h), copied into the snapshot. */
 enum scan_state {
@@ -56,9 +57,25 @@ struct leak_tally {
 	uint64_t count[NR_REACH_CLASSES];
 };
 
+/*
+ * The kernel's view of a process's memory next to what memleakd tracks
+ * (memview.h): read from /proc/PID/smaps_rollup at the snapshot.
+ */
+struct snapshot_memview {
+	bool valid;		/* read at this snapshot (false: gone, unreadable, kernel thread) */
+	uint64_t rss_bytes;	/* Rss */
+	uint64_t anon_bytes;	/* Anonymous: what a heap, malloc'd or not, lives in */
+	uint64_t tracked_bytes; /* outstanding bytes memleakd tracks for it (malloc, mmap, go-heap) */
+	int64_t gap_bytes;	/* anon_bytes - tracked_bytes: memory memleakd does not see */
+	double gap_rate;	/* bytes per second over the growth window */
+	bool gap_growing;	/* the trend test flags the gap */
+	const char *hint;	/* static text: where a growing gap may come from, or NULL */
+};
+
 struct snapshot_proc {
 	int pid;
 	char comm[SNAPSHOT_COMM_LEN];
+	char exe[SNAPSHOT_EXE_LEN]; /* /proc/PID/exe when first seen or at exec; "" unknown */
 	bool exited;
 	/* Filled by snapshot__sum_procs from every live stack of the process: */
 	uint64_t outstanding_bytes;
@@ -69,6 +86,13 @@ struct snapshot_proc {
 	struct reach_counts reach;	      /* of its tracked stacks: blocks by class */
 	struct reach_counts suppressed_reach; /* of its suppressed shown stacks */
 	struct snapshot_scan scan;	      /* its last scan; copied by snapshot__finish */
+	struct snapshot_memview mem;	      /* RSS and anonymous memory against tracked */
+	/* Lifetime totals over all its stacks of the byte kinds (rates come from these): */
+	uint64_t alloc_count;
+	uint64_t alloc_bytes;
+	uint64_t free_count;
+	uint64_t free_bytes;
+	size_t nr_growing; /* its live stacks flagged growing */
 	struct snapshot_go *go; /* a Go process: what the runtime says; NULL otherwise */
 };
 
@@ -100,6 +124,35 @@ struct user_losses {
 	uint64_t go_creates_missed;
 	uint64_t go_exits_missed;
 	uint64_t go_census_unreadable;
+	/* Caps of a long run (evictions, never silent): */
+	uint64_t exited_stacks_evicted; /* "left at exit" entries dropped past --max-exited-stacks */
+	uint64_t exited_stacks_cut;	/* stacks of an exiting process past the per-process cap */
+};
+
+/*
+ * Per executable and stack: what exited processes held when they exited
+ * (exitlog.h), summed. A stack every recycled worker leaks on grows here.
+ */
+struct snapshot_exited {
+	char exe[SNAPSHOT_EXE_LEN];
+	char comm[SNAPSHOT_COMM_LEN]; /* of the last process that added to it */
+	enum alloc_kind kind;
+	uint64_t stack_hash;  /* stackid__hash of its frames: stable across runs */
+	struct frame *frames; /* leaf first, owned by the snapshot */
+	size_t nr_frames;
+	uint64_t bytes; /* left at exit, summed over processes */
+	uint64_t count;
+	uint64_t nr_procs;	 /* processes that left blocks on it */
+	double rate;		 /* bytes per second over the growth window */
+	bool growing;		 /* flagged by the same trend test as a live stack */
+	double last_exit_age_s;	 /* since the last process added to it */
+};
+
+/* memleakd itself, for the metrics (selfstat.h). */
+struct snapshot_self {
+	double cpu_s;	      /* user + system since start */
+	uint64_t rss_bytes;   /* resident now */
+	double start_time_s;  /* Unix time it started */
 };
 
 struct snapshot_stack {
@@ -149,6 +202,12 @@ struct snapshot {
 	uint64_t procs_omitted_leak; /* their bytes outside suppressed stacks (for the verdict) */
 	struct leak_tally procs_omitted_tally; /* the same by class */
 	bool lost_first; /* the stacks are sorted lost + indirect bytes first (a scan ran) */
+	/* Exited processes' "left at exit" tally, most bytes first (growing first with --sort growth): */
+	struct snapshot_exited *exited;
+	size_t nr_exited;
+	size_t nr_exited_omitted;   /* entries of the tally past the export cap */
+	uint64_t exited_procs;	    /* processes that added to the tally so far */
+	struct snapshot_self self;
 };
 
 /* Reads the raw user stack of stack_id, leaf first: count, or -errno. */

@@ -38,6 +38,7 @@ struct maps_text {
 struct target {
 	int pid;
 	char comm[SNAPSHOT_COMM_LEN];
+	char exe[SNAPSHOT_EXE_LEN]; /* proc__read_exe with comm; "" unknown */
 	int pidfd; /* -1 when none (gone at first sight, out of fds), PROC_NO_PIDFD */
 	/* Start time (/proc/PID/stat field 22, clock ticks after boot); 0: unknown. */
 	uint64_t start_time;

@@ -20,6 +20,9 @@ packages=(
 	musl-tools			# tests: a static musl binary
 	libjemalloc2 libtcmalloc-minimal4	# tests: preloaded allocators
 	libxml2-utils			# tests: xmllint checks the SVG is well-formed
+	libmicrohttpd-dev		# --metrics: the HTTP server Prometheus scrapes
+	prometheus			# tests: a real Prometheus scrapes --metrics; promtool checks it
+	systemd				# tests: systemd-analyze verify memleakd.service
 	clang-format
 )
 missing=()
@@ -37,4 +40,5 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+# No recommends: prometheus would bring a node exporter that starts on install.
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
