@@ -7,6 +7,7 @@
 # make vmlinux    regenerate vmlinux/<arch>/vmlinux.h from the running kernel
 # make format     clang-format every source file
 # make check-docs --help, man page and README agree (tests/docs/check_options.sh)
+# make install    memleakd, man page, systemd unit, Prometheus rules (prefix=, DESTDIR=)
 # V=1             show the commands
 
 SHELL := /bin/bash
@@ -274,10 +275,34 @@ $(BUILD)/demo_go: tools/demo_go.go
 	$(Q)cd tools && GOTOOLCHAIN=local GOCACHE=$(abspath $(BUILD))/gocache GOFLAGS=-mod=mod \
 		go build -o $(abspath $@) demo_go.go
 
+# make install [prefix=/usr] [DESTDIR=DIR]: the daemon, its man page, the
+# systemd unit (its ExecStart and EnvironmentFile rewritten for prefix and
+# sysconfdir), the options file (kept when it exists: the operator's), and
+# the Prometheus scrape example, alerting rules and their unit test.
+sysconfdir ?= /etc
+unitdir ?= $(prefix)/lib/systemd/system
+PROM_FILES := scrape.yml memleakd-alerts.yml memleakd-alerts.test.yml
+
 .PHONY: install
 install: memleakd
 	install -D -m 0755 memleakd $(DESTDIR)$(prefix)/sbin/memleakd
 	install -D -m 0644 man/memleakd.8 $(DESTDIR)$(prefix)/share/man/man8/memleakd.8
+	install -d -m 0755 $(DESTDIR)$(unitdir)
+	sed -e 's|^ExecStart=/usr/local/sbin/|ExecStart=$(prefix)/sbin/|' \
+	    -e 's|^EnvironmentFile=-/etc/|EnvironmentFile=-$(sysconfdir)/|' \
+	    tools/systemd/memleakd.service >$(DESTDIR)$(unitdir)/memleakd.service
+	chmod 0644 $(DESTDIR)$(unitdir)/memleakd.service
+	test -e $(DESTDIR)$(sysconfdir)/default/memleakd || \
+	    install -D -m 0644 tools/systemd/memleakd.default $(DESTDIR)$(sysconfdir)/default/memleakd
+	install -d -m 0755 $(DESTDIR)$(prefix)/share/memleakd
+	install -m 0644 $(PROM_FILES:%=tools/prometheus/%) $(DESTDIR)$(prefix)/share/memleakd/
+
+# The options file stays (it is the operator's, like a dpkg conffile).
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(prefix)/sbin/memleakd $(DESTDIR)$(prefix)/share/man/man8/memleakd.8 \
+	    $(DESTDIR)$(unitdir)/memleakd.service $(PROM_FILES:%=$(DESTDIR)$(prefix)/share/memleakd/%)
+	-rmdir $(DESTDIR)$(prefix)/share/memleakd
 
 # --help, the man page and the README list the same options, exit codes and JSON fields.
 .PHONY: check-docs
