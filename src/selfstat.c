@@ -13,6 +13,7 @@
 static int next_u64(const char **p, uint64_t *out)
 {
 	const char *s = *p;
+	uint64_t v;
 	char *end;
 
 	while (*s == ' ')
@@ -20,9 +21,10 @@ static int next_u64(const char **p, uint64_t *out)
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
-	*out = strtoull(s, &end, 10);
+	v = strtoull(s, &end, 10);
 	if (errno || (*end && *end != ' ' && *end != '\n'))
 		return -EINVAL;
+	*out = v;
 	*p = end;
 	return 0;
 }
