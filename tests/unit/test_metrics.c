@@ -22,6 +22,7 @@
 #include "checks.h"
 #include "snapshot_fixture.h"
 
+#include "history.h"
 #include "metrics.h"
 #include "snapshot.h"
 #include "stackid.h"
@@ -398,6 +399,67 @@ static void test_exited_and_losses(void **state)
 	snapshot__free(snap);
 }
 
+static int no_stack(void *ctx, int32_t stack_id, uint64_t *ips, size_t max_ips)
+{
+	(void)ctx;
+	(void)stack_id;
+	(void)ips;
+	(void)max_ips;
+	return -ENOENT;
+}
+
+/*
+ * snapshot__sum_procs fills what the per-process families show: outstanding
+ * by kind, lifetime totals of the byte kinds (stacks that hold nothing
+ * now too, goroutines never), growing stacks from the history; and the
+ * exe given to snapshot__finish is kept.
+ */
+static void test_sum_procs(void **state)
+{
+	struct allocs *t = allocs__new();
+	struct history *h = history__new(10, &trend_defaults);
+	const struct snapshot_opts opts = {.max_stacks = 100, .read_stack = no_stack, .history = h};
+	struct snapshot_proc procs[1] = {{.pid = 10}};
+	struct snapshot_meta meta = {0};
+	struct snapshot *snap = NULL;
+	const struct snapshot_proc *p;
+	uint64_t i;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(h);
+	strcpy(procs[0].comm, "app");
+	strcpy(procs[0].exe, "/usr/bin/app");
+	for (i = 0; i < 3; i++)
+		check_eq(allocs__record_alloc(t, 10, KIND_MALLOC, 0x1000 + i * 0x100, 100, 1, 0),
+			 0);
+	check_eq(allocs__record_free(t, 10, KIND_MALLOC, 0x1000), 0);
+	check_eq(allocs__record_alloc(t, 10, KIND_MALLOC, 0x9000, 50, 3, 0), 0);
+	check_eq(allocs__record_free(t, 10, KIND_MALLOC, 0x9000), 0); /* stack 3: nothing now */
+	check_eq(allocs__record_alloc(t, 10, KIND_MMAP, 0x7000000, 4096, 2, 0), 0);
+	check_eq(allocs__record_alloc(t, 10, KIND_GOROUTINE, 0x1, 1, 4, 0), 0);
+	for (i = 0; i < 10; i++) /* stack 1 grows steadily; stack 2 stays */
+		check_eq(history__record(h, 10, KIND_MALLOC, 1, 1000 * i), 0);
+	for (i = 0; i < 10; i++)
+		check_eq(history__record(h, 10, KIND_MMAP, 2, 4096), 0);
+	check_eq(snapshot__build(t, &opts, &snap), 0);
+	check_eq(snapshot__finish(snap, &meta, procs, 1, t), 0);
+	p = &snap->procs[0];
+	check_str(p->exe, "/usr/bin/app");
+	check_eq(p->kind_bytes[KIND_MALLOC], 200);
+	check_eq(p->kind_count[KIND_MALLOC], 2);
+	check_eq(p->kind_bytes[KIND_MMAP], 4096);
+	check_eq(p->kind_count[KIND_GOROUTINE], 1);
+	check_eq(p->alloc_count, 5);
+	check_eq(p->alloc_bytes, 300 + 50 + 4096);
+	check_eq(p->free_count, 2);
+	check_eq(p->free_bytes, 150);
+	check_eq(p->nr_growing, 1);
+	snapshot__free(snap);
+	history__destroy(h);
+	allocs__destroy(t);
+}
+
 /* Frames of a distinct one-frame stack named fn. */
 static void add_named(struct snapshot *snap, const char *fn, uint64_t bytes, double rate,
 		      bool growing, struct stack_history *h)
@@ -580,6 +642,7 @@ int main(void)
 	    cmocka_unit_test(test_no_snapshot),
 	    cmocka_unit_test(test_families_grouped),
 	    cmocka_unit_test(test_promtool),
+	    cmocka_unit_test(test_sum_procs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
