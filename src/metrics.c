@@ -642,8 +642,8 @@ static void render_procs(struct render *r)
 }
 
 #define BOUND_HELP                                                                                 \
-	" Per kind: the top K series (--metrics-top) by outstanding bytes (goroutines: count), "   \
-	"plus up to K more that grow, fastest first."
+	" Per kind: the K series (--metrics-top) with the most bytes (goroutines: the most "       \
+	"goroutines), plus up to K more that grow, fastest first."
 
 enum stack_field { SF_BYTES, SF_COUNT, SF_RATE, SF_GROWING, SF_PROCS };
 
