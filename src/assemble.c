@@ -6,6 +6,7 @@
 
 #include "assemble.h"
 #include "log.h"
+#include "selfstat.h"
 
 #define MAX_EXPORTED_STACKS  20000 /* stacks symbolized per snapshot */
 #define MAX_LISTED_PROCS     1000  /* processes a snapshot lists (command mode keeps exited ones) */
@@ -110,6 +111,8 @@ int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 	procs = shown_procs(run, &nr_procs);
 	err = procs ? snapshot__finish(*out, meta, procs, nr_procs, run->allocs) : -ENOMEM;
 	free(procs);
+	if (!err)
+		selfstat__read(&(*out)->self); /* unreadable: zeros, the metrics say so */
 	return err;
 }
 

@@ -93,6 +93,7 @@ struct snapshot_proc {
 	uint64_t free_count;
 	uint64_t free_bytes;
 	size_t nr_growing; /* its live stacks flagged growing */
+	uint64_t kind_bytes[NR_KINDS], kind_count[NR_KINDS]; /* outstanding, by kind (metrics) */
 	struct snapshot_go *go; /* a Go process: what the runtime says; NULL otherwise */
 };
 
