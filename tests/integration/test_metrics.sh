@@ -193,7 +193,7 @@ s.bind(('127.0.0.1', $port)); s.listen(1); print('listening', flush=True); time.
 	wait_for "$WORK/holder" '^listening' 10 || fail "could not hold port $port:" "$(cat "$WORK/holder")"
 	expect_error 6 "^memleakd: error: cannot serve metrics on 127.0.0.1:$port: Address already in use; choose another port with --metrics$" \
 		-p "$FIXTURE_PID" --metrics "$port"
-	expect_error 6 "cannot serve metrics on localhost:$port: 'localhost' is not a numeric IPv4 or IPv6 address" \
+	expect_error 2 "invalid --metrics 'localhost:$port': give \[ADDR:\]PORT with a numeric address" \
 		-p "$FIXTURE_PID" --metrics "localhost:$port"
 	# expect_error saw a one-line stderr: memleakd stopped before loading or attaching anything.
 }
