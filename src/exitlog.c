@@ -32,7 +32,7 @@ struct exitlog {
 	size_t window;
 	struct trend_params params;
 	uint64_t next_proc, counted_proc;
-	uint64_t nr_procs, evicted;
+	uint64_t nr_procs, evicted, cut;
 };
 
 struct exitlog *exitlog__new(size_t cap, size_t window, const struct trend_params *params)
@@ -260,6 +260,16 @@ uint64_t exitlog__procs(const struct exitlog *log)
 uint64_t exitlog__evicted(const struct exitlog *log)
 {
 	return log->evicted;
+}
+
+void exitlog__count_cut(struct exitlog *log, uint64_t nr)
+{
+	log->cut += nr;
+}
+
+uint64_t exitlog__cut(const struct exitlog *log)
+{
+	return log->cut;
 }
 
 static int by_bytes_desc(const void *a, const void *b)

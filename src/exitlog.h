@@ -28,6 +28,9 @@
 #include "symbolize.h"
 #include "trend.h"
 
+/* Stacks of one exiting process added at most (the most bytes first); the rest are counted. */
+#define EXITLOG_MAX_PROC_STACKS 256
+
 struct exitlog;
 
 /*
@@ -60,6 +63,9 @@ size_t exitlog__nr(const struct exitlog *log);
 uint64_t exitlog__procs(const struct exitlog *log);
 /* Entries dropped past the cap so far. */
 uint64_t exitlog__evicted(const struct exitlog *log);
+/* Stacks of exiting processes the caller could not add (a per-process cap): counted here. */
+void exitlog__count_cut(struct exitlog *log, uint64_t nr);
+uint64_t exitlog__cut(const struct exitlog *log);
 
 /*
  * The tally as the snapshot shows it, into *out (malloc'd; each entry's
