@@ -19,9 +19,10 @@ exited_section() {
 # exactly workers x 20000 bytes, flagged GROWING; the parent's cache (a
 # plateau) is not flagged, live or at exit.
 test_exited_prefork() {
-	local json="$WORK/prefork.json" per_worker leak_line workers
+	local json="$WORK/prefork.json" prof="$WORK/prefork.pb.gz" per_worker leak_line workers top
+	command -v go >/dev/null || fail "go not installed (tools/install-deps.sh: golang-go)"
 	start_fixture prefork 30 20 1000 3 50
-	start_memleakd -v -f -p "$FIXTURE_PID" -i 1 -d 40 --json "$json"
+	start_memleakd -v -f -p "$FIXTURE_PID" -i 1 -d 40 --json "$json" --pprof "$prof"
 	kill -USR1 "$FIXTURE_PID"
 	wait_for "$FIXTURE_OUT" '^done' 40 || fail "prefork did not finish:" "$(tail -5 "$FIXTURE_OUT")"
 	wait_exit "$ML_PID" 20 || fail "memleakd still runs after its -p target exited"
@@ -37,12 +38,23 @@ test_exited_prefork() {
 		fail "remember_session's entry: expected $((workers * per_worker)) B from $workers processes:" "$(exited_section)"
 	exited_section | grep -A1 -F "$leak_line" | grep -q "GROWING" ||
 		fail "remember_session's entry is not flagged GROWING:" "$(exited_section)"
-	! exited_section | grep -B1 -A2 "GROWING" | grep -q "cache_store" ||
-		fail "the cache's entry is flagged:" "$(exited_section)"
-	! sed -n '/final report/,$p' "$ML_OUT" | grep -q "GROWING.*" -A2 | grep -q "cache_store" ||
-		fail "the parent's cache is flagged growing"
+	# The growth line right above a stack's first frame: the cache's, live and left at exit.
+	[ "$(sed -n '/final report/,$p' "$ML_OUT" | grep -B1 "^        cache_store+" | grep -c "growth")" = 2 ] ||
+		fail "the cache is not both live and in the tally:" "$(sed -n '/final report/,$p' "$ML_OUT")"
+	! sed -n '/final report/,$p' "$ML_OUT" | grep -B1 "^        cache_store+" | grep -q "GROWING" ||
+		fail "the parent's cache is flagged growing:" "$(sed -n '/final report/,$p' "$ML_OUT")"
 	python3 tests/integration/exited_check.py "$json" leak "$per_worker" ||
 		fail "JSON tally wrong"
+	# --pprof X.pb.gz: the tally in X.exited.pb.gz, read by the real go tool pprof.
+	top=$(HOME=$WORK GOCACHE=$WORK/go-cache GOTOOLCHAIN=local go tool pprof -top -unit=B \
+		-sample_index=left_space "${prof%.pb.gz}.exited.pb.gz" 2>&1)
+	grep -Eq "^ +$((workers * per_worker))B .* remember_session$" <<<"$top" ||
+		fail "pprof -top of the exited profile lacks remember_session's $((workers * per_worker))B:" "$top"
+	top=$(HOME=$WORK GOCACHE=$WORK/go-cache GOTOOLCHAIN=local go tool pprof -raw \
+		"${prof%.pb.gz}.exited.pb.gz" 2>&1)
+	grep -Eq "growing:\[true\].*stack_id:\[[0-9a-f]{16}\]" <<<"$top" &&
+		grep -q "processes:\[$workers\]" <<<"$top" ||
+		fail "pprof -raw of the exited profile lacks the labels:" "$top"
 	grep -Eq "pid [0-9]+ exited: 1 stacks, 20000 bytes left, added to the tally of .*prefork in [0-9.]+ ms" "$ML_ERR" ||
 		fail "no -v line per exit:" "$(grep exited "$ML_ERR" | head -5)"
 }
