@@ -13,8 +13,11 @@
 #include <cmocka.h>
 
 #include "checks.h"
+#include "snapshot_fixture.h"
 
 #include "exitlog.h"
+#include "json.h"
+#include "pprof.h"
 #include "stackid.h"
 
 /* handle_request -> remember_session -> malloc, at addresses of one process's layout. */
@@ -256,6 +259,54 @@ static void test_deep_copies(void **state)
 	free(ex);
 }
 
+/* The tally in a snapshot: the report's section and loss line, JSON's array, pprof's profile. */
+static void test_rendered(void **state)
+{
+	struct exitlog *log = exitlog__new(10, 10, &trend_defaults);
+	struct snapshot *snap = make_snapshot();
+	struct frame leak[3];
+	struct exitlog_stack st;
+	char *text, id[17], want[128];
+	size_t len, i;
+
+	(void)state;
+	leak_frames(leak, 0x1000);
+	for (i = 0; i < 8; i++) {
+		st = stack_of("/srv/prefork", leak, 3, 20000, (double)i);
+		check_eq(exitlog__add(log, exitlog__begin_proc(log), &st), 0);
+		exitlog__end_interval(log);
+	}
+	check_eq(exitlog__export(log, SNAPSHOT_SORT_BYTES, 100, 9.5, &snap->exited,
+				 &snap->nr_exited, &snap->nr_exited_omitted),
+		 0);
+	snap->exited_procs = exitlog__procs(log);
+	snap->losses.exited_stacks_evicted = 3;
+	text = render_report(snap, 10);
+	assert_non_null(strstr(text, "Left at exit by exited processes (8 processes so far)"));
+	assert_non_null(strstr(text, "#1 156.2 KiB (160000 B) in 2496 allocations, 8 processes of "
+				     "/srv/prefork (last prefork, 2.5 s ago)\n"
+				     "    growth +19.5 KiB/s over exits GROWING\n"
+				     "        malloc+0x10 (libc.so.6)\n"
+				     "        remember_session+0x11 (prefork) prefork.c:10\n"));
+	assert_non_null(strstr(text, "lost to the left-at-exit tally: 3 entries evicted"));
+	free(text);
+	text = render_with(json__render, snap, &len);
+	snprintf(want, sizeof(want),
+		 "\"exited_processes\":8,\"exited_not_exported\":0,\"exited\":[{\"exe\":"
+		 "\"/srv/prefork\",\"comm\":\"prefork\",\"kind\":\"malloc\",\"stack_id\":\"%s\"",
+		 stackid__format(stackid__hash(KIND_MALLOC, leak, 3), id));
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "\"left_bytes\":160000,\"left_allocs\":2496,\"processes\":8"));
+	assert_non_null(strstr(text, "\"growing\":true,\"last_exit_age_s\":2.500"));
+	assert_non_null(strstr(text, "\"exited_stacks_evicted\":3,\"exited_stacks_cut\":0"));
+	free(text);
+	text = render_with(pprof__write_exited, snap, &len);
+	assert_true(len > 20 && (unsigned char)text[0] == 0x1f && (unsigned char)text[1] == 0x8b);
+	free(text);
+	snapshot__free(snap);
+	exitlog__free(log);
+}
+
 static void test_bad_params(void **state)
 {
 	(void)state;
@@ -269,7 +320,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_merge_across_pids), cmocka_unit_test(test_exes_apart),
 	    cmocka_unit_test(test_cap_evicts),	      cmocka_unit_test(test_growth),
-	    cmocka_unit_test(test_deep_copies),	      cmocka_unit_test(test_bad_params),
+	    cmocka_unit_test(test_deep_copies),	      cmocka_unit_test(test_rendered),
+	    cmocka_unit_test(test_bad_params),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
