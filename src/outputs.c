@@ -212,11 +212,12 @@ static void write_go_profiles(struct outputs *outs, const struct snapshot *snap)
 		note_error(outs, "", err == -ENAMETOOLONG ? outs->opts->pprof_path : path, err);
 	}
 	/* What exited processes left: "X.exited.pb.gz", once the tally holds anything. */
-	if (snap->nr_exited &&
-	    !(err = pprof__side_path(outs->opts->pprof_path, "exited", path, sizeof(path))))
+	if (!snap->nr_exited)
+		return;
+	err = pprof__side_path(outs->opts->pprof_path, "exited", path, sizeof(path));
+	if (!err)
 		err = write_atomic(path, pprof__write_exited, snap);
-	if (snap->nr_exited)
-		note_error(outs, "", err == -ENAMETOOLONG ? outs->opts->pprof_path : path, err);
+	note_error(outs, "", err == -ENAMETOOLONG ? outs->opts->pprof_path : path, err);
 }
 
 int outputs__write(struct outputs *outs, const struct snapshot *snap)
