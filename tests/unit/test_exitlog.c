@@ -181,10 +181,21 @@ static void test_cap_evicts(void **state)
 	exitlog__free(log);
 }
 
+static void free_export(struct snapshot_exited *ex, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		free(ex[i].frames);
+	free(ex);
+}
+
 /* A worker every interval leaking the same: growing. One big exit: a step, not growth. */
 static void test_growth(void **state)
 {
 	struct exitlog *log = exitlog__new(10, 10, &trend_defaults);
+	struct snapshot_exited *ex;
+	size_t nr, omitted;
 	struct frame leak[3], once[3];
 	struct exitlog_view v;
 	struct exitlog_stack st;
@@ -212,6 +223,17 @@ static void test_growth(void **state)
 		}
 	}
 	check_u64(exitlog__procs(log), 11);
+	/* Most bytes first; with --sort growth, the growing one first. */
+	check_eq(exitlog__export(log, SNAPSHOT_SORT_BYTES, 10, 10.0, &ex, &nr, &omitted), 0);
+	check_eq(nr, 2);
+	assert_string_equal(ex[0].frames[1].symbol, "load_config");
+	assert_false(ex[0].growing);
+	free_export(ex, nr);
+	check_eq(exitlog__export(log, SNAPSHOT_SORT_GROWTH, 10, 10.0, &ex, &nr, &omitted), 0);
+	assert_string_equal(ex[0].frames[1].symbol, "remember_session");
+	assert_true(ex[0].growing);
+	assert_true(ex[0].rate > 4000 && ex[0].rate < 4200);
+	free_export(ex, nr);
 	exitlog__free(log);
 }
 
