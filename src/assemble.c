@@ -11,6 +11,7 @@
 #define MAX_EXPORTED_STACKS  20000 /* stacks symbolized per snapshot */
 #define MAX_LISTED_PROCS     1000  /* processes a snapshot lists (command mode keeps exited ones) */
 #define MAX_DEFAULT_SUPPRESS 16
+#define MAX_EXPORTED_EXITED  2000 /* "left at exit" entries a snapshot carries */
 
 static uint64_t monotonic_ns(void)
 {
@@ -108,11 +109,21 @@ int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 	if (tracer__counters(run->tracer, meta->counters))
 		p_warn("cannot read the BPF loss counters: %s", strerror(errno));
 	meta->max_procs = MAX_LISTED_PROCS;
+	if (run->exited) {
+		meta->losses.exited_stacks_evicted = exitlog__evicted(run->exited);
+		meta->losses.exited_stacks_cut = exitlog__cut(run->exited);
+	}
 	procs = shown_procs(run, &nr_procs);
 	err = procs ? snapshot__finish(*out, meta, procs, nr_procs, run->allocs) : -ENOMEM;
 	free(procs);
 	if (!err)
 		selfstat__read(&(*out)->self); /* unreadable: zeros, the metrics say so */
+	if (!err && run->exited) {
+		err = exitlog__export(run->exited, o->sort, MAX_EXPORTED_EXITED,
+				      (double)sopts.now_ns / 1e9, &(*out)->exited,
+				      &(*out)->nr_exited, &(*out)->nr_exited_omitted);
+		(*out)->exited_procs = exitlog__procs(run->exited);
+	}
 	return err;
 }
 
@@ -121,6 +132,8 @@ void assemble__record_history(const struct run_tables *run)
 	size_t nr, i;
 	const struct stack_stats *all = allocs__stacks(run->allocs, &nr);
 
+	if (run->exited)
+		exitlog__end_interval(run->exited);
 	for (i = 0; i < nr; i++)
 		if (history__record(run->history, all[i].pid, all[i].kind, all[i].stack_id,
 				    all[i].outstanding_bytes)) {

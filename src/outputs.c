@@ -269,6 +269,13 @@ static void write_go_profiles(struct outputs *outs, const struct snapshot *snap)
 			err = write_atomic(path, sides[i].render, snap);
 		note_error(outs, "", err == -ENAMETOOLONG ? outs->opts->pprof_path : path, err);
 	}
+	/* What exited processes left: "X.exited.pb.gz", once the tally holds anything. */
+	if (!snap->nr_exited)
+		return;
+	err = pprof__side_path(outs->opts->pprof_path, "exited", path, sizeof(path));
+	if (!err)
+		err = write_atomic(path, pprof__write_exited, snap);
+	note_error(outs, "", err == -ENAMETOOLONG ? outs->opts->pprof_path : path, err);
 }
 
 int outputs__write(struct outputs *outs, const struct snapshot *snap)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "exitlog.h"
 #include "report.h"
 #include "textsafe.h"
 #include "units.h"
@@ -117,6 +118,19 @@ static void render_limits(FILE *out, const struct snapshot *snap)
 		"past the %zu-stack cap (in no report or export), %zu processes not listed\n",
 		l->table_failures, l->stack_ids_full, snapshot__nr_omitted(snap),
 		format_bytes(snap->omitted_bytes, bytes), snap->max_stacks, snap->nr_procs_omitted);
+}
+
+/* What the "left at exit" tally's caps left out; a line only when they left any. */
+static void render_exited_limits(FILE *out, const struct user_losses *l)
+{
+	if (!l->exited_stacks_evicted && !l->exited_stacks_cut)
+		return;
+	fprintf(out,
+		"lost to the left-at-exit tally: %" PRIu64
+		" entries evicted (past --max-exited-stacks), %" PRIu64
+		" stacks of exiting processes not added (past %d per process, or of a process "
+		"never identified)\n",
+		l->exited_stacks_evicted, l->exited_stacks_cut, EXITLOG_MAX_PROC_STACKS);
 }
 
 /* What the goroutine tracking missed; a line only when it missed any. */
@@ -447,6 +461,7 @@ static void render_header(FILE *out, const struct snapshot *snap)
 			c[ML_CNT_TARGETS_FULL], snap->attach_failures, c[ML_CNT_EXEC_NOT_HELD],
 			c[ML_CNT_LIFE_LOST], c[ML_CNT_EXIT_LOST], c[ML_CNT_HOLD_EXPIRED]);
 	render_limits(out, snap);
+	render_exited_limits(out, &snap->losses);
 	render_go_losses(out, &snap->losses, snap->counters[ML_CNT_GO_UNREADABLE]);
 	if (snap->nr_suppressed)
 		fprintf(out,
@@ -662,6 +677,54 @@ static void render_go_heap_stack(FILE *out, const struct snapshot *snap, size_t 
 	render_frames(out, "        ", st->frames, st->nr_frames);
 }
 
+/* "#1 24.0 KiB (24576 B) in 48 allocations, 12 processes of /srv/app (last app, 0.4 s ago)" */
+static void render_exited_entry(FILE *out, size_t rank, const struct snapshot_exited *e, int color)
+{
+	char a[HUMAN_BYTES_LEN], rate[HUMAN_BYTES_LEN], exe[SNAPSHOT_EXE_LEN * 4];
+	char comm[SNAPSHOT_COMM_LEN * 4];
+	double r = e->rate;
+
+	fprintf(out,
+		"%s#%zu %s (%" PRIu64 " B) in %" PRIu64 " %s, %" PRIu64
+		" process%s of %s (last %s, "
+		"%.1f s ago)%s\n",
+		color && e->growing ? "\033[1m" : "", rank, format_bytes(e->bytes, a), e->bytes,
+		e->count, e->kind == KIND_MMAP ? "anonymous mappings [mmap]" : "allocations",
+		e->nr_procs, e->nr_procs == 1 ? "" : "es", printable(e->exe, exe, sizeof(exe)),
+		printable(e->comm, comm, sizeof(comm)), e->last_exit_age_s,
+		color && e->growing ? "\033[0m" : "");
+	fprintf(out, "    growth %s%s/s over exits", r < 0 ? "-" : "+",
+		format_bytes((uint64_t)(r < 0 ? -r : r), rate));
+	if (e->growing)
+		fprintf(out, " %sGROWING%s", color ? "\033[1;31m" : "", color ? "\033[0m" : "");
+	fputc('\n', out);
+	if (!e->nr_frames)
+		fprintf(out, "        [stack lost]\n");
+	render_frames(out, "        ", e->frames, e->nr_frames);
+}
+
+/*
+ * What exited processes held when they exited, per executable and stack:
+ * evidence (the kernel freed it), not a leak of the living.
+ */
+static void render_exited(FILE *out, const struct snapshot *snap, const struct report_opts *opts)
+{
+	size_t i, shown;
+
+	if (!snap->nr_exited && !snap->nr_exited_omitted)
+		return;
+	fprintf(out,
+		"Left at exit by exited processes (%" PRIu64
+		" processes so far), in bytes they held when they exited:\n",
+		snap->exited_procs);
+	shown = snap->nr_exited < opts->top ? snap->nr_exited : opts->top;
+	for (i = 0; i < shown; i++)
+		render_exited_entry(out, i + 1, &snap->exited[i], opts->color);
+	if (snap->nr_exited + snap->nr_exited_omitted > shown)
+		fprintf(out, "(%zu more left-at-exit stacks not shown; raise -n to see them)\n",
+			snap->nr_exited + snap->nr_exited_omitted - shown);
+}
+
 /* The report groups: memory (malloc and mmap, as always), goroutines, the Go heap. */
 enum group { GROUP_MEMORY, GROUP_GOROUTINES, GROUP_GO_HEAP, NR_GROUPS };
 
@@ -802,6 +865,7 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 	if (snapshot__nr_omitted(snap))
 		fprintf(out, "(%zu more stacks past the %zu-stack cap, not shown)\n",
 			snapshot__nr_omitted(snap), snap->max_stacks);
+	render_exited(out, snap, opts);
 	render_leak_summary(out, snap);
 	fputc('\n', out);
 	fflush(out);

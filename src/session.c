@@ -15,6 +15,7 @@
 #include "assemble.h"
 #include "attach.h"
 #include "emulated.h"
+#include "exittally.h"
 #include "golang.h"
 #include "command.h"
 #include "history.h"
@@ -64,6 +65,7 @@ struct session {
 	struct watchdog *watchdog;	  /* continues held processes if we die; NULL system-wide */
 	struct command_user user;	  /* --user: who the command runs as */
 	struct emulated_watch *emulated;  /* -f, system-wide: processes file-wide probes kill */
+	struct exittally *exittally;	  /* what exited processes left: the "left at exit" tally */
 	sigset_t ignored_at_start;	  /* given back to the command */
 	int epoll_fd;
 	int timer_fd;
@@ -119,8 +121,9 @@ static void drain_records(void *ctx)
 
 static int emit_snapshot(struct session *s, bool final)
 {
-	const struct run_tables run = {s->opts,	  s->allocs,	s->history, s->symbolizer,
-				       s->tracer, s->lifecycle, s->golang,  s->suppfile};
+	const struct run_tables run = {s->opts,	      s->allocs,   s->history,
+				       s->symbolizer, s->tracer,   s->lifecycle,
+				       s->golang,     s->suppfile, exittally__log(s->exittally)};
 	struct snapshot_meta meta = {
 	    .elapsed_s = seconds_since(&s->started),
 	    .wall_time_s = (uint64_t)time(NULL),
@@ -283,6 +286,7 @@ static int open_tracer(struct session *s)
 	err = tracer__open(&topts, &s->tracer);
 	if (!err) {
 		lifecycle__set_tracer(s->lifecycle, s->tracer);
+		exittally__set_tracer(s->exittally, s->tracer);
 		return 0;
 	}
 	if (err == -EPERM || err == -EACCES) {
@@ -418,11 +422,18 @@ static int new_tables(struct session *s)
 		s->lifecycle = lifecycle__new(&lopts, &tables);
 	if (s->lifecycle)
 		s->scanner = scanner__new(&scan_opts, s->allocs, s->lifecycle, drain_records, s);
-	if (!s->lifecycle || !s->scanner) {
+	if (s->scanner)
+		s->exittally = exittally__new(&(struct run_tables){.opts = s->opts,
+								   .allocs = s->allocs,
+								   .symbolizer = s->symbolizer,
+								   .lifecycle = s->lifecycle,
+								   .suppfile = s->suppfile});
+	if (!s->lifecycle || !s->scanner || !s->exittally) {
 		p_err("out of memory");
 		return fail(s, FAULT_RUN, -ENOMEM);
 	}
 	lifecycle__set_exiting_handler(s->lifecycle, scanner__on_exiting, s->scanner);
+	lifecycle__set_exited_handler(s->lifecycle, exittally__on_exited, s->exittally);
 	symbolizer__use_files(s->symbolizer, s->files);
 	if (s->unwinder)
 		unwinder__use_files(s->unwinder, s->files);
@@ -663,6 +674,7 @@ static void cleanup(struct session *s)
 	watchdog__stop(s->watchdog);
 	tracer__destroy(s->tracer);
 	lifecycle__destroy(s->lifecycle);
+	exittally__free(s->exittally);
 	golang__free(s->golang);
 	emulated_watch__free(s->emulated);
 	scanner__free(s->scanner);
