@@ -677,7 +677,10 @@ static void render_go_heap_stack(FILE *out, const struct snapshot *snap, size_t 
 	render_frames(out, "        ", st->frames, st->nr_frames);
 }
 
-/* "#1 24.0 KiB (24576 B) in 48 allocations, 12 processes of /srv/app (last app, 0.4 s ago)" */
+/*
+ * "exited #1 24.0 KiB (24576 B) in 48 allocations, 12 processes of /srv/app (last app, 0.4 s
+ * ago)": "exited" keeps the tally's entries apart from live stacks' "#1" lines.
+ */
 static void render_exited_entry(FILE *out, size_t rank, const struct snapshot_exited *e, int color)
 {
 	char a[HUMAN_BYTES_LEN], rate[HUMAN_BYTES_LEN], exe[SNAPSHOT_EXE_LEN * 4];
@@ -685,7 +688,7 @@ static void render_exited_entry(FILE *out, size_t rank, const struct snapshot_ex
 	double r = e->rate;
 
 	fprintf(out,
-		"%s#%zu %s (%" PRIu64 " B) in %" PRIu64 " %s, %" PRIu64
+		"%sexited #%zu %s (%" PRIu64 " B) in %" PRIu64 " %s, %" PRIu64
 		" process%s of %s (last %s, "
 		"%.1f s ago)%s\n",
 		color && e->growing ? "\033[1m" : "", rank, format_bytes(e->bytes, a), e->bytes,

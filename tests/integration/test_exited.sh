@@ -34,7 +34,7 @@ test_exited_prefork() {
 	exited_section | grep -q "^Left at exit by exited processes ($workers processes so far)" ||
 		fail "no tally section for $workers workers:" "$(exited_section)"
 	# The entry whose frames follow its header line: remember_session's.
-	leak_line=$(exited_section | grep -B3 -m1 "remember_session+" | grep -E '^#[0-9]+ ')
+	leak_line=$(exited_section | grep -B3 -m1 "remember_session+" | grep -E '^exited #[0-9]+ ')
 	echo "$leak_line" | grep -Eq "\($((workers * per_worker)) B\) in $((workers * 20)) allocations, $workers processes of .*prefork \(last prefork" ||
 		fail "remember_session's entry: expected $((workers * per_worker)) B from $workers processes:" "$(exited_section)"
 	exited_section | grep -A1 -F "$leak_line" | grep -q "GROWING" ||
