@@ -14,6 +14,7 @@
 #include "golang.h"
 #include "history.h"
 #include "lifecycle.h"
+#include "memview.h"
 #include "opts.h"
 #include "snapshot.h"
 #include "symbolize.h"
@@ -28,6 +29,7 @@ struct run_tables {
 	struct lifecycle *lifecycle;
 	struct golang *golang;
 	const struct suppfile *suppfile; /* --suppressions files, or NULL */
+	struct memview *memview;	 /* the untracked memory's series per process, or NULL */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "history.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "memview.h"
 #include "outputs.h"
 #include "preflight.h"
 #include "sample.h"
@@ -53,6 +54,7 @@ struct session {
 	struct tracer *tracer;
 	struct unwinder *unwinder; /* NULL with --unwind fp */
 	struct history *history;   /* outstanding bytes per stack per interval */
+	struct memview *memview;   /* anonymous memory against tracked, per process */
 	struct elf_files *files;   /* every ELF file the targets map, opened once */
 	struct lifecycle *lifecycle;
 	struct golang *golang;	   /* Go processes: goroutines and the runtime's heap */
@@ -119,8 +121,9 @@ static void drain_records(void *ctx)
 
 static int emit_snapshot(struct session *s, bool final)
 {
-	const struct run_tables run = {s->opts,	  s->allocs,	s->history, s->symbolizer,
-				       s->tracer, s->lifecycle, s->golang,  s->suppfile};
+	const struct run_tables run = {s->opts,	      s->allocs,   s->history,
+				       s->symbolizer, s->tracer,   s->lifecycle,
+				       s->golang,     s->suppfile, s->memview};
 	struct snapshot_meta meta = {
 	    .elapsed_s = seconds_since(&s->started),
 	    .wall_time_s = (uint64_t)time(NULL),
@@ -408,6 +411,9 @@ static int new_tables(struct session *s)
 	s->history = history__new(s->opts->window, &tparams);
 	if (s->history)
 		history__set_min_rate(s->history, KIND_GOROUTINE, s->opts->go_min_growth);
+	s->memview = memview__new(s->opts->window, &tparams);
+	if (!s->memview)
+		p_warn("cannot keep the untracked memory's trend: %s", strerror(errno));
 	if (s->opts->unwind != UNWIND_FP)
 		s->unwinder = unwinder__new();
 	s->golang = s->allocs ? golang__new(&gopts, s->allocs) : NULL;
@@ -676,6 +682,7 @@ static void cleanup(struct session *s)
 	symbolizer__destroy(s->symbolizer);
 	unwinder__destroy(s->unwinder);
 	history__destroy(s->history);
+	memview__destroy(s->memview);
 	outputs__close(s->outputs);
 	allocs__destroy(s->allocs);
 	elf_files__free(s->files); /* after everything that reads through it */
