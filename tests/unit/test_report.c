@@ -682,10 +682,73 @@ static void test_report_scan_some_processes(void **state)
 	snapshot__free(snap);
 }
 
+/*
+ * The kernel's view against tracked: one line per process read (growing
+ * first, ten at most), the hint under a growing one, the note on the
+ * level once.
+ */
+static void test_report_memory(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct snapshot_proc *procs;
+	char *text;
+	size_t i;
+
+	(void)state;
+	text = render_report(snap, 1);
+	check_not_contains(text, "memory pid"); /* none read: no line, no note */
+	check_not_contains(text, "its trend, not its level");
+	free(text);
+	procs = realloc(snap->procs, 14 * sizeof(*procs));
+	assert_non_null(procs);
+	for (i = 1; i < 14; i++) {
+		procs[i] = procs[0];
+		procs[i].pid = 100 + (int)i;
+		procs[i].mem = (struct snapshot_memview){.valid = true,
+							 .rss_bytes = 4 << 20,
+							 .anon_bytes = (uint64_t)(i + 1) << 20,
+							 .tracked_bytes = 0,
+							 .gap_bytes = (int64_t)(i + 1) << 20};
+	}
+	procs[0].mem = (struct snapshot_memview){.valid = true,
+						 .rss_bytes = 125829120,
+						 .anon_bytes = 1 << 20,
+						 .tracked_bytes = 3 << 20,
+						 .gap_bytes = -(2 << 20),
+						 .gap_rate = -1536.0};
+	procs[5].mem.gap_growing = true;
+	procs[5].mem.gap_rate = 1258291.2;
+	procs[5].mem.hint = "memory is growing outside malloc";
+	procs[7].mem.valid = false; /* exited, or unreadable */
+	snap->procs = procs;
+	snap->nr_procs = 14;
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "\nmemory pid "), 10);
+	/* Growing first, then the most anonymous memory. */
+	check_contains(text, "\nmemory pid 105 (app): RSS 4.0 MiB, anonymous 6.0 MiB, tracked 0 B, "
+			     "untracked 6.0 MiB (+1.2 MiB/s, GROWING)\n"
+			     "  hint: memory is growing outside malloc\n"
+			     "memory pid 113 (app): RSS 4.0 MiB, anonymous 14.0 MiB, tracked 0 B, "
+			     "untracked 14.0 MiB (+0 B/s)\n");
+	check_not_contains(text, "memory pid 107 ");
+	check_not_contains(text, "memory pid 42 "); /* the least anonymous: past the ten */
+	check_contains(text, "\n  (3 more processes, 0 of them with a growing untracked part)\n");
+	check_eq(count_of(text, "its trend, not its level, is the signal"), 1);
+	/* A negative gap, shrinking. */
+	snap->nr_procs = 1;
+	free(text);
+	text = render_report(snap, 1);
+	check_contains(text, "\nmemory pid 42 (app): RSS 120.0 MiB, anonymous 1.0 MiB, tracked 3.0 "
+			     "MiB, untracked -2.0 MiB (-1.5 KiB/s)\n");
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report_exact),
+	    cmocka_unit_test(test_report_memory),
 	    cmocka_unit_test(test_report_no_scan_no_reach_lines),
 	    cmocka_unit_test(test_report_scans),
 	    cmocka_unit_test(test_report_summary_all_classified),
