@@ -71,22 +71,36 @@ static struct snapshot_proc *shown_procs(const struct run_tables *run, size_t *n
 	return procs;
 }
 
-/* The kernel's view of pid's memory: smaps_rollup, or status where that cannot be read. */
-static int read_memview(int pid, struct memview_reading *r)
+static double monotonic_s(void)
+{
+	return (double)monotonic_ns() / 1e9;
+}
+
+/*
+ * The kernel's view of pid's memory: smaps_rollup, or status where that
+ * cannot be read or costs too much for this process (memview.h).
+ */
+static int read_memview(struct memview *mv, int pid, struct memview_reading *r)
 {
 	char path[64];
 	char *text = NULL;
 	size_t len = 0;
+	double start;
 	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
-	err = read_proc_file(path, &text, &len);
-	if (!err)
-		err = memview__parse_rollup(text, len, r);
-	free(text);
-	if (!err || err == -ESRCH)
-		return err;
-	text = NULL;
+	if (!mv || memview__rollup_wanted(mv, (uint32_t)pid)) {
+		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+		start = monotonic_s();
+		err = read_proc_file(path, &text, &len);
+		if (mv)
+			memview__rollup_cost(mv, (uint32_t)pid, monotonic_s() - start);
+		if (!err)
+			err = memview__parse_rollup(text, len, r);
+		free(text);
+		if (!err || err == -ESRCH)
+			return err;
+		text = NULL;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	err = read_proc_file(path, &text, &len);
 	if (!err)
@@ -112,7 +126,7 @@ static void fill_memview(const struct run_tables *run, struct snapshot *snap, bo
 	for (i = 0; i < snap->nr_procs; i++) {
 		p = &snap->procs[i];
 		memset(&p->mem, 0, sizeof(p->mem));
-		if (p->exited || read_memview(p->pid, &r))
+		if (p->exited || read_memview(run->memview, p->pid, &r))
 			continue; /* gone, a kernel thread, or unreadable: no line */
 		p->mem.valid = true;
 		p->mem.rss_bytes = r.rss_bytes;

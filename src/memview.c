@@ -145,6 +145,7 @@ struct series {
 	uint64_t tracked[TREND_MAX_WINDOW];
 	size_t nr;
 	bool candidate;	    /* the trend criteria held at the last reading */
+	bool rollup_slow;   /* read through status: smaps_rollup took too long */
 	unsigned int epoch; /* of the last reading (memview__sweep) */
 	struct memview_verdict verdict;
 };
@@ -249,11 +250,32 @@ int memview__record(struct memview *mv, uint32_t pid, uint64_t anon_bytes, uint6
 	return 0;
 }
 
+bool memview__rollup_wanted(const struct memview *mv, uint32_t pid)
+{
+	const struct series *s = hmap__get(&mv->pids, key_of(pid));
+
+	return !s || !s->rollup_slow;
+}
+
+void memview__rollup_cost(struct memview *mv, uint32_t pid, double seconds)
+{
+	struct series *s;
+	bool fresh;
+
+	if (!(seconds > MEMVIEW_ROLLUP_SLOW_S))
+		return;
+	s = hmap__put(&mv->pids, key_of(pid), &fresh);
+	if (!s)
+		return; /* out of memory: read it again next time */
+	s->rollup_slow = true;
+	s->epoch = mv->epoch;
+}
+
 bool memview__get(const struct memview *mv, uint32_t pid, struct memview_verdict *out)
 {
 	const struct series *s = hmap__get(&mv->pids, key_of(pid));
 
-	if (!s)
+	if (!s || !s->nr)
 		return false;
 	*out = s->verdict;
 	return true;

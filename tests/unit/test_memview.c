@@ -286,6 +286,30 @@ static void test_sweep_and_drop(void **state)
 	memview__destroy(NULL);
 }
 
+/* A process whose smaps_rollup is slow to read is read through status from then on. */
+static void test_rollup_cost(void **state)
+{
+	struct trend_params p = params_1s();
+	struct memview *mv = memview__new(4, &p);
+	struct memview_verdict v;
+
+	(void)state;
+	assert_true(memview__rollup_wanted(mv, 5));
+	memview__rollup_cost(mv, 5, MEMVIEW_ROLLUP_SLOW_S / 2);
+	assert_true(memview__rollup_wanted(mv, 5));
+	check_eq(memview__nr_pids(mv), 0);
+	memview__rollup_cost(mv, 5, 0.031); /* 64,000 mappings */
+	assert_false(memview__rollup_wanted(mv, 5));
+	assert_false(memview__get(mv, 5, &v)); /* no reading yet */
+	check_eq(memview__record(mv, 5, 1 << 20, 0, &v), 0);
+	assert_true(memview__get(mv, 5, &v));
+	memview__sweep(mv);
+	assert_false(memview__rollup_wanted(mv, 5)); /* recorded: kept */
+	memview__sweep(mv);
+	assert_true(memview__rollup_wanted(mv, 5)); /* no longer listed: forgotten */
+	memview__destroy(mv);
+}
+
 static void test_gap_saturates(void **state)
 {
 	(void)state;
@@ -327,6 +351,7 @@ int main(void)
 	    cmocka_unit_test(test_series_negative_to_positive),
 	    cmocka_unit_test(test_series_malloc_overhead),
 	    cmocka_unit_test(test_sweep_and_drop),
+	    cmocka_unit_test(test_rollup_cost),
 	    cmocka_unit_test(test_gap_saturates),
 	    cmocka_unit_test(test_hints),
 	};
