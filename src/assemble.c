@@ -137,7 +137,7 @@ static void fill_memview(const struct run_tables *run, struct snapshot *snap, bo
 			continue;
 		if (record) {
 			if (memview__record(run->memview, (uint32_t)p->pid, p->mem.anon_bytes,
-					    p->mem.tracked_bytes, &v)) {
+					    p->mem.tracked_bytes, p->go != NULL, &v)) {
 				p_warn("out of memory: the untracked memory's trend is incomplete");
 				continue;
 			}

@@ -190,12 +190,13 @@ void memview__destroy(struct memview *mv)
 }
 
 /* The trend test takes unsigned values: the gap (which may be negative) less its minimum. */
-static void judge(const struct memview *mv, struct series *s)
+static void judge(const struct memview *mv, struct series *s, bool go)
 {
 	uint64_t shifted[TREND_MAX_WINDOW];
 	struct trend gap_trend, tracked_trend;
 	struct trend_params params = mv->params;
 	int64_t lo = s->gap[0];
+	double share;
 	bool candidate;
 	size_t i;
 
@@ -205,8 +206,9 @@ static void judge(const struct memview *mv, struct series *s)
 		shifted[i] = (uint64_t)s->gap[i] - (uint64_t)lo;
 	/* Not faster than a small-block leak's overhead: that is the leak's, shown already. */
 	trend__evaluate(s->tracked, s->nr, &mv->params, &tracked_trend);
-	if (tracked_trend.rate * MEMVIEW_TRACKED_SHARE > params.min_rate)
-		params.min_rate = tracked_trend.rate * MEMVIEW_TRACKED_SHARE;
+	share = go ? MEMVIEW_GO_TRACKED_SHARE : MEMVIEW_TRACKED_SHARE;
+	if (tracked_trend.rate * share > params.min_rate)
+		params.min_rate = tracked_trend.rate * share;
 	trend__evaluate(shifted, s->nr, &params, &gap_trend);
 	candidate = gap_trend.growing;
 	s->verdict.gap_bytes = s->gap[s->nr - 1];
@@ -227,7 +229,7 @@ int64_t memview__gap(uint64_t anon, uint64_t tracked)
 }
 
 int memview__record(struct memview *mv, uint32_t pid, uint64_t anon_bytes, uint64_t tracked_bytes,
-		    struct memview_verdict *out)
+		    bool go, struct memview_verdict *out)
 {
 	struct series *s;
 	bool fresh;
@@ -244,7 +246,7 @@ int memview__record(struct memview *mv, uint32_t pid, uint64_t anon_bytes, uint6
 	s->tracked[s->nr] = tracked_bytes;
 	s->nr++;
 	s->epoch = mv->epoch;
-	judge(mv, s);
+	judge(mv, s, go);
 	if (out)
 		*out = s->verdict;
 	return 0;

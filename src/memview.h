@@ -29,7 +29,7 @@
  * up to 26 KiB/s (Theil-Sen over the window) while malloc's heap warmed up
  * in its first seconds; 16 KiB/s flagged it. 64 KiB/s is 2.5 times that.
  */
-#define MEMVIEW_MIN_RATE      (64.0 * 1024)
+#define MEMVIEW_MIN_RATE	 (64.0 * 1024)
 /*
  * A gap growing no faster than this share of the tracked memory's own
  * growth is taken for malloc's per-block overhead on a leak memleakd
@@ -37,7 +37,14 @@
  * rounding make a 16-byte block take 32 bytes (100% more), a 32-byte one 48
  * (50%); 1.25 leaves a margin for page-sized noise.
  */
-#define MEMVIEW_TRACKED_SHARE 1.25
+#define MEMVIEW_TRACKED_SHARE	 1.25
+/*
+ * The same for a Go process: its heap's footprint grows by (1 + GOGC/100)
+ * times its live data (GOGC=100: twice), and the heap profile is as of the
+ * last GC, behind. Measured on tests/fixtures/go/gheap.go leaking 2 MB/s:
+ * the gap grew at 1.7 times the profile's growth.
+ */
+#define MEMVIEW_GO_TRACKED_SHARE 2.5
 
 /*
  * smaps_rollup walks every mapping of the process (about 0.5 us each,
@@ -92,10 +99,11 @@ void memview__destroy(struct memview *mv);
 
 /*
  * Appends one interval's reading of pid (resident anonymous memory and what
- * memleakd tracks for it), judges the gap and fills *out. 0 or -ENOMEM.
+ * memleakd tracks for it), judges the gap and fills *out (go: a Go process,
+ * whose heap grows with GC headroom). 0 or -ENOMEM.
  */
 int memview__record(struct memview *mv, uint32_t pid, uint64_t anon_bytes, uint64_t tracked_bytes,
-		    struct memview_verdict *out);
+		    bool go, struct memview_verdict *out);
 /* Whether pid's smaps_rollup is still worth reading (false once a read was slow). */
 bool memview__rollup_wanted(const struct memview *mv, uint32_t pid);
 /* How long reading pid's smaps_rollup took: past MEMVIEW_ROLLUP_SLOW_S, status from now on. */
