@@ -128,15 +128,33 @@ static int by_gap_interest(const void *a, const void *b)
 	return x->pid - y->pid;
 }
 
-/* Per listed live process: RSS, anonymous, tracked and the untracked rest with its trend. */
-static void render_memview(FILE *out, const struct snapshot *snap)
+/* One process's line, and its hint when the untracked part grows. */
+static void render_memview_line(FILE *out, const struct snapshot_proc *p)
 {
 	char comm[SNAPSHOT_COMM_LEN], rss[HUMAN_BYTES_LEN], anon[HUMAN_BYTES_LEN];
 	char tracked[HUMAN_BYTES_LEN], gap[HUMAN_BYTES_LEN + 1], rate[HUMAN_BYTES_LEN];
+	double r = isfinite(p->mem.gap_rate) ? fabs(p->mem.gap_rate) : 0;
+
+	fprintf(out,
+		"memory pid %d (%s): RSS %s, anonymous %s, tracked %s, untracked %s (%s%s/s%s)\n",
+		p->pid, printable(p->comm, comm, sizeof(comm)), format_bytes(p->mem.rss_bytes, rss),
+		format_bytes(p->mem.anon_bytes, anon), format_bytes(p->mem.tracked_bytes, tracked),
+		format_signed_bytes(p->mem.gap_bytes, gap), p->mem.gap_rate < 0 ? "-" : "+",
+		format_bytes(r < 1e18 ? (uint64_t)r : (uint64_t)1e18, rate),
+		p->mem.gap_growing ? ", GROWING" : "");
+	if (p->mem.gap_growing && p->mem.hint)
+		fprintf(out, "  hint: %s\n", p->mem.hint);
+}
+
+/*
+ * Per listed live process: RSS, anonymous, tracked and the untracked rest
+ * with its trend. Up to HEADER_PROCS processes, each; past that (-p many,
+ * system-wide) only those whose untracked part grows, and a count.
+ */
+static void render_memview(FILE *out, const struct snapshot *snap)
+{
 	const struct snapshot_proc **order;
-	const struct snapshot_proc *p;
-	size_t i, nr = 0, growing = 0;
-	double r;
+	size_t i, nr = 0, shown = 0, growing = 0;
 
 	order = malloc((snap->nr_procs ? snap->nr_procs : 1) * sizeof(*order));
 	if (!order)
@@ -145,27 +163,21 @@ static void render_memview(FILE *out, const struct snapshot *snap)
 		if (snap->procs[i].mem.valid)
 			order[nr++] = &snap->procs[i];
 	qsort(order, nr, sizeof(*order), by_gap_interest);
-	for (i = 0; i < nr && i < TABLE_PROCS; i++) {
-		p = order[i];
-		r = isfinite(p->mem.gap_rate) ? p->mem.gap_rate : 0;
-		fprintf(out,
-			"memory pid %d (%s): RSS %s, anonymous %s, tracked %s, untracked %s "
-			"(%s%s/s%s)\n",
-			p->pid, printable(p->comm, comm, sizeof(comm)),
-			format_bytes(p->mem.rss_bytes, rss), format_bytes(p->mem.anon_bytes, anon),
-			format_bytes(p->mem.tracked_bytes, tracked),
-			format_signed_bytes(p->mem.gap_bytes, gap), r < 0 ? "-" : "+",
-			format_bytes((uint64_t)(r < 0 ? -r : r), rate),
-			p->mem.gap_growing ? ", GROWING" : "");
-		if (p->mem.gap_growing && p->mem.hint)
-			fprintf(out, "  hint: %s\n", p->mem.hint);
+	for (; shown < nr && shown < TABLE_PROCS; shown++) {
+		if (nr > HEADER_PROCS && !order[shown]->mem.gap_growing)
+			break;
+		render_memview_line(out, order[shown]);
 	}
-	for (i = TABLE_PROCS; i < nr; i++)
+	for (i = shown; i < nr; i++)
 		growing += order[i]->mem.gap_growing;
-	if (nr > TABLE_PROCS)
-		fprintf(out, "  (%zu more processes, %zu of them with a growing untracked part)\n",
-			nr - TABLE_PROCS, growing);
-	if (nr)
+	if (shown && nr > shown)
+		fprintf(out,
+			"  (%zu more processes read, %zu of them with a growing untracked part)\n",
+			nr - shown, growing);
+	else if (nr > shown)
+		fprintf(out, "memory: %zu processes read, none with a growing untracked part\n",
+			nr);
+	if (shown)
 		fprintf(out,
 			"  (tracked counts only what was allocated since memleakd attached, so "
 			"untracked includes older memory: its trend, not its level, is the "

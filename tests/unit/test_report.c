@@ -683,9 +683,9 @@ static void test_report_scan_some_processes(void **state)
 }
 
 /*
- * The kernel's view against tracked: one line per process read (growing
- * first, ten at most), the hint under a growing one, the note on the
- * level once.
+ * The kernel's view against tracked: a line per process read (up to four;
+ * past that only growing ones, ten at most, and a count), the hint under
+ * a growing one, the note on the level once.
  */
 static void test_report_memory(void **state)
 {
@@ -721,25 +721,46 @@ static void test_report_memory(void **state)
 	procs[5].mem.hint = "memory is growing outside malloc";
 	procs[7].mem.valid = false; /* exited, or unreadable */
 	snap->procs = procs;
-	snap->nr_procs = 14;
+	/* Four processes: each has its line, growing first, then the most anonymous memory. */
+	snap->nr_procs = 4;
 	text = render_report(snap, 1);
-	check_eq(count_of(text, "\nmemory pid "), 10);
-	/* Growing first, then the most anonymous memory. */
-	check_contains(text, "\nmemory pid 105 (app): RSS 4.0 MiB, anonymous 6.0 MiB, tracked 0 B, "
-			     "untracked 6.0 MiB (+1.2 MiB/s, GROWING)\n"
-			     "  hint: memory is growing outside malloc\n"
-			     "memory pid 113 (app): RSS 4.0 MiB, anonymous 14.0 MiB, tracked 0 B, "
-			     "untracked 14.0 MiB (+0 B/s)\n");
-	check_not_contains(text, "memory pid 107 ");
-	check_not_contains(text, "memory pid 42 "); /* the least anonymous: past the ten */
-	check_contains(text, "\n  (3 more processes, 0 of them with a growing untracked part)\n");
-	check_eq(count_of(text, "its trend, not its level, is the signal"), 1);
+	check_eq(count_of(text, "\nmemory pid "), 4);
+	check_contains(text, "\nmemory pid 103 (app): RSS 4.0 MiB, anonymous 4.0 MiB, tracked 0 B, "
+			     "untracked 4.0 MiB (+0 B/s)\n"
+			     "memory pid 102 (app): RSS 4.0 MiB, anonymous 3.0 MiB, tracked 0 B, "
+			     "untracked 3.0 MiB (+0 B/s)\n");
 	/* A negative gap, shrinking. */
-	snap->nr_procs = 1;
-	free(text);
-	text = render_report(snap, 1);
 	check_contains(text, "\nmemory pid 42 (app): RSS 120.0 MiB, anonymous 1.0 MiB, tracked 3.0 "
 			     "MiB, untracked -2.0 MiB (-1.5 KiB/s)\n");
+	check_eq(count_of(text, "its trend, not its level, is the signal"), 1);
+	check_not_contains(text, "more processes read");
+	free(text);
+	/* Thirteen read: the growing one and a count. */
+	snap->nr_procs = 14;
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "\nmemory pid "), 1);
+	check_contains(text,
+		       "\nmemory pid 105 (app): RSS 4.0 MiB, anonymous 6.0 MiB, tracked 0 B, "
+		       "untracked 6.0 MiB (+1.2 MiB/s, GROWING)\n"
+		       "  hint: memory is growing outside malloc\n"
+		       "  (12 more processes read, 0 of them with a growing untracked part)\n");
+	check_eq(count_of(text, "its trend, not its level, is the signal"), 1);
+	free(text);
+	/* Eleven growing (pid 107 is not read): ten lines, the rest counted. */
+	for (i = 0; i < 14; i++)
+		procs[i].mem.gap_growing = i < 12;
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "\nmemory pid "), 10);
+	check_contains(text,
+		       "\n  (3 more processes read, 1 of them with a growing untracked part)\n");
+	free(text);
+	/* None growing: a count alone. */
+	for (i = 0; i < 14; i++)
+		procs[i].mem.gap_growing = false;
+	text = render_report(snap, 1);
+	check_not_contains(text, "memory pid");
+	check_contains(text, "\nmemory: 13 processes read, none with a growing untracked part\n");
+	check_not_contains(text, "its trend, not its level");
 	free(text);
 	snapshot__free(snap);
 }
