@@ -198,9 +198,9 @@ int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 	meta->max_procs = MAX_LISTED_PROCS;
 	procs = shown_procs(run, &nr_procs);
 	err = procs ? snapshot__finish(*out, meta, procs, nr_procs, run->allocs) : -ENOMEM;
-	free(procs);
 	if (!err)
 		fill_memview(run, *out, !meta->final);
+	free(procs);
 	return err;
 }
 
