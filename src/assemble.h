@@ -15,6 +15,7 @@
 #include "golang.h"
 #include "history.h"
 #include "lifecycle.h"
+#include "memview.h"
 #include "opts.h"
 #include "snapshot.h"
 #include "symbolize.h"
@@ -30,6 +31,7 @@ struct run_tables {
 	struct golang *golang;
 	const struct suppfile *suppfile; /* --suppressions files, or NULL */
 	struct exitlog *exited;		 /* the "left at exit" tally (exittally.h), or NULL */
+	struct memview *memview;	 /* the untracked memory's series per process, or NULL */
 };
 
 /*

@@ -365,6 +365,24 @@ static void put_kinds(FILE *out, const struct snapshot *snap)
 		alloc_objects, heap_stacks);
 }
 
+/* The kernel's view against tracked: ",\"memory\":{...}", null when not read. */
+static void put_memview(FILE *out, const struct snapshot_memview *m)
+{
+	if (!m->valid) {
+		fputs(",\"memory\":null", out);
+		return;
+	}
+	fprintf(out,
+		",\"memory\":{\"rss_bytes\":%" PRIu64 ",\"anon_bytes\":%" PRIu64
+		",\"tracked_bytes\":%" PRIu64 ",\"untracked_bytes\":%" PRId64
+		",\"untracked_rate\":",
+		m->rss_bytes, m->anon_bytes, m->tracked_bytes, m->gap_bytes);
+	put_double(out, m->gap_rate);
+	fprintf(out, ",\"untracked_growing\":%s,\"hint\":", m->gap_growing ? "true" : "false");
+	put_string(out, m->gap_growing ? m->hint : NULL);
+	fputc('}', out);
+}
+
 int json__render(FILE *out, const struct snapshot *snap)
 {
 	const struct alloc_totals *t = &snap->totals;
@@ -387,6 +405,7 @@ int json__render(FILE *out, const struct snapshot *snap)
 		if (snap->procs[i].go)
 			put_go_proc(out, snap->procs[i].go);
 		put_scan(out, &snap->procs[i].scan);
+		put_memview(out, &snap->procs[i].mem);
 		fputc('}', out);
 	}
 	fprintf(out,

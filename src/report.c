@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,6 +101,88 @@ static void render_procs(FILE *out, const struct snapshot *snap)
 	}
 	if (holding > shown)
 		fprintf(out, "  (%zu more processes hold less)\n", holding - shown);
+	free(order);
+}
+
+/* --- the kernel's view: resident and anonymous memory against tracked --------------- */
+
+/* "-1.5 MiB" or "90.0 MiB" for a signed size. */
+static const char *format_signed_bytes(int64_t bytes, char buf[HUMAN_BYTES_LEN + 1])
+{
+	uint64_t magnitude = bytes < 0 ? (uint64_t)0 - (uint64_t)bytes : (uint64_t)bytes;
+
+	buf[0] = '-';
+	format_bytes(magnitude, buf + (bytes < 0));
+	return buf;
+}
+
+/* A growing gap first, then the most anonymous memory. */
+static int by_gap_interest(const void *a, const void *b)
+{
+	const struct snapshot_proc *x = *(const struct snapshot_proc *const *)a;
+	const struct snapshot_proc *y = *(const struct snapshot_proc *const *)b;
+
+	if (x->mem.gap_growing != y->mem.gap_growing)
+		return x->mem.gap_growing ? -1 : 1;
+	if (x->mem.anon_bytes != y->mem.anon_bytes)
+		return x->mem.anon_bytes > y->mem.anon_bytes ? -1 : 1;
+	return x->pid - y->pid;
+}
+
+/* One process's line, and its hint when the untracked part grows. */
+static void render_memview_line(FILE *out, const struct snapshot_proc *p)
+{
+	char comm[SNAPSHOT_COMM_LEN], rss[HUMAN_BYTES_LEN], anon[HUMAN_BYTES_LEN];
+	char tracked[HUMAN_BYTES_LEN], gap[HUMAN_BYTES_LEN + 1], rate[HUMAN_BYTES_LEN];
+	double r = isfinite(p->mem.gap_rate) ? fabs(p->mem.gap_rate) : 0;
+
+	fprintf(out,
+		"memory pid %d (%s): RSS %s, anonymous %s, tracked %s, untracked %s (%s%s/s%s)\n",
+		p->pid, printable(p->comm, comm, sizeof(comm)), format_bytes(p->mem.rss_bytes, rss),
+		format_bytes(p->mem.anon_bytes, anon), format_bytes(p->mem.tracked_bytes, tracked),
+		format_signed_bytes(p->mem.gap_bytes, gap), p->mem.gap_rate < 0 ? "-" : "+",
+		format_bytes(r < 1e18 ? (uint64_t)r : (uint64_t)1e18, rate),
+		p->mem.gap_growing ? ", GROWING" : "");
+	if (p->mem.gap_growing && p->mem.hint)
+		fprintf(out, "  hint: %s\n", p->mem.hint);
+}
+
+/*
+ * Per listed live process: RSS, anonymous, tracked and the untracked rest
+ * with its trend. Up to HEADER_PROCS processes, each; past that (-p many,
+ * system-wide) only those whose untracked part grows, and a count.
+ */
+static void render_memview(FILE *out, const struct snapshot *snap)
+{
+	const struct snapshot_proc **order;
+	size_t i, nr = 0, shown = 0, growing = 0;
+
+	order = malloc((snap->nr_procs ? snap->nr_procs : 1) * sizeof(*order));
+	if (!order)
+		return;
+	for (i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].mem.valid)
+			order[nr++] = &snap->procs[i];
+	qsort(order, nr, sizeof(*order), by_gap_interest);
+	for (; shown < nr && shown < TABLE_PROCS; shown++) {
+		if (nr > HEADER_PROCS && !order[shown]->mem.gap_growing)
+			break;
+		render_memview_line(out, order[shown]);
+	}
+	for (i = shown; i < nr; i++)
+		growing += order[i]->mem.gap_growing;
+	if (shown && nr > shown)
+		fprintf(out,
+			"  (%zu more processes read, %zu of them with a growing untracked part)\n",
+			nr - shown, growing);
+	else if (nr > shown)
+		fprintf(out, "memory: %zu processes read, none with a growing untracked part\n",
+			nr);
+	if (shown)
+		fprintf(out,
+			"  (tracked counts only what was allocated since memleakd attached, so "
+			"untracked includes older memory: its trend, not its level, is the "
+			"signal)\n");
 	free(order);
 }
 
@@ -859,6 +942,7 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 
 	render_header(out, snap);
 	render_procs(out, snap);
+	render_memview(out, snap);
 	render_go_procs(out, snap);
 	render_scans(out, snap, opts->color);
 	if (!snap->nr_stacks)

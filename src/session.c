@@ -21,6 +21,7 @@
 #include "history.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "memview.h"
 #include "outputs.h"
 #include "preflight.h"
 #include "sample.h"
@@ -54,6 +55,7 @@ struct session {
 	struct tracer *tracer;
 	struct unwinder *unwinder; /* NULL with --unwind fp */
 	struct history *history;   /* outstanding bytes per stack per interval */
+	struct memview *memview;   /* anonymous memory against tracked, per process */
 	struct elf_files *files;   /* every ELF file the targets map, opened once */
 	struct lifecycle *lifecycle;
 	struct golang *golang;	   /* Go processes: goroutines and the runtime's heap */
@@ -123,7 +125,8 @@ static int emit_snapshot(struct session *s, bool final)
 {
 	const struct run_tables run = {s->opts,	      s->allocs,   s->history,
 				       s->symbolizer, s->tracer,   s->lifecycle,
-				       s->golang,     s->suppfile, exittally__log(s->exittally)};
+				       s->golang,     s->suppfile, exittally__log(s->exittally),
+				       s->memview};
 	struct snapshot_meta meta = {
 	    .elapsed_s = seconds_since(&s->started),
 	    .wall_time_s = (uint64_t)time(NULL),
@@ -412,6 +415,9 @@ static int new_tables(struct session *s)
 	s->history = history__new(s->opts->window, &tparams);
 	if (s->history)
 		history__set_min_rate(s->history, KIND_GOROUTINE, s->opts->go_min_growth);
+	s->memview = memview__new(s->opts->window, &tparams);
+	if (!s->memview)
+		p_warn("cannot keep the untracked memory's trend: %s", strerror(errno));
 	if (s->opts->unwind != UNWIND_FP)
 		s->unwinder = unwinder__new();
 	s->golang = s->allocs ? golang__new(&gopts, s->allocs) : NULL;
@@ -688,6 +694,7 @@ static void cleanup(struct session *s)
 	symbolizer__destroy(s->symbolizer);
 	unwinder__destroy(s->unwinder);
 	history__destroy(s->history);
+	memview__destroy(s->memview);
 	outputs__close(s->outputs);
 	allocs__destroy(s->allocs);
 	elf_files__free(s->files); /* after everything that reads through it */
