@@ -401,6 +401,8 @@ int json__render(FILE *out, const struct snapshot *snap)
 	for (i = 0; i < snap->nr_procs; i++) {
 		fprintf(out, "%s{\"pid\":%d,\"comm\":", i ? "," : "", snap->procs[i].pid);
 		put_string(out, snap->procs[i].comm);
+		fputs(",\"exe\":", out);
+		put_string(out, snap->procs[i].exe);
 		fprintf(out, ",\"exited\":%s", snap->procs[i].exited ? "true" : "false");
 		if (snap->procs[i].go)
 			put_go_proc(out, snap->procs[i].go);
