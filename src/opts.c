@@ -682,10 +682,11 @@ static int parse_fleet_option(int opt, const char *arg, struct opts *o, char *er
 	switch (opt) {
 	case OPT_METRICS:
 		if (parse_metrics_addr(arg, o))
-			return fail(err, err_len,
-				    "invalid --metrics '%s': give [ADDR:]PORT with a numeric "
-				    "address, e.g. 9464, 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464",
-				    arg);
+			return fail(
+			    err, err_len,
+			    "invalid --metrics '%s': give [ADDR:]PORT with a numeric "
+			    "address, e.g. 9464, 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464",
+			    arg);
 		return OPTS_RUN;
 	case OPT_METRICS_TOP:
 		if (parse_uint(arg, 1, 1000, &n))

@@ -305,11 +305,12 @@ static void test_rendered(void **state)
 	snap->losses.exited_stacks_evicted = 3;
 	text = render_report(snap, 10);
 	assert_non_null(strstr(text, "Left at exit by exited processes (8 processes so far)"));
-	assert_non_null(strstr(text, "exited #1 156.2 KiB (160000 B) in 2496 allocations, 8 processes of "
-				     "/srv/prefork (last prefork, 2.5 s ago)\n"
-				     "    growth +19.5 KiB/s over exits GROWING\n"
-				     "        malloc+0x10 (libc.so.6)\n"
-				     "        remember_session+0x11 (prefork) prefork.c:10\n"));
+	assert_non_null(strstr(text,
+			       "exited #1 156.2 KiB (160000 B) in 2496 allocations, 8 processes of "
+			       "/srv/prefork (last prefork, 2.5 s ago)\n"
+			       "    growth +19.5 KiB/s over exits GROWING\n"
+			       "        malloc+0x10 (libc.so.6)\n"
+			       "        remember_session+0x11 (prefork) prefork.c:10\n"));
 	assert_non_null(strstr(text, "lost to the left-at-exit tally: 3 entries evicted"));
 	free(text);
 	text = render_with(json__render, snap, &len);

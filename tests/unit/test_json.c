@@ -203,14 +203,15 @@ static void test_json_go_targets_kinds_losses(void **state)
 	snap->losses.go_census_unreadable = 44;
 	text = render_with(json__render, snap, &len);
 	check_contains(
-	    text,
-	    "{\"pid\":42,\"comm\":\"server\",\"exe\":\"\",\"exited\":false,\"go\":{\"version\":\"go1.23.5\","
-	    "\"goroutines\":1310,\"system_goroutines\":5,\"goroutines_traced\":true,"
-	    "\"goroutines_off\":null,\"heap_rate\":524288,\"heap_off\":null,\"gc_cycle\":17,"
-	    "\"heap_inuse_bytes\":3211264,\"heap_inuse_objects\":3088,\"census_ms\":1.250,"
-	    "\"census_bytes\":81920,\"heap_read_ms\":0.500,\"heap_read_bytes\":12288,"
-	    "\"heap_buckets\":35},\"scan\":{\"state\":\"none\",");
-	check_contains(text, "{\"pid\":43,\"comm\":\"cprog\",\"exe\":\"\",\"exited\":false,\"scan\":{");
+	    text, "{\"pid\":42,\"comm\":\"server\",\"exe\":\"\",\"exited\":false,\"go\":{"
+		  "\"version\":\"go1.23.5\","
+		  "\"goroutines\":1310,\"system_goroutines\":5,\"goroutines_traced\":true,"
+		  "\"goroutines_off\":null,\"heap_rate\":524288,\"heap_off\":null,\"gc_cycle\":17,"
+		  "\"heap_inuse_bytes\":3211264,\"heap_inuse_objects\":3088,\"census_ms\":1.250,"
+		  "\"census_bytes\":81920,\"heap_read_ms\":0.500,\"heap_read_bytes\":12288,"
+		  "\"heap_buckets\":35},\"scan\":{\"state\":\"none\",");
+	check_contains(text,
+		       "{\"pid\":43,\"comm\":\"cprog\",\"exe\":\"\",\"exited\":false,\"scan\":{");
 	check_contains(text,
 		       "\"go_exits_unseen_birth\":41,\"go_creates_missed\":42,"
 		       "\"go_exits_missed\":43,\"go_census_unreadable\":44,\"go_unreadable\":0}");
@@ -298,7 +299,8 @@ static void test_json_reach_scans(void **state)
 			    "\"unscanned_bytes\":0,\"unscanned_count\":0,");
 	free(obj);
 	check_contains(text,
-		       "{\"pid\":42,\"comm\":\"app\",\"exe\":\"\",\"exited\":false,\"scan\":{\"state\":\"done\","
+		       "{\"pid\":42,\"comm\":\"app\",\"exe\":\"\",\"exited\":false,\"scan\":{"
+		       "\"state\":\"done\","
 		       "\"at_exit\":false,\"truncated\":false,\"why\":null,\"scans\":12,"
 		       "\"age_s\":3.200,\"pause_ms\":12.340,\"scan_ms\":10.100,\"threads\":3,"
 		       "\"bytes_read\":1258291,\"root_bytes\":{\"globals\":65536,\"stack\":8192,"
@@ -307,7 +309,8 @@ static void test_json_reach_scans(void **state)
 		       "\"reachable_count\":2,\"reachable_bytes\":2024,\"interior_only\":1},"
 		       "\"memory\":null}");
 	check_contains(
-	    text, "{\"pid\":43,\"comm\":\"we;ird\",\"exe\":\"\",\"exited\":true,\"scan\":{\"state\":\"done\","
+	    text, "{\"pid\":43,\"comm\":\"we;ird\",\"exe\":\"\",\"exited\":true,\"scan\":{"
+		  "\"state\":\"done\","
 		  "\"at_exit\":true,\"truncated\":false,\"why\":null,\"scans\":1,\"age_s\":0.000,"
 		  "\"pause_ms\":2.500,\"scan_ms\":2.000,\"threads\":1,\"bytes_read\":70000,"
 		  "\"root_bytes\":{\"globals\":4096,\"stack\":2048,\"registers\":384,"
