@@ -69,7 +69,7 @@ OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(GEN_OBJ)
 SAN_OBJS := $(SRCS:src/%.c=$(BUILD)/san/%.o) $(GEN_SAN_OBJ)
 # Everything but the wiring (main, session, lifecycle, attach, assemble, golang) and libbpf
 # (tracer, tracer_attach) is pure logic unit tests link.
-NOT_PURE := main session tracer tracer_attach lifecycle attach assemble golang scan
+NOT_PURE := main session tracer tracer_attach lifecycle attach assemble golang scan exittally
 LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/obj/%.o),$(OBJS))
 SAN_LIB_OBJS := $(filter-out $(NOT_PURE:%=$(BUILD)/san/%.o),$(SAN_OBJS))
 

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "assemble.h"
 #include "log.h"
+#include "selfstat.h"
+#include "memview.h"
+#include "proc.h"
 
 #define MAX_EXPORTED_STACKS  20000 /* stacks symbolized per snapshot */
 #define MAX_LISTED_PROCS     1000  /* processes a snapshot lists (command mode keeps exited ones) */
 #define MAX_DEFAULT_SUPPRESS 16
+#define MAX_EXPORTED_EXITED  2000 /* "left at exit" entries a snapshot carries */
 
 static uint64_t monotonic_ns(void)
 {
@@ -68,6 +73,92 @@ static struct snapshot_proc *shown_procs(const struct run_tables *run, size_t *n
 	return procs;
 }
 
+static double monotonic_s(void)
+{
+	return (double)monotonic_ns() / 1e9;
+}
+
+/*
+ * The kernel's view of pid's memory: smaps_rollup, or status where that
+ * cannot be read or costs too much for this process (memview.h).
+ */
+static int read_memview(struct memview *mv, int pid, struct memview_reading *r)
+{
+	char path[64];
+	char *text = NULL;
+	size_t len = 0;
+	double start;
+	int err;
+
+	if (!mv || memview__rollup_wanted(mv, (uint32_t)pid)) {
+		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+		start = monotonic_s();
+		err = read_proc_file(path, &text, &len);
+		if (mv)
+			memview__rollup_cost(mv, (uint32_t)pid, monotonic_s() - start);
+		if (!err)
+			err = memview__parse_rollup(text, len, r);
+		free(text);
+		if (!err || err == -ESRCH)
+			return err;
+		text = NULL;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	err = read_proc_file(path, &text, &len);
+	if (!err)
+		err = memview__parse_status(text, len, r);
+	free(text);
+	return err;
+}
+
+/*
+ * Each listed live process: RSS and anonymous memory against what memleakd
+ * tracks of it, and the gap's trend. record: an interval's snapshot (the
+ * final one shows the last verdict); pids no longer listed are forgotten.
+ */
+static void fill_memview(const struct run_tables *run, struct snapshot *snap, bool record)
+{
+	const struct opts *o = run->opts;
+	struct memview_verdict v;
+	struct memview_reading r;
+	struct snapshot_proc *p;
+	size_t i;
+	bool known;
+
+	for (i = 0; i < snap->nr_procs; i++) {
+		p = &snap->procs[i];
+		memset(&p->mem, 0, sizeof(p->mem));
+		if (p->exited || read_memview(run->memview, p->pid, &r))
+			continue; /* gone, a kernel thread, or unreadable: no line */
+		p->mem.valid = true;
+		p->mem.rss_bytes = r.rss_bytes;
+		p->mem.anon_bytes = r.anon_bytes;
+		p->mem.tracked_bytes = p->outstanding_bytes + (p->go ? p->go->heap_inuse_bytes : 0);
+		p->mem.gap_bytes = memview__gap(p->mem.anon_bytes, p->mem.tracked_bytes);
+		if (!run->memview)
+			continue;
+		if (record) {
+			if (memview__record(run->memview, (uint32_t)p->pid, p->mem.anon_bytes,
+					    p->mem.tracked_bytes, p->go != NULL, &v)) {
+				p_warn("out of memory: the untracked memory's trend is incomplete");
+				continue;
+			}
+			known = true;
+		} else {
+			known = memview__get(run->memview, (uint32_t)p->pid, &v);
+		}
+		if (!known)
+			continue;
+		p->mem.gap_rate = v.gap_rate;
+		p->mem.gap_growing = v.growing;
+		if (v.growing)
+			p->mem.hint =
+			    memview__hint(p->go != NULL, o->trace_mmap, o->sample_bytes > 0);
+	}
+	if (record && run->memview)
+		memview__sweep(run->memview);
+}
+
 int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 		       struct snapshot **out)
 {
@@ -107,9 +198,23 @@ int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 	if (tracer__counters(run->tracer, meta->counters))
 		p_warn("cannot read the BPF loss counters: %s", strerror(errno));
 	meta->max_procs = MAX_LISTED_PROCS;
+	if (run->exited) {
+		meta->losses.exited_stacks_evicted = exitlog__evicted(run->exited);
+		meta->losses.exited_stacks_cut = exitlog__cut(run->exited);
+	}
 	procs = shown_procs(run, &nr_procs);
 	err = procs ? snapshot__finish(*out, meta, procs, nr_procs, run->allocs) : -ENOMEM;
+	if (!err)
+		fill_memview(run, *out, !meta->final);
 	free(procs);
+	if (!err)
+		selfstat__read(&(*out)->self); /* unreadable: zeros, the metrics say so */
+	if (!err && run->exited) {
+		err = exitlog__export(run->exited, o->sort, MAX_EXPORTED_EXITED,
+				      (double)sopts.now_ns / 1e9, &(*out)->exited,
+				      &(*out)->nr_exited, &(*out)->nr_exited_omitted);
+		(*out)->exited_procs = exitlog__procs(run->exited);
+	}
 	return err;
 }
 
@@ -118,6 +223,8 @@ void assemble__record_history(const struct run_tables *run)
 	size_t nr, i;
 	const struct stack_stats *all = allocs__stacks(run->allocs, &nr);
 
+	if (run->exited)
+		exitlog__end_interval(run->exited);
 	for (i = 0; i < nr; i++)
 		if (history__record(run->history, all[i].pid, all[i].kind, all[i].stack_id,
 				    all[i].outstanding_bytes)) {

@@ -11,9 +11,11 @@
 #include <stdbool.h>
 
 #include "allocs.h"
+#include "exitlog.h"
 #include "golang.h"
 #include "history.h"
 #include "lifecycle.h"
+#include "memview.h"
 #include "opts.h"
 #include "snapshot.h"
 #include "symbolize.h"
@@ -28,6 +30,8 @@ struct run_tables {
 	struct lifecycle *lifecycle;
 	struct golang *golang;
 	const struct suppfile *suppfile; /* --suppressions files, or NULL */
+	struct exitlog *exited;		 /* the "left at exit" tally (exittally.h), or NULL */
+	struct memview *memview;	 /* the untracked memory's series per process, or NULL */
 };
 
 /*
@@ -36,7 +40,7 @@ struct run_tables {
  */
 int assemble__snapshot(const struct run_tables *run, struct snapshot_meta *meta,
 		       struct snapshot **out);
-/* One value per stack for the growth test. */
+/* One value per stack for the growth test (and per entry of the "left at exit" tally). */
 void assemble__record_history(const struct run_tables *run);
 /* Stacks holding no memory leave the kernel's stack map (their frames stay cached). */
 void assemble__prune_stacks(const struct run_tables *run);

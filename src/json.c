@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "stackid.h"
 #include "textsafe.h"
 
 /*
@@ -201,9 +202,11 @@ static void put_losses(FILE *out, const struct snapshot *snap)
 	fprintf(out,
 		",\"table_failures\":%" PRIu64 ",\"stack_ids_full\":%" PRIu64
 		",\"stacks_not_exported\":%zu,\"bytes_not_exported\":%" PRIu64
-		",\"targets_not_listed\":%zu",
+		",\"targets_not_listed\":%zu,\"exited_stacks_evicted\":%" PRIu64
+		",\"exited_stacks_cut\":%" PRIu64,
 		snap->losses.table_failures, snap->losses.stack_ids_full,
-		snapshot__nr_omitted(snap), snap->omitted_bytes, snap->nr_procs_omitted);
+		snapshot__nr_omitted(snap), snap->omitted_bytes, snap->nr_procs_omitted,
+		snap->losses.exited_stacks_evicted, snap->losses.exited_stacks_cut);
 	fprintf(out,
 		",\"go_exits_unseen_birth\":%" PRIu64 ",\"go_creates_missed\":%" PRIu64
 		",\"go_exits_missed\":%" PRIu64 ",\"go_census_unreadable\":%" PRIu64
@@ -310,6 +313,28 @@ static void put_leaks(FILE *out, const struct snapshot *snap)
 		t.bytes[REACH_UNSCANNED], t.count[REACH_UNSCANNED]);
 }
 
+/* One entry of the "left at exit" tally. */
+static void put_exited(FILE *out, const struct snapshot_exited *e)
+{
+	char id[17];
+
+	fputs("{\"exe\":", out);
+	put_string(out, e->exe);
+	fputs(",\"comm\":", out);
+	put_string(out, e->comm);
+	fprintf(out,
+		",\"kind\":\"%s\",\"stack_id\":\"%s\",\"left_bytes\":%" PRIu64
+		",\"left_allocs\":%" PRIu64 ",\"processes\":%" PRIu64 ",\"growth_bytes_per_s\":",
+		alloc_kind__name(e->kind), stackid__format(e->stack_hash, id), e->bytes, e->count,
+		e->nr_procs);
+	put_double(out, e->rate);
+	fprintf(out, ",\"growing\":%s,\"last_exit_age_s\":", e->growing ? "true" : "false");
+	put_double(out, e->last_exit_age_s);
+	fputs(",\"frames\":", out);
+	put_frames(out, e->frames, e->nr_frames);
+	fputc('}', out);
+}
+
 /* Per Go kind, summed over the shown stacks of that kind: "kinds":{...}. */
 static void put_kinds(FILE *out, const struct snapshot *snap)
 {
@@ -340,6 +365,24 @@ static void put_kinds(FILE *out, const struct snapshot *snap)
 		alloc_objects, heap_stacks);
 }
 
+/* The kernel's view against tracked: ",\"memory\":{...}", null when not read. */
+static void put_memview(FILE *out, const struct snapshot_memview *m)
+{
+	if (!m->valid) {
+		fputs(",\"memory\":null", out);
+		return;
+	}
+	fprintf(out,
+		",\"memory\":{\"rss_bytes\":%" PRIu64 ",\"anon_bytes\":%" PRIu64
+		",\"tracked_bytes\":%" PRIu64 ",\"untracked_bytes\":%" PRId64
+		",\"untracked_rate\":",
+		m->rss_bytes, m->anon_bytes, m->tracked_bytes, m->gap_bytes);
+	put_double(out, m->gap_rate);
+	fprintf(out, ",\"untracked_growing\":%s,\"hint\":", m->gap_growing ? "true" : "false");
+	put_string(out, m->gap_growing ? m->hint : NULL);
+	fputc('}', out);
+}
+
 int json__render(FILE *out, const struct snapshot *snap)
 {
 	const struct alloc_totals *t = &snap->totals;
@@ -358,10 +401,13 @@ int json__render(FILE *out, const struct snapshot *snap)
 	for (i = 0; i < snap->nr_procs; i++) {
 		fprintf(out, "%s{\"pid\":%d,\"comm\":", i ? "," : "", snap->procs[i].pid);
 		put_string(out, snap->procs[i].comm);
+		fputs(",\"exe\":", out);
+		put_string(out, snap->procs[i].exe);
 		fprintf(out, ",\"exited\":%s", snap->procs[i].exited ? "true" : "false");
 		if (snap->procs[i].go)
 			put_go_proc(out, snap->procs[i].go);
 		put_scan(out, &snap->procs[i].scan);
+		put_memview(out, &snap->procs[i].mem);
 		fputc('}', out);
 	}
 	fprintf(out,
@@ -378,6 +424,13 @@ int json__render(FILE *out, const struct snapshot *snap)
 		if (i)
 			fputc(',', out);
 		put_stack(out, snap, &snap->stacks[i]);
+	}
+	fprintf(out, "],\"exited_processes\":%" PRIu64 ",\"exited_not_exported\":%zu,\"exited\":[",
+		snap->exited_procs, snap->nr_exited_omitted);
+	for (i = 0; i < snap->nr_exited; i++) {
+		if (i)
+			fputc(',', out);
+		put_exited(out, &snap->exited[i]);
 	}
 	fputs("]}\n", out);
 	fflush(out);

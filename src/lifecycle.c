@@ -172,8 +172,7 @@ void lifecycle__set_exited_handler(struct lifecycle *lc, exited_fn fn, void *ctx
 }
 
 /* The exited handler sees the process while its blocks and maps are still known. */
-static void tell_exited(struct lifecycle *lc, int pid, const char *comm, const char *exe,
-			bool kept)
+static void tell_exited(struct lifecycle *lc, int pid, const char *comm, const char *exe, bool kept)
 {
 	if (lc->on_exited)
 		lc->on_exited(lc->exited_ctx, pid, comm, exe, kept);
@@ -663,7 +662,12 @@ void lifecycle__mark_exited(struct lifecycle *lc, struct target *t)
 	if (lc->opts.keep_exited || (t->role == ROLE_PID && !lifecycle__pids_alive(lc))) {
 		/* The final report shows what it held at exit: its leaks. */
 		p_info("pid %d (%s) exited", t->pid, t->comm);
-		tell_exited(lc, t->pid, t->comm, t->exe, true);
+		/*
+		 * The command and the last -p target are the report's own subject;
+		 * children -f follows go to the tally too, where recycled workers add up.
+		 */
+		if (t->role == ROLE_CHILD)
+			tell_exited(lc, t->pid, t->comm, t->exe, true);
 		return;
 	}
 	tell_exited(lc, t->pid, t->comm, t->exe, false);
@@ -793,7 +797,9 @@ static void on_exec(struct lifecycle *lc, int pid, uint64_t held_ns)
 		resume(lc, pid, held_ns);
 		return;
 	}
-	/* The old image's memory is gone with it; the new one's is traced from its start. */
+	/* The old image's memory is gone with it (its story goes to the tally); the new one's is
+	 * traced from its start. */
+	tell_exited(lc, pid, t->comm, t->exe, false);
 	forget_process(lc, pid);
 	t->traced_from_exec = true;
 	free(t->unwind_sent);

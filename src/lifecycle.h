@@ -95,9 +95,11 @@ typedef void (*exiting_fn)(void *ctx, int pid, int tid, int status, uint64_t exi
 			   uint64_t held_ns);
 void lifecycle__set_exiting_handler(struct lifecycle *lc, exiting_fn fn, void *ctx);
 /*
- * Who hears of a process that exited, before its blocks, stacks and maps
- * are forgotten (kept false) or kept for the final report (kept true, as
- * in command mode): e.g. to add what it left to the "left at exit" tally.
+ * Who hears of a process that exited or exec'd, before its blocks, stacks
+ * and maps are forgotten (kept false), or of a child -f follows in command
+ * mode, kept for the final report (kept true): e.g. to add what it left to
+ * the "left at exit" tally. The command and the last -p target, kept as
+ * the report's own subject, are not told.
  * comm is "?" and exe "" when the process was never noted (system-wide).
  */
 typedef void (*exited_fn)(void *ctx, int pid, const char *comm, const char *exe, bool kept);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <linux/types.h>
 
 #include "exitcodes.h"
@@ -220,7 +221,7 @@ static const char usage_text[] =
     "                         (ADDR defaults to 127.0.0.1; 0.0.0.0 or [::] for every\n"
     "                         interface); refreshed every interval\n"
     "      --metrics-top K    export the K stacks holding most bytes per kind, plus\n"
-    "                         every growing one, up to 4K (default 20)\n"
+    "                         up to K more that grow (default 20)\n"
     "      --max-exited-stacks N  stacks the \"left at exit\" tally of exited processes\n"
     "                         keeps (default 2000); the smallest, oldest go first\n"
     "\n"
@@ -643,6 +644,8 @@ static int parse_metrics_addr(const char *arg, struct opts *o)
 	const char *colon = strrchr(arg, ':'), *host = arg, *port = arg;
 	size_t host_len = 0;
 	unsigned long long n;
+	struct in6_addr v6;
+	struct in_addr v4;
 
 	if (colon) {
 		port = colon + 1;
@@ -650,6 +653,8 @@ static int parse_metrics_addr(const char *arg, struct opts *o)
 		if (host_len >= 2 && arg[0] == '[' && arg[host_len - 1] == ']') {
 			host++;
 			host_len -= 2;
+			if (!host_len)
+				return -EINVAL; /* "[]:PORT" */
 		} else if (memchr(arg, ':', host_len)) {
 			return -EINVAL; /* an IPv6 address needs brackets */
 		}
@@ -661,6 +666,9 @@ static int parse_metrics_addr(const char *arg, struct opts *o)
 	else
 		strcpy(o->metrics_host, "127.0.0.1");
 	o->metrics_host[host_len ? host_len : strlen(o->metrics_host)] = '\0';
+	if (inet_pton(AF_INET, o->metrics_host, &v4) != 1 &&
+	    inet_pton(AF_INET6, o->metrics_host, &v6) != 1)
+		return -EINVAL;
 	o->metrics_port = (int)n;
 	o->metrics_addr = arg;
 	return 0;
@@ -674,10 +682,11 @@ static int parse_fleet_option(int opt, const char *arg, struct opts *o, char *er
 	switch (opt) {
 	case OPT_METRICS:
 		if (parse_metrics_addr(arg, o))
-			return fail(err, err_len,
-				    "invalid --metrics '%s': give [ADDR:]PORT, e.g. 9464, "
-				    "127.0.0.1:9464 or [::1]:9464",
-				    arg);
+			return fail(
+			    err, err_len,
+			    "invalid --metrics '%s': give [ADDR:]PORT with a numeric "
+			    "address, e.g. 9464, 127.0.0.1:9464, 0.0.0.0:9464 or [::1]:9464",
+			    arg);
 		return OPTS_RUN;
 	case OPT_METRICS_TOP:
 		if (parse_uint(arg, 1, 1000, &n))

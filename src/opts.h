@@ -59,8 +59,8 @@ struct opts {
 	double go_min_growth;	  /* --go-min-growth N: goroutines per second to flag a site */
 	/* Fleet: */
 	const char *metrics_addr; /* --metrics [ADDR:]PORT as given; NULL: no endpoint */
-	char metrics_host[64];	  /* its address: 127.0.0.1 unless ADDR was given ("::1", "0.0.0.0") */
-	int metrics_port;	  /* 1..65535 */
+	char metrics_host[64]; /* its address: 127.0.0.1 unless ADDR was given ("::1", "0.0.0.0") */
+	int metrics_port;      /* 1..65535 */
 	unsigned int metrics_top; /* --metrics-top K: stacks by bytes exported (growing ones too) */
 	unsigned int exited_max_stacks; /* --max-exited-stacks N: "left at exit" tally's cap */
 };

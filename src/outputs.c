@@ -14,10 +14,16 @@
 #include "folded.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_server.h"
 #include "outfile.h"
 #include "outputs.h"
 #include "pprof.h"
 #include "report.h"
+
+#ifndef MEMLEAKD_VERSION
+#define MEMLEAKD_VERSION "0.1.0" /* as opts.c's --version */
+#endif
 
 typedef int (*render_fn)(FILE *out, const struct snapshot *snap);
 
@@ -25,7 +31,10 @@ struct outputs {
 	const struct opts *opts;
 	FILE *json; /* --json stream (stdout with "-"), or NULL */
 	struct report_opts report;
-	int error; /* first failure writing a file */
+	struct metrics_server *metrics; /* --metrics, or NULL */
+	struct metrics_opts metrics_opts;
+	bool metrics_warned; /* a snapshot could not be rendered: said once */
+	int error;	     /* first failure writing a file */
 };
 
 static bool use_color(void)
@@ -139,6 +148,48 @@ int outputs__check(const struct opts *opts)
 	return err;
 }
 
+/*
+ * Starts the --metrics server. Until the first snapshot it serves a valid
+ * exposition holding memleakd_build_info only: a scrape in the first
+ * interval succeeds (up stays 1 across restarts) and has nothing to mislead.
+ */
+static int open_metrics(struct outputs *outs)
+{
+	const struct opts *o = outs->opts;
+	char *text;
+	size_t len;
+	int err;
+
+	outs->metrics_opts =
+	    (struct metrics_opts){.top = o->metrics_top, .version = MEMLEAKD_VERSION};
+	err = metrics_server__start(o->metrics_host, o->metrics_port, &outs->metrics);
+	if (err)
+		return err;
+	if (!metrics__render(NULL, &outs->metrics_opts, &text, &len))
+		metrics_server__publish(outs->metrics, text, len);
+	p_info(strchr(o->metrics_host, ':') ? "metrics: serving http://[%s]:%d/metrics"
+					    : "metrics: serving http://%s:%d/metrics",
+	       o->metrics_host, o->metrics_port);
+	return 0;
+}
+
+/* Renders snap for the endpoint and swaps it in; on failure the last one stays. */
+static void publish_metrics(struct outputs *outs, const struct snapshot *snap)
+{
+	char *text;
+	size_t len;
+	int err = metrics__render(snap, &outs->metrics_opts, &text, &len);
+
+	if (err) {
+		if (!outs->metrics_warned)
+			p_warn("cannot render the metrics: %s; /metrics serves the last snapshot",
+			       strerror(-err));
+		outs->metrics_warned = true;
+		return;
+	}
+	metrics_server__publish(outs->metrics, text, len);
+}
+
 int outputs__open(const struct opts *opts, struct outputs **out)
 {
 	struct outputs *outs;
@@ -153,6 +204,13 @@ int outputs__open(const struct opts *opts, struct outputs **out)
 		err = open_json(opts->json_path, &outs->json);
 		if (err) {
 			free(outs);
+			return err;
+		}
+	}
+	if (opts->metrics_addr) {
+		err = open_metrics(outs);
+		if (err) {
+			outputs__close(outs);
 			return err;
 		}
 	}
@@ -211,6 +269,13 @@ static void write_go_profiles(struct outputs *outs, const struct snapshot *snap)
 			err = write_atomic(path, sides[i].render, snap);
 		note_error(outs, "", err == -ENAMETOOLONG ? outs->opts->pprof_path : path, err);
 	}
+	/* What exited processes left: "X.exited.pb.gz", once the tally holds anything. */
+	if (!snap->nr_exited)
+		return;
+	err = pprof__side_path(outs->opts->pprof_path, "exited", path, sizeof(path));
+	if (!err)
+		err = write_atomic(path, pprof__write_exited, snap);
+	note_error(outs, "", err == -ENAMETOOLONG ? outs->opts->pprof_path : path, err);
 }
 
 int outputs__write(struct outputs *outs, const struct snapshot *snap)
@@ -238,6 +303,8 @@ int outputs__write(struct outputs *outs, const struct snapshot *snap)
 		write_go_profiles(outs, snap);
 	if (outs->json)
 		note_error(outs, "--json ", o->json_path, json__render(outs->json, snap));
+	if (outs->metrics)
+		publish_metrics(outs, snap);
 	if (stdout_gone)
 		return -EPIPE;
 	return outs->error;
@@ -254,5 +321,6 @@ void outputs__close(struct outputs *outs)
 		return;
 	if (outs->json && outs->json != stdout)
 		fclose(outs->json);
+	metrics_server__stop(outs->metrics);
 	free(outs);
 }

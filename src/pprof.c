@@ -11,6 +11,7 @@
 #include "hmap.h"
 #include "pprof.h"
 #include "profile.pb-c.h"
+#include "stackid.h"
 
 typedef Perftools__Profiles__Profile Profile;
 typedef Perftools__Profiles__Sample Sample;
@@ -216,30 +217,45 @@ struct profile_spec {
 
 #define MAX_VALUES 10 /* the memory profile's, with a scan's classes */
 
-static Sample *sample_of(struct builder *b, const struct profile_spec *spec,
-			 const struct snapshot *snap, const struct snapshot_stack *st)
+/* A sample with room for nr_frames locations, MAX_VALUES values and nr_labels labels. */
+static Sample *new_sample(struct builder *b, size_t nr_frames, size_t nr_labels)
 {
 	Sample *s = calloc(1, sizeof(*s));
-	size_t i, start;
 
 	if (s)
 		perftools__profiles__sample__init(s);
-	if (!s || !(s->location_id = calloc(st->nr_frames + 1, sizeof(uint64_t))) ||
+	if (!s || !(s->location_id = calloc(nr_frames + 1, sizeof(uint64_t))) ||
 	    !(s->value = calloc(MAX_VALUES, sizeof(int64_t))) ||
-	    !(s->label = calloc(4, sizeof(Label *)))) {
+	    !(s->label = calloc(nr_labels, sizeof(Label *))))
 		b->err = -ENOMEM;
-		return s;
-	}
-	/* Frames run leaf first; an inlined run ends at the frame holding its address. */
-	for (i = 0; i < st->nr_frames; i = start) {
-		for (start = i; start < st->nr_frames && st->frames[start].inlined; start++)
+	return s;
+}
+
+/* The locations of frames[0..nr) (leaf first): an inlined run ends at the frame holding its
+ * address. */
+static void add_locations(struct builder *b, Sample *s, uint32_t pid, const struct frame *frames,
+			  size_t nr)
+{
+	size_t i, start;
+
+	for (i = 0; i < nr; i = start) {
+		for (start = i; start < nr && frames[start].inlined; start++)
 			;
-		if (start == st->nr_frames)
+		if (start == nr)
 			break;
 		start++;
-		s->location_id[s->n_location_id++] =
-		    location_id(b, st->stats.pid, &st->frames[i], start - i);
+		s->location_id[s->n_location_id++] = location_id(b, pid, &frames[i], start - i);
 	}
+}
+
+static Sample *sample_of(struct builder *b, const struct profile_spec *spec,
+			 const struct snapshot *snap, const struct snapshot_stack *st)
+{
+	Sample *s = new_sample(b, st->nr_frames, 4);
+
+	if (b->err)
+		return s;
+	add_locations(b, s, st->stats.pid, st->frames, st->nr_frames);
 	spec->values(&st->stats, s->value);
 	s->n_value = spec->nr_types;
 	s->label[s->n_label++] = label(b, "pid", NULL, st->stats.pid);
@@ -494,6 +510,9 @@ static int write_gzip(FILE *out, const uint8_t *buf, size_t len)
 	return ret == Z_STREAM_END ? 0 : -EIO;
 }
 
+static void build_exited(struct builder *b, const struct snapshot *snap);
+
+/* The profile spec says, or the "left at exit" tally with spec NULL. */
 static int write_profile(FILE *out, const struct profile_spec *spec, const struct snapshot *snap)
 {
 	struct builder b;
@@ -506,7 +525,10 @@ static int write_profile(FILE *out, const struct profile_spec *spec, const struc
 	hmap__init(&b.functions, sizeof(uint64_t));
 	hmap__init(&b.locations, sizeof(uint64_t));
 	hmap__init(&b.mappings, sizeof(uint64_t));
-	build(&b, spec, snap);
+	if (spec)
+		build(&b, spec, snap);
+	else
+		build_exited(&b, snap);
 	err = b.err;
 	if (!err) {
 		len = perftools__profiles__profile__get_packed_size(&b.profile);
@@ -594,6 +616,74 @@ int pprof__write_go_heap(FILE *out, const struct snapshot *snap)
 	};
 
 	return write_profile(out, &spec, snap);
+}
+
+/*
+ * One entry of the "left at exit" tally. Its frames' addresses are those
+ * of one of the processes that left it: locations and mappings are keyed
+ * by the entry (index + 1 stands for a pid), never shared between entries.
+ */
+static Sample *exited_sample(struct builder *b, const struct snapshot_exited *e, uint32_t key)
+{
+	Sample *s = new_sample(b, e->nr_frames, 6);
+	char id[17];
+
+	if (b->err)
+		return s;
+	add_locations(b, s, key, e->frames, e->nr_frames);
+	s->value[0] = (int64_t)e->bytes;
+	s->value[1] = (int64_t)e->count;
+	s->n_value = 2;
+	s->label[s->n_label++] = label(b, "exe", e->exe, 0);
+	s->label[s->n_label++] = label(b, "comm", e->comm, 0);
+	s->label[s->n_label++] = label(b, "kind", alloc_kind__name(e->kind), 0);
+	s->label[s->n_label++] = label(b, "stack_id", stackid__format(e->stack_hash, id), 0);
+	s->label[s->n_label++] = label(b, "growing", e->growing ? "true" : "false", 0);
+	s->label[s->n_label++] = label(b, "processes", NULL, (int64_t)e->nr_procs);
+	return s;
+}
+
+static const char *const exited_types[][2] = {{"left_space", "bytes"}, {"left_objects", "count"}};
+
+static void build_exited(struct builder *b, const struct snapshot *snap)
+{
+	Profile *p = &b->profile;
+	char text[160];
+	size_t i;
+
+	perftools__profiles__profile__init(p);
+	string_id(b, ""); /* index 0 */
+	p->sample_type = calloc(2, sizeof(*p->sample_type));
+	p->sample = calloc(snap->nr_exited + 1, sizeof(*p->sample));
+	p->comment = calloc(1, sizeof(*p->comment));
+	if (!p->sample_type || !p->sample || !p->comment) {
+		b->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		p->sample_type[p->n_sample_type++] =
+		    value_type(b, exited_types[i][0], exited_types[i][1]);
+	p->period_type = value_type(b, "space", "bytes");
+	p->period = 1;
+	p->default_sample_type = string_id(b, "left_space");
+	p->time_nanos = (int64_t)snap->wall_time_s * 1000000000LL;
+	p->duration_nanos = (int64_t)(snap->elapsed_s * 1e9);
+	snprintf(text, sizeof(text),
+		 "memleakd: left at exit by %" PRIu64
+		 " exited processes (freed by the kernel); %zu more stacks not exported",
+		 snap->exited_procs, snap->nr_exited_omitted);
+	p->comment[p->n_comment++] = string_id(b, text);
+	for (i = 0; i < snap->nr_exited && !b->err; i++)
+		p->sample[p->n_sample++] = exited_sample(b, &snap->exited[i], (uint32_t)i + 1);
+	p->function = b->functions_list;
+	p->location = b->locations_list;
+	p->mapping = b->mappings_list;
+	p->string_table = b->string_table;
+}
+
+int pprof__write_exited(FILE *out, const struct snapshot *snap)
+{
+	return write_profile(out, NULL, snap);
 }
 
 bool pprof__has_kind(const struct snapshot *snap, enum alloc_kind kind)

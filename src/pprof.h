@@ -10,7 +10,8 @@
  *  - goroutines: goroutine/count, live goroutines by creation stack, like
  *    Go's own goroutine profile;
  *  - the Go heap: alloc_objects, alloc_space, inuse_objects, inuse_space
- *    (in that order, like runtime/pprof), period = the MemProfileRate.
+ *    (in that order, like runtime/pprof), period = the MemProfileRate;
+ *  - what exited processes left at exit (their "left at exit" tally).
  * One sample per stack with pid, comm and kind labels; mappings with build
  * IDs; locations with inlined lines; functions with files.
  */
@@ -29,6 +30,13 @@ int pprof__write(FILE *out, const struct snapshot *snap);
 int pprof__write_goroutines(FILE *out, const struct snapshot *snap);
 /* The Go heap profile (KIND_GO_HEAP stacks); 0 or -errno. */
 int pprof__write_go_heap(FILE *out, const struct snapshot *snap);
+
+/*
+ * The "left at exit" tally (snap->exited): sample types left_space and
+ * left_objects, one sample per entry with exe, comm, kind, stack_id,
+ * growing and processes labels; 0 or -errno.
+ */
+int pprof__write_exited(FILE *out, const struct snapshot *snap);
 
 /* The heap profiling rate of the first process with go-heap stacks; 0 when unknown. */
 int64_t pprof__go_heap_rate(const struct snapshot *snap);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "exitlog.h"
 #include "report.h"
 #include "textsafe.h"
 #include "units.h"
@@ -102,6 +104,88 @@ static void render_procs(FILE *out, const struct snapshot *snap)
 	free(order);
 }
 
+/* --- the kernel's view: resident and anonymous memory against tracked --------------- */
+
+/* "-1.5 MiB" or "90.0 MiB" for a signed size. */
+static const char *format_signed_bytes(int64_t bytes, char buf[HUMAN_BYTES_LEN + 1])
+{
+	uint64_t magnitude = bytes < 0 ? (uint64_t)0 - (uint64_t)bytes : (uint64_t)bytes;
+
+	buf[0] = '-';
+	format_bytes(magnitude, buf + (bytes < 0));
+	return buf;
+}
+
+/* A growing gap first, then the most anonymous memory. */
+static int by_gap_interest(const void *a, const void *b)
+{
+	const struct snapshot_proc *x = *(const struct snapshot_proc *const *)a;
+	const struct snapshot_proc *y = *(const struct snapshot_proc *const *)b;
+
+	if (x->mem.gap_growing != y->mem.gap_growing)
+		return x->mem.gap_growing ? -1 : 1;
+	if (x->mem.anon_bytes != y->mem.anon_bytes)
+		return x->mem.anon_bytes > y->mem.anon_bytes ? -1 : 1;
+	return x->pid - y->pid;
+}
+
+/* One process's line, and its hint when the untracked part grows. */
+static void render_memview_line(FILE *out, const struct snapshot_proc *p)
+{
+	char comm[SNAPSHOT_COMM_LEN], rss[HUMAN_BYTES_LEN], anon[HUMAN_BYTES_LEN];
+	char tracked[HUMAN_BYTES_LEN], gap[HUMAN_BYTES_LEN + 1], rate[HUMAN_BYTES_LEN];
+	double r = isfinite(p->mem.gap_rate) ? fabs(p->mem.gap_rate) : 0;
+
+	fprintf(out,
+		"memory pid %d (%s): RSS %s, anonymous %s, tracked %s, untracked %s (%s%s/s%s)\n",
+		p->pid, printable(p->comm, comm, sizeof(comm)), format_bytes(p->mem.rss_bytes, rss),
+		format_bytes(p->mem.anon_bytes, anon), format_bytes(p->mem.tracked_bytes, tracked),
+		format_signed_bytes(p->mem.gap_bytes, gap), p->mem.gap_rate < 0 ? "-" : "+",
+		format_bytes(r < 1e18 ? (uint64_t)r : (uint64_t)1e18, rate),
+		p->mem.gap_growing ? ", GROWING" : "");
+	if (p->mem.gap_growing && p->mem.hint)
+		fprintf(out, "  hint: %s\n", p->mem.hint);
+}
+
+/*
+ * Per listed live process: RSS, anonymous, tracked and the untracked rest
+ * with its trend. Up to HEADER_PROCS processes, each; past that (-p many,
+ * system-wide) only those whose untracked part grows, and a count.
+ */
+static void render_memview(FILE *out, const struct snapshot *snap)
+{
+	const struct snapshot_proc **order;
+	size_t i, nr = 0, shown = 0, growing = 0;
+
+	order = malloc((snap->nr_procs ? snap->nr_procs : 1) * sizeof(*order));
+	if (!order)
+		return;
+	for (i = 0; i < snap->nr_procs; i++)
+		if (snap->procs[i].mem.valid)
+			order[nr++] = &snap->procs[i];
+	qsort(order, nr, sizeof(*order), by_gap_interest);
+	for (; shown < nr && shown < TABLE_PROCS; shown++) {
+		if (nr > HEADER_PROCS && !order[shown]->mem.gap_growing)
+			break;
+		render_memview_line(out, order[shown]);
+	}
+	for (i = shown; i < nr; i++)
+		growing += order[i]->mem.gap_growing;
+	if (shown && nr > shown)
+		fprintf(out,
+			"  (%zu more processes read, %zu of them with a growing untracked part)\n",
+			nr - shown, growing);
+	else if (nr > shown)
+		fprintf(out, "memory: %zu processes read, none with a growing untracked part\n",
+			nr);
+	if (shown)
+		fprintf(out,
+			"  (tracked counts only what was allocated since memleakd attached, so "
+			"untracked includes older memory: its trend, not its level, is the "
+			"signal)\n");
+	free(order);
+}
+
 /* Losses userspace counts and what the caps left out; a line only when there are any. */
 static void render_limits(FILE *out, const struct snapshot *snap)
 {
@@ -117,6 +201,19 @@ static void render_limits(FILE *out, const struct snapshot *snap)
 		"past the %zu-stack cap (in no report or export), %zu processes not listed\n",
 		l->table_failures, l->stack_ids_full, snapshot__nr_omitted(snap),
 		format_bytes(snap->omitted_bytes, bytes), snap->max_stacks, snap->nr_procs_omitted);
+}
+
+/* What the "left at exit" tally's caps left out; a line only when they left any. */
+static void render_exited_limits(FILE *out, const struct user_losses *l)
+{
+	if (!l->exited_stacks_evicted && !l->exited_stacks_cut)
+		return;
+	fprintf(out,
+		"lost to the left-at-exit tally: %" PRIu64
+		" entries evicted (past --max-exited-stacks), %" PRIu64
+		" stacks of exiting processes not added (past %d per process, or of a process "
+		"never identified)\n",
+		l->exited_stacks_evicted, l->exited_stacks_cut, EXITLOG_MAX_PROC_STACKS);
 }
 
 /* What the goroutine tracking missed; a line only when it missed any. */
@@ -447,6 +544,7 @@ static void render_header(FILE *out, const struct snapshot *snap)
 			c[ML_CNT_TARGETS_FULL], snap->attach_failures, c[ML_CNT_EXEC_NOT_HELD],
 			c[ML_CNT_LIFE_LOST], c[ML_CNT_EXIT_LOST], c[ML_CNT_HOLD_EXPIRED]);
 	render_limits(out, snap);
+	render_exited_limits(out, &snap->losses);
 	render_go_losses(out, &snap->losses, snap->counters[ML_CNT_GO_UNREADABLE]);
 	if (snap->nr_suppressed)
 		fprintf(out,
@@ -662,6 +760,57 @@ static void render_go_heap_stack(FILE *out, const struct snapshot *snap, size_t 
 	render_frames(out, "        ", st->frames, st->nr_frames);
 }
 
+/*
+ * "exited #1 24.0 KiB (24576 B) in 48 allocations, 12 processes of /srv/app (last app, 0.4 s
+ * ago)": "exited" keeps the tally's entries apart from live stacks' "#1" lines.
+ */
+static void render_exited_entry(FILE *out, size_t rank, const struct snapshot_exited *e, int color)
+{
+	char a[HUMAN_BYTES_LEN], rate[HUMAN_BYTES_LEN], exe[SNAPSHOT_EXE_LEN * 4];
+	char comm[SNAPSHOT_COMM_LEN * 4];
+	double r = e->rate;
+
+	fprintf(out,
+		"%sexited #%zu %s (%" PRIu64 " B) in %" PRIu64 " %s, %" PRIu64
+		" process%s of %s (last %s, "
+		"%.1f s ago)%s\n",
+		color && e->growing ? "\033[1m" : "", rank, format_bytes(e->bytes, a), e->bytes,
+		e->count, e->kind == KIND_MMAP ? "anonymous mappings [mmap]" : "allocations",
+		e->nr_procs, e->nr_procs == 1 ? "" : "es", printable(e->exe, exe, sizeof(exe)),
+		printable(e->comm, comm, sizeof(comm)), e->last_exit_age_s,
+		color && e->growing ? "\033[0m" : "");
+	fprintf(out, "    growth %s%s/s over exits", r < 0 ? "-" : "+",
+		format_bytes((uint64_t)(r < 0 ? -r : r), rate));
+	if (e->growing)
+		fprintf(out, " %sGROWING%s", color ? "\033[1;31m" : "", color ? "\033[0m" : "");
+	fputc('\n', out);
+	if (!e->nr_frames)
+		fprintf(out, "        [stack lost]\n");
+	render_frames(out, "        ", e->frames, e->nr_frames);
+}
+
+/*
+ * What exited processes held when they exited, per executable and stack:
+ * evidence (the kernel freed it), not a leak of the living.
+ */
+static void render_exited(FILE *out, const struct snapshot *snap, const struct report_opts *opts)
+{
+	size_t i, shown;
+
+	if (!snap->nr_exited && !snap->nr_exited_omitted)
+		return;
+	fprintf(out,
+		"Left at exit by exited processes (%" PRIu64
+		" processes so far), in bytes they held when they exited:\n",
+		snap->exited_procs);
+	shown = snap->nr_exited < opts->top ? snap->nr_exited : opts->top;
+	for (i = 0; i < shown; i++)
+		render_exited_entry(out, i + 1, &snap->exited[i], opts->color);
+	if (snap->nr_exited + snap->nr_exited_omitted > shown)
+		fprintf(out, "(%zu more left-at-exit stacks not shown; raise -n to see them)\n",
+			snap->nr_exited + snap->nr_exited_omitted - shown);
+}
+
 /* The report groups: memory (malloc and mmap, as always), goroutines, the Go heap. */
 enum group { GROUP_MEMORY, GROUP_GOROUTINES, GROUP_GO_HEAP, NR_GROUPS };
 
@@ -793,6 +942,7 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 
 	render_header(out, snap);
 	render_procs(out, snap);
+	render_memview(out, snap);
 	render_go_procs(out, snap);
 	render_scans(out, snap, opts->color);
 	if (!snap->nr_stacks)
@@ -802,6 +952,7 @@ int report__render(FILE *out, const struct snapshot *snap, const struct report_o
 	if (snapshot__nr_omitted(snap))
 		fprintf(out, "(%zu more stacks past the %zu-stack cap, not shown)\n",
 			snapshot__nr_omitted(snap), snap->max_stacks);
+	render_exited(out, snap, opts);
 	render_leak_summary(out, snap);
 	fputc('\n', out);
 	fflush(out);

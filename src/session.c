@@ -15,11 +15,13 @@
 #include "assemble.h"
 #include "attach.h"
 #include "emulated.h"
+#include "exittally.h"
 #include "golang.h"
 #include "command.h"
 #include "history.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "memview.h"
 #include "outputs.h"
 #include "preflight.h"
 #include "sample.h"
@@ -53,6 +55,7 @@ struct session {
 	struct tracer *tracer;
 	struct unwinder *unwinder; /* NULL with --unwind fp */
 	struct history *history;   /* outstanding bytes per stack per interval */
+	struct memview *memview;   /* anonymous memory against tracked, per process */
 	struct elf_files *files;   /* every ELF file the targets map, opened once */
 	struct lifecycle *lifecycle;
 	struct golang *golang;	   /* Go processes: goroutines and the runtime's heap */
@@ -64,6 +67,7 @@ struct session {
 	struct watchdog *watchdog;	  /* continues held processes if we die; NULL system-wide */
 	struct command_user user;	  /* --user: who the command runs as */
 	struct emulated_watch *emulated;  /* -f, system-wide: processes file-wide probes kill */
+	struct exittally *exittally;	  /* what exited processes left: the "left at exit" tally */
 	sigset_t ignored_at_start;	  /* given back to the command */
 	int epoll_fd;
 	int timer_fd;
@@ -119,8 +123,10 @@ static void drain_records(void *ctx)
 
 static int emit_snapshot(struct session *s, bool final)
 {
-	const struct run_tables run = {s->opts,	  s->allocs,	s->history, s->symbolizer,
-				       s->tracer, s->lifecycle, s->golang,  s->suppfile};
+	const struct run_tables run = {s->opts,	      s->allocs,   s->history,
+				       s->symbolizer, s->tracer,   s->lifecycle,
+				       s->golang,     s->suppfile, exittally__log(s->exittally),
+				       s->memview};
 	struct snapshot_meta meta = {
 	    .elapsed_s = seconds_since(&s->started),
 	    .wall_time_s = (uint64_t)time(NULL),
@@ -283,6 +289,7 @@ static int open_tracer(struct session *s)
 	err = tracer__open(&topts, &s->tracer);
 	if (!err) {
 		lifecycle__set_tracer(s->lifecycle, s->tracer);
+		exittally__set_tracer(s->exittally, s->tracer);
 		return 0;
 	}
 	if (err == -EPERM || err == -EACCES) {
@@ -408,6 +415,9 @@ static int new_tables(struct session *s)
 	s->history = history__new(s->opts->window, &tparams);
 	if (s->history)
 		history__set_min_rate(s->history, KIND_GOROUTINE, s->opts->go_min_growth);
+	s->memview = memview__new(s->opts->window, &tparams);
+	if (!s->memview)
+		p_warn("cannot keep the untracked memory's trend: %s", strerror(errno));
 	if (s->opts->unwind != UNWIND_FP)
 		s->unwinder = unwinder__new();
 	s->golang = s->allocs ? golang__new(&gopts, s->allocs) : NULL;
@@ -418,11 +428,18 @@ static int new_tables(struct session *s)
 		s->lifecycle = lifecycle__new(&lopts, &tables);
 	if (s->lifecycle)
 		s->scanner = scanner__new(&scan_opts, s->allocs, s->lifecycle, drain_records, s);
-	if (!s->lifecycle || !s->scanner) {
+	if (s->scanner)
+		s->exittally = exittally__new(&(struct run_tables){.opts = s->opts,
+								   .allocs = s->allocs,
+								   .symbolizer = s->symbolizer,
+								   .lifecycle = s->lifecycle,
+								   .suppfile = s->suppfile});
+	if (!s->lifecycle || !s->scanner || !s->exittally) {
 		p_err("out of memory");
 		return fail(s, FAULT_RUN, -ENOMEM);
 	}
 	lifecycle__set_exiting_handler(s->lifecycle, scanner__on_exiting, s->scanner);
+	lifecycle__set_exited_handler(s->lifecycle, exittally__on_exited, s->exittally);
 	symbolizer__use_files(s->symbolizer, s->files);
 	if (s->unwinder)
 		unwinder__use_files(s->unwinder, s->files);
@@ -663,6 +680,7 @@ static void cleanup(struct session *s)
 	watchdog__stop(s->watchdog);
 	tracer__destroy(s->tracer);
 	lifecycle__destroy(s->lifecycle);
+	exittally__free(s->exittally);
 	golang__free(s->golang);
 	emulated_watch__free(s->emulated);
 	scanner__free(s->scanner);
@@ -676,6 +694,7 @@ static void cleanup(struct session *s)
 	symbolizer__destroy(s->symbolizer);
 	unwinder__destroy(s->unwinder);
 	history__destroy(s->history);
+	memview__destroy(s->memview);
 	outputs__close(s->outputs);
 	allocs__destroy(s->allocs);
 	elf_files__free(s->files); /* after everything that reads through it */

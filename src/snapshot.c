@@ -298,11 +298,20 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 	bool indexed = index_procs(snap, &index);
 
 	for (i = 0; i < nr_all; i++) {
-		/* Goroutines and the Go heap are no blocks a process could leak at exit. */
-		if (!all[i].outstanding_count || !alloc_kind__is_tracked(all[i].kind))
-			continue;
 		p = proc_of(snap, &index, indexed, (int)all[i].pid);
 		if (!p)
+			continue;
+		p->kind_bytes[all[i].kind] += all[i].outstanding_bytes;
+		p->kind_count[all[i].kind] += all[i].outstanding_count;
+		/* Lifetime totals of every stack of memory, those that hold nothing now too. */
+		if (alloc_kind__is_bytes(all[i].kind)) {
+			p->alloc_count += all[i].alloc_count;
+			p->alloc_bytes += all[i].alloc_bytes;
+			p->free_count += all[i].free_count;
+			p->free_bytes += all[i].free_bytes;
+		}
+		/* Goroutines and the Go heap are no blocks a process could leak at exit. */
+		if (!all[i].outstanding_count || !alloc_kind__is_tracked(all[i].kind))
 			continue;
 		p->outstanding_bytes += all[i].outstanding_bytes;
 		p->outstanding_count += all[i].outstanding_count;
@@ -310,6 +319,11 @@ void snapshot__sum_procs(struct snapshot *snap, const struct allocs *table)
 		p->nr_stacks++;
 	}
 	for (i = 0; i < snap->nr_stacks; i++) {
+		const struct stack_history *h = snap->stacks[i].hist;
+
+		if (h && h->growing &&
+		    (p = proc_of(snap, &index, indexed, (int)snap->stacks[i].stats.pid)))
+			p->nr_growing++;
 		if (!snap->stacks[i].suppressed_by ||
 		    !alloc_kind__is_tracked(snap->stacks[i].stats.kind))
 			continue;
@@ -401,6 +415,7 @@ int snapshot__finish(struct snapshot *snap, const struct snapshot_meta *meta,
 		snap->procs[i] =
 		    (struct snapshot_proc){.pid = procs[i].pid, .exited = procs[i].exited};
 		memcpy(snap->procs[i].comm, procs[i].comm, sizeof(snap->procs[i].comm));
+		memcpy(snap->procs[i].exe, procs[i].exe, sizeof(snap->procs[i].exe));
 		snap->procs[i].scan = procs[i].scan;
 		if (!procs[i].go)
 			continue;

@@ -62,14 +62,15 @@ struct leak_tally {
  * (memview.h): read from /proc/PID/smaps_rollup at the snapshot.
  */
 struct snapshot_memview {
-	bool valid;		/* read at this snapshot (false: gone, unreadable, kernel thread) */
-	uint64_t rss_bytes;	/* Rss */
-	uint64_t anon_bytes;	/* Anonymous: what a heap, malloc'd or not, lives in */
-	uint64_t tracked_bytes; /* outstanding bytes memleakd tracks for it (malloc, mmap, go-heap) */
-	int64_t gap_bytes;	/* anon_bytes - tracked_bytes: memory memleakd does not see */
-	double gap_rate;	/* bytes per second over the growth window */
-	bool gap_growing;	/* the trend test flags the gap */
-	const char *hint;	/* static text: where a growing gap may come from, or NULL */
+	bool valid;	     /* read at this snapshot (false: gone, unreadable, kernel thread) */
+	uint64_t rss_bytes;  /* Rss */
+	uint64_t anon_bytes; /* Anonymous: what a heap, malloc'd or not, lives in */
+	uint64_t
+	    tracked_bytes; /* outstanding bytes memleakd tracks for it (malloc, mmap, go-heap) */
+	int64_t gap_bytes; /* anon_bytes - tracked_bytes: memory memleakd does not see */
+	double gap_rate;   /* bytes per second over the growth window */
+	bool gap_growing;  /* the trend test flags the gap */
+	const char *hint;  /* static text: where a growing gap may come from, or NULL */
 };
 
 struct snapshot_proc {
@@ -92,7 +93,8 @@ struct snapshot_proc {
 	uint64_t alloc_bytes;
 	uint64_t free_count;
 	uint64_t free_bytes;
-	size_t nr_growing; /* its live stacks flagged growing */
+	size_t nr_growing;				     /* its live stacks flagged growing */
+	uint64_t kind_bytes[NR_KINDS], kind_count[NR_KINDS]; /* outstanding, by kind (metrics) */
 	struct snapshot_go *go; /* a Go process: what the runtime says; NULL otherwise */
 };
 
@@ -125,8 +127,9 @@ struct user_losses {
 	uint64_t go_exits_missed;
 	uint64_t go_census_unreadable;
 	/* Caps of a long run (evictions, never silent): */
-	uint64_t exited_stacks_evicted; /* "left at exit" entries dropped past --max-exited-stacks */
-	uint64_t exited_stacks_cut;	/* stacks of an exiting process past the per-process cap */
+	uint64_t
+	    exited_stacks_evicted;  /* "left at exit" entries dropped past --max-exited-stacks */
+	uint64_t exited_stacks_cut; /* stacks of an exiting process past the per-process cap */
 };
 
 /*
@@ -142,17 +145,17 @@ struct snapshot_exited {
 	size_t nr_frames;
 	uint64_t bytes; /* left at exit, summed over processes */
 	uint64_t count;
-	uint64_t nr_procs;	 /* processes that left blocks on it */
-	double rate;		 /* bytes per second over the growth window */
-	bool growing;		 /* flagged by the same trend test as a live stack */
-	double last_exit_age_s;	 /* since the last process added to it */
+	uint64_t nr_procs;	/* processes that left blocks on it */
+	double rate;		/* bytes per second over the growth window */
+	bool growing;		/* flagged by the same trend test as a live stack */
+	double last_exit_age_s; /* since the last process added to it */
 };
 
 /* memleakd itself, for the metrics (selfstat.h). */
 struct snapshot_self {
-	double cpu_s;	      /* user + system since start */
-	uint64_t rss_bytes;   /* resident now */
-	double start_time_s;  /* Unix time it started */
+	double cpu_s;	     /* user + system since start */
+	uint64_t rss_bytes;  /* resident now */
+	double start_time_s; /* Unix time it started */
 };
 
 struct snapshot_stack {
@@ -202,11 +205,12 @@ struct snapshot {
 	uint64_t procs_omitted_leak; /* their bytes outside suppressed stacks (for the verdict) */
 	struct leak_tally procs_omitted_tally; /* the same by class */
 	bool lost_first; /* the stacks are sorted lost + indirect bytes first (a scan ran) */
-	/* Exited processes' "left at exit" tally, most bytes first (growing first with --sort growth): */
+	/* Exited processes' "left at exit" tally, most bytes first (growing first with --sort
+	 * growth): */
 	struct snapshot_exited *exited;
 	size_t nr_exited;
-	size_t nr_exited_omitted;   /* entries of the tally past the export cap */
-	uint64_t exited_procs;	    /* processes that added to the tally so far */
+	size_t nr_exited_omitted; /* entries of the tally past the export cap */
+	uint64_t exited_procs;	  /* processes that added to the tally so far */
 	struct snapshot_self self;
 };
 

@@ -203,14 +203,15 @@ static void test_json_go_targets_kinds_losses(void **state)
 	snap->losses.go_census_unreadable = 44;
 	text = render_with(json__render, snap, &len);
 	check_contains(
-	    text,
-	    "{\"pid\":42,\"comm\":\"server\",\"exited\":false,\"go\":{\"version\":\"go1.23.5\","
-	    "\"goroutines\":1310,\"system_goroutines\":5,\"goroutines_traced\":true,"
-	    "\"goroutines_off\":null,\"heap_rate\":524288,\"heap_off\":null,\"gc_cycle\":17,"
-	    "\"heap_inuse_bytes\":3211264,\"heap_inuse_objects\":3088,\"census_ms\":1.250,"
-	    "\"census_bytes\":81920,\"heap_read_ms\":0.500,\"heap_read_bytes\":12288,"
-	    "\"heap_buckets\":35},\"scan\":{\"state\":\"none\",");
-	check_contains(text, "{\"pid\":43,\"comm\":\"cprog\",\"exited\":false,\"scan\":{");
+	    text, "{\"pid\":42,\"comm\":\"server\",\"exe\":\"\",\"exited\":false,\"go\":{"
+		  "\"version\":\"go1.23.5\","
+		  "\"goroutines\":1310,\"system_goroutines\":5,\"goroutines_traced\":true,"
+		  "\"goroutines_off\":null,\"heap_rate\":524288,\"heap_off\":null,\"gc_cycle\":17,"
+		  "\"heap_inuse_bytes\":3211264,\"heap_inuse_objects\":3088,\"census_ms\":1.250,"
+		  "\"census_bytes\":81920,\"heap_read_ms\":0.500,\"heap_read_bytes\":12288,"
+		  "\"heap_buckets\":35},\"scan\":{\"state\":\"none\",");
+	check_contains(text,
+		       "{\"pid\":43,\"comm\":\"cprog\",\"exe\":\"\",\"exited\":false,\"scan\":{");
 	check_contains(text,
 		       "\"go_exits_unseen_birth\":41,\"go_creates_missed\":42,"
 		       "\"go_exits_missed\":43,\"go_census_unreadable\":44,\"go_unreadable\":0}");
@@ -298,21 +299,24 @@ static void test_json_reach_scans(void **state)
 			    "\"unscanned_bytes\":0,\"unscanned_count\":0,");
 	free(obj);
 	check_contains(text,
-		       "{\"pid\":42,\"comm\":\"app\",\"exited\":false,\"scan\":{\"state\":\"done\","
+		       "{\"pid\":42,\"comm\":\"app\",\"exe\":\"\",\"exited\":false,\"scan\":{"
+		       "\"state\":\"done\","
 		       "\"at_exit\":false,\"truncated\":false,\"why\":null,\"scans\":12,"
 		       "\"age_s\":3.200,\"pause_ms\":12.340,\"scan_ms\":10.100,\"threads\":3,"
 		       "\"bytes_read\":1258291,\"root_bytes\":{\"globals\":65536,\"stack\":8192,"
 		       "\"registers\":1152,\"untraced\":0},\"heap_bytes\":3048,\"lost_count\":1,"
 		       "\"lost_bytes\":1024,\"indirect_count\":0,\"indirect_bytes\":0,"
-		       "\"reachable_count\":2,\"reachable_bytes\":2024,\"interior_only\":1}}");
+		       "\"reachable_count\":2,\"reachable_bytes\":2024,\"interior_only\":1},"
+		       "\"memory\":null}");
 	check_contains(
-	    text, "{\"pid\":43,\"comm\":\"we;ird\",\"exited\":true,\"scan\":{\"state\":\"done\","
+	    text, "{\"pid\":43,\"comm\":\"we;ird\",\"exe\":\"\",\"exited\":true,\"scan\":{"
+		  "\"state\":\"done\","
 		  "\"at_exit\":true,\"truncated\":false,\"why\":null,\"scans\":1,\"age_s\":0.000,"
 		  "\"pause_ms\":2.500,\"scan_ms\":2.000,\"threads\":1,\"bytes_read\":70000,"
 		  "\"root_bytes\":{\"globals\":4096,\"stack\":2048,\"registers\":384,"
 		  "\"untraced\":62960},\"heap_bytes\":512,\"lost_count\":1,\"lost_bytes\":256,"
 		  "\"indirect_count\":1,\"indirect_bytes\":256,\"reachable_count\":0,"
-		  "\"reachable_bytes\":0,\"interior_only\":0}}");
+		  "\"reachable_bytes\":0,\"interior_only\":0},\"memory\":null}");
 	check_contains(text,
 		       ",\"leaks\":{\"lost_bytes\":1380,\"lost_count\":4,"
 		       "\"indirect_bytes\":256,\"indirect_count\":1,\"reachable_bytes\":2024,"
@@ -394,6 +398,40 @@ static void test_json_reach_not_on_go_kinds(void **state)
 	snapshot__free(snap);
 }
 
+/* The kernel's view against tracked, per target; null where it was not read. */
+static void test_json_memory(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct snapshot_memview *m = &snap->procs[0].mem;
+	size_t len = 0;
+	char *text;
+
+	(void)state;
+	m->valid = true;
+	m->rss_bytes = 125829120;
+	m->anon_bytes = 104857600;
+	m->tracked_bytes = 110100480; /* more than resident: blocks never touched */
+	m->gap_bytes = -5242880;
+	m->gap_rate = 1258291.2;
+	m->gap_growing = true;
+	m->hint = "memory is growing outside \"malloc\"";
+	text = render_with(json__render, snap, &len);
+	check_contains(text, ",\"memory\":{\"rss_bytes\":125829120,\"anon_bytes\":104857600,"
+			     "\"tracked_bytes\":110100480,\"untracked_bytes\":-5242880,"
+			     "\"untracked_rate\":1258291.200,\"untracked_growing\":true,"
+			     "\"hint\":\"memory is growing outside \\\"malloc\\\"\"}");
+	check_with_python(text, "t = d[\"targets\"]\n"
+				"assert t[0][\"memory\"][\"untracked_bytes\"] == -5242880\n"
+				"assert t[1][\"memory\"] is None");
+	free(text);
+	/* Not growing: no hint, whatever the snapshot holds. */
+	m->gap_growing = false;
+	text = render_with(json__render, snap, &len);
+	check_contains(text, "\"untracked_growing\":false,\"hint\":null}");
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +443,7 @@ int main(void)
 	    cmocka_unit_test(test_json_reach_scans),
 	    cmocka_unit_test(test_json_reach_failed_truncated),
 	    cmocka_unit_test(test_json_reach_not_on_go_kinds),
+	    cmocka_unit_test(test_json_memory),
 	};
 
 	/* The report prints local time: pin it so the expected text is exact. */

@@ -670,6 +670,54 @@ static void test_scan_options(void **state)
 	expect_ok(&p);
 }
 
+/* --metrics [ADDR:]PORT: numeric hosts only, loopback by default; the fleet caps. */
+static void test_fleet_options(void **state)
+{
+	struct parsed p;
+
+	(void)state;
+	PARSE(&p, "--metrics", "9464");
+	expect_ok(&p);
+	assert_string_equal(p.o.metrics_host, "127.0.0.1");
+	check_eq(p.o.metrics_port, 9464);
+	check_eq(p.o.metrics_top, 20);
+	check_eq(p.o.exited_max_stacks, 2000);
+	PARSE(&p, "--metrics", ":1");
+	expect_ok(&p);
+	assert_string_equal(p.o.metrics_host, "127.0.0.1");
+	check_eq(p.o.metrics_port, 1);
+	PARSE(&p, "--metrics", "0.0.0.0:65535", "--metrics-top", "1000");
+	expect_ok(&p);
+	assert_string_equal(p.o.metrics_host, "0.0.0.0");
+	check_eq(p.o.metrics_port, 65535);
+	check_eq(p.o.metrics_top, 1000);
+	PARSE(&p, "--metrics", "[::1]:9464", "--max-exited-stacks", "1");
+	expect_ok(&p);
+	assert_string_equal(p.o.metrics_host, "::1");
+	check_eq(p.o.exited_max_stacks, 1);
+	PARSE(&p, "--metrics", "[::]:80");
+	expect_ok(&p);
+	assert_string_equal(p.o.metrics_host, "::");
+	PARSE(&p, "--metrics", "localhost:9464");
+	expect_invalid(&p, "--metrics 'localhost:9464': give [ADDR:]PORT with a numeric address");
+	PARSE(&p, "--metrics", "::1:9464");
+	expect_invalid(&p, "--metrics '::1:9464'");
+	PARSE(&p, "--metrics", "0");
+	expect_invalid(&p, "--metrics '0'");
+	PARSE(&p, "--metrics", "65536");
+	expect_invalid(&p, "--metrics '65536'");
+	PARSE(&p, "--metrics", "127.0.0.1:");
+	expect_invalid(&p, "--metrics '127.0.0.1:'");
+	PARSE(&p, "--metrics", "[]:9464");
+	expect_invalid(&p, "--metrics '[]:9464'");
+	PARSE(&p, "--metrics-top", "0");
+	expect_invalid(&p, "--metrics-top '0': give a number of stacks from 1 to 1000");
+	PARSE(&p, "--metrics-top", "1001");
+	expect_invalid(&p, "--metrics-top '1001'");
+	PARSE(&p, "--max-exited-stacks", "0");
+	expect_invalid(&p, "--max-exited-stacks '0'");
+}
+
 /* --user: kept as given (looked up at start); only with a command. */
 static void test_user(void **state)
 {
@@ -835,6 +883,7 @@ int main(void)
 	    cmocka_unit_test(test_suppression_files),
 	    cmocka_unit_test(test_scan_options),
 	    cmocka_unit_test(test_system_wide),
+	    cmocka_unit_test(test_fleet_options),
 	    cmocka_unit_test(test_parse_bytes),
 	    cmocka_unit_test(test_parse_bytes_negative_after_blank),
 	};

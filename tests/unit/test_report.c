@@ -682,10 +682,94 @@ static void test_report_scan_some_processes(void **state)
 	snapshot__free(snap);
 }
 
+/*
+ * The kernel's view against tracked: a line per process read (up to four;
+ * past that only growing ones, ten at most, and a count), the hint under
+ * a growing one, the note on the level once.
+ */
+static void test_report_memory(void **state)
+{
+	struct snapshot *snap = make_snapshot();
+	struct snapshot_proc *procs;
+	char *text;
+	size_t i;
+
+	(void)state;
+	text = render_report(snap, 1);
+	check_not_contains(text, "memory pid"); /* none read: no line, no note */
+	check_not_contains(text, "its trend, not its level");
+	free(text);
+	procs = realloc(snap->procs, 14 * sizeof(*procs));
+	assert_non_null(procs);
+	for (i = 1; i < 14; i++) {
+		procs[i] = procs[0];
+		procs[i].pid = 100 + (int)i;
+		procs[i].mem = (struct snapshot_memview){.valid = true,
+							 .rss_bytes = 4 << 20,
+							 .anon_bytes = (uint64_t)(i + 1) << 20,
+							 .tracked_bytes = 0,
+							 .gap_bytes = (int64_t)(i + 1) << 20};
+	}
+	procs[0].mem = (struct snapshot_memview){.valid = true,
+						 .rss_bytes = 125829120,
+						 .anon_bytes = 1 << 20,
+						 .tracked_bytes = 3 << 20,
+						 .gap_bytes = -(2 << 20),
+						 .gap_rate = -1536.0};
+	procs[5].mem.gap_growing = true;
+	procs[5].mem.gap_rate = 1258291.2;
+	procs[5].mem.hint = "memory is growing outside malloc";
+	procs[7].mem.valid = false; /* exited, or unreadable */
+	snap->procs = procs;
+	/* Four processes: each has its line, growing first, then the most anonymous memory. */
+	snap->nr_procs = 4;
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "\nmemory pid "), 4);
+	check_contains(text, "\nmemory pid 103 (app): RSS 4.0 MiB, anonymous 4.0 MiB, tracked 0 B, "
+			     "untracked 4.0 MiB (+0 B/s)\n"
+			     "memory pid 102 (app): RSS 4.0 MiB, anonymous 3.0 MiB, tracked 0 B, "
+			     "untracked 3.0 MiB (+0 B/s)\n");
+	/* A negative gap, shrinking. */
+	check_contains(text, "\nmemory pid 42 (app): RSS 120.0 MiB, anonymous 1.0 MiB, tracked 3.0 "
+			     "MiB, untracked -2.0 MiB (-1.5 KiB/s)\n");
+	check_eq(count_of(text, "its trend, not its level, is the signal"), 1);
+	check_not_contains(text, "more processes read");
+	free(text);
+	/* Thirteen read: the growing one and a count. */
+	snap->nr_procs = 14;
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "\nmemory pid "), 1);
+	check_contains(text,
+		       "\nmemory pid 105 (app): RSS 4.0 MiB, anonymous 6.0 MiB, tracked 0 B, "
+		       "untracked 6.0 MiB (+1.2 MiB/s, GROWING)\n"
+		       "  hint: memory is growing outside malloc\n"
+		       "  (12 more processes read, 0 of them with a growing untracked part)\n");
+	check_eq(count_of(text, "its trend, not its level, is the signal"), 1);
+	free(text);
+	/* Eleven growing (pid 107 is not read): ten lines, the rest counted. */
+	for (i = 0; i < 14; i++)
+		procs[i].mem.gap_growing = i < 12;
+	text = render_report(snap, 1);
+	check_eq(count_of(text, "\nmemory pid "), 10);
+	check_contains(text,
+		       "\n  (3 more processes read, 1 of them with a growing untracked part)\n");
+	free(text);
+	/* None growing: a count alone. */
+	for (i = 0; i < 14; i++)
+		procs[i].mem.gap_growing = false;
+	text = render_report(snap, 1);
+	check_not_contains(text, "memory pid");
+	check_contains(text, "\nmemory: 13 processes read, none with a growing untracked part\n");
+	check_not_contains(text, "its trend, not its level");
+	free(text);
+	snapshot__free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report_exact),
+	    cmocka_unit_test(test_report_memory),
 	    cmocka_unit_test(test_report_no_scan_no_reach_lines),
 	    cmocka_unit_test(test_report_scans),
 	    cmocka_unit_test(test_report_summary_all_classified),
