@@ -97,8 +97,10 @@ test_prometheus_scrape() {
 	expect_eq "Prometheus's up for memleakd (1: scraped)" 1 "$up" "$(tail -5 "$ML_ERR")" \
 		"$(curl -s --max-time 2 "http://127.0.0.1:$metrics_port/metrics" | head -5)"
 	for ((i = 0; i < 20; i++)); do
-		rate=$(prom_value 'deriv(memleakd_stack_outstanding_bytes[10s])' steady_leak)
-		cache_rate=$(prom_value 'deriv(memleakd_stack_outstanding_bytes[10s])' cache_put)
+		# Summed by caller: one series per stack id (one, unless the unwinder
+		# gave the caller two stacks).
+		rate=$(prom_value 'sum by (caller) (deriv(memleakd_stack_outstanding_bytes[10s]))' steady_leak)
+		cache_rate=$(prom_value 'sum by (caller) (deriv(memleakd_stack_outstanding_bytes[10s]))' cache_put)
 		[ -n "$rate" ] && [ -n "$cache_rate" ] && break
 		sleep 1
 	done
@@ -112,8 +114,8 @@ test_prometheus_scrape() {
 		fail "steady_leak: deriv $rate B/s, want 10000..25000 (20 KiB/s)"
 	awk -v r="$cache_rate" 'BEGIN { exit !(r >= -200 && r <= 200) }' ||
 		fail "cache_put: deriv $cache_rate B/s, want about 0 (a full cache)"
-	growing_leak=$(prom_value 'memleakd_stack_growing' steady_leak)
-	growing_cache=$(prom_value 'memleakd_stack_growing' cache_put)
+	growing_leak=$(prom_value 'max by (caller) (memleakd_stack_growing)' steady_leak)
+	growing_cache=$(prom_value 'max by (caller) (memleakd_stack_growing)' cache_put)
 	expect_eq "memleakd_stack_growing of steady_leak" 1 "$growing_leak"
 	expect_eq "memleakd_stack_growing of cache_put" 0 "$growing_cache"
 	echo "# memleakd_stack_growing: steady_leak $growing_leak, cache_put $growing_cache"

@@ -121,6 +121,8 @@ test_service_capabilities() {
 	# containers may lack). --comm keeps the work to the fixture.
 	hard=$(ulimit -Hn)
 	[ "$hard" = unlimited ] || [ "$hard" -gt 524288 ] && hard=524288
+	# $opts unquoted: split into words as systemd splits $MEMLEAKD_OPTS.
+	# shellcheck disable=SC2086
 	ML_WRAPPER="prlimit --nofile=1024:$hard --memlock=65536 -- setpriv --bounding-set $bounding --inh-caps -all --no-new-privs --" \
 		start_memleakd $opts --comm growth
 	kill -USR1 "$FIXTURE_PID"
@@ -223,7 +225,7 @@ test_service_systemd() {
 		"$(in_systemd cat /run/memleakd.err 2>&1)" "$(tail -20 "$root/boot.log")"
 	mp=$(pgrep -P "$SD_PID" -x memleakd)
 	[ -n "$mp" ] || fail "no memleakd below systemd"
-	want=$(unit_value CapabilityBoundingSet | tr ' ' '\n' | tr 'A-Z' 'a-z' | sort | tr '\n' ' ')
+	want=$(unit_value CapabilityBoundingSet | tr ' ' '\n' | tr '[:upper:]' '[:lower:]' | sort | tr '\n' ' ')
 	have=$(capsh --decode="$(awk '/^CapBnd:/ { print $2 }' "/proc/$mp/status")" | sed 's/.*=//' | tr ',' '\n' | sort | tr '\n' ' ')
 	expect_eq "the service's bounding set" "$want" "$have"
 	expect_eq "the service's effective set" "$(awk '/^CapBnd:/ { print $2 }' "/proc/$mp/status")" \
