@@ -148,7 +148,11 @@ test_service_capabilities() {
 # memleakd.service as installed below ROOT (make install prefix=ROOT/usr).
 # A drop-in changes what a booted OS provides and a container lacks, not
 # the sandbox: no default dependencies (no sysinit.target here), output to
-# files (no journald). /run, /tmp, /var/tmp, /var/lib and /var/log are fresh
+# files (no journald), and SendSIGKILL=no: systemd in a container on the
+# legacy (v1) cgroup hierarchy, as here, cannot wait for the cgroup to
+# empty after the stop signal and sends SIGKILL at once (seen: stopped
+# services 'failed' with signal=KILL ~150 ms after SIGINT; a host's systemd
+# on the unified hierarchy waits up to TimeoutStopSec). /run, /tmp, /var/tmp, /var/lib and /var/log are fresh
 # tmpfs in the mount namespace. Sets SD_PID (systemd's PID on the host).
 boot_systemd() {
 	local root=$1 unshare_pid i
@@ -165,6 +169,7 @@ boot_systemd() {
 		[Service]
 		StandardOutput=append:/run/memleakd.out
 		StandardError=append:/run/memleakd.err
+		SendSIGKILL=no
 	EOF
 	cat >"$root/boot.sh" <<-EOF
 		set -e
@@ -201,7 +206,8 @@ in_systemd() {
 # them memleakd traces a leak and serves it. Checked: the service's bounding
 # set is the unit's, no_new_privs, a seccomp filter (MemoryDenyWriteExecute,
 # RestrictAddressFamilies, SystemCallArchitectures...), /usr read-only and
-# /var/lib/memleakd writable; 'systemctl stop' ends it (SIGINT).
+# /var/lib/memleakd writable; 'systemctl stop' ends it cleanly (SIGINT: exit
+# 0, unit inactive, not failed).
 # systemd runs in namespaces of its own: memleakd sees the processes of its
 # PID namespace only (the same code as system-wide on a host).
 test_service_systemd() {
@@ -253,12 +259,14 @@ test_service_systemd() {
 	echo "$series" | sed 's/^/#   /'
 	timeout 40 nsenter -t "$SD_PID" -m -p -n -- systemctl stop memleakd >"$WORK/stop.out" 2>&1 ||
 		fail "systemctl stop memleakd failed:" "$(cat "$WORK/stop.out")"
-	# Not asserted: 'inactive' (a clean exit) or 'failed' (Result: signal,
-	# SIGKILL): under the unit's seccomp filters memleakd is sometimes killed
-	# while it detaches (the kernel's uretprobe syscall at work in its own
-	# libc calls; see docs16-D), a defect to fix, not this test's subject.
+	# inactive: memleakd exited 0 on SIGINT (failed: a signal or an error exit).
 	state=$(in_systemd systemctl is-active memleakd 2>&1)
-	echo "# systemctl stop memleakd: $state"
+	echo "# systemctl stop: $state; $(in_systemd systemctl status memleakd --no-pager | grep -o 'Main PID:.*')"
+	expect_eq "the state after systemctl stop" inactive "$state" "$(in_systemd cat /run/memleakd.err)" \
+		"$(in_systemd systemctl status memleakd --no-pager 2>&1)"
+	# Not asserted (reported to the lead): stopped about 1 s after its start,
+	# memleakd exits 0 without a final report on stdout; 3 s after, it has one.
+	echo "# last report header: $(in_systemd grep '^== memleakd' /run/memleakd.out | tail -1)"
 	for ((i = 0; i < 50; i++)); do
 		[ -e "/proc/$mp" ] || break
 		sleep 0.1
