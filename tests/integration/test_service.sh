@@ -107,11 +107,15 @@ test_service_capabilities() {
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	opts=${opts/127.0.0.1:9464/127.0.0.1:$port}
 	opts=${opts/-i 30/-i 1}
-	# A process of another user (nobody), in a directory it can read.
+	# A process of another user (nobody), run from a directory only nobody
+	# may enter (0700, as a home directory): its /proc/PID/map_files/ and
+	# its binary's path are both closed to root without CAP_DAC_READ_SEARCH.
 	mkdir -p "$WORK/nobody"
 	cp "$FIX/growth" "$WORK/nobody/growth"
-	chmod 755 "$WORK" "$WORK/nobody"
-	FIXTURE_OUT="$WORK/nobody/growth.out"
+	chown -R 65534:65534 "$WORK/nobody"
+	chmod 755 "$WORK"
+	chmod 700 "$WORK/nobody"
+	FIXTURE_OUT="$WORK/growth-nobody.out"
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$WORK/nobody/growth" steady >"$FIXTURE_OUT" 2>&1 &
 	track_pid $!
 	wait_for "$FIXTURE_OUT" '^ready' 10 || fail "fixture did not start:" "$(cat "$FIXTURE_OUT")"
