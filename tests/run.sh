@@ -110,6 +110,12 @@ fuzz_all() {
 	corpus=$(mktemp -d)
 	fuzz_run fuzz_reach 5 "$corpus" -max_len=65536 -timeout=5
 	rm -rf "$corpus"
+	# /proc/PID/smaps_rollup and status texts (the target's to shape), seeded with ours.
+	corpus=$(mktemp -d)
+	cp /proc/self/smaps_rollup "$corpus"/rollup 2>/dev/null
+	cp /proc/self/status "$corpus"/status
+	fuzz_run fuzz_memview 3 "$corpus" -max_len=65536 -timeout=5
+	rm -rf "$corpus"
 	# The demangler: libiberty is not instrumented, so this is a crash and hang
 	# smoke test from mangled seeds more than a guided search. Kept short: until
 	# the fix for audit finding 5 (exponential demangling) is in, it could find
