@@ -515,7 +515,13 @@ static void watch(struct lifecycle *lc, struct target *t)
 static void open_watch(struct lifecycle *lc, struct target *t)
 {
 	if (t->pidfd == -1 && lc->nr_pidfds < lc->pidfd_budget) {
-		t->pidfd = proc__open_pidfd(t->pid);
+		/*
+		 * System-wide, most processes noted at exec or fork are short-lived and
+		 * many are gone already: 8 ms of retries each stalled the drain for
+		 * good under a shell loop (no report for minutes). One try; a
+		 * process without a pidfd is polled.
+		 */
+		t->pidfd = proc__open_pidfd_tries(t->pid, lc->opts.system_wide ? 1 : 5);
 		if (t->pidfd < 0 && t->pidfd != PROC_NO_PIDFD)
 			t->pidfd = -1; /* gone already, or out of fds: polled */
 		lc->nr_pidfds += t->pidfd >= 0;

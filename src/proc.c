@@ -163,10 +163,15 @@ bool proc__stopped(int pid)
 
 int proc__open_pidfd(int pid)
 {
+	return proc__open_pidfd_tries(pid, PIDFD_TRIES);
+}
+
+int proc__open_pidfd_tries(int pid, int max_tries)
+{
 	struct timespec pause = {0, 2000000};
 	int fd = -1, tries;
 
-	for (tries = 0; tries < PIDFD_TRIES && fd < 0; tries++) {
+	for (tries = 0; tries < max_tries && fd < 0; tries++) {
 		if (tries)
 			nanosleep(&pause, NULL);
 		fd = (int)syscall(SYS_pidfd_open, pid, 0);

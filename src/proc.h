@@ -40,6 +40,12 @@ bool proc__maps_anything(int pid);
  */
 int proc__open_pidfd(int pid);
 /*
+ * The same with at most max_tries attempts 2 ms apart (proc__open_pidfd
+ * makes 5): 1 where a process gone already is common and a failure costs
+ * only polling (system-wide, where a pause per process stalls the drain).
+ */
+int proc__open_pidfd_tries(int pid, int max_tries);
+/*
  * pid has exited: its pidfd polls readable (authoritative), or without one
  * (pidfd < 0) /proc says it is gone or a zombie.
  */

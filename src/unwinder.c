@@ -36,6 +36,7 @@ struct unwinder {
 	/* Mapping lists seen (two hashes of nr and maps) -> their gen (uint32_t). */
 	struct hmap generations;
 	uint32_t last_gen;
+	uint64_t generations_forgotten; /* times the map reached UNWINDER_MAX_GENERATIONS */
 };
 
 struct unwinder *unwinder__new(void)
@@ -238,7 +239,20 @@ static struct hmap_key list_key(const struct ml_unwind_proc *proc)
 static uint32_t generation_of(struct unwinder *u, const struct ml_unwind_proc *proc)
 {
 	bool fresh = false;
-	uint32_t *gen = hmap__put(&u->generations, list_key(proc), &fresh);
+	uint32_t *gen;
+
+	/*
+	 * Every exec'd image has a list of its own (ASLR): system-wide, one entry
+	 * per process ever seen. Past the cap the lists are forgotten, never their
+	 * numbers: a list seen again gets a new gen, which costs the walker's
+	 * cache misses, never a stale rule.
+	 */
+	if (u->generations.nr >= UNWINDER_MAX_GENERATIONS) {
+		hmap__free(&u->generations);
+		hmap__init(&u->generations, sizeof(uint32_t));
+		u->generations_forgotten++;
+	}
+	gen = hmap__put(&u->generations, list_key(proc), &fresh);
 
 	if (!gen || (fresh && u->last_gen == UINT32_MAX))
 		return 0;

@@ -16,6 +16,9 @@
 #include "memleak.h"
 #include "procmaps.h"
 
+/* Mapping lists remembered for their generation numbers (about 64 bytes each). */
+#define UNWINDER_MAX_GENERATIONS 65536
+
 struct unwinder;
 
 struct unwinder *unwinder__new(void);

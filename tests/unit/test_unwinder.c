@@ -289,6 +289,51 @@ static void test_unwinder_generations(void **state)
 	free(proc);
 }
 
+/*
+ * System-wide, every image has a list of its own: past
+ * UNWINDER_MAX_GENERATIONS lists the map is forgotten (bounded memory),
+ * and a list seen before gets a new gen, never one already handed out.
+ */
+static void test_unwinder_generations_bounded(void **state)
+{
+	struct ml_unwind_proc *proc = calloc(1, sizeof(*proc));
+	struct unwinder *u = unwinder__new();
+	struct procmaps *maps = NULL, *moved = NULL;
+	uint32_t first_gen, last_gen = 0;
+	size_t k, i;
+
+	(void)state;
+	assert_non_null(proc);
+	assert_non_null(u);
+	check_eq(procmaps__read(getpid(), &maps), 0);
+	check_eq(procmaps__dup(maps, &moved), 0);
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	first_gen = proc->gen;
+	for (k = 1; k <= UNWINDER_MAX_GENERATIONS; k++) {
+		/* The same files one page further each time, as ASLR places them. */
+		for (i = 0; i < moved->nr; i++) {
+			moved->maps[i].start = maps->maps[i].start + (k << 12);
+			moved->maps[i].end = maps->maps[i].end + (k << 12);
+		}
+		check_eq(unwinder__add_process(u, (int)(4000000 + k), moved, proc), 0);
+		assert_true(proc->gen > first_gen);
+		assert_true(proc->gen > last_gen);
+		last_gen = proc->gen;
+	}
+	/* The first list again: forgotten past the cap, so a new number. */
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	assert_true(proc->gen != first_gen);
+	assert_true(proc->gen > last_gen);
+	last_gen = proc->gen;
+	/* And remembered again from then on. */
+	check_eq(unwinder__add_process(u, getpid(), maps, proc), 0);
+	check_eq(proc->gen, last_gen);
+	procmaps__free(moved);
+	procmaps__free(maps);
+	unwinder__destroy(u);
+	free(proc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +342,7 @@ int main(void)
 	    cmocka_unit_test(test_unwinder_many_modules),
 	    cmocka_unit_test(test_unwinder_too_many_maps_warned_once),
 	    cmocka_unit_test(test_unwinder_generations),
+	    cmocka_unit_test(test_unwinder_generations_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
