@@ -215,14 +215,17 @@ in_systemd() {
 # systemd runs in namespaces of its own: memleakd sees the processes of its
 # PID namespace only (the same code as system-wide on a host).
 test_service_systemd() {
-	local root="$PWD/$BUILD/service-test" mp i series state fixture_launcher fixture_pid want have
+	# Not below the checkout: it may be in /tmp (CI clones there), and /tmp is
+	# a fresh tmpfs in systemd's namespace (the service's is private too).
+	local root=/opt/memleakd-service-test mp i series state fixture_launcher fixture_pid want have
 	[ -x /lib/systemd/systemd ] || fail "systemd is missing: 'make deps' (tools/install-deps.sh) installs it"
 	rm -rf "$root"
-	# Below the build directory, not /tmp: the service's /tmp is private.
+	mkdir -p "$root" || fail "cannot create $root"
 	make -s install BUILD="$BUILD" prefix="$root/usr" sysconfdir="$root/etc" >"$WORK/install.out" 2>&1 ||
 		fail "make install failed:" "$(cat "$WORK/install.out")"
-	# The memleakd under test (MEMLEAKD; make install put ./memleakd).
+	# The memleakd under test (MEMLEAKD; make install put ./memleakd), and the fixture.
 	cp "$MEMLEAKD" "$root/usr/sbin/memleakd"
+	cp "$FIX/growth" "$root/growth"
 	# The options file, as an operator edits it: a report every second.
 	echo 'MEMLEAKD_OPTS="--metrics 127.0.0.1:9464 -i 1"' >"$root/etc/default/memleakd"
 	boot_systemd "$root"
@@ -245,7 +248,7 @@ test_service_systemd() {
 	! nsenter -t "$mp" -m touch /usr/memleakd-write-test 2>/dev/null || fail "ProtectSystem=strict: /usr is writable"
 	nsenter -t "$mp" -m touch /var/lib/memleakd/write-test || fail "StateDirectory: /var/lib/memleakd is not writable"
 	# The leaking fixture, started in systemd's namespaces after memleakd.
-	nsenter -t "$SD_PID" -m -p -n -- "$(realpath "$FIX/growth")" steady >"$root/growth.out" 2>&1 &
+	nsenter -t "$SD_PID" -m -p -n -- "$root/growth" steady >"$root/growth.out" 2>&1 &
 	fixture_launcher=$!
 	track_pid "$fixture_launcher"
 	wait_for "$root/growth.out" '^ready' 10 || fail "fixture did not start:" "$(cat "$root/growth.out")"
